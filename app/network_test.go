@@ -1,0 +1,176 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	sdkmath "cosmossdk.io/math"
+	"github.com/stretchr/testify/require"
+
+	clienttx "github.com/cosmos/cosmos-sdk/client/tx"
+	clitestutil "github.com/cosmos/cosmos-sdk/testutil/cli"
+	"github.com/cosmos/cosmos-sdk/testutil/network"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
+	govv1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1"
+
+	"github.com/computed-network/computed/app"
+	computednet "github.com/computed-network/computed/testutil/network"
+	markettypes "github.com/computed-network/computed/x/market/types"
+)
+
+// deliver signs msgs with validator signer's key, broadcasts through validator 0's RPC (the only
+// one serving RPC) and returns the committed result.
+func deliver(t *testing.T, net *network.Network, signer int, msgs ...sdk.Msg) sdk.TxResponse {
+	t.Helper()
+	val := net.Validators[signer]
+	ctx := net.Validators[0].ClientCtx.
+		WithKeyring(val.ClientCtx.Keyring).
+		WithFromAddress(val.Address).
+		WithFromName(fmt.Sprintf("node%d", signer))
+	txf := clienttx.Factory{}.
+		WithChainID(net.Config.ChainID).
+		WithKeybase(ctx.Keyring).
+		WithTxConfig(ctx.TxConfig).
+		WithAccountRetriever(ctx.AccountRetriever).
+		WithGas(400_000).
+		WithFees("10" + app.BondDenom).
+		WithSignMode(signing.SignMode_SIGN_MODE_DIRECT)
+	txf, err := txf.Prepare(ctx)
+	require.NoError(t, err)
+	builder, err := txf.BuildUnsignedTx(msgs...)
+	require.NoError(t, err)
+	require.NoError(t, clienttx.Sign(context.Background(), txf, ctx.FromName, builder, true))
+	bz, err := ctx.TxConfig.TxEncoder()(builder.GetTx())
+	require.NoError(t, err)
+	res, err := ctx.BroadcastTxSync(bz)
+	require.NoError(t, err)
+	require.Zero(t, res.Code, "CheckTx: %s", res.RawLog)
+	committed, err := clitestutil.GetTxResponse(net, ctx, res.TxHash)
+	require.NoError(t, err)
+	return committed
+}
+
+// TestNetwork starts two in-process validators and drives the real tx path: a bank transfer via
+// the CLI, a MsgUpdateParams from a non-authority (refused in DeliverTx), and a governance
+// proposal carrying MsgUpdateParams that passes and changes x/market's params.
+func TestNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real CometBFT nodes")
+	}
+	cfg, err := computednet.DefaultConfig()
+	require.NoError(t, err)
+	cfg.NumValidators = 2
+
+	// Short governance periods so a proposal can pass within the test.
+	var govGen govv1.GenesisState
+	require.NoError(t, cfg.Codec.UnmarshalJSON(cfg.GenesisState[govtypes.ModuleName], &govGen))
+	voting, expedited := 15*time.Second, 10*time.Second
+	govGen.Params.VotingPeriod = &voting
+	govGen.Params.ExpeditedVotingPeriod = &expedited
+	cfg.GenesisState[govtypes.ModuleName] = cfg.Codec.MustMarshalJSON(&govGen)
+
+	net, err := network.New(t, t.TempDir(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(net.Cleanup)
+	_, err = net.WaitForHeight(2)
+	require.NoError(t, err)
+
+	val0, val1 := net.Validators[0], net.Validators[1]
+	bank := banktypes.NewQueryClient(val0.ClientCtx)
+	balance := func(addr sdk.AccAddress) sdkmath.Int {
+		res, err := bank.Balance(context.Background(), &banktypes.QueryBalanceRequest{Address: addr.String(), Denom: app.BondDenom})
+		require.NoError(t, err)
+		return res.Balance.Amount
+	}
+
+	t.Run("bank transfer through the CLI", func(t *testing.T) {
+		before0, before1 := balance(val0.Address), balance(val1.Address)
+		amount := sdk.NewCoins(sdk.NewInt64Coin(app.BondDenom, 7_654_321))
+		out, err := clitestutil.MsgSendExec(val0.ClientCtx, val0.Address, val1.Address, amount,
+			val0.ClientCtx.InterfaceRegistry.SigningContext().AddressCodec(),
+			"--fees=10"+app.BondDenom, "--yes", "--output=json")
+		require.NoError(t, err)
+		var sync sdk.TxResponse
+		require.NoError(t, val0.ClientCtx.Codec.UnmarshalJSON(out.Bytes(), &sync))
+		require.Zero(t, sync.Code, sync.RawLog)
+		res, err := clitestutil.GetTxResponse(net, val0.ClientCtx, sync.TxHash)
+		require.NoError(t, err)
+		require.Zero(t, res.Code, res.RawLog)
+		require.Positive(t, res.Height)
+
+		require.Equal(t, before1.Add(amount[0].Amount), balance(val1.Address))
+		require.Equal(t, before0.Sub(amount[0].Amount).SubRaw(10), balance(val0.Address))
+	})
+
+	gov := authtypes.NewModuleAddress(govtypes.ModuleName).String()
+	market := markettypes.NewQueryClient(val0.ClientCtx)
+
+	t.Run("MsgUpdateParams from a non-authority is refused", func(t *testing.T) {
+		p := markettypes.DefaultParams()
+		p.MaxReplicas = 3
+		res := deliver(t, net, 0, &markettypes.MsgUpdateParams{Authority: val0.Address.String(), Params: p})
+		require.Equal(t, govtypes.ErrInvalidSigner.ABCICode(), res.Code)
+		require.Equal(t, govtypes.ErrInvalidSigner.Codespace(), res.Codespace)
+		require.Contains(t, res.RawLog, "invalid authority; expected "+gov)
+		got, err := market.Params(context.Background(), &markettypes.QueryParamsRequest{})
+		require.NoError(t, err)
+		require.Equal(t, markettypes.DefaultParams(), got.Params)
+	})
+
+	t.Run("MsgUpdateParams through a passed gov proposal applies", func(t *testing.T) {
+		p := markettypes.DefaultParams()
+		p.MaxReplicas = 5
+		p.MaxBidsPerOrder = 50
+		proposal, err := govv1.NewMsgSubmitProposal(
+			[]sdk.Msg{&markettypes.MsgUpdateParams{Authority: gov, Params: p}},
+			govGen.Params.MinDeposit, val0.Address.String(), "", "market params", "raise bid cap", false)
+		require.NoError(t, err)
+		res := deliver(t, net, 0, proposal)
+		require.Zero(t, res.Code, res.RawLog)
+		proposalID := proposalIDFromEvents(t, res)
+		govq := govv1.NewQueryClient(val0.ClientCtx)
+		pr, err := govq.Proposal(context.Background(), &govv1.QueryProposalRequest{ProposalId: proposalID})
+		require.NoError(t, err)
+		require.Equal(t, govv1.StatusVotingPeriod, pr.Proposal.Status, "deposit %s, ends %s", pr.Proposal.TotalDeposit, pr.Proposal.VotingEndTime)
+
+		for i := range net.Validators {
+			vote := govv1.NewMsgVote(net.Validators[i].Address, proposalID, govv1.OptionYes, "")
+			vres := deliver(t, net, i, vote)
+			require.Zero(t, vres.Code, "%s: %s", vres.Codespace, vres.RawLog)
+		}
+
+		require.Eventually(t, func() bool {
+			res, err := govq.Proposal(context.Background(), &govv1.QueryProposalRequest{ProposalId: proposalID})
+			return err == nil && res.Proposal.Status == govv1.StatusPassed
+		}, 45*time.Second, 500*time.Millisecond, "proposal passes")
+
+		got, err := market.Params(context.Background(), &markettypes.QueryParamsRequest{})
+		require.NoError(t, err)
+		require.Equal(t, p, got.Params)
+	})
+}
+
+func proposalIDFromEvents(t *testing.T, res sdk.TxResponse) uint64 {
+	t.Helper()
+	for _, ev := range res.Events {
+		if ev.Type != govtypes.EventTypeSubmitProposal {
+			continue
+		}
+		for _, attr := range ev.Attributes {
+			if attr.Key == govtypes.AttributeKeyProposalID {
+				var id uint64
+				require.NoError(t, json.Unmarshal([]byte(attr.Value), &id))
+				return id
+			}
+		}
+	}
+	t.Fatalf("no proposal id in events of tx %s", res.TxHash)
+	return 0
+}

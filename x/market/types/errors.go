@@ -1,0 +1,9 @@
+package types
+
+import errorsmod "cosmossdk.io/errors"
+
+// Registered errors of x/market. Codes are part of the public API: never renumber.
+var (
+	ErrInvalidParams  = errorsmod.Register(ModuleName, 2, "invalid params")
+	ErrInvalidGenesis = errorsmod.Register(ModuleName, 3, "invalid genesis")
+)

@@ -1,0 +1,51 @@
+package sla
+
+import (
+	"cosmossdk.io/core/address"
+	"cosmossdk.io/core/appmodule"
+	"cosmossdk.io/core/store"
+	"cosmossdk.io/depinject"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
+
+	modulev1 "github.com/computed-network/computed/api/computed/sla/module/v1"
+	"github.com/computed-network/computed/x/sla/keeper"
+)
+
+func init() {
+	appmodule.Register(&modulev1.Module{}, appmodule.Provide(ProvideModule))
+}
+
+// ModuleInputs are what depinject hands the module.
+type ModuleInputs struct {
+	depinject.In
+
+	Config       *modulev1.Module
+	StoreService store.KVStoreService
+	Cdc          codec.Codec
+	AddressCodec address.Codec
+}
+
+// ModuleOutputs are what the module gives the app.
+type ModuleOutputs struct {
+	depinject.Out
+
+	Keeper keeper.Keeper
+	Module appmodule.AppModule
+}
+
+// ProvideModule builds the keeper and module for depinject.
+func ProvideModule(in ModuleInputs) ModuleOutputs {
+	authority := authtypes.NewModuleAddress(govtypes.ModuleName)
+	if in.Config.Authority != "" {
+		authority = authtypes.NewModuleAddressOrBech32Address(in.Config.Authority)
+	}
+	authorityStr, err := in.AddressCodec.BytesToString(authority)
+	if err != nil {
+		panic(err)
+	}
+	k := keeper.NewKeeper(in.Cdc, in.StoreService, in.AddressCodec, authorityStr)
+	return ModuleOutputs{Keeper: k, Module: NewAppModule(in.Cdc, k)}
+}
