@@ -62,7 +62,9 @@ func NewRootCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			clientCtx, err = config.ReadFromClientConfig(clientCtx)
+			// A fresh viper per command: viper keeps every config path it was given, and the first
+			// one holding a client.toml would win over --home.
+			clientCtx, err = config.ReadFromClientConfig(clientCtx.WithViper("COMPUTED"))
 			if err != nil {
 				return err
 			}
@@ -110,7 +112,8 @@ func ProvideClientContext(
 		WithHomeDir(app.DefaultNodeHome).
 		WithViper("COMPUTED")
 
-	clientCtx, _ = config.ReadFromClientConfig(clientCtx)
+	// client.toml is read per command in PersistentPreRunE, once --home is known; reading it here
+	// would create ~/.computed on every invocation and pin viper to the default home.
 
 	// SIGN_MODE_TEXTUAL needs coin metadata; the CLI reads it over gRPC rather than from a keeper.
 	txConfigOpts.TextualCoinMetadataQueryFn = authtxconfig.NewGRPCCoinMetadataQueryFn(clientCtx)
