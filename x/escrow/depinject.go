@@ -1,6 +1,8 @@
 package escrow
 
 import (
+	"sort"
+
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/core/appmodule"
 	"cosmossdk.io/core/store"
@@ -12,10 +14,14 @@ import (
 
 	modulev1 "github.com/computed-network/computed/api/computed/escrow/module/v1"
 	"github.com/computed-network/computed/x/escrow/keeper"
+	"github.com/computed-network/computed/x/escrow/types"
 )
 
 func init() {
-	appmodule.Register(&modulev1.Module{}, appmodule.Provide(ProvideModule))
+	appmodule.Register(&modulev1.Module{},
+		appmodule.Provide(ProvideModule),
+		appmodule.Invoke(InvokeSetEscrowHooks),
+	)
 }
 
 // ModuleInputs are what depinject hands the module.
@@ -26,6 +32,10 @@ type ModuleInputs struct {
 	StoreService store.KVStoreService
 	Cdc          codec.Codec
 	AddressCodec address.Codec
+
+	BankKeeper    types.BankKeeper
+	DistrKeeper   types.DistributionKeeper
+	AccountKeeper types.AccountKeeper
 }
 
 // ModuleOutputs are what the module gives the app.
@@ -46,6 +56,25 @@ func ProvideModule(in ModuleInputs) ModuleOutputs {
 	if err != nil {
 		panic(err)
 	}
-	k := keeper.NewKeeper(in.Cdc, in.StoreService, in.AddressCodec, authorityStr)
+	k := keeper.NewKeeper(in.Cdc, in.StoreService, in.AddressCodec, authorityStr, in.BankKeeper, in.DistrKeeper, in.AccountKeeper)
 	return ModuleOutputs{Keeper: k, Module: NewAppModule(in.Cdc, k)}
+}
+
+// InvokeSetEscrowHooks installs the hooks other modules (x/market) provide, in module-name order
+// so the call order is the same on every node.
+func InvokeSetEscrowHooks(k keeper.Keeper, hooks map[string]types.EscrowHooksWrapper) error {
+	if len(hooks) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(hooks))
+	for name := range hooks {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	multi := make(types.MultiEscrowHooks, 0, len(names))
+	for _, name := range names {
+		multi = append(multi, hooks[name])
+	}
+	k.SetHooks(multi)
+	return nil
 }

@@ -6,6 +6,14 @@ import (
 	"github.com/computed-network/computed/x/market/types"
 )
 
+func pos(names ...string) []*autocliv1.PositionalArgDescriptor {
+	out := make([]*autocliv1.PositionalArgDescriptor, len(names))
+	for i, n := range names {
+		out[i] = &autocliv1.PositionalArgDescriptor{ProtoField: n}
+	}
+	return out
+}
+
 // AutoCLIOptions builds `computed query market ...` and `computed tx market ...` from the services.
 func (am AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 	return &autocliv1.ModuleOptions{
@@ -13,14 +21,37 @@ func (am AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			Service: types.Query_serviceDesc.ServiceName,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "Params", Use: "params", Short: "Show the x/market params in force"},
+				{RpcMethod: "Order", Use: "order [id]", Short: "Show an order", PositionalArgs: pos("id")},
+				{RpcMethod: "Orders", Use: "orders", Short: "List orders (--owner, --state ORDER_STATE_OPEN|ACTIVE|CLOSED)"},
+				{RpcMethod: "Bid", Use: "bid [id]", Short: "Show a bid", PositionalArgs: pos("id")},
+				{RpcMethod: "Bids", Use: "bids", Short: "List bids (--order-id, --provider, --state)"},
+				{RpcMethod: "Lease", Use: "lease [id]", Short: "Show a lease", PositionalArgs: pos("id")},
+				{RpcMethod: "Leases", Use: "leases", Short: "List leases (--owner, --provider, --state)"},
+				{RpcMethod: "Prices", Use: "prices", Short: "Show the price index (--gpu-sku, --metro)"},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
-			Service:              types.Msg_serviceDesc.ServiceName,
-			EnhanceCustomCommand: true,
+			Service: types.Msg_serviceDesc.ServiceName,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				// Params change only through a gov proposal carrying MsgUpdateParams (see README).
 				{RpcMethod: "UpdateParams", Skip: true},
+				{
+					RpcMethod: "CreateOrder", Use: "create-order",
+					Short: "Open an order for GPUs and lock its deposit in escrow",
+					Example: `computed tx market create-order --from alice \
+  --requirements '{"gpu_sku":"H100-SXM-80GB","gpu_count":8,"min_vram_gib":80,"metro":"FRA"}' \
+  --max-price-per-block 2000uusdc --deposit 5000000uusdc --bidding-window-blocks 10 \
+  --policy ACCEPTANCE_POLICY_AUTO --replicas 1 \
+  --workload '{"wasm_hash":"<64 hex>"}' --sla '{"p95_latency_ms":50,"availability_bps":9990,"window_blocks":100,"penalty_bps":500}'`,
+				},
+				{RpcMethod: "CloseOrder", Use: "close-order [order-id]", Short: "Close your order and get back what escrow has not paid", PositionalArgs: pos("order_id")},
+				{RpcMethod: "CreateBid", Use: "create-bid [order-id] [price-per-block]", Short: "Bid on an open order (pays the bid deposit)", PositionalArgs: pos("order_id", "price_per_block")},
+				{RpcMethod: "CloseBid", Use: "close-bid [bid-id]", Short: "Withdraw your open bid and get its deposit back", PositionalArgs: pos("bid_id")},
+				{
+					RpcMethod: "AcceptBid", Use: "accept-bid [order-id] [bid-id]...", Short: "Clear your MANUAL order with one bid per replica",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "order_id"}, {ProtoField: "bid_ids", Varargs: true}},
+				},
+				{RpcMethod: "CloseLease", Use: "close-lease [lease-id]", Short: "End a lease (as its owner or provider); --detail records why", PositionalArgs: pos("lease_id")},
 			},
 		},
 	}

@@ -11,7 +11,9 @@ import (
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
 	modulev1 "github.com/computed-network/computed/api/computed/market/module/v1"
+	escrowtypes "github.com/computed-network/computed/x/escrow/types"
 	"github.com/computed-network/computed/x/market/keeper"
+	"github.com/computed-network/computed/x/market/types"
 )
 
 func init() {
@@ -26,14 +28,22 @@ type ModuleInputs struct {
 	StoreService store.KVStoreService
 	Cdc          codec.Codec
 	AddressCodec address.Codec
+
+	BankKeeper    types.BankKeeper
+	AccountKeeper types.AccountKeeper
+	EscrowKeeper  types.EscrowKeeper
+	// ProviderFilter comes from x/attest and x/sla once they provide it; without it the market
+	// refuses bids on orders whose requirements it cannot check.
+	ProviderFilter types.ProviderFilter `optional:"true"`
 }
 
 // ModuleOutputs are what the module gives the app.
 type ModuleOutputs struct {
 	depinject.Out
 
-	Keeper keeper.Keeper
-	Module appmodule.AppModule
+	Keeper      keeper.Keeper
+	Module      appmodule.AppModule
+	EscrowHooks escrowtypes.EscrowHooksWrapper
 }
 
 // ProvideModule builds the keeper and module for depinject.
@@ -46,6 +56,11 @@ func ProvideModule(in ModuleInputs) ModuleOutputs {
 	if err != nil {
 		panic(err)
 	}
-	k := keeper.NewKeeper(in.Cdc, in.StoreService, in.AddressCodec, authorityStr)
-	return ModuleOutputs{Keeper: k, Module: NewAppModule(in.Cdc, k)}
+	k := keeper.NewKeeper(in.Cdc, in.StoreService, in.AddressCodec, authorityStr,
+		in.BankKeeper, in.AccountKeeper, in.EscrowKeeper, in.ProviderFilter)
+	return ModuleOutputs{
+		Keeper:      k,
+		Module:      NewAppModule(in.Cdc, k),
+		EscrowHooks: escrowtypes.EscrowHooksWrapper{EscrowHooks: k.EscrowHooks()},
+	}
 }

@@ -1,6 +1,7 @@
 package keeper
 
 import (
+	"context"
 	"fmt"
 
 	"cosmossdk.io/collections"
@@ -12,31 +13,90 @@ import (
 	"github.com/computed-network/computed/x/market/types"
 )
 
-// Keeper owns x/market's state.
+// Keeper owns x/market's state. Every list a query or EndBlock needs has its own index, so no
+// operation scans all orders, bids or leases.
 type Keeper struct {
 	cdc          codec.BinaryCodec
 	storeService store.KVStoreService
 	addressCodec address.Codec
-	// authority may update params: the gov module account unless the app config says otherwise.
-	authority string
+	authority    string
 
-	Schema collections.Schema
-	Params collections.Item[types.Params]
+	bank   types.BankKeeper
+	auth   types.AccountKeeper
+	escrow types.EscrowKeeper
+	filter types.ProviderFilter
+
+	Schema   collections.Schema
+	Params   collections.Item[types.Params]
+	Orders   collections.Map[uint64, types.Order]
+	Bids     collections.Map[uint64, types.Bid]
+	Leases   collections.Map[uint64, types.Lease]
+	OrderSeq collections.Sequence
+	BidSeq   collections.Sequence
+	LeaseSeq collections.Sequence
+
+	// BiddingCloseQueue: (bidding close height, order) for every open order.
+	BiddingCloseQueue collections.KeySet[collections.Pair[int64, uint64]]
+	// LeaseEndQueue: (end height, lease) for every active lease with a duration.
+	LeaseEndQueue collections.KeySet[collections.Pair[int64, uint64]]
+	// BidsByOrder: (order, bid) for every bid.
+	BidsByOrder collections.KeySet[collections.Pair[uint64, uint64]]
+	// BidByOrderProvider: (order, provider) → open bid, enforcing one open bid per provider per order.
+	BidByOrderProvider collections.Map[collections.Pair[uint64, []byte], uint64]
+	BidsByProvider     collections.KeySet[collections.Pair[[]byte, uint64]]
+	OrdersByOwner      collections.KeySet[collections.Pair[[]byte, uint64]]
+	LeasesByOwner      collections.KeySet[collections.Pair[[]byte, uint64]]
+	LeasesByProvider   collections.KeySet[collections.Pair[[]byte, uint64]]
+	LeasesByOrder      collections.KeySet[collections.Pair[uint64, uint64]]
+	// Prices: (SKU, metro, denom) → price index entry.
+	Prices collections.Map[collections.Triple[string, string, string], types.PriceIndexEntry]
 }
 
-// NewKeeper builds the keeper and its collections schema. It panics on a bad authority, which can
-// only come from app wiring, never from a transaction.
-func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, addressCodec address.Codec, authority string) Keeper {
+// NewKeeper builds the keeper and its collections schema. filter may be nil: the default filter
+// then refuses what it cannot check. It panics on a bad authority, which only app wiring can cause.
+func NewKeeper(
+	cdc codec.BinaryCodec,
+	storeService store.KVStoreService,
+	addressCodec address.Codec,
+	authority string,
+	bank types.BankKeeper,
+	auth types.AccountKeeper,
+	escrow types.EscrowKeeper,
+	filter types.ProviderFilter,
+) Keeper {
 	if _, err := addressCodec.StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("invalid %s authority address %q: %w", types.ModuleName, authority, err))
 	}
+	if filter == nil {
+		filter = types.DefaultProviderFilter{}
+	}
 	sb := collections.NewSchemaBuilder(storeService)
+	u64pair := collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)
+	heightPair := collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)
+	addrPair := collections.PairKeyCodec(collections.BytesKey, collections.Uint64Key)
 	k := Keeper{
-		cdc:          cdc,
-		storeService: storeService,
-		addressCodec: addressCodec,
-		authority:    authority,
-		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		cdc: cdc, storeService: storeService, addressCodec: addressCodec, authority: authority,
+		bank: bank, auth: auth, escrow: escrow, filter: filter,
+		Params:            collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Orders:            collections.NewMap(sb, types.OrdersKey, "orders", collections.Uint64Key, codec.CollValue[types.Order](cdc)),
+		Bids:              collections.NewMap(sb, types.BidsKey, "bids", collections.Uint64Key, codec.CollValue[types.Bid](cdc)),
+		Leases:            collections.NewMap(sb, types.LeasesKey, "leases", collections.Uint64Key, codec.CollValue[types.Lease](cdc)),
+		OrderSeq:          collections.NewSequence(sb, types.OrderSeqKey, "order_seq"),
+		BidSeq:            collections.NewSequence(sb, types.BidSeqKey, "bid_seq"),
+		LeaseSeq:          collections.NewSequence(sb, types.LeaseSeqKey, "lease_seq"),
+		BiddingCloseQueue: collections.NewKeySet(sb, types.BiddingCloseQueueKey, "bidding_close_queue", heightPair),
+		LeaseEndQueue:     collections.NewKeySet(sb, types.LeaseEndQueueKey, "lease_end_queue", heightPair),
+		BidsByOrder:       collections.NewKeySet(sb, types.BidsByOrderKey, "bids_by_order", u64pair),
+		BidByOrderProvider: collections.NewMap(sb, types.BidByOrderProviderKey, "bid_by_order_provider",
+			collections.PairKeyCodec(collections.Uint64Key, collections.BytesKey), collections.Uint64Value),
+		BidsByProvider:   collections.NewKeySet(sb, types.BidsByProviderKey, "bids_by_provider", addrPair),
+		OrdersByOwner:    collections.NewKeySet(sb, types.OrdersByOwnerKey, "orders_by_owner", addrPair),
+		LeasesByOwner:    collections.NewKeySet(sb, types.LeasesByOwnerKey, "leases_by_owner", addrPair),
+		LeasesByProvider: collections.NewKeySet(sb, types.LeasesByProviderKey, "leases_by_provider", addrPair),
+		LeasesByOrder:    collections.NewKeySet(sb, types.LeasesByOrderKey, "leases_by_order", u64pair),
+		Prices: collections.NewMap(sb, types.PricesKey, "prices",
+			collections.TripleKeyCodec(collections.StringKey, collections.StringKey, collections.StringKey),
+			codec.CollValue[types.PriceIndexEntry](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -48,3 +108,15 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 
 // GetAuthority returns the address allowed to update params.
 func (k Keeper) GetAuthority() string { return k.authority }
+
+// nextID hands out ids from 1, so 0 can mean "none" in queries and messages.
+func nextID(ctx context.Context, seq collections.Sequence) (uint64, error) {
+	last, err := seq.Peek(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if err := seq.Set(ctx, last+1); err != nil {
+		return 0, err
+	}
+	return last + 1, nil
+}

@@ -7,10 +7,32 @@ func DefaultGenesis() *GenesisState {
 	return &GenesisState{Params: DefaultParams()}
 }
 
-// Validate checks a genesis state before it is written to the store.
+// Validate checks a genesis state before it is written to the store: params, unique ids below
+// the next-id counters, and references between orders, bids and leases.
 func (gs GenesisState) Validate() error {
 	if err := gs.Params.Validate(); err != nil {
 		return errorsmod.Wrap(ErrInvalidGenesis, err.Error())
+	}
+	orders := map[uint64]bool{}
+	for _, o := range gs.Orders {
+		if o.Id == 0 || o.Id > gs.NextOrderId || orders[o.Id] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "order id %d duplicate or beyond next_order_id %d", o.Id, gs.NextOrderId)
+		}
+		orders[o.Id] = true
+	}
+	bids := map[uint64]bool{}
+	for _, b := range gs.Bids {
+		if b.Id == 0 || b.Id > gs.NextBidId || bids[b.Id] || !orders[b.OrderId] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "bid %d duplicate, beyond next_bid_id or of unknown order %d", b.Id, b.OrderId)
+		}
+		bids[b.Id] = true
+	}
+	leases := map[uint64]bool{}
+	for _, l := range gs.Leases {
+		if l.Id == 0 || l.Id > gs.NextLeaseId || leases[l.Id] || !orders[l.OrderId] {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d duplicate, beyond next_lease_id or of unknown order %d", l.Id, l.OrderId)
+		}
+		leases[l.Id] = true
 	}
 	return nil
 }

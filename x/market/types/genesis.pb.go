@@ -24,9 +24,17 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// GenesisState is the x/market state at genesis and in exports.
+// GenesisState is the x/market state at genesis and in exports. Indexes and queues are rebuilt
+// from these on import.
 type GenesisState struct {
-	Params Params `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+	Params      Params            `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+	Orders      []Order           `protobuf:"bytes,2,rep,name=orders,proto3" json:"orders"`
+	Bids        []Bid             `protobuf:"bytes,3,rep,name=bids,proto3" json:"bids"`
+	Leases      []Lease           `protobuf:"bytes,4,rep,name=leases,proto3" json:"leases"`
+	Prices      []PriceIndexEntry `protobuf:"bytes,5,rep,name=prices,proto3" json:"prices"`
+	NextOrderId uint64            `protobuf:"varint,6,opt,name=next_order_id,json=nextOrderId,proto3" json:"next_order_id,omitempty"`
+	NextBidId   uint64            `protobuf:"varint,7,opt,name=next_bid_id,json=nextBidId,proto3" json:"next_bid_id,omitempty"`
+	NextLeaseId uint64            `protobuf:"varint,8,opt,name=next_lease_id,json=nextLeaseId,proto3" json:"next_lease_id,omitempty"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -69,6 +77,55 @@ func (m *GenesisState) GetParams() Params {
 	return Params{}
 }
 
+func (m *GenesisState) GetOrders() []Order {
+	if m != nil {
+		return m.Orders
+	}
+	return nil
+}
+
+func (m *GenesisState) GetBids() []Bid {
+	if m != nil {
+		return m.Bids
+	}
+	return nil
+}
+
+func (m *GenesisState) GetLeases() []Lease {
+	if m != nil {
+		return m.Leases
+	}
+	return nil
+}
+
+func (m *GenesisState) GetPrices() []PriceIndexEntry {
+	if m != nil {
+		return m.Prices
+	}
+	return nil
+}
+
+func (m *GenesisState) GetNextOrderId() uint64 {
+	if m != nil {
+		return m.NextOrderId
+	}
+	return 0
+}
+
+func (m *GenesisState) GetNextBidId() uint64 {
+	if m != nil {
+		return m.NextBidId
+	}
+	return 0
+}
+
+func (m *GenesisState) GetNextLeaseId() uint64 {
+	if m != nil {
+		return m.NextLeaseId
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "computed.market.v1.GenesisState")
 }
@@ -76,21 +133,32 @@ func init() {
 func init() { proto.RegisterFile("computed/market/v1/genesis.proto", fileDescriptor_1390a0b1076dacac) }
 
 var fileDescriptor_1390a0b1076dacac = []byte{
-	// 217 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0x48, 0xce, 0xcf, 0x2d,
-	0x28, 0x2d, 0x49, 0x4d, 0xd1, 0xcf, 0x4d, 0x2c, 0xca, 0x4e, 0x2d, 0xd1, 0x2f, 0x33, 0xd4, 0x4f,
-	0x4f, 0xcd, 0x4b, 0x2d, 0xce, 0x2c, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x82, 0xa9,
-	0xd0, 0x83, 0xa8, 0xd0, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7, 0x07, 0x93,
-	0x10, 0x65, 0x52, 0xf2, 0x58, 0x0c, 0x2a, 0x48, 0x2c, 0x4a, 0xcc, 0x85, 0x9a, 0x23, 0x25, 0x92,
-	0x9e, 0x9f, 0x9e, 0x0f, 0x66, 0xea, 0x83, 0x58, 0x10, 0x51, 0x25, 0x5f, 0x2e, 0x1e, 0x77, 0x88,
-	0x75, 0xc1, 0x25, 0x89, 0x25, 0xa9, 0x42, 0xb6, 0x5c, 0x6c, 0x10, 0x5d, 0x12, 0x8c, 0x0a, 0x8c,
-	0x1a, 0xdc, 0x46, 0x52, 0x7a, 0x98, 0xd6, 0xeb, 0x05, 0x80, 0x55, 0x38, 0x71, 0x9e, 0xb8, 0x27,
-	0xcf, 0xb0, 0xe2, 0xf9, 0x06, 0x2d, 0xc6, 0x20, 0xa8, 0x26, 0x27, 0xdf, 0x13, 0x8f, 0xe4, 0x18,
-	0x2f, 0x3c, 0x92, 0x63, 0x7c, 0xf0, 0x48, 0x8e, 0x71, 0xc2, 0x63, 0x39, 0x86, 0x0b, 0x8f, 0xe5,
-	0x18, 0x6e, 0x3c, 0x96, 0x63, 0x88, 0x32, 0x4e, 0xcf, 0x2c, 0xc9, 0x28, 0x4d, 0x02, 0x19, 0xa7,
-	0x0f, 0x33, 0x52, 0x37, 0x2f, 0xb5, 0xa4, 0x3c, 0xbf, 0x28, 0x1b, 0x2e, 0xa0, 0x5f, 0x01, 0x73,
-	0x7d, 0x49, 0x65, 0x41, 0x6a, 0x71, 0x12, 0x1b, 0xd8, 0x91, 0xc6, 0x80, 0x00, 0x00, 0x00, 0xff,
-	0xff, 0x0c, 0x22, 0x83, 0xad, 0x26, 0x01, 0x00, 0x00,
+	// 386 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x74, 0x92, 0xb1, 0x4e, 0xe3, 0x30,
+	0x18, 0xc7, 0x93, 0x6b, 0x2e, 0x77, 0x75, 0xef, 0x86, 0xb3, 0x4e, 0x22, 0x64, 0x48, 0xa3, 0xb2,
+	0x54, 0x48, 0x24, 0x6a, 0x3b, 0x30, 0x31, 0x10, 0x09, 0xa1, 0x48, 0x20, 0x50, 0xd9, 0x58, 0xaa,
+	0xa4, 0xb6, 0x82, 0x55, 0x12, 0x47, 0xb6, 0x5b, 0xda, 0xb7, 0xe0, 0x05, 0xd8, 0x19, 0x79, 0x8c,
+	0x8e, 0x1d, 0x99, 0x10, 0x6a, 0x07, 0x5e, 0x03, 0xd9, 0x49, 0xca, 0x40, 0xba, 0x44, 0xce, 0xa7,
+	0xdf, 0xef, 0xfb, 0xff, 0xad, 0x04, 0xb8, 0x63, 0x9a, 0xe6, 0x53, 0x81, 0x91, 0x9f, 0x46, 0x6c,
+	0x82, 0x85, 0x3f, 0xeb, 0xf9, 0x09, 0xce, 0x30, 0x27, 0xdc, 0xcb, 0x19, 0x15, 0x14, 0xc2, 0x8a,
+	0xf0, 0x0a, 0xc2, 0x9b, 0xf5, 0xec, 0x7f, 0x51, 0x4a, 0x32, 0xea, 0xab, 0x67, 0x81, 0xd9, 0xed,
+	0x9a, 0x45, 0xa5, 0xb0, 0x1b, 0xc8, 0x23, 0x16, 0xa5, 0x65, 0x90, 0xfd, 0x3f, 0xa1, 0x09, 0x55,
+	0x47, 0x5f, 0x9e, 0x8a, 0x69, 0xe7, 0xa9, 0x01, 0xfe, 0x9c, 0x17, 0x85, 0x6e, 0x44, 0x24, 0x30,
+	0x3c, 0x01, 0x66, 0xa1, 0x59, 0xba, 0xab, 0x77, 0x5b, 0x7d, 0xdb, 0xfb, 0x5e, 0xd0, 0xbb, 0x56,
+	0x44, 0xd0, 0x5c, 0xbe, 0xb5, 0xb5, 0xe7, 0x8f, 0x97, 0x43, 0x7d, 0x58, 0x4a, 0xf0, 0x18, 0x98,
+	0x94, 0x21, 0xcc, 0xb8, 0xf5, 0xc3, 0x6d, 0x74, 0x5b, 0xfd, 0xfd, 0x3a, 0xfd, 0x4a, 0x12, 0x81,
+	0x21, 0xed, 0x61, 0x89, 0xc3, 0x1e, 0x30, 0x62, 0x82, 0xb8, 0xd5, 0x50, 0xda, 0x5e, 0x9d, 0x16,
+	0x10, 0x54, 0x4a, 0x0a, 0x95, 0x59, 0xf7, 0x38, 0xe2, 0x98, 0x5b, 0xc6, 0xee, 0xac, 0x0b, 0x49,
+	0x54, 0x59, 0x05, 0x0e, 0x4f, 0x81, 0x99, 0x33, 0x32, 0xc6, 0xdc, 0xfa, 0xa9, 0xc4, 0x83, 0xda,
+	0x3b, 0x4a, 0x22, 0xcc, 0x10, 0x9e, 0x9f, 0x65, 0x82, 0x2d, 0xaa, 0x15, 0x85, 0x08, 0x3b, 0xe0,
+	0x6f, 0x86, 0xe7, 0x62, 0xa4, 0xda, 0x8f, 0x08, 0xb2, 0x4c, 0x57, 0xef, 0x1a, 0xc3, 0x96, 0x1c,
+	0xaa, 0xeb, 0x85, 0x08, 0x3a, 0x40, 0xbd, 0x8e, 0x62, 0x82, 0x24, 0xf1, 0x4b, 0x11, 0x4d, 0x39,
+	0x0a, 0x08, 0x0a, 0xd1, 0x76, 0x87, 0x6a, 0x25, 0x89, 0xdf, 0x5f, 0x3b, 0x54, 0xed, 0x10, 0x05,
+	0x97, 0xcb, 0xb5, 0xa3, 0xaf, 0xd6, 0x8e, 0xfe, 0xbe, 0x76, 0xf4, 0xc7, 0x8d, 0xa3, 0xad, 0x36,
+	0x8e, 0xf6, 0xba, 0x71, 0xb4, 0xdb, 0x41, 0x42, 0xc4, 0xdd, 0x34, 0x96, 0xd5, 0xfd, 0xaa, 0xfe,
+	0x51, 0x86, 0xc5, 0x03, 0x65, 0x93, 0xed, 0xc0, 0x9f, 0x57, 0xbf, 0x83, 0x58, 0xe4, 0x98, 0xc7,
+	0xa6, 0xfa, 0xea, 0x83, 0xcf, 0x00, 0x00, 0x00, 0xff, 0xff, 0x1d, 0xf1, 0xe4, 0x45, 0x98, 0x02,
+	0x00, 0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -113,6 +181,77 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.NextLeaseId != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.NextLeaseId))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.NextBidId != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.NextBidId))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.NextOrderId != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.NextOrderId))
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.Prices) > 0 {
+		for iNdEx := len(m.Prices) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Prices[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.Leases) > 0 {
+		for iNdEx := len(m.Leases) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Leases[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	if len(m.Bids) > 0 {
+		for iNdEx := len(m.Bids) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Bids[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if len(m.Orders) > 0 {
+		for iNdEx := len(m.Orders) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Orders[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
 	{
 		size, err := m.Params.MarshalToSizedBuffer(dAtA[:i])
 		if err != nil {
@@ -145,6 +284,39 @@ func (m *GenesisState) Size() (n int) {
 	_ = l
 	l = m.Params.Size()
 	n += 1 + l + sovGenesis(uint64(l))
+	if len(m.Orders) > 0 {
+		for _, e := range m.Orders {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Bids) > 0 {
+		for _, e := range m.Bids {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Leases) > 0 {
+		for _, e := range m.Leases {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Prices) > 0 {
+		for _, e := range m.Prices {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if m.NextOrderId != 0 {
+		n += 1 + sovGenesis(uint64(m.NextOrderId))
+	}
+	if m.NextBidId != 0 {
+		n += 1 + sovGenesis(uint64(m.NextBidId))
+	}
+	if m.NextLeaseId != 0 {
+		n += 1 + sovGenesis(uint64(m.NextLeaseId))
+	}
 	return n
 }
 
@@ -216,6 +388,199 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Orders", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Orders = append(m.Orders, Order{})
+			if err := m.Orders[len(m.Orders)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Bids", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Bids = append(m.Bids, Bid{})
+			if err := m.Bids[len(m.Bids)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Leases", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Leases = append(m.Leases, Lease{})
+			if err := m.Leases[len(m.Leases)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Prices", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Prices = append(m.Prices, PriceIndexEntry{})
+			if err := m.Prices[len(m.Prices)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextOrderId", wireType)
+			}
+			m.NextOrderId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NextOrderId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextBidId", wireType)
+			}
+			m.NextBidId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NextBidId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextLeaseId", wireType)
+			}
+			m.NextLeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NextLeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipGenesis(dAtA[iNdEx:])

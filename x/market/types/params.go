@@ -16,6 +16,7 @@ func DefaultParams() Params {
 		MaxBidsPerOrder:        32,
 		MaxReplicas:            7,
 		BidDeposit:             sdk.NewCoin(sdk.DefaultBondDenom, sdkmath.NewInt(1_000_000)),
+		PriceEmaWeightBps:      2000,
 	}
 }
 
@@ -36,6 +37,9 @@ func (p Params) Validate() error {
 	}
 	if err := p.BidDeposit.Validate(); err != nil {
 		return fmt.Errorf("bid_deposit: %w", err)
+	}
+	if p.PriceEmaWeightBps == 0 || p.PriceEmaWeightBps > 10_000 {
+		return fmt.Errorf("price_ema_weight_bps must be in 1..10000, got %d", p.PriceEmaWeightBps)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	context "context"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
+	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/msgservice"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
@@ -123,37 +124,747 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
+// MsgCreateOrder states a need for compute.
+type MsgCreateOrder struct {
+	Owner               string           `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Requirements        Requirements     `protobuf:"bytes,2,opt,name=requirements,proto3" json:"requirements"`
+	MaxPricePerBlock    types.Coin       `protobuf:"bytes,3,opt,name=max_price_per_block,json=maxPricePerBlock,proto3" json:"max_price_per_block"`
+	DurationBlocks      uint64           `protobuf:"varint,4,opt,name=duration_blocks,json=durationBlocks,proto3" json:"duration_blocks,omitempty"`
+	BiddingWindowBlocks uint64           `protobuf:"varint,5,opt,name=bidding_window_blocks,json=biddingWindowBlocks,proto3" json:"bidding_window_blocks,omitempty"`
+	Policy              AcceptancePolicy `protobuf:"varint,6,opt,name=policy,proto3,enum=computed.market.v1.AcceptancePolicy" json:"policy,omitempty"`
+	Sla                 SLATerms         `protobuf:"bytes,7,opt,name=sla,proto3" json:"sla"`
+	Workload            Workload         `protobuf:"bytes,8,opt,name=workload,proto3" json:"workload"`
+	Replicas            uint32           `protobuf:"varint,9,opt,name=replicas,proto3" json:"replicas,omitempty"`
+	// deposit is locked in the order's escrow account; same denom as the price.
+	Deposit types.Coin `protobuf:"bytes,10,opt,name=deposit,proto3" json:"deposit"`
+}
+
+func (m *MsgCreateOrder) Reset()         { *m = MsgCreateOrder{} }
+func (m *MsgCreateOrder) String() string { return proto.CompactTextString(m) }
+func (*MsgCreateOrder) ProtoMessage()    {}
+func (*MsgCreateOrder) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cc1ebd87b2f19e7b, []int{2}
+}
+func (m *MsgCreateOrder) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCreateOrder) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCreateOrder.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCreateOrder) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCreateOrder.Merge(m, src)
+}
+func (m *MsgCreateOrder) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCreateOrder) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCreateOrder.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCreateOrder proto.InternalMessageInfo
+
+func (m *MsgCreateOrder) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgCreateOrder) GetRequirements() Requirements {
+	if m != nil {
+		return m.Requirements
+	}
+	return Requirements{}
+}
+
+func (m *MsgCreateOrder) GetMaxPricePerBlock() types.Coin {
+	if m != nil {
+		return m.MaxPricePerBlock
+	}
+	return types.Coin{}
+}
+
+func (m *MsgCreateOrder) GetDurationBlocks() uint64 {
+	if m != nil {
+		return m.DurationBlocks
+	}
+	return 0
+}
+
+func (m *MsgCreateOrder) GetBiddingWindowBlocks() uint64 {
+	if m != nil {
+		return m.BiddingWindowBlocks
+	}
+	return 0
+}
+
+func (m *MsgCreateOrder) GetPolicy() AcceptancePolicy {
+	if m != nil {
+		return m.Policy
+	}
+	return ACCEPTANCE_POLICY_UNSPECIFIED
+}
+
+func (m *MsgCreateOrder) GetSla() SLATerms {
+	if m != nil {
+		return m.Sla
+	}
+	return SLATerms{}
+}
+
+func (m *MsgCreateOrder) GetWorkload() Workload {
+	if m != nil {
+		return m.Workload
+	}
+	return Workload{}
+}
+
+func (m *MsgCreateOrder) GetReplicas() uint32 {
+	if m != nil {
+		return m.Replicas
+	}
+	return 0
+}
+
+func (m *MsgCreateOrder) GetDeposit() types.Coin {
+	if m != nil {
+		return m.Deposit
+	}
+	return types.Coin{}
+}
+
+// MsgCreateOrderResponse returns the new order's id.
+type MsgCreateOrderResponse struct {
+	OrderId uint64 `protobuf:"varint,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+}
+
+func (m *MsgCreateOrderResponse) Reset()         { *m = MsgCreateOrderResponse{} }
+func (m *MsgCreateOrderResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCreateOrderResponse) ProtoMessage()    {}
+func (*MsgCreateOrderResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cc1ebd87b2f19e7b, []int{3}
+}
+func (m *MsgCreateOrderResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCreateOrderResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCreateOrderResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCreateOrderResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCreateOrderResponse.Merge(m, src)
+}
+func (m *MsgCreateOrderResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCreateOrderResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCreateOrderResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCreateOrderResponse proto.InternalMessageInfo
+
+func (m *MsgCreateOrderResponse) GetOrderId() uint64 {
+	if m != nil {
+		return m.OrderId
+	}
+	return 0
+}
+
+// MsgCloseOrder closes an order.
+type MsgCloseOrder struct {
+	Owner   string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	OrderId uint64 `protobuf:"varint,2,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+}
+
+func (m *MsgCloseOrder) Reset()         { *m = MsgCloseOrder{} }
+func (m *MsgCloseOrder) String() string { return proto.CompactTextString(m) }
+func (*MsgCloseOrder) ProtoMessage()    {}
+func (*MsgCloseOrder) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cc1ebd87b2f19e7b, []int{4}
+}
+func (m *MsgCloseOrder) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCloseOrder) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCloseOrder.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCloseOrder) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCloseOrder.Merge(m, src)
+}
+func (m *MsgCloseOrder) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCloseOrder) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCloseOrder.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCloseOrder proto.InternalMessageInfo
+
+func (m *MsgCloseOrder) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgCloseOrder) GetOrderId() uint64 {
+	if m != nil {
+		return m.OrderId
+	}
+	return 0
+}
+
+// MsgCloseOrderResponse is empty.
+type MsgCloseOrderResponse struct {
+}
+
+func (m *MsgCloseOrderResponse) Reset()         { *m = MsgCloseOrderResponse{} }
+func (m *MsgCloseOrderResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCloseOrderResponse) ProtoMessage()    {}
+func (*MsgCloseOrderResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cc1ebd87b2f19e7b, []int{5}
+}
+func (m *MsgCloseOrderResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCloseOrderResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCloseOrderResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCloseOrderResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCloseOrderResponse.Merge(m, src)
+}
+func (m *MsgCloseOrderResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCloseOrderResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCloseOrderResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCloseOrderResponse proto.InternalMessageInfo
+
+// MsgCreateBid offers a price per block.
+type MsgCreateBid struct {
+	Provider      string     `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	OrderId       uint64     `protobuf:"varint,2,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	PricePerBlock types.Coin `protobuf:"bytes,3,opt,name=price_per_block,json=pricePerBlock,proto3" json:"price_per_block"`
+}
+
+func (m *MsgCreateBid) Reset()         { *m = MsgCreateBid{} }
+func (m *MsgCreateBid) String() string { return proto.CompactTextString(m) }
+func (*MsgCreateBid) ProtoMessage()    {}
+func (*MsgCreateBid) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cc1ebd87b2f19e7b, []int{6}
+}
+func (m *MsgCreateBid) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCreateBid) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCreateBid.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCreateBid) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCreateBid.Merge(m, src)
+}
+func (m *MsgCreateBid) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCreateBid) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCreateBid.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCreateBid proto.InternalMessageInfo
+
+func (m *MsgCreateBid) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgCreateBid) GetOrderId() uint64 {
+	if m != nil {
+		return m.OrderId
+	}
+	return 0
+}
+
+func (m *MsgCreateBid) GetPricePerBlock() types.Coin {
+	if m != nil {
+		return m.PricePerBlock
+	}
+	return types.Coin{}
+}
+
+// MsgCreateBidResponse returns the new bid's id.
+type MsgCreateBidResponse struct {
+	BidId uint64 `protobuf:"varint,1,opt,name=bid_id,json=bidId,proto3" json:"bid_id,omitempty"`
+}
+
+func (m *MsgCreateBidResponse) Reset()         { *m = MsgCreateBidResponse{} }
+func (m *MsgCreateBidResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCreateBidResponse) ProtoMessage()    {}
+func (*MsgCreateBidResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cc1ebd87b2f19e7b, []int{7}
+}
+func (m *MsgCreateBidResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCreateBidResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCreateBidResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCreateBidResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCreateBidResponse.Merge(m, src)
+}
+func (m *MsgCreateBidResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCreateBidResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCreateBidResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCreateBidResponse proto.InternalMessageInfo
+
+func (m *MsgCreateBidResponse) GetBidId() uint64 {
+	if m != nil {
+		return m.BidId
+	}
+	return 0
+}
+
+// MsgCloseBid withdraws a bid.
+type MsgCloseBid struct {
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	BidId    uint64 `protobuf:"varint,2,opt,name=bid_id,json=bidId,proto3" json:"bid_id,omitempty"`
+}
+
+func (m *MsgCloseBid) Reset()         { *m = MsgCloseBid{} }
+func (m *MsgCloseBid) String() string { return proto.CompactTextString(m) }
+func (*MsgCloseBid) ProtoMessage()    {}
+func (*MsgCloseBid) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cc1ebd87b2f19e7b, []int{8}
+}
+func (m *MsgCloseBid) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCloseBid) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCloseBid.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCloseBid) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCloseBid.Merge(m, src)
+}
+func (m *MsgCloseBid) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCloseBid) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCloseBid.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCloseBid proto.InternalMessageInfo
+
+func (m *MsgCloseBid) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgCloseBid) GetBidId() uint64 {
+	if m != nil {
+		return m.BidId
+	}
+	return 0
+}
+
+// MsgCloseBidResponse is empty.
+type MsgCloseBidResponse struct {
+}
+
+func (m *MsgCloseBidResponse) Reset()         { *m = MsgCloseBidResponse{} }
+func (m *MsgCloseBidResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCloseBidResponse) ProtoMessage()    {}
+func (*MsgCloseBidResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cc1ebd87b2f19e7b, []int{9}
+}
+func (m *MsgCloseBidResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCloseBidResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCloseBidResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCloseBidResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCloseBidResponse.Merge(m, src)
+}
+func (m *MsgCloseBidResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCloseBidResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCloseBidResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCloseBidResponse proto.InternalMessageInfo
+
+// MsgAcceptBid clears a MANUAL order.
+type MsgAcceptBid struct {
+	Owner   string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	OrderId uint64 `protobuf:"varint,2,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	// bid_ids has exactly one bid per replica.
+	BidIds []uint64 `protobuf:"varint,3,rep,packed,name=bid_ids,json=bidIds,proto3" json:"bid_ids,omitempty"`
+}
+
+func (m *MsgAcceptBid) Reset()         { *m = MsgAcceptBid{} }
+func (m *MsgAcceptBid) String() string { return proto.CompactTextString(m) }
+func (*MsgAcceptBid) ProtoMessage()    {}
+func (*MsgAcceptBid) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cc1ebd87b2f19e7b, []int{10}
+}
+func (m *MsgAcceptBid) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAcceptBid) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAcceptBid.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAcceptBid) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAcceptBid.Merge(m, src)
+}
+func (m *MsgAcceptBid) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAcceptBid) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAcceptBid.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAcceptBid proto.InternalMessageInfo
+
+func (m *MsgAcceptBid) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgAcceptBid) GetOrderId() uint64 {
+	if m != nil {
+		return m.OrderId
+	}
+	return 0
+}
+
+func (m *MsgAcceptBid) GetBidIds() []uint64 {
+	if m != nil {
+		return m.BidIds
+	}
+	return nil
+}
+
+// MsgAcceptBidResponse returns the leases created.
+type MsgAcceptBidResponse struct {
+	LeaseIds []uint64 `protobuf:"varint,1,rep,packed,name=lease_ids,json=leaseIds,proto3" json:"lease_ids,omitempty"`
+}
+
+func (m *MsgAcceptBidResponse) Reset()         { *m = MsgAcceptBidResponse{} }
+func (m *MsgAcceptBidResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgAcceptBidResponse) ProtoMessage()    {}
+func (*MsgAcceptBidResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cc1ebd87b2f19e7b, []int{11}
+}
+func (m *MsgAcceptBidResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAcceptBidResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAcceptBidResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAcceptBidResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAcceptBidResponse.Merge(m, src)
+}
+func (m *MsgAcceptBidResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAcceptBidResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAcceptBidResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAcceptBidResponse proto.InternalMessageInfo
+
+func (m *MsgAcceptBidResponse) GetLeaseIds() []uint64 {
+	if m != nil {
+		return m.LeaseIds
+	}
+	return nil
+}
+
+// MsgCloseLease ends a lease.
+type MsgCloseLease struct {
+	// sender is the lease's owner or its provider; the close reason follows from which.
+	Sender  string `protobuf:"bytes,1,opt,name=sender,proto3" json:"sender,omitempty"`
+	LeaseId uint64 `protobuf:"varint,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	// detail is a short free-text note recorded in the close event (at most 256 bytes).
+	Detail string `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+}
+
+func (m *MsgCloseLease) Reset()         { *m = MsgCloseLease{} }
+func (m *MsgCloseLease) String() string { return proto.CompactTextString(m) }
+func (*MsgCloseLease) ProtoMessage()    {}
+func (*MsgCloseLease) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cc1ebd87b2f19e7b, []int{12}
+}
+func (m *MsgCloseLease) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCloseLease) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCloseLease.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCloseLease) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCloseLease.Merge(m, src)
+}
+func (m *MsgCloseLease) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCloseLease) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCloseLease.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCloseLease proto.InternalMessageInfo
+
+func (m *MsgCloseLease) GetSender() string {
+	if m != nil {
+		return m.Sender
+	}
+	return ""
+}
+
+func (m *MsgCloseLease) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *MsgCloseLease) GetDetail() string {
+	if m != nil {
+		return m.Detail
+	}
+	return ""
+}
+
+// MsgCloseLeaseResponse is empty.
+type MsgCloseLeaseResponse struct {
+}
+
+func (m *MsgCloseLeaseResponse) Reset()         { *m = MsgCloseLeaseResponse{} }
+func (m *MsgCloseLeaseResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCloseLeaseResponse) ProtoMessage()    {}
+func (*MsgCloseLeaseResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cc1ebd87b2f19e7b, []int{13}
+}
+func (m *MsgCloseLeaseResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCloseLeaseResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCloseLeaseResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCloseLeaseResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCloseLeaseResponse.Merge(m, src)
+}
+func (m *MsgCloseLeaseResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCloseLeaseResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCloseLeaseResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCloseLeaseResponse proto.InternalMessageInfo
+
 func init() {
 	proto.RegisterType((*MsgUpdateParams)(nil), "computed.market.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "computed.market.v1.MsgUpdateParamsResponse")
+	proto.RegisterType((*MsgCreateOrder)(nil), "computed.market.v1.MsgCreateOrder")
+	proto.RegisterType((*MsgCreateOrderResponse)(nil), "computed.market.v1.MsgCreateOrderResponse")
+	proto.RegisterType((*MsgCloseOrder)(nil), "computed.market.v1.MsgCloseOrder")
+	proto.RegisterType((*MsgCloseOrderResponse)(nil), "computed.market.v1.MsgCloseOrderResponse")
+	proto.RegisterType((*MsgCreateBid)(nil), "computed.market.v1.MsgCreateBid")
+	proto.RegisterType((*MsgCreateBidResponse)(nil), "computed.market.v1.MsgCreateBidResponse")
+	proto.RegisterType((*MsgCloseBid)(nil), "computed.market.v1.MsgCloseBid")
+	proto.RegisterType((*MsgCloseBidResponse)(nil), "computed.market.v1.MsgCloseBidResponse")
+	proto.RegisterType((*MsgAcceptBid)(nil), "computed.market.v1.MsgAcceptBid")
+	proto.RegisterType((*MsgAcceptBidResponse)(nil), "computed.market.v1.MsgAcceptBidResponse")
+	proto.RegisterType((*MsgCloseLease)(nil), "computed.market.v1.MsgCloseLease")
+	proto.RegisterType((*MsgCloseLeaseResponse)(nil), "computed.market.v1.MsgCloseLeaseResponse")
 }
 
 func init() { proto.RegisterFile("computed/market/v1/tx.proto", fileDescriptor_cc1ebd87b2f19e7b) }
 
 var fileDescriptor_cc1ebd87b2f19e7b = []byte{
-	// 350 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x4e, 0xce, 0xcf, 0x2d,
-	0x28, 0x2d, 0x49, 0x4d, 0xd1, 0xcf, 0x4d, 0x2c, 0xca, 0x4e, 0x2d, 0xd1, 0x2f, 0x33, 0xd4, 0x2f,
-	0xa9, 0xd0, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x82, 0x49, 0xea, 0x41, 0x24, 0xf5, 0xca,
-	0x0c, 0xa5, 0x04, 0x13, 0x73, 0x33, 0xf3, 0xf2, 0xf5, 0xc1, 0x24, 0x44, 0x99, 0x94, 0x3c, 0x16,
-	0x33, 0x0a, 0x12, 0x8b, 0x12, 0x73, 0x8b, 0xa1, 0x0a, 0xc4, 0x93, 0xf3, 0x8b, 0x73, 0xf3, 0x8b,
-	0xf5, 0x73, 0x8b, 0xd3, 0x41, 0x72, 0xb9, 0xc5, 0xe9, 0x50, 0x09, 0x49, 0x88, 0x44, 0x3c, 0x98,
-	0xa7, 0x0f, 0xe1, 0x40, 0xa5, 0x44, 0xd2, 0xf3, 0xd3, 0xf3, 0x21, 0xe2, 0x20, 0x16, 0x44, 0x54,
-	0x69, 0x1f, 0x23, 0x17, 0xbf, 0x6f, 0x71, 0x7a, 0x68, 0x41, 0x4a, 0x62, 0x49, 0x6a, 0x00, 0xd8,
-	0x0e, 0x21, 0x33, 0x2e, 0xce, 0xc4, 0xd2, 0x92, 0x8c, 0xfc, 0xa2, 0xcc, 0x92, 0x4a, 0x09, 0x46,
-	0x05, 0x46, 0x0d, 0x4e, 0x27, 0x89, 0x4b, 0x5b, 0x74, 0x45, 0xa0, 0xc6, 0x39, 0xa6, 0xa4, 0x14,
-	0xa5, 0x16, 0x17, 0x07, 0x97, 0x14, 0x65, 0xe6, 0xa5, 0x07, 0x21, 0x94, 0x0a, 0xd9, 0x72, 0xb1,
-	0x41, 0x5c, 0x29, 0xc1, 0xa4, 0xc0, 0xa8, 0xc1, 0x6d, 0x24, 0xa5, 0x87, 0xe9, 0x5d, 0x3d, 0x88,
-	0x1d, 0x4e, 0x9c, 0x27, 0xee, 0xc9, 0x33, 0xac, 0x78, 0xbe, 0x41, 0x8b, 0x31, 0x08, 0xaa, 0xc9,
-	0xca, 0xa4, 0xe9, 0xf9, 0x06, 0x2d, 0x84, 0x71, 0x5d, 0xcf, 0x37, 0x68, 0x29, 0xc2, 0x03, 0xa2,
-	0x02, 0x16, 0x14, 0x68, 0x8e, 0x55, 0x92, 0xe4, 0x12, 0x47, 0x13, 0x0a, 0x4a, 0x2d, 0x2e, 0xc8,
-	0xcf, 0x2b, 0x4e, 0x35, 0xca, 0xe3, 0x62, 0xf6, 0x2d, 0x4e, 0x17, 0x4a, 0xe0, 0xe2, 0x41, 0xf1,
-	0x9e, 0x32, 0x36, 0x67, 0xa1, 0x99, 0x21, 0xa5, 0x4d, 0x84, 0x22, 0x98, 0x45, 0x52, 0xac, 0x0d,
-	0x20, 0x8f, 0x38, 0xf9, 0x9e, 0x78, 0x24, 0xc7, 0x78, 0xe1, 0x91, 0x1c, 0xe3, 0x83, 0x47, 0x72,
-	0x8c, 0x13, 0x1e, 0xcb, 0x31, 0x5c, 0x78, 0x2c, 0xc7, 0x70, 0xe3, 0xb1, 0x1c, 0x43, 0x94, 0x71,
-	0x7a, 0x66, 0x49, 0x46, 0x69, 0x12, 0xc8, 0x4c, 0x7d, 0x98, 0xb9, 0xba, 0x79, 0xa9, 0x25, 0xe5,
-	0xf9, 0x45, 0xd9, 0xfa, 0x98, 0x7e, 0x2c, 0xa9, 0x2c, 0x48, 0x2d, 0x4e, 0x62, 0x03, 0xc7, 0x90,
-	0x31, 0x20, 0x00, 0x00, 0xff, 0xff, 0x3a, 0xd6, 0x81, 0xb9, 0x52, 0x02, 0x00, 0x00,
+	// 1020 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x56, 0xcb, 0x6f, 0xe3, 0x44,
+	0x18, 0xaf, 0x9b, 0x47, 0x93, 0xe9, 0x0b, 0xa6, 0xed, 0xd6, 0xcd, 0x42, 0x9a, 0x35, 0x48, 0x1b,
+	0x8a, 0x6a, 0x6f, 0x1f, 0xe2, 0x10, 0xc1, 0x4a, 0xcd, 0x9e, 0x8a, 0x5a, 0x51, 0xb9, 0x8b, 0x2a,
+	0xad, 0x84, 0x82, 0xe3, 0x19, 0x79, 0x47, 0x8d, 0x3d, 0x66, 0xc6, 0xe9, 0xe3, 0x86, 0x38, 0x2e,
+	0x42, 0xe2, 0x5f, 0xe0, 0x80, 0xc4, 0xb1, 0x07, 0xce, 0x9c, 0xf7, 0xb8, 0xe2, 0xc4, 0x09, 0x50,
+	0x7b, 0xe8, 0x9f, 0x01, 0x9a, 0xb1, 0x3d, 0x71, 0xda, 0x3c, 0x4a, 0xd9, 0x4b, 0xd5, 0xf9, 0xbe,
+	0xdf, 0xf7, 0x9b, 0xdf, 0xf7, 0xf2, 0x04, 0x3c, 0x74, 0xa9, 0x1f, 0x76, 0x23, 0x8c, 0x2c, 0xdf,
+	0x61, 0xc7, 0x38, 0xb2, 0x4e, 0x36, 0xac, 0xe8, 0xcc, 0x0c, 0x19, 0x8d, 0x28, 0x84, 0xa9, 0xd3,
+	0x8c, 0x9d, 0xe6, 0xc9, 0x46, 0xe5, 0x5d, 0xc7, 0x27, 0x01, 0xb5, 0xe4, 0xdf, 0x18, 0x56, 0x59,
+	0x1d, 0xc0, 0x91, 0x04, 0x0c, 0x07, 0x84, 0x0e, 0x73, 0x7c, 0x9e, 0x00, 0xaa, 0x2e, 0xe5, 0x3e,
+	0xe5, 0x56, 0xdb, 0xe1, 0xd8, 0x3a, 0xd9, 0x68, 0xe3, 0xc8, 0xd9, 0xb0, 0x5c, 0x4a, 0x82, 0xc4,
+	0xbf, 0x9c, 0xf8, 0x7d, 0xee, 0x49, 0x72, 0xee, 0x25, 0x8e, 0x95, 0xd8, 0xd1, 0x92, 0x27, 0x2b,
+	0x3e, 0x24, 0xae, 0x45, 0x8f, 0x7a, 0x34, 0xb6, 0x8b, 0xff, 0x62, 0xab, 0xf1, 0x9b, 0x06, 0xe6,
+	0xf7, 0xb9, 0xf7, 0x65, 0x88, 0x9c, 0x08, 0x1f, 0x48, 0x0d, 0xf0, 0x13, 0x50, 0x76, 0xba, 0xd1,
+	0x4b, 0xca, 0x48, 0x74, 0xae, 0x6b, 0x35, 0xad, 0x5e, 0x6e, 0xea, 0xbf, 0xff, 0xba, 0xbe, 0x98,
+	0xd0, 0xed, 0x20, 0xc4, 0x30, 0xe7, 0x87, 0x11, 0x23, 0x81, 0x67, 0xf7, 0xa0, 0xf0, 0x33, 0x50,
+	0x8c, 0xb3, 0xd0, 0x27, 0x6b, 0x5a, 0x7d, 0x7a, 0xb3, 0x62, 0xde, 0xae, 0x97, 0x19, 0xdf, 0xd1,
+	0x2c, 0xbf, 0xfe, 0x73, 0x75, 0xe2, 0x97, 0xeb, 0x8b, 0x35, 0xcd, 0x4e, 0x82, 0x1a, 0xdb, 0xdf,
+	0x5d, 0x5f, 0xac, 0xf5, 0xe8, 0x5e, 0x5d, 0x5f, 0xac, 0x3d, 0x52, 0x85, 0x3a, 0x4b, 0x4b, 0x75,
+	0x43, 0xac, 0xb1, 0x02, 0x96, 0x6f, 0x98, 0x6c, 0xcc, 0x43, 0x1a, 0x70, 0x6c, 0xfc, 0x93, 0x07,
+	0x73, 0xfb, 0xdc, 0x7b, 0xc6, 0xb0, 0x13, 0xe1, 0x2f, 0x18, 0xc2, 0x0c, 0x9a, 0xa0, 0x40, 0x4f,
+	0x03, 0xcc, 0xc6, 0xa6, 0x15, 0xc3, 0xe0, 0xe7, 0x60, 0x86, 0xe1, 0x6f, 0xba, 0x84, 0x61, 0x1f,
+	0x07, 0x51, 0x9a, 0x58, 0x6d, 0x50, 0x62, 0x76, 0x06, 0xd7, 0xcc, 0x8b, 0xf4, 0xec, 0xbe, 0x58,
+	0x78, 0x08, 0x16, 0x7c, 0xe7, 0xac, 0x15, 0x32, 0xe2, 0xe2, 0x56, 0x88, 0x59, 0xab, 0xdd, 0xa1,
+	0xee, 0xb1, 0x9e, 0x93, 0x94, 0x2b, 0x66, 0x22, 0x43, 0xb4, 0xdc, 0x4c, 0x5a, 0x6e, 0x3e, 0xa3,
+	0x24, 0xc8, 0x96, 0xea, 0x1d, 0xdf, 0x39, 0x3b, 0x10, 0xf1, 0x07, 0x98, 0x35, 0x45, 0x34, 0x7c,
+	0x0c, 0xe6, 0x51, 0x97, 0x39, 0x11, 0xa1, 0x41, 0xcc, 0xc7, 0xf5, 0x7c, 0x4d, 0xab, 0xe7, 0xed,
+	0xb9, 0xd4, 0x2c, 0x71, 0x1c, 0x6e, 0x82, 0xa5, 0x36, 0x41, 0x88, 0x04, 0x5e, 0xeb, 0x94, 0x04,
+	0x88, 0x9e, 0xa6, 0xf0, 0x82, 0x84, 0x2f, 0x24, 0xce, 0x23, 0xe9, 0x4b, 0x62, 0x3e, 0x05, 0xc5,
+	0x90, 0x76, 0x88, 0x7b, 0xae, 0x17, 0x6b, 0x5a, 0x7d, 0x6e, 0xf3, 0xc3, 0x41, 0x79, 0xef, 0xb8,
+	0x2e, 0x0e, 0x23, 0x27, 0x70, 0xf1, 0x81, 0xc4, 0xda, 0x49, 0x0c, 0xdc, 0x06, 0x39, 0xde, 0x71,
+	0xf4, 0x29, 0x99, 0xdf, 0x7b, 0x83, 0x42, 0x0f, 0xf7, 0x76, 0x9e, 0x63, 0xe6, 0xa7, 0xe5, 0x12,
+	0x70, 0xf8, 0x14, 0x94, 0x4e, 0x29, 0x3b, 0xee, 0x50, 0x07, 0xe9, 0xa5, 0xe1, 0xa1, 0x47, 0x09,
+	0x26, 0x09, 0x55, 0x31, 0xb0, 0x02, 0x4a, 0x0c, 0x87, 0x1d, 0xe2, 0x3a, 0x5c, 0x2f, 0xd7, 0xb4,
+	0xfa, 0xac, 0xad, 0xce, 0xf0, 0x29, 0x98, 0x42, 0x38, 0xa4, 0x9c, 0x44, 0x3a, 0xf8, 0x0f, 0x55,
+	0x4f, 0x83, 0x1a, 0x96, 0x98, 0xd0, 0x78, 0x32, 0xc4, 0x74, 0xd6, 0x06, 0x4e, 0x67, 0x66, 0xdc,
+	0x8c, 0x2d, 0xf0, 0xa0, 0xdf, 0x92, 0xce, 0x26, 0x5c, 0x01, 0x25, 0x2a, 0x0c, 0x2d, 0x82, 0xe4,
+	0x2c, 0xe6, 0xed, 0x29, 0x79, 0xde, 0x45, 0xc6, 0x2b, 0x0d, 0xcc, 0x8a, 0xa8, 0x0e, 0xe5, 0xf7,
+	0x9c, 0xda, 0x2c, 0xf9, 0x64, 0x1f, 0x79, 0xc3, 0xec, 0x4f, 0x61, 0x75, 0x70, 0x0a, 0xea, 0x6a,
+	0x63, 0x19, 0x2c, 0xf5, 0x19, 0xd4, 0x72, 0xfd, 0xa5, 0x81, 0x19, 0x95, 0x5b, 0x93, 0x20, 0xb8,
+	0x0d, 0x4a, 0x21, 0xa3, 0x27, 0x04, 0xdd, 0x41, 0xa7, 0x42, 0x8e, 0x90, 0x0a, 0xf7, 0xc0, 0xfc,
+	0xff, 0xd9, 0x95, 0xd9, 0x30, 0xbb, 0x28, 0x8d, 0x27, 0x22, 0x71, 0x75, 0xaf, 0xc8, 0xbd, 0x3a,
+	0xa2, 0x7d, 0x4d, 0x82, 0x8c, 0x75, 0xb0, 0x98, 0x3d, 0xab, 0xd6, 0x2d, 0x81, 0x62, 0x9b, 0xa0,
+	0x5e, 0xe3, 0x0a, 0x6d, 0x82, 0x76, 0x91, 0xf1, 0xbd, 0x06, 0xa6, 0xd3, 0x52, 0xdd, 0xbf, 0x1e,
+	0x3d, 0xf2, 0xc9, 0x0c, 0x79, 0x3c, 0x79, 0x7d, 0xea, 0xdf, 0x1f, 0xde, 0x39, 0x21, 0x7e, 0x09,
+	0x2c, 0x64, 0x8e, 0xaa, 0x6b, 0x3f, 0xc5, 0x5d, 0x8b, 0x77, 0x56, 0xa8, 0x7c, 0x7b, 0xa3, 0x05,
+	0x97, 0xc1, 0x54, 0x2c, 0x9d, 0xeb, 0xb9, 0x5a, 0xae, 0x9e, 0xb7, 0x8b, 0x52, 0x3b, 0x6f, 0xac,
+	0xf7, 0xcf, 0xdc, 0xe0, 0xba, 0x2b, 0x49, 0xc6, 0x96, 0xac, 0xbb, 0x3a, 0xab, 0xba, 0x3f, 0x04,
+	0xe5, 0x0e, 0x76, 0x38, 0x96, 0x37, 0x68, 0xf2, 0x86, 0x92, 0x34, 0xec, 0x22, 0x6e, 0xfc, 0x9c,
+	0x59, 0x9a, 0x3d, 0x61, 0x84, 0x4f, 0x40, 0x91, 0xe3, 0xe0, 0x2e, 0xd5, 0x4f, 0x70, 0x22, 0xb7,
+	0xf4, 0x82, 0x34, 0xb7, 0x84, 0x1f, 0x3e, 0x00, 0x45, 0x84, 0x23, 0x87, 0x74, 0xe4, 0x08, 0x96,
+	0xed, 0xe4, 0x14, 0xf7, 0x25, 0x89, 0x1f, 0xb3, 0x4f, 0x52, 0x55, 0x76, 0x9f, 0xa4, 0x21, 0xcd,
+	0x6e, 0xf3, 0x87, 0x02, 0xc8, 0xed, 0x73, 0x0f, 0x7e, 0x0d, 0x66, 0xfa, 0x1e, 0xe3, 0x0f, 0x06,
+	0x7d, 0xfd, 0x6e, 0xbc, 0x78, 0x95, 0x8f, 0xef, 0x00, 0x52, 0x75, 0xfc, 0x0a, 0x4c, 0x67, 0x9f,
+	0x44, 0x63, 0x48, 0x6c, 0x06, 0x53, 0x59, 0x1b, 0x8f, 0x51, 0xf4, 0x2f, 0x00, 0xc8, 0x7c, 0xba,
+	0x1e, 0x0d, 0x8b, 0x54, 0x90, 0xca, 0x47, 0x63, 0x21, 0x8a, 0xfb, 0x08, 0x94, 0x7b, 0x1f, 0x9c,
+	0xda, 0x48, 0x51, 0x4d, 0x82, 0x2a, 0xf5, 0x71, 0x08, 0x45, 0xfc, 0x1c, 0x94, 0xd4, 0xe2, 0xae,
+	0x8e, 0xd2, 0x23, 0x68, 0x1f, 0x8f, 0x01, 0x64, 0xe5, 0xf6, 0x36, 0x6d, 0x98, 0x5c, 0x85, 0x18,
+	0x2a, 0xf7, 0xf6, 0x2a, 0xa4, 0x35, 0x8e, 0x27, 0x7d, 0x64, 0x8d, 0x25, 0x64, 0x74, 0x8d, 0xfb,
+	0x06, 0xb1, 0x52, 0xf8, 0x56, 0x7c, 0x3e, 0x9b, 0xfb, 0xaf, 0x2f, 0xab, 0xda, 0x9b, 0xcb, 0xaa,
+	0xf6, 0xf7, 0x65, 0x55, 0xfb, 0xf1, 0xaa, 0x3a, 0xf1, 0xe6, 0xaa, 0x3a, 0xf1, 0xc7, 0x55, 0x75,
+	0xe2, 0xc5, 0x96, 0x47, 0xa2, 0x97, 0xdd, 0xb6, 0x60, 0xb4, 0x52, 0xd6, 0xf5, 0x00, 0x47, 0xe2,
+	0x09, 0xb6, 0x6e, 0xcf, 0x7f, 0x74, 0x1e, 0x62, 0xde, 0x2e, 0xca, 0x9f, 0x9b, 0x5b, 0xff, 0x06,
+	0x00, 0x00, 0xff, 0xff, 0x19, 0xdb, 0xfb, 0x2f, 0x60, 0x0b, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -170,6 +881,18 @@ const _ = grpc.SupportPackageIsVersion4
 type MsgClient interface {
 	// UpdateParams replaces the module's params; only the authority (gov) may call it.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
+	// CreateOrder opens an order and locks its deposit in escrow.
+	CreateOrder(ctx context.Context, in *MsgCreateOrder, opts ...grpc.CallOption) (*MsgCreateOrderResponse, error)
+	// CloseOrder closes an order (its bids and leases too) and refunds what escrow has not paid.
+	CloseOrder(ctx context.Context, in *MsgCloseOrder, opts ...grpc.CallOption) (*MsgCloseOrderResponse, error)
+	// CreateBid offers a price on an open order; the chain re-checks every requirement.
+	CreateBid(ctx context.Context, in *MsgCreateBid, opts ...grpc.CallOption) (*MsgCreateBidResponse, error)
+	// CloseBid withdraws an open bid and refunds its deposit.
+	CloseBid(ctx context.Context, in *MsgCloseBid, opts ...grpc.CallOption) (*MsgCloseBidResponse, error)
+	// AcceptBid clears a MANUAL order with the bids its owner picks (one per replica).
+	AcceptBid(ctx context.Context, in *MsgAcceptBid, opts ...grpc.CallOption) (*MsgAcceptBidResponse, error)
+	// CloseLease ends a lease; its owner or its provider may call it.
+	CloseLease(ctx context.Context, in *MsgCloseLease, opts ...grpc.CallOption) (*MsgCloseLeaseResponse, error)
 }
 
 type msgClient struct {
@@ -189,10 +912,76 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 	return out, nil
 }
 
+func (c *msgClient) CreateOrder(ctx context.Context, in *MsgCreateOrder, opts ...grpc.CallOption) (*MsgCreateOrderResponse, error) {
+	out := new(MsgCreateOrderResponse)
+	err := c.cc.Invoke(ctx, "/computed.market.v1.Msg/CreateOrder", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CloseOrder(ctx context.Context, in *MsgCloseOrder, opts ...grpc.CallOption) (*MsgCloseOrderResponse, error) {
+	out := new(MsgCloseOrderResponse)
+	err := c.cc.Invoke(ctx, "/computed.market.v1.Msg/CloseOrder", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CreateBid(ctx context.Context, in *MsgCreateBid, opts ...grpc.CallOption) (*MsgCreateBidResponse, error) {
+	out := new(MsgCreateBidResponse)
+	err := c.cc.Invoke(ctx, "/computed.market.v1.Msg/CreateBid", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CloseBid(ctx context.Context, in *MsgCloseBid, opts ...grpc.CallOption) (*MsgCloseBidResponse, error) {
+	out := new(MsgCloseBidResponse)
+	err := c.cc.Invoke(ctx, "/computed.market.v1.Msg/CloseBid", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) AcceptBid(ctx context.Context, in *MsgAcceptBid, opts ...grpc.CallOption) (*MsgAcceptBidResponse, error) {
+	out := new(MsgAcceptBidResponse)
+	err := c.cc.Invoke(ctx, "/computed.market.v1.Msg/AcceptBid", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CloseLease(ctx context.Context, in *MsgCloseLease, opts ...grpc.CallOption) (*MsgCloseLeaseResponse, error) {
+	out := new(MsgCloseLeaseResponse)
+	err := c.cc.Invoke(ctx, "/computed.market.v1.Msg/CloseLease", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UpdateParams replaces the module's params; only the authority (gov) may call it.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
+	// CreateOrder opens an order and locks its deposit in escrow.
+	CreateOrder(context.Context, *MsgCreateOrder) (*MsgCreateOrderResponse, error)
+	// CloseOrder closes an order (its bids and leases too) and refunds what escrow has not paid.
+	CloseOrder(context.Context, *MsgCloseOrder) (*MsgCloseOrderResponse, error)
+	// CreateBid offers a price on an open order; the chain re-checks every requirement.
+	CreateBid(context.Context, *MsgCreateBid) (*MsgCreateBidResponse, error)
+	// CloseBid withdraws an open bid and refunds its deposit.
+	CloseBid(context.Context, *MsgCloseBid) (*MsgCloseBidResponse, error)
+	// AcceptBid clears a MANUAL order with the bids its owner picks (one per replica).
+	AcceptBid(context.Context, *MsgAcceptBid) (*MsgAcceptBidResponse, error)
+	// CloseLease ends a lease; its owner or its provider may call it.
+	CloseLease(context.Context, *MsgCloseLease) (*MsgCloseLeaseResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -201,6 +990,24 @@ type UnimplementedMsgServer struct {
 
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
+}
+func (*UnimplementedMsgServer) CreateOrder(ctx context.Context, req *MsgCreateOrder) (*MsgCreateOrderResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateOrder not implemented")
+}
+func (*UnimplementedMsgServer) CloseOrder(ctx context.Context, req *MsgCloseOrder) (*MsgCloseOrderResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CloseOrder not implemented")
+}
+func (*UnimplementedMsgServer) CreateBid(ctx context.Context, req *MsgCreateBid) (*MsgCreateBidResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateBid not implemented")
+}
+func (*UnimplementedMsgServer) CloseBid(ctx context.Context, req *MsgCloseBid) (*MsgCloseBidResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CloseBid not implemented")
+}
+func (*UnimplementedMsgServer) AcceptBid(ctx context.Context, req *MsgAcceptBid) (*MsgAcceptBidResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AcceptBid not implemented")
+}
+func (*UnimplementedMsgServer) CloseLease(ctx context.Context, req *MsgCloseLease) (*MsgCloseLeaseResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CloseLease not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -225,6 +1032,114 @@ func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_CreateOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCreateOrder)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CreateOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.market.v1.Msg/CreateOrder",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CreateOrder(ctx, req.(*MsgCreateOrder))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CloseOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCloseOrder)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CloseOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.market.v1.Msg/CloseOrder",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CloseOrder(ctx, req.(*MsgCloseOrder))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CreateBid_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCreateBid)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CreateBid(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.market.v1.Msg/CreateBid",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CreateBid(ctx, req.(*MsgCreateBid))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CloseBid_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCloseBid)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CloseBid(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.market.v1.Msg/CloseBid",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CloseBid(ctx, req.(*MsgCloseBid))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_AcceptBid_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgAcceptBid)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).AcceptBid(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.market.v1.Msg/AcceptBid",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).AcceptBid(ctx, req.(*MsgAcceptBid))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CloseLease_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCloseLease)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CloseLease(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.market.v1.Msg/CloseLease",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CloseLease(ctx, req.(*MsgCloseLease))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "computed.market.v1.Msg",
@@ -233,6 +1148,30 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
+		},
+		{
+			MethodName: "CreateOrder",
+			Handler:    _Msg_CreateOrder_Handler,
+		},
+		{
+			MethodName: "CloseOrder",
+			Handler:    _Msg_CloseOrder_Handler,
+		},
+		{
+			MethodName: "CreateBid",
+			Handler:    _Msg_CreateBid_Handler,
+		},
+		{
+			MethodName: "CloseBid",
+			Handler:    _Msg_CloseBid_Handler,
+		},
+		{
+			MethodName: "AcceptBid",
+			Handler:    _Msg_AcceptBid_Handler,
+		},
+		{
+			MethodName: "CloseLease",
+			Handler:    _Msg_CloseLease_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -302,6 +1241,482 @@ func (m *MsgUpdateParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgCreateOrder) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCreateOrder) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCreateOrder) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Deposit.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x52
+	if m.Replicas != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Replicas))
+		i--
+		dAtA[i] = 0x48
+	}
+	{
+		size, err := m.Workload.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x42
+	{
+		size, err := m.Sla.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if m.Policy != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Policy))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.BiddingWindowBlocks != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.BiddingWindowBlocks))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.DurationBlocks != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DurationBlocks))
+		i--
+		dAtA[i] = 0x20
+	}
+	{
+		size, err := m.MaxPricePerBlock.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size, err := m.Requirements.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCreateOrderResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCreateOrderResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCreateOrderResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.OrderId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.OrderId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCloseOrder) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCloseOrder) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCloseOrder) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.OrderId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.OrderId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCloseOrderResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCloseOrderResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCloseOrderResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCreateBid) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCreateBid) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCreateBid) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.PricePerBlock.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.OrderId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.OrderId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCreateBidResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCreateBidResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCreateBidResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.BidId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.BidId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCloseBid) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCloseBid) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCloseBid) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.BidId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.BidId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCloseBidResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCloseBidResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCloseBidResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAcceptBid) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAcceptBid) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAcceptBid) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.BidIds) > 0 {
+		dAtA9 := make([]byte, len(m.BidIds)*10)
+		var j8 int
+		for _, num := range m.BidIds {
+			for num >= 1<<7 {
+				dAtA9[j8] = uint8(uint64(num)&0x7f | 0x80)
+				num >>= 7
+				j8++
+			}
+			dAtA9[j8] = uint8(num)
+			j8++
+		}
+		i -= j8
+		copy(dAtA[i:], dAtA9[:j8])
+		i = encodeVarintTx(dAtA, i, uint64(j8))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.OrderId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.OrderId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAcceptBidResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAcceptBidResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAcceptBidResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.LeaseIds) > 0 {
+		dAtA11 := make([]byte, len(m.LeaseIds)*10)
+		var j10 int
+		for _, num := range m.LeaseIds {
+			for num >= 1<<7 {
+				dAtA11[j10] = uint8(uint64(num)&0x7f | 0x80)
+				num >>= 7
+				j10++
+			}
+			dAtA11[j10] = uint8(num)
+			j10++
+		}
+		i -= j10
+		copy(dAtA[i:], dAtA11[:j10])
+		i = encodeVarintTx(dAtA, i, uint64(j10))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCloseLease) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCloseLease) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCloseLease) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Detail) > 0 {
+		i -= len(m.Detail)
+		copy(dAtA[i:], m.Detail)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Detail)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Sender) > 0 {
+		i -= len(m.Sender)
+		copy(dAtA[i:], m.Sender)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Sender)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCloseLeaseResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCloseLeaseResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCloseLeaseResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -329,6 +1744,201 @@ func (m *MsgUpdateParams) Size() (n int) {
 }
 
 func (m *MsgUpdateParamsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgCreateOrder) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.Requirements.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.MaxPricePerBlock.Size()
+	n += 1 + l + sovTx(uint64(l))
+	if m.DurationBlocks != 0 {
+		n += 1 + sovTx(uint64(m.DurationBlocks))
+	}
+	if m.BiddingWindowBlocks != 0 {
+		n += 1 + sovTx(uint64(m.BiddingWindowBlocks))
+	}
+	if m.Policy != 0 {
+		n += 1 + sovTx(uint64(m.Policy))
+	}
+	l = m.Sla.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.Workload.Size()
+	n += 1 + l + sovTx(uint64(l))
+	if m.Replicas != 0 {
+		n += 1 + sovTx(uint64(m.Replicas))
+	}
+	l = m.Deposit.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgCreateOrderResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.OrderId != 0 {
+		n += 1 + sovTx(uint64(m.OrderId))
+	}
+	return n
+}
+
+func (m *MsgCloseOrder) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.OrderId != 0 {
+		n += 1 + sovTx(uint64(m.OrderId))
+	}
+	return n
+}
+
+func (m *MsgCloseOrderResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgCreateBid) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.OrderId != 0 {
+		n += 1 + sovTx(uint64(m.OrderId))
+	}
+	l = m.PricePerBlock.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgCreateBidResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.BidId != 0 {
+		n += 1 + sovTx(uint64(m.BidId))
+	}
+	return n
+}
+
+func (m *MsgCloseBid) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.BidId != 0 {
+		n += 1 + sovTx(uint64(m.BidId))
+	}
+	return n
+}
+
+func (m *MsgCloseBidResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgAcceptBid) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.OrderId != 0 {
+		n += 1 + sovTx(uint64(m.OrderId))
+	}
+	if len(m.BidIds) > 0 {
+		l = 0
+		for _, e := range m.BidIds {
+			l += sovTx(uint64(e))
+		}
+		n += 1 + sovTx(uint64(l)) + l
+	}
+	return n
+}
+
+func (m *MsgAcceptBidResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.LeaseIds) > 0 {
+		l = 0
+		for _, e := range m.LeaseIds {
+			l += sovTx(uint64(e))
+		}
+		n += 1 + sovTx(uint64(l)) + l
+	}
+	return n
+}
+
+func (m *MsgCloseLease) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sender)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovTx(uint64(m.LeaseId))
+	}
+	l = len(m.Detail)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgCloseLeaseResponse) Size() (n int) {
 	if m == nil {
 		return 0
 	}
@@ -485,6 +2095,1389 @@ func (m *MsgUpdateParamsResponse) Unmarshal(dAtA []byte) error {
 		}
 		if fieldNum <= 0 {
 			return fmt.Errorf("proto: MsgUpdateParamsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCreateOrder) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCreateOrder: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCreateOrder: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requirements", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Requirements.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxPricePerBlock", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MaxPricePerBlock.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DurationBlocks", wireType)
+			}
+			m.DurationBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DurationBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BiddingWindowBlocks", wireType)
+			}
+			m.BiddingWindowBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BiddingWindowBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Policy", wireType)
+			}
+			m.Policy = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Policy |= AcceptancePolicy(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sla", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Sla.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Workload", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Workload.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Replicas", wireType)
+			}
+			m.Replicas = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Replicas |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deposit", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Deposit.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCreateOrderResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCreateOrderResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCreateOrderResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OrderId", wireType)
+			}
+			m.OrderId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.OrderId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCloseOrder) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCloseOrder: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCloseOrder: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OrderId", wireType)
+			}
+			m.OrderId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.OrderId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCloseOrderResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCloseOrderResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCloseOrderResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCreateBid) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCreateBid: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCreateBid: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OrderId", wireType)
+			}
+			m.OrderId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.OrderId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PricePerBlock", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PricePerBlock.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCreateBidResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCreateBidResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCreateBidResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BidId", wireType)
+			}
+			m.BidId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BidId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCloseBid) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCloseBid: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCloseBid: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BidId", wireType)
+			}
+			m.BidId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BidId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCloseBidResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCloseBidResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCloseBidResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAcceptBid) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAcceptBid: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAcceptBid: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OrderId", wireType)
+			}
+			m.OrderId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.OrderId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType == 0 {
+				var v uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowTx
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				m.BidIds = append(m.BidIds, v)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowTx
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return ErrInvalidLengthTx
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return ErrInvalidLengthTx
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				var count int
+				for _, integer := range dAtA[iNdEx:postIndex] {
+					if integer < 128 {
+						count++
+					}
+				}
+				elementCount = count
+				if elementCount != 0 && len(m.BidIds) == 0 {
+					m.BidIds = make([]uint64, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v uint64
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowTx
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						v |= uint64(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					m.BidIds = append(m.BidIds, v)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field BidIds", wireType)
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAcceptBidResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAcceptBidResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAcceptBidResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType == 0 {
+				var v uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowTx
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				m.LeaseIds = append(m.LeaseIds, v)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowTx
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return ErrInvalidLengthTx
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return ErrInvalidLengthTx
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				var count int
+				for _, integer := range dAtA[iNdEx:postIndex] {
+					if integer < 128 {
+						count++
+					}
+				}
+				elementCount = count
+				if elementCount != 0 && len(m.LeaseIds) == 0 {
+					m.LeaseIds = make([]uint64, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v uint64
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowTx
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						v |= uint64(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					m.LeaseIds = append(m.LeaseIds, v)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseIds", wireType)
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCloseLease) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCloseLease: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCloseLease: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sender", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sender = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Detail", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Detail = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCloseLeaseResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCloseLeaseResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCloseLeaseResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
 		default:

@@ -1,0 +1,168 @@
+package keeper
+
+import (
+	"context"
+
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/computed-network/computed/x/escrow/types"
+)
+
+// EndBlocker handles only the accounts due at this height, found through the height-keyed queues:
+// refills first (a refill due now can save an account from depleting now), then depletions. Its
+// cost is O(accounts due), independent of how many accounts stream.
+func (k Keeper) EndBlocker(ctx context.Context) error {
+	h := height(ctx)
+	refills, err := k.due(ctx, k.RefillQueueRange(h))
+	if err != nil {
+		return err
+	}
+	for _, id := range refills {
+		k.isolated(ctx, "refill", id, func(c context.Context) error { return k.refill(c, id, h) },
+			func() error {
+				acc, err := k.Accounts.Get(ctx, id)
+				if err != nil {
+					return err
+				}
+				return k.RefillQueue.Remove(ctx, pairKey(acc.RefillHeight, id))
+			})
+	}
+	depleted, err := k.due(ctx, k.DepletionQueueRange(h))
+	if err != nil {
+		return err
+	}
+	for _, id := range depleted {
+		k.isolated(ctx, "depletion", id, func(c context.Context) error { return k.deplete(c, id, h) },
+			func() error {
+				acc, err := k.Accounts.Get(ctx, id)
+				if err != nil {
+					return err
+				}
+				return k.DepletionQueue.Remove(ctx, pairKey(acc.DepletionHeight, id))
+			})
+	}
+	return nil
+}
+
+// isolated runs one due item in its own branch of state. If it fails, the branch is dropped, the
+// failure logged and the item taken off its queue (drop), so one bad account cannot halt the chain.
+func (k Keeper) isolated(ctx context.Context, what string, id uint64, fn func(context.Context) error, drop func() error) {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	cacheCtx, write := sdkCtx.CacheContext()
+	if err := fn(cacheCtx); err != nil {
+		sdkCtx.Logger().Error("escrow end-block item failed; dropped", "what", what, "account", id, "err", err)
+		_ = drop()
+		return
+	}
+	write()
+}
+
+// RefillQueueRange is every refill entry at or below height h.
+func (k Keeper) RefillQueueRange(h int64) queueRange { return queueRange{k.RefillQueue, h} }
+
+// DepletionQueueRange is every depletion entry at or below height h.
+func (k Keeper) DepletionQueueRange(h int64) queueRange { return queueRange{k.DepletionQueue, h} }
+
+// due collects account ids from a queue up to a height before any is processed, because
+// processing moves entries in the same queue.
+func (k Keeper) due(ctx context.Context, q queueRange) ([]uint64, error) {
+	iter, err := q.set.Iterate(ctx, q.ranger())
+	if err != nil {
+		return nil, err
+	}
+	keys, err := iter.Keys()
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uint64, len(keys))
+	for i, key := range keys {
+		ids[i] = key.K2()
+	}
+	return ids, nil
+}
+
+// deplete settles an account to its last fully funded block, closes its streams, refunds the
+// remainder (less than one block's rate) and tells x/market which leases ended.
+func (k Keeper) deplete(ctx context.Context, id uint64, h int64) error {
+	acc, err := k.Accounts.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	at := acc.DepletionHeight
+	refund, leases, err := k.closeAccount(ctx, &acc, at, "insufficient_funds")
+	if err != nil {
+		return err
+	}
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventAccountDepleted{
+		AccountId: id, Height: at, Refunded: refund.String(),
+	}); err != nil {
+		return err
+	}
+	if k.hooks.hooks != nil && len(leases) > 0 {
+		return k.hooks.hooks.AfterAccountDepleted(ctx, id, leases)
+	}
+	return nil
+}
+
+// refill pulls the policy's amount from the owner's spendable balance if it is there and the cap
+// allows, and emits an event either way. A failed refill is not retried until the account
+// changes again (a deposit or a new policy re-arms it), so it cannot spin every block.
+func (k Keeper) refill(ctx context.Context, id uint64, h int64) error {
+	acc, err := k.Accounts.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := k.RefillQueue.Remove(ctx, pairKey(acc.RefillHeight, id)); err != nil {
+		return err
+	}
+	acc.RefillHeight = 0
+	em := sdk.UnwrapSDKContext(ctx).EventManager()
+	fail := func(reason string) error {
+		if err := k.Accounts.Set(ctx, id, acc); err != nil {
+			return err
+		}
+		return em.EmitTypedEvent(&types.EventRefill{AccountId: id, Ok: false, Reason: reason})
+	}
+	p := acc.Refill
+	if acc.State != types.ACCOUNT_STATE_OPEN || p == nil {
+		return fail("no open account with a refill policy")
+	}
+	amount := sdkmath.MinInt(p.Amount, p.Cap.Sub(p.Refilled))
+	if !amount.IsPositive() {
+		return fail("refill cap reached")
+	}
+	owner, err := k.addressCodec.StringToBytes(acc.Owner)
+	if err != nil {
+		return err
+	}
+	if k.bank.SpendableCoin(ctx, owner, acc.Denom).Amount.LT(amount) {
+		return fail("owner balance below the refill amount")
+	}
+	if err := k.settle(ctx, &acc, h); err != nil {
+		return err
+	}
+	coin := sdk.NewCoin(acc.Denom, amount)
+	if err := k.bank.SendCoinsFromAccountToModule(ctx, owner, types.ModuleName, sdk.NewCoins(coin)); err != nil {
+		return fail(err.Error())
+	}
+	p.Refilled = p.Refilled.Add(amount)
+	// Re-arm no earlier than the next block, so one EndBlock refills an account at most once.
+	if err := k.deposit(ctx, &acc, acc.Owner, amount); err != nil {
+		return err
+	}
+	if acc.RefillHeight == h {
+		if err := k.RefillQueue.Remove(ctx, pairKey(h, id)); err != nil {
+			return err
+		}
+		acc.RefillHeight = h + 1
+		if err := k.RefillQueue.Set(ctx, pairKey(h+1, id)); err != nil {
+			return err
+		}
+		if err := k.Accounts.Set(ctx, id, acc); err != nil {
+			return err
+		}
+	}
+	return em.EmitTypedEvent(&types.EventRefill{AccountId: id, Ok: true, Amount: coin.String()})
+}

@@ -1,0 +1,276 @@
+package keeper_test
+
+import (
+	"strings"
+	"testing"
+
+	errorsmod "cosmossdk.io/errors"
+	sdkmath "cosmossdk.io/math"
+	"github.com/stretchr/testify/require"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	distrtypes "github.com/cosmos/cosmos-sdk/x/distribution/types"
+	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
+
+	"github.com/computed-network/computed/testutil/apptest"
+	"github.com/computed-network/computed/x/escrow/keeper"
+	"github.com/computed-network/computed/x/escrow/types"
+	marketkeeper "github.com/computed-network/computed/x/market/keeper"
+	markettypes "github.com/computed-network/computed/x/market/types"
+)
+
+const usdc = apptest.USDC
+
+type env struct {
+	*apptest.Fixture
+	srv    types.MsgServer
+	q      types.QueryServer
+	market markettypes.MsgServer
+}
+
+func setup(t *testing.T) *env {
+	f := apptest.New(t)
+	return &env{Fixture: f, srv: keeper.NewMsgServerImpl(f.App.EscrowKeeper), q: keeper.NewQueryServerImpl(f.App.EscrowKeeper),
+		market: marketkeeper.NewMsgServerImpl(f.App.MarketKeeper)}
+}
+
+func coin(n int64) sdk.Coin { return sdk.NewInt64Coin(usdc, n) }
+
+// lease opens an order with deposit and clears it to a lease at rate; returns (order, lease).
+func (e *env) lease(owner, provider sdk.AccAddress, deposit, rate int64) (uint64, uint64) {
+	e.T.Helper()
+	var orderID, leaseID uint64
+	_, err := e.Exec(func(ctx sdk.Context) error {
+		res, err := e.market.CreateOrder(ctx, &markettypes.MsgCreateOrder{
+			Owner:            owner.String(),
+			Requirements:     markettypes.Requirements{GpuSku: "H200-SXM-141GB", GpuCount: 1, Metro: "AMS"},
+			MaxPricePerBlock: coin(rate), BiddingWindowBlocks: 5, Policy: markettypes.ACCEPTANCE_POLICY_MANUAL,
+			Workload: markettypes.Workload{OciDigest: "sha256:" + strings.Repeat("1", 64)}, Replicas: 1, Deposit: coin(deposit),
+		})
+		if err != nil {
+			return err
+		}
+		orderID = res.OrderId
+		bid, err := e.market.CreateBid(ctx, &markettypes.MsgCreateBid{Provider: provider.String(), OrderId: orderID, PricePerBlock: coin(rate)})
+		if err != nil {
+			return err
+		}
+		acc, err := e.market.AcceptBid(ctx, &markettypes.MsgAcceptBid{Owner: owner.String(), OrderId: orderID, BidIds: []uint64{bid.BidId}})
+		if err != nil {
+			return err
+		}
+		leaseID = acc.LeaseIds[0]
+		return nil
+	})
+	require.NoError(e.T, err)
+	return orderID, leaseID
+}
+
+func (e *env) account(id uint64) types.Account {
+	a, err := e.App.EscrowKeeper.Accounts.Get(e.Ctx(), id)
+	require.NoError(e.T, err)
+	return a
+}
+
+func (e *env) exec(fn func(ctx sdk.Context) error) error {
+	_, err := e.Exec(fn)
+	return err
+}
+
+func TestDeposit(t *testing.T) {
+	e := setup(t)
+	owner, provider, friend := e.Accounts[0], e.Accounts[1], e.Accounts[2]
+	id, _ := e.lease(owner, provider, 1000, 10)
+	acc := e.account(id)
+	require.Equal(t, acc.SettledHeight+100, acc.DepletionHeight)
+
+	deposit := func(from sdk.AccAddress, account uint64, c sdk.Coin) error {
+		return e.exec(func(ctx sdk.Context) error {
+			_, err := e.srv.Deposit(ctx, &types.MsgDeposit{Depositor: from.String(), AccountId: account, Amount: c})
+			return err
+		})
+	}
+	cases := []struct {
+		name    string
+		account uint64
+		amount  sdk.Coin
+		err     *errorsmod.Error
+	}{
+		{"unknown account", 77, coin(5), types.ErrAccountNotFound},
+		{"wrong denom", id, sdk.NewInt64Coin("ucmpt", 5), types.ErrDenomMismatch},
+		{"zero", id, coin(0), types.ErrInvalidAmount},
+		{"negative", id, sdk.Coin{Denom: usdc, Amount: sdkmath.NewInt(-3)}, types.ErrInvalidAmount},
+		{"malformed denom", id, sdk.Coin{Denom: "9!", Amount: sdkmath.NewInt(3)}, types.ErrInvalidAmount},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { require.ErrorIs(t, deposit(friend, tc.account, tc.amount), tc.err) })
+	}
+	require.Equal(t, acc, e.account(id), "refused deposits change nothing")
+
+	// Anyone may top up; the runway grows by amount / rate.
+	before := e.Balance(friend, usdc)
+	require.NoError(t, deposit(friend, id, coin(500)))
+	require.Equal(t, before.SubRaw(500), e.Balance(friend, usdc))
+	require.Equal(t, acc.DepletionHeight+50, e.account(id).DepletionHeight)
+	e.CheckInvariants()
+}
+
+func TestWithdrawPaysEarningsLessTake(t *testing.T) {
+	e := setup(t)
+	owner, provider := e.Accounts[0], e.Accounts[1]
+	_, leaseID := e.lease(owner, provider, 100_000, 1000)
+	e.Advance(5)
+
+	withdraw := func(who sdk.AccAddress, lease uint64) (*types.MsgWithdrawResponse, error) {
+		var res *types.MsgWithdrawResponse
+		err := e.exec(func(ctx sdk.Context) error {
+			var err error
+			res, err = e.srv.Withdraw(ctx, &types.MsgWithdraw{Payee: who.String(), LeaseId: lease})
+			return err
+		})
+		return res, err
+	}
+	_, err := withdraw(owner, leaseID)
+	require.ErrorIs(t, err, types.ErrUnauthorized)
+	_, err = withdraw(provider, 99)
+	require.ErrorIs(t, err, types.ErrStreamNotFound)
+
+	s, _ := e.App.EscrowKeeper.Streams.Get(e.Ctx(), leaseID)
+	earned := sdkmath.NewInt(1000 * (e.Height() - s.OpenedHeight))
+	pool := func() sdkmath.LegacyDec {
+		fp, err := e.App.DistrKeeper.FeePool.Get(e.Ctx())
+		require.NoError(t, err)
+		return fp.CommunityPool.AmountOf(usdc)
+	}
+	poolBefore, provBefore := pool(), e.Balance(provider, usdc)
+	res, err := withdraw(provider, leaseID)
+	require.NoError(t, err)
+	take := earned.MulRaw(100).QuoRaw(10_000) // default take 1%
+	require.Equal(t, take, res.Take.Amount)
+	require.Equal(t, earned.Sub(take), res.Paid.Amount)
+	require.Equal(t, provBefore.Add(earned.Sub(take)), e.Balance(provider, usdc))
+	require.Equal(t, poolBefore.Add(sdkmath.LegacyNewDecFromInt(take)), pool(), "take reaches the community pool")
+
+	_, err = withdraw(provider, leaseID)
+	require.ErrorIs(t, err, types.ErrNothingToWithdraw, "same block: nothing new earned")
+	e.CheckInvariants()
+}
+
+func TestRefillPolicy(t *testing.T) {
+	e := setup(t)
+	owner, provider := e.Accounts[0], e.Accounts[1]
+	id, _ := e.lease(owner, provider, 100, 10) // 10 blocks of runway
+	set := func(sender sdk.AccAddress, amount, cap sdk.Coin, low uint64) error {
+		return e.exec(func(ctx sdk.Context) error {
+			_, err := e.srv.SetRefillPolicy(ctx, &types.MsgSetRefillPolicy{Owner: sender.String(), AccountId: id, Amount: amount, Cap: cap, LowWaterBlocks: low})
+			return err
+		})
+	}
+	require.ErrorIs(t, set(provider, coin(50), coin(100), 3), types.ErrUnauthorized)
+	require.ErrorIs(t, set(owner, coin(50), coin(40), 3), types.ErrInvalidRefillPolicy)
+	require.ErrorIs(t, set(owner, coin(50), coin(100), 0), types.ErrInvalidRefillPolicy)
+	require.ErrorIs(t, set(owner, sdk.NewInt64Coin("ucmpt", 50), coin(100), 3), types.ErrDenomMismatch)
+	require.Nil(t, e.account(id).Refill)
+
+	require.NoError(t, set(owner, coin(50), coin(100), 3))
+	acc := e.account(id)
+	require.Equal(t, acc.DepletionHeight-3, acc.RefillHeight)
+	before := e.Balance(owner, usdc)
+	for e.Height() <= acc.RefillHeight {
+		e.NextBlock()
+	}
+	var refills int
+	for _, ev := range e.BlockEvents() {
+		if ev.Type == "computed.escrow.v1.EventRefill" {
+			refills++
+		}
+	}
+	require.Equal(t, 1, refills)
+	require.Equal(t, before.SubRaw(50), e.Balance(owner, usdc), "one refill pulled")
+	after := e.account(id)
+	require.Equal(t, acc.DepletionHeight+5, after.DepletionHeight)
+	require.Equal(t, sdkmath.NewInt(50), after.Refill.Refilled)
+
+	// Second refill reaches the cap; a third is refused by the cap and says so.
+	for e.Height() <= e.account(id).RefillHeight {
+		e.NextBlock()
+	}
+	require.Equal(t, sdkmath.NewInt(100), e.account(id).Refill.Refilled)
+	require.Zero(t, e.account(id).RefillHeight, "cap reached: not re-armed")
+	e.CheckInvariants()
+}
+
+func TestRefillFailsWithoutOwnerFunds(t *testing.T) {
+	e := setup(t)
+	owner, provider := e.Accounts[0], e.Accounts[1]
+	id, _ := e.lease(owner, provider, 100, 10)
+	require.NoError(t, e.exec(func(ctx sdk.Context) error {
+		_, err := e.srv.SetRefillPolicy(ctx, &types.MsgSetRefillPolicy{Owner: owner.String(), AccountId: id,
+			Amount: coin(50), Cap: coin(500), LowWaterBlocks: 3})
+		return err
+	}))
+	// Empty the owner's uusdc.
+	ctx := e.Ctx()
+	bal := e.App.BankKeeper.GetBalance(ctx, owner, usdc)
+	require.NoError(t, e.App.BankKeeper.SendCoinsFromAccountToModule(ctx, owner, minttypes.ModuleName, sdk.NewCoins(bal)))
+	at := e.account(id).RefillHeight
+	for e.Height() <= at {
+		e.NextBlock()
+	}
+	found := false
+	for _, ev := range e.BlockEvents() {
+		if ev.Type == "computed.escrow.v1.EventRefill" {
+			for _, a := range ev.Attributes {
+				if a.Key == "ok" {
+					require.Equal(t, "false", a.Value)
+					found = true
+				}
+			}
+		}
+	}
+	require.True(t, found, "a failed refill still emits an event")
+	require.Zero(t, e.account(id).RefillHeight, "not retried every block")
+	e.CheckInvariants()
+}
+
+func TestSLAKeeperAPI(t *testing.T) {
+	e := setup(t)
+	owner, provider := e.Accounts[0], e.Accounts[1]
+	id, leaseID := e.lease(owner, provider, 10_000, 100)
+	k := e.App.EscrowKeeper
+	acc := e.account(id)
+
+	// A penalty credited from another module's account extends the buyer's runway.
+	require.NoError(t, e.exec(func(ctx sdk.Context) error {
+		if err := e.App.BankKeeper.MintCoins(ctx, minttypes.ModuleName, sdk.NewCoins(coin(300))); err != nil {
+			return err
+		}
+		return k.CreditAccount(ctx, minttypes.ModuleName, id, coin(300))
+	}))
+	require.Equal(t, acc.DepletionHeight+3, e.account(id).DepletionHeight)
+
+	// Reduce, pause, resume.
+	require.ErrorIs(t, e.exec(func(ctx sdk.Context) error { return k.SetStreamRate(ctx, leaseID, sdkmath.ZeroInt()) }), types.ErrInvalidAmount)
+	require.NoError(t, e.exec(func(ctx sdk.Context) error { return k.SetStreamRate(ctx, leaseID, sdkmath.NewInt(50)) }))
+	require.Equal(t, sdkmath.NewInt(50), e.account(id).Rate)
+	require.NoError(t, e.exec(func(ctx sdk.Context) error { return k.PauseStream(ctx, leaseID) }))
+	require.True(t, e.account(id).Rate.IsZero())
+	require.Zero(t, e.account(id).DepletionHeight, "nothing streams, nothing depletes")
+	e.Advance(3)
+	s, _ := k.Streams.Get(e.Ctx(), leaseID)
+	earnedPaused := s.Earned
+	require.NoError(t, e.exec(func(ctx sdk.Context) error { return k.ResumeStream(ctx, leaseID) }))
+	s, _ = k.Streams.Get(e.Ctx(), leaseID)
+	require.Equal(t, earnedPaused, s.Earned, "nothing earned while paused")
+	require.Equal(t, sdkmath.NewInt(50), e.account(id).Rate)
+	e.CheckInvariants()
+
+	// Queries settle to now without writing.
+	e.Advance(2)
+	res, err := e.q.Stream(e.Ctx(), &types.QueryStreamRequest{LeaseId: leaseID})
+	require.NoError(t, err)
+	require.Equal(t, earnedPaused.AddRaw(50*2), res.Stream.Earned)
+	stored, _ := k.Streams.Get(e.Ctx(), leaseID)
+	require.Equal(t, earnedPaused, stored.Earned, "query wrote nothing")
+	_ = distrtypes.ModuleName
+}

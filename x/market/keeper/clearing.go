@@ -1,0 +1,212 @@
+package keeper
+
+import (
+	"context"
+	"sort"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/computed-network/computed/x/market/types"
+)
+
+// EndBlocker handles only what is due at this height, found through height-keyed queues: leases
+// whose duration ends, then orders whose bidding window closes. Each item runs in its own branch
+// of state: one that fails is logged, dropped from its queue and left as it was, so a bad item
+// can never halt the chain.
+func (k Keeper) EndBlocker(ctx context.Context) error {
+	h := height(ctx)
+	ends, err := dueIDs(ctx, k.LeaseEndQueue, h)
+	if err != nil {
+		return err
+	}
+	for _, e := range ends {
+		k.isolated(ctx, "lease end", e, k.LeaseEndQueue, func(c context.Context) error {
+			l, err := k.Leases.Get(c, e.K2())
+			if err != nil {
+				return err
+			}
+			return k.endLease(c, l, types.CLOSE_REASON_DURATION_ENDED, "")
+		})
+	}
+	closes, err := dueIDs(ctx, k.BiddingCloseQueue, h)
+	if err != nil {
+		return err
+	}
+	for _, e := range closes {
+		k.isolated(ctx, "clearing", e, k.BiddingCloseQueue, func(c context.Context) error {
+			return k.clear(c, e.K2())
+		})
+	}
+	return nil
+}
+
+// dueIDs lists a queue's entries at or below height h; collected first because processing edits
+// the queue.
+func dueIDs(ctx context.Context, q collections.KeySet[collections.Pair[int64, uint64]], h int64) ([]collections.Pair[int64, uint64], error) {
+	rng := new(collections.Range[collections.Pair[int64, uint64]]).EndExclusive(collections.Join(h+1, uint64(0)))
+	iter, err := q.Iterate(ctx, rng)
+	if err != nil {
+		return nil, err
+	}
+	return iter.Keys()
+}
+
+func (k Keeper) isolated(ctx context.Context, what string, entry collections.Pair[int64, uint64],
+	q collections.KeySet[collections.Pair[int64, uint64]], fn func(context.Context) error,
+) {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	cacheCtx, write := sdkCtx.CacheContext()
+	if err := fn(cacheCtx); err != nil {
+		sdkCtx.Logger().Error("market end-block item failed; dropped", "what", what, "id", entry.K2(), "err", err)
+		_ = q.Remove(ctx, entry)
+		return
+	}
+	write()
+}
+
+// clear settles an order whose bidding window closed: AUTO orders take the best bids, MANUAL
+// orders that were not accepted expire.
+func (k Keeper) clear(ctx context.Context, orderID uint64) error {
+	o, err := k.getOrder(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	if o.State != types.ORDER_STATE_OPEN {
+		return k.BiddingCloseQueue.Remove(ctx, collections.Join(o.BiddingClosesHeight, o.Id))
+	}
+	if o.Policy == types.ACCEPTANCE_POLICY_MANUAL {
+		return k.closeOrder(ctx, o, types.CLOSE_REASON_EXPIRED)
+	}
+	bids, err := k.openBids(ctx, o.Id)
+	if err != nil {
+		return err
+	}
+	if uint32(len(bids)) < o.Replicas {
+		return k.closeOrder(ctx, o, types.CLOSE_REASON_NO_BIDS)
+	}
+	ranked, err := k.rank(ctx, bids)
+	if err != nil {
+		return err
+	}
+	return k.award(ctx, o, ranked[:o.Replicas])
+}
+
+// rank orders bids by price (lowest first), then reputation (highest first), then bid id (earliest).
+func (k Keeper) rank(ctx context.Context, bids []types.Bid) ([]types.Bid, error) {
+	rep := make([]uint32, len(bids))
+	for i, b := range bids {
+		provider, err := k.addressCodec.StringToBytes(b.Provider)
+		if err != nil {
+			return nil, err
+		}
+		if rep[i], err = k.filter.Reputation(ctx, provider); err != nil {
+			return nil, err
+		}
+	}
+	idx := make([]int, len(bids))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		x, y := bids[idx[a]], bids[idx[b]]
+		if !x.PricePerBlock.Amount.Equal(y.PricePerBlock.Amount) {
+			return x.PricePerBlock.Amount.LT(y.PricePerBlock.Amount)
+		}
+		if rep[idx[a]] != rep[idx[b]] {
+			return rep[idx[a]] > rep[idx[b]]
+		}
+		return x.Id < y.Id
+	})
+	out := make([]types.Bid, len(bids))
+	for i, j := range idx {
+		out[i] = bids[j]
+	}
+	return out, nil
+}
+
+// award turns the winning bids into leases, refunds every other open bid and activates the order.
+func (k Keeper) award(ctx context.Context, o types.Order, winners []types.Bid) error {
+	if err := k.BiddingCloseQueue.Remove(ctx, collections.Join(o.BiddingClosesHeight, o.Id)); err != nil {
+		return err
+	}
+	won := map[uint64]bool{}
+	var winningIDs, leaseIDs []uint64
+	for _, b := range winners {
+		won[b.Id] = true
+		winningIDs = append(winningIDs, b.Id)
+		if err := k.settleBid(ctx, b, types.BID_STATE_WON); err != nil {
+			return err
+		}
+		id, err := k.startLease(ctx, o, b)
+		if err != nil {
+			return err
+		}
+		leaseIDs = append(leaseIDs, id)
+	}
+	bids, err := k.openBids(ctx, o.Id)
+	if err != nil {
+		return err
+	}
+	for _, b := range bids {
+		if !won[b.Id] {
+			if err := k.settleBid(ctx, b, types.BID_STATE_LOST); err != nil {
+				return err
+			}
+		}
+	}
+	o.State, o.OpenBids, o.ActiveLeases = types.ORDER_STATE_ACTIVE, 0, uint32(len(winners))
+	if err := k.Orders.Set(ctx, o.Id, o); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventOrderCleared{OrderId: o.Id, WinningBids: winningIDs, LeaseIds: leaseIDs})
+}
+
+// acceptBids clears a MANUAL order with exactly one chosen bid per replica.
+func (k Keeper) acceptBids(ctx context.Context, msg *types.MsgAcceptBid) ([]uint64, error) {
+	o, err := k.getOrder(ctx, msg.OrderId)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case o.Owner != msg.Owner:
+		return nil, errorsmod.Wrapf(types.ErrUnauthorized, "order %d belongs to %s", o.Id, o.Owner)
+	case o.Policy != types.ACCEPTANCE_POLICY_MANUAL:
+		return nil, errorsmod.Wrapf(types.ErrWrongPolicy, "order %d clears automatically", o.Id)
+	case o.State != types.ORDER_STATE_OPEN:
+		return nil, errorsmod.Wrapf(types.ErrOrderNotOpen, "order %d is %s", o.Id, o.State)
+	case uint32(len(msg.BidIds)) != o.Replicas:
+		return nil, errorsmod.Wrapf(types.ErrInvalidAccept, "order %d needs %d bids, got %d", o.Id, o.Replicas, len(msg.BidIds))
+	}
+	seen := map[uint64]bool{}
+	winners := make([]types.Bid, 0, len(msg.BidIds))
+	for _, id := range msg.BidIds {
+		if seen[id] {
+			return nil, errorsmod.Wrapf(types.ErrInvalidAccept, "bid %d listed twice", id)
+		}
+		seen[id] = true
+		b, err := k.Bids.Get(ctx, id)
+		if err != nil {
+			return nil, errorsmod.Wrapf(types.ErrBidNotFound, "bid %d", id)
+		}
+		if b.OrderId != o.Id || b.State != types.BID_STATE_OPEN {
+			return nil, errorsmod.Wrapf(types.ErrBidNotOpen, "bid %d is not an open bid on order %d", id, o.Id)
+		}
+		winners = append(winners, b)
+	}
+	if err := k.award(ctx, o, winners); err != nil {
+		return nil, err
+	}
+	o, _ = k.Orders.Get(ctx, o.Id)
+	leases, err := k.orderLeases(ctx, o.Id)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uint64, len(leases))
+	for i, l := range leases {
+		ids[i] = l.Id
+	}
+	return ids, nil
+}
