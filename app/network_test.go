@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,17 +12,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	clienttx "github.com/cosmos/cosmos-sdk/client/tx"
+	"github.com/cosmos/cosmos-sdk/crypto/hd"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	clitestutil "github.com/cosmos/cosmos-sdk/testutil/cli"
 	"github.com/cosmos/cosmos-sdk/testutil/network"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	distrtypes "github.com/cosmos/cosmos-sdk/x/distribution/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 	govv1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1"
 
 	"github.com/computed-network/computed/app"
 	computednet "github.com/computed-network/computed/testutil/network"
+	escrowtypes "github.com/computed-network/computed/x/escrow/types"
 	markettypes "github.com/computed-network/computed/x/market/types"
 )
 
@@ -30,10 +35,16 @@ import (
 func deliver(t *testing.T, net *network.Network, signer int, msgs ...sdk.Msg) sdk.TxResponse {
 	t.Helper()
 	val := net.Validators[signer]
+	return deliverAs(t, net, val.ClientCtx.Keyring, fmt.Sprintf("node%d", signer), val.Address, msgs...)
+}
+
+// deliverAs signs with any key of kr.
+func deliverAs(t *testing.T, net *network.Network, kr keyring.Keyring, name string, addr sdk.AccAddress, msgs ...sdk.Msg) sdk.TxResponse {
+	t.Helper()
 	ctx := net.Validators[0].ClientCtx.
-		WithKeyring(val.ClientCtx.Keyring).
-		WithFromAddress(val.Address).
-		WithFromName(fmt.Sprintf("node%d", signer))
+		WithKeyring(kr).
+		WithFromAddress(addr).
+		WithFromName(name)
 	txf := clienttx.Factory{}.
 		WithChainID(net.Config.ChainID).
 		WithKeybase(ctx.Keyring).
@@ -75,6 +86,9 @@ func TestNetwork(t *testing.T) {
 	govGen.Params.VotingPeriod = &voting
 	govGen.Params.ExpeditedVotingPeriod = &expedited
 	cfg.GenesisState[govtypes.ModuleName] = cfg.Codec.MustMarshalJSON(&govGen)
+
+	// A buyer and a provider that are not validators, funded with the dev stable coin.
+	users := fundedUsers(t, &cfg, "buyer", "provider")
 
 	net, err := network.New(t, t.TempDir(), cfg)
 	require.NoError(t, err)
@@ -155,6 +169,107 @@ func TestNetwork(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, p, got.Params)
 	})
+
+	t.Run("order, two bids, AUTO clearing, lease, withdrawal: the money adds up", func(t *testing.T) {
+		buyer, provider := users["buyer"], users["provider"]
+		usdc := func(a sdk.AccAddress) sdkmath.Int {
+			res, err := bank.Balance(context.Background(), &banktypes.QueryBalanceRequest{Address: a.String(), Denom: "uusdc"})
+			require.NoError(t, err)
+			return res.Balance.Amount
+		}
+		distrq := distrtypes.NewQueryClient(val0.ClientCtx)
+		pool := func() sdkmath.Int {
+			res, err := distrq.CommunityPool(context.Background(), &distrtypes.QueryCommunityPoolRequest{})
+			require.NoError(t, err)
+			return res.Pool.AmountOf("uusdc").TruncateInt()
+		}
+		buyer0, provider0, pool0 := usdc(buyer.addr), usdc(provider.addr), pool()
+
+		res := deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCreateOrder{
+			Owner:            buyer.addr.String(),
+			Requirements:     markettypes.Requirements{GpuSku: "H100-SXM-80GB", GpuCount: 8, MinVramGib: 80, Metro: "FRA"},
+			MaxPricePerBlock: sdk.NewInt64Coin("uusdc", 1000), BiddingWindowBlocks: 5,
+			Policy: markettypes.ACCEPTANCE_POLICY_AUTO, Replicas: 1,
+			Workload: markettypes.Workload{WasmHash: strings.Repeat("cd", 32)},
+			Sla:      markettypes.SLATerms{P95LatencyMs: 50, AvailabilityBps: 9990, WindowBlocks: 100, PenaltyBps: 500},
+			Deposit:  sdk.NewInt64Coin("uusdc", 1_000_000),
+		})
+		require.Zero(t, res.Code, res.RawLog)
+		orderID := uint64(1)
+
+		require.Zero(t, deliver(t, net, 1, &markettypes.MsgCreateBid{Provider: val1.Address.String(), OrderId: orderID,
+			PricePerBlock: sdk.NewInt64Coin("uusdc", 800)}).Code)
+		require.Zero(t, deliverAs(t, net, provider.kr, provider.name, provider.addr, &markettypes.MsgCreateBid{
+			Provider: provider.addr.String(), OrderId: orderID, PricePerBlock: sdk.NewInt64Coin("uusdc", 600)}).Code)
+
+		marketq := markettypes.NewQueryClient(val0.ClientCtx)
+		var lease markettypes.Lease
+		require.Eventually(t, func() bool {
+			res, err := marketq.Leases(context.Background(), &markettypes.QueryLeasesRequest{Owner: buyer.addr.String()})
+			if err != nil || len(res.Leases) == 0 {
+				return false
+			}
+			lease = res.Leases[0]
+			return true
+		}, 40*time.Second, 500*time.Millisecond, "order clears into a lease")
+		require.Equal(t, provider.addr.String(), lease.Provider, "the cheaper bid wins")
+		require.Equal(t, int64(600), lease.PricePerBlock.Amount.Int64())
+
+		_, err := net.WaitForHeight(lease.StartHeight + 3)
+		require.NoError(t, err)
+		w := deliverAs(t, net, provider.kr, provider.name, provider.addr, &escrowtypes.MsgWithdraw{Payee: provider.addr.String(), LeaseId: lease.Id})
+		require.Zero(t, w.Code, w.RawLog)
+
+		closed := deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCloseOrder{Owner: buyer.addr.String(), OrderId: orderID})
+		require.Zero(t, closed.Code, closed.RawLog)
+		final := deliverAs(t, net, provider.kr, provider.name, provider.addr, &escrowtypes.MsgWithdraw{Payee: provider.addr.String(), LeaseId: lease.Id})
+		require.Zero(t, final.Code, final.RawLog)
+
+		l, err := marketq.Lease(context.Background(), &markettypes.QueryLeaseRequest{Id: lease.Id})
+		require.NoError(t, err)
+		blocks := l.Lease.ClosedHeight - l.Lease.StartHeight
+		require.Positive(t, blocks)
+		spent := buyer0.Sub(usdc(buyer.addr))
+		require.Equal(t, sdkmath.NewInt(600*blocks), spent, "buyer paid exactly price × blocks leased")
+		earned := usdc(provider.addr).Sub(provider0)
+		take := pool().Sub(pool0)
+		require.Equal(t, spent, earned.Add(take), "buyer's spend = provider's earnings + community pool take")
+		require.True(t, take.IsPositive())
+	})
+}
+
+type user struct {
+	name string
+	addr sdk.AccAddress
+	kr   keyring.Keyring
+}
+
+func fundedUsers(t *testing.T, cfg *network.Config, names ...string) map[string]user {
+	t.Helper()
+	kr := keyring.NewInMemory(cfg.Codec)
+	var authGen authtypes.GenesisState
+	require.NoError(t, cfg.Codec.UnmarshalJSON(cfg.GenesisState[authtypes.ModuleName], &authGen))
+	var bankGen banktypes.GenesisState
+	require.NoError(t, cfg.Codec.UnmarshalJSON(cfg.GenesisState[banktypes.ModuleName], &bankGen))
+	accounts, err := authtypes.UnpackAccounts(authGen.Accounts)
+	require.NoError(t, err)
+	users := map[string]user{}
+	for _, name := range names {
+		rec, _, err := kr.NewMnemonic(name, keyring.English, sdk.FullFundraiserPath, keyring.DefaultBIP39Passphrase, hd.Secp256k1)
+		require.NoError(t, err)
+		addr, err := rec.GetAddress()
+		require.NoError(t, err)
+		users[name] = user{name: name, addr: addr, kr: kr}
+		accounts = append(accounts, authtypes.NewBaseAccount(addr, nil, 0, 0))
+		bankGen.Balances = append(bankGen.Balances, banktypes.Balance{Address: addr.String(),
+			Coins: sdk.NewCoins(sdk.NewInt64Coin(app.BondDenom, 100_000_000), sdk.NewInt64Coin("uusdc", 1_000_000_000))})
+	}
+	packed, err := authtypes.PackAccounts(accounts)
+	require.NoError(t, err)
+	authGen.Accounts = packed
+	cfg.GenesisState[authtypes.ModuleName] = cfg.Codec.MustMarshalJSON(&authGen)
+	cfg.GenesisState[banktypes.ModuleName] = cfg.Codec.MustMarshalJSON(&bankGen)
+	return users
 }
 
 func proposalIDFromEvents(t *testing.T, res sdk.TxResponse) uint64 {
