@@ -45,8 +45,9 @@ test-cli: build
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	@# api/ is generated protobuf-v2 code (its unreachable panics are protoc-gen-go-pulsar's).
-	go vet $$(go list ./... | grep -v '/api/')
+	@# protoc-gen-go-pulsar emits `panic("unreachable")` after exhaustive switches in api/, and vet
+	@# reports it through every importer; that one analyzer is off, every other one is on.
+	go vet -unreachable=false ./...
 
 proto-tools:
 	@test -x $(GOBIN)/buf || go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
