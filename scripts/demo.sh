@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: a fresh single-validator chain, the four computed modules answering, a bank transfer
-# of the dev stable coin through the real tx path, balances before and after, a clean stop.
+# of the dev stable coin through the real tx path, the market flow (scripts/market-flow.sh), a
+# clean stop.
 # Exits non-zero if any step or check fails; leaves nothing running.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,8 +58,11 @@ echo "alice: $a1 uusdc"
 echo "bob:   $b1 uusdc"
 [ $((b1 - b0)) -eq $amount ] && [ $((a0 - a1)) -eq $amount ] || { echo "balances do not add up" >&2; exit 1; }
 
+step "the GPU market: an order, two bids, a lease paid per block from escrow until it runs dry"
+"$ROOT/scripts/market-flow.sh" "$BIN"
+
 step "stopping"
 cleanup
 trap - EXIT
-printf '\nsummary: chain %s produced blocks to height %s; 4 computed modules answered; %s uusdc moved alice -> bob; node stopped.\n' \
-  "$LOCALNET_CHAIN_ID" "$txh" "$amount"
+printf '\nsummary: chain %s ran; 4 computed modules answered; %s uusdc moved alice -> bob; an order cleared into a lease that escrow paid per block until it closed at the announced height; node stopped.\n' \
+  "$LOCALNET_CHAIN_ID" "$amount"

@@ -48,3 +48,34 @@ short_gov() {
           s/"voting_period": "[0-9]*s"/"voting_period": "30s"/;
           s/"expedited_voting_period": "[0-9]*s"/"expedited_voting_period": "15s"/' "$1"
 }
+
+# json_field JSON KEY: the first string or number value of KEY in compact JSON (no jq needed).
+json_field() {
+  echo "$1" | tr -d ' \n' | sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\)\"\{0,1\}[,}].*/\1/p" | head -1
+}
+
+# run_tx BIN HOME ARGS...: broadcasts a transaction, waits for its block, fails unless code 0, and
+# prints the committed result as compact JSON.
+run_tx() {
+  local bin=$1 home=$2 out hash res i
+  shift 2
+  out=$("$bin" tx "$@" --home "$home" --fees 5000ucmpt --gas 400000 --yes -o json 2>&1 | tr -d ' \n') || true
+  hash=$(json_field "$out" txhash)
+  if [ -z "$hash" ] || [ "$(json_field "$out" code)" != "0" ]; then
+    echo "tx $* refused: $out" >&2
+    return 1
+  fi
+  for ((i = 0; i < 40; i++)); do
+    if res=$("$bin" query tx "$hash" --home "$home" -o json 2>/dev/null | tr -d ' \n') && [ -n "$res" ]; then
+      if [ "$(json_field "$res" code)" != "0" ]; then
+        echo "tx $* failed: $(json_field "$res" raw_log)" >&2
+        return 1
+      fi
+      echo "$res"
+      return 0
+    fi
+    sleep 0.5
+  done
+  echo "tx $hash not committed in 20 s" >&2
+  return 1
+}

@@ -4,6 +4,9 @@ import (
 	autocliv1 "cosmossdk.io/api/cosmos/autocli/v1"
 
 	"github.com/computed-network/computed/x/attest/types"
+
+	// Registers the protobuf-v2 types autocli builds messages from (Coin fields need them).
+	_ "github.com/computed-network/computed/api/computed/attest/v1"
 )
 
 // AutoCLIOptions builds `computed query attest ...` and `computed tx attest ...` from the services.

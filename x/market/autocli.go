@@ -4,6 +4,9 @@ import (
 	autocliv1 "cosmossdk.io/api/cosmos/autocli/v1"
 
 	"github.com/computed-network/computed/x/market/types"
+
+	// Registers the protobuf-v2 types autocli builds messages from (Coin fields need them).
+	_ "github.com/computed-network/computed/api/computed/market/v1"
 )
 
 func pos(names ...string) []*autocliv1.PositionalArgDescriptor {
@@ -22,11 +25,11 @@ func (am AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "Params", Use: "params", Short: "Show the x/market params in force"},
 				{RpcMethod: "Order", Use: "order [id]", Short: "Show an order", PositionalArgs: pos("id")},
-				{RpcMethod: "Orders", Use: "orders", Short: "List orders (--owner, --state ORDER_STATE_OPEN|ACTIVE|CLOSED)"},
+				{RpcMethod: "Orders", Use: "orders", Short: "List orders (--owner, --state open|active|closed)"},
 				{RpcMethod: "Bid", Use: "bid [id]", Short: "Show a bid", PositionalArgs: pos("id")},
-				{RpcMethod: "Bids", Use: "bids", Short: "List bids (--order-id, --provider, --state)"},
+				{RpcMethod: "Bids", Use: "bids", Short: "List bids (--order-id, --provider, --state open|won|lost|closed)"},
 				{RpcMethod: "Lease", Use: "lease [id]", Short: "Show a lease", PositionalArgs: pos("id")},
-				{RpcMethod: "Leases", Use: "leases", Short: "List leases (--owner, --provider, --state)"},
+				{RpcMethod: "Leases", Use: "leases", Short: "List leases (--owner, --provider, --state active|closed)"},
 				{RpcMethod: "Prices", Use: "prices", Short: "Show the price index (--gpu-sku, --metro)"},
 			},
 		},
@@ -41,7 +44,7 @@ func (am AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Example: `computed tx market create-order --from alice \
   --requirements '{"gpu_sku":"H100-SXM-80GB","gpu_count":8,"min_vram_gib":80,"metro":"FRA"}' \
   --max-price-per-block 2000uusdc --deposit 5000000uusdc --bidding-window-blocks 10 \
-  --policy ACCEPTANCE_POLICY_AUTO --replicas 1 \
+  --policy auto --replicas 1 \
   --workload '{"wasm_hash":"<64 hex>"}' --sla '{"p95_latency_ms":50,"availability_bps":9990,"window_blocks":100,"penalty_bps":500}'`,
 				},
 				{RpcMethod: "CloseOrder", Use: "close-order [order-id]", Short: "Close your order and get back what escrow has not paid", PositionalArgs: pos("order_id")},

@@ -4,6 +4,9 @@ import (
 	autocliv1 "cosmossdk.io/api/cosmos/autocli/v1"
 
 	"github.com/computed-network/computed/x/sla/types"
+
+	// Registers the protobuf-v2 types autocli builds messages from (Coin fields need them).
+	_ "github.com/computed-network/computed/api/computed/sla/v1"
 )
 
 // AutoCLIOptions builds `computed query sla ...` and `computed tx sla ...` from the services.
