@@ -3,12 +3,14 @@ package keeper_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	errorsmod "cosmossdk.io/errors"
 	sdkmath "cosmossdk.io/math"
 	"github.com/stretchr/testify/require"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/x/authz"
 	distrtypes "github.com/cosmos/cosmos-sdk/x/distribution/types"
 	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
@@ -273,4 +275,34 @@ func TestSLAKeeperAPI(t *testing.T) {
 	stored, _ := k.Streams.Get(e.Ctx(), leaseID)
 	require.Equal(t, earnedPaused, stored.Earned, "query wrote nothing")
 	_ = distrtypes.ModuleName
+}
+
+// TestDepositThroughAuthz: a buyer's treasury may let a bot top up its escrow accounts.
+func TestDepositThroughAuthz(t *testing.T) {
+	e := setup(t)
+	owner, provider, treasury, bot := e.Accounts[0], e.Accounts[1], e.Accounts[2], e.Accounts[3]
+	id, _ := e.lease(owner, provider, 1000, 10)
+	before := e.account(id).DepletionHeight
+	msgDeposit := &types.MsgDeposit{Depositor: treasury.String(), AccountId: id, Amount: coin(200)}
+	grant := authz.NewGenericAuthorization(sdk.MsgTypeURL(msgDeposit))
+	exp := e.Ctx().BlockTime().Add(time.Hour)
+	require.NoError(t, e.exec(func(ctx sdk.Context) error {
+		return e.App.AuthzKeeper.SaveGrant(ctx, bot, treasury, grant, &exp)
+	}))
+	treasuryBefore := e.Balance(treasury, usdc)
+	exec := authz.NewMsgExec(bot, []sdk.Msg{msgDeposit})
+	require.NoError(t, e.exec(func(ctx sdk.Context) error {
+		_, err := e.App.AuthzKeeper.Exec(ctx, &exec)
+		return err
+	}))
+	require.Equal(t, treasuryBefore.SubRaw(200), e.Balance(treasury, usdc), "the granter paid")
+	require.Equal(t, before+20, e.account(id).DepletionHeight)
+
+	// Without a grant the bot cannot spend someone else's funds.
+	other := authz.NewMsgExec(bot, []sdk.Msg{&types.MsgDeposit{Depositor: owner.String(), AccountId: id, Amount: coin(1)}})
+	require.Error(t, e.exec(func(ctx sdk.Context) error {
+		_, err := e.App.AuthzKeeper.Exec(ctx, &other)
+		return err
+	}))
+	e.CheckInvariants()
 }

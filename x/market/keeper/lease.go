@@ -173,3 +173,27 @@ func (k Keeper) recordPrice(ctx context.Context, req types.Requirements, price s
 		GpuSku: e.GpuSku, Metro: e.Metro, Denom: e.Denom, LastPrice: e.LastPrice.String(), Ema: e.Ema.String(), Count: e.Count,
 	})
 }
+
+// ActiveLeaseCount is how many active leases provider holds; x/attest refuses to deregister a
+// provider while it has any. It walks only that provider's leases.
+func (k Keeper) ActiveLeaseCount(ctx context.Context, provider sdk.AccAddress) (uint64, error) {
+	iter, err := k.LeasesByProvider.Iterate(ctx, collections.NewPrefixedPairRange[[]byte, uint64](provider))
+	if err != nil {
+		return 0, err
+	}
+	keys, err := iter.Keys()
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	for _, key := range keys {
+		l, err := k.Leases.Get(ctx, key.K2())
+		if err != nil {
+			return 0, err
+		}
+		if l.State == types.LEASE_STATE_ACTIVE {
+			n++
+		}
+	}
+	return n, nil
+}

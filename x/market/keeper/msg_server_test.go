@@ -396,3 +396,25 @@ func TestCloseOrder(t *testing.T) {
 	require.Equal(t, types.CLOSE_REASON_OWNER, e.order(id).CloseReason)
 	e.CheckInvariants()
 }
+
+func TestActiveLeaseCount(t *testing.T) {
+	e := setup(t)
+	owner, p1 := e.Accounts[0], e.Accounts[1]
+	count := func() uint64 {
+		n, err := e.App.MarketKeeper.ActiveLeaseCount(e.Ctx(), p1)
+		require.NoError(t, err)
+		return n
+	}
+	require.Zero(t, count())
+	a, b := e.createOrder(orderMsg(owner)), e.createOrder(orderMsg(owner))
+	e.bid(p1, a, 50)
+	e.bid(p1, b, 50)
+	e.clearOrder(b)
+	require.Equal(t, uint64(2), count())
+	_, err := e.Exec(func(ctx sdk.Context) error {
+		_, err := e.srv.CloseLease(ctx, &types.MsgCloseLease{Sender: p1.String(), LeaseId: 1})
+		return err
+	})
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), count())
+}
