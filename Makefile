@@ -28,6 +28,8 @@ all: build
 build:
 	@mkdir -p $(BINDIR)
 	go build $(BUILD_FLAGS) -o $(BINARY) ./cmd/computed
+	@# Development-only signer for the dev genesis's trusted NRAS issuer (used by the demo).
+	go build -mod=readonly -o $(BINDIR)/devattest ./cmd/devattest
 
 install:
 	go install $(BUILD_FLAGS) ./cmd/computed

@@ -14,6 +14,7 @@ import (
 
 	ibctesting "github.com/cosmos/ibc-go/v8/testing"
 
+	attesttest "github.com/computed-network/computed/x/attest/testutil"
 	attesttypes "github.com/computed-network/computed/x/attest/types"
 	escrowkeeper "github.com/computed-network/computed/x/escrow/keeper"
 	escrowtypes "github.com/computed-network/computed/x/escrow/types"
@@ -51,6 +52,7 @@ func TestGenesisExportImportRoundTrip(t *testing.T) {
 	// with a bid waiting for clearing.
 	ctx = chain.GetContext()
 	buyer, provider := chain.SenderAccounts[0].SenderAccount.GetAddress(), chain.SenderAccounts[1].SenderAccount.GetAddress()
+	require.NoError(t, attesttest.AttestProvider(ctx, a.AttestKeeper, provider, "FRA", 8))
 	msrv := marketkeeper.NewMsgServerImpl(a.MarketKeeper)
 	order := func(policy markettypes.AcceptancePolicy) uint64 {
 		res, err := msrv.CreateOrder(ctx, &markettypes.MsgCreateOrder{

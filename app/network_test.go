@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -26,6 +27,8 @@ import (
 
 	"github.com/computed-network/computed/app"
 	computednet "github.com/computed-network/computed/testutil/network"
+	attesttest "github.com/computed-network/computed/x/attest/testutil"
+	attesttypes "github.com/computed-network/computed/x/attest/types"
 	escrowtypes "github.com/computed-network/computed/x/escrow/types"
 	markettypes "github.com/computed-network/computed/x/market/types"
 )
@@ -183,6 +186,12 @@ func TestNetwork(t *testing.T) {
 			require.NoError(t, err)
 			return res.Pool.AmountOf("uusdc").TruncateInt()
 		}
+		// Both bidders prove their GPUs first: register, take a challenge, answer it with a token
+		// from the development NRAS issuer the dev genesis trusts.
+		val1Key := user{name: "node1", addr: val1.Address, kr: val1.ClientCtx.Keyring}
+		for _, p := range []user{val1Key, provider} {
+			attestThroughTxs(t, net, p)
+		}
 		buyer0, provider0, pool0 := usdc(buyer.addr), usdc(provider.addr), pool()
 
 		res := deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCreateOrder{
@@ -270,6 +279,42 @@ func fundedUsers(t *testing.T, cfg *network.Config, names ...string) map[string]
 	cfg.GenesisState[authtypes.ModuleName] = cfg.Codec.MustMarshalJSON(&authGen)
 	cfg.GenesisState[banktypes.ModuleName] = cfg.Codec.MustMarshalJSON(&bankGen)
 	return users
+}
+
+// attestThroughTxs registers u as a provider in FRA and attests 8 H100s with signed transactions.
+func attestThroughTxs(t *testing.T, net *network.Network, u user) {
+	t.Helper()
+	res := deliverAs(t, net, u.kr, u.name, u.addr, &attesttypes.MsgRegisterProvider{
+		Operator: u.addr.String(), Metro: "FRA", Endpoint: "https://gpu.example",
+	})
+	require.Zero(t, res.Code, res.RawLog)
+	res = deliverAs(t, net, u.kr, u.name, u.addr, &attesttypes.MsgRequestChallenge{Provider: u.addr.String()})
+	require.Zero(t, res.Code, res.RawLog)
+	var id uint64
+	var nonce []byte
+	for _, ev := range res.Events {
+		if ev.Type != "computed.attest.v1.EventChallengeIssued" {
+			continue
+		}
+		for _, a := range ev.Attributes {
+			switch a.Key {
+			case "challenge_id":
+				require.NoError(t, json.Unmarshal([]byte(strings.Trim(a.Value, `"`)), &id))
+			case "nonce":
+				var err error
+				nonce, err = hex.DecodeString(strings.Trim(a.Value, `"`))
+				require.NoError(t, err)
+			}
+		}
+	}
+	require.NotZero(t, id)
+	evidence, err := attesttest.DevIssuer().ValidEAT(nonce, time.Now(), 8)
+	require.NoError(t, err)
+	res = deliverAs(t, net, u.kr, u.name, u.addr, &attesttypes.MsgSubmitAttestation{
+		Provider: u.addr.String(), ChallengeId: id, EvidenceType: markettypes.EVIDENCE_TYPE_NVIDIA_NRAS,
+		Evidence: evidence, Gpus: attesttest.Claims(8),
+	})
+	require.Zero(t, res.Code, res.RawLog)
 }
 
 func proposalIDFromEvents(t *testing.T, res sdk.TxResponse) uint64 {

@@ -79,3 +79,25 @@ run_tx() {
   echo "tx $hash not committed in 20 s" >&2
   return 1
 }
+
+# event_attr TXJSON KEY: the value of the first event attribute named KEY in a compact tx result.
+event_attr() {
+  echo "$1" | grep -o "\"key\":\"$2\",\"value\":\"[^,]*" | head -1 | sed 's/.*"value":"//; s/\\"//g; s/"$//'
+}
+
+# attest_provider BIN HOME KEY METRO: registers KEY as a provider in METRO and attests 8 H100s
+# with a token from the development NRAS issuer (build/devattest), as the sidecar will.
+attest_provider() {
+  local bin=$1 home=$2 key=$3 metro=$4 res id nonce ev devattest
+  devattest="$(dirname "$bin")/devattest"
+  run_tx "$bin" "$home" attest register-provider "$metro" "https://$key.gpu.example" --from "$key" >/dev/null
+  res=$(run_tx "$bin" "$home" attest request-challenge --from "$key")
+  id=$(event_attr "$res" challenge_id)
+  nonce=$(event_attr "$res" nonce)
+  ev=$(mktemp)
+  "$devattest" nras --nonce "$nonce" --gpus 8 >"$ev"
+  local gpus=()
+  while read -r g; do gpus+=(--gpus "$g"); done < <("$devattest" gpus --gpus 8)
+  run_tx "$bin" "$home" attest submit-attestation "$id" nvidia-nras "$ev" "${gpus[@]}" --from "$key" >/dev/null
+  rm -f "$ev"
+}

@@ -23,6 +23,11 @@ step() { printf '\n-- %s\n' "$*"; }
 alice=$(addr alice) provider=$(addr provider) bob=$(addr bob)
 rate=1000 deposit=20300 # 20 blocks of runway and change
 
+step "provider and bob register in FRA and attest 8×H100 each (development NRAS issuer)"
+attest_provider "$BIN" "$HOME_DIR" provider FRA
+attest_provider "$BIN" "$HOME_DIR" bob FRA
+echo "bob's record lists $(q attest attestation "$bob" | grep -o '"sku":"H100-SXM-80GB"' | wc -l) attested H100s"
+
 step "alice orders 8×H100 in FRA at up to 1000 uusdc/block, depositing $deposit uusdc"
 res=$(run_tx "$BIN" "$HOME_DIR" market create-order --from alice \
   --requirements '{"gpu_sku":"H100-SXM-80GB","gpu_count":8,"min_vram_gib":80,"metro":"FRA"}' \
@@ -37,6 +42,12 @@ step "two providers bid: provider at 900, bob at 800"
 run_tx "$BIN" "$HOME_DIR" market create-bid "$order" 900uusdc --from provider >/dev/null
 run_tx "$BIN" "$HOME_DIR" market create-bid "$order" 800uusdc --from bob >/dev/null
 q market bids --order-id "$order" | grep -o '"price_per_block":{[^}]*}' || true
+
+step "an unattested account's bid is refused by the chain"
+if out=$(run_tx "$BIN" "$HOME_DIR" market create-bid "$order" 700uusdc --from validator 2>&1); then
+  echo "an unattested bid was accepted: $out" >&2; exit 1
+fi
+echo "refused: $(echo "$out" | grep -o 'provider not registered' | head -1)"
 
 step "the window closes and the order clears automatically"
 wait_for $((closes + 1))

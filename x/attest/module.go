@@ -27,6 +27,8 @@ var (
 	_ module.HasServices         = AppModule{}
 	_ appmodule.AppModule        = AppModule{}
 	_ module.HasConsensusVersion = AppModule{}
+	_ appmodule.HasEndBlocker    = AppModule{}
+	_ module.HasInvariants       = AppModule{}
 )
 
 // AppModule is x/attest's module.
@@ -104,4 +106,12 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 		panic(fmt.Errorf("%s export: %w", types.ModuleName, err))
 	}
 	return cdc.MustMarshalJSON(gs)
+}
+
+// EndBlock removes expired challenges and lapses records whose validity ended by block time.
+func (am AppModule) EndBlock(ctx context.Context) error { return am.keeper.EndBlocker(ctx) }
+
+// RegisterInvariants registers the module's invariants with x/crisis.
+func (am AppModule) RegisterInvariants(ir sdk.InvariantRegistry) {
+	keeper.RegisterInvariants(ir, am.keeper)
 }

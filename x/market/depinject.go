@@ -44,6 +44,8 @@ type ModuleOutputs struct {
 	Keeper      keeper.Keeper
 	Module      appmodule.AppModule
 	EscrowHooks escrowtypes.EscrowHooksWrapper
+	// Keeper also serves x/attest as its LeaseCounter (ActiveLeaseCount): depinject hands the one
+	// provided type implementing that interface to x/attest's optional input.
 }
 
 // ProvideModule builds the keeper and module for depinject.

@@ -79,31 +79,532 @@ func (m *EventParamsUpdated) GetParams() Params {
 	return Params{}
 }
 
+// EventProviderRegistered is emitted when a provider registers.
+type EventProviderRegistered struct {
+	Operator string `protobuf:"bytes,1,opt,name=operator,proto3" json:"operator,omitempty"`
+	Metro    string `protobuf:"bytes,2,opt,name=metro,proto3" json:"metro,omitempty"`
+	Endpoint string `protobuf:"bytes,3,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	HotKey   string `protobuf:"bytes,4,opt,name=hot_key,json=hotKey,proto3" json:"hot_key,omitempty"`
+}
+
+func (m *EventProviderRegistered) Reset()         { *m = EventProviderRegistered{} }
+func (m *EventProviderRegistered) String() string { return proto.CompactTextString(m) }
+func (*EventProviderRegistered) ProtoMessage()    {}
+func (*EventProviderRegistered) Descriptor() ([]byte, []int) {
+	return fileDescriptor_be0a7e61258f22af, []int{1}
+}
+func (m *EventProviderRegistered) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventProviderRegistered) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventProviderRegistered.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventProviderRegistered) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventProviderRegistered.Merge(m, src)
+}
+func (m *EventProviderRegistered) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventProviderRegistered) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventProviderRegistered.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventProviderRegistered proto.InternalMessageInfo
+
+func (m *EventProviderRegistered) GetOperator() string {
+	if m != nil {
+		return m.Operator
+	}
+	return ""
+}
+
+func (m *EventProviderRegistered) GetMetro() string {
+	if m != nil {
+		return m.Metro
+	}
+	return ""
+}
+
+func (m *EventProviderRegistered) GetEndpoint() string {
+	if m != nil {
+		return m.Endpoint
+	}
+	return ""
+}
+
+func (m *EventProviderRegistered) GetHotKey() string {
+	if m != nil {
+		return m.HotKey
+	}
+	return ""
+}
+
+// EventProviderUpdated is emitted when a provider changes its registration.
+type EventProviderUpdated struct {
+	Operator string `protobuf:"bytes,1,opt,name=operator,proto3" json:"operator,omitempty"`
+	Metro    string `protobuf:"bytes,2,opt,name=metro,proto3" json:"metro,omitempty"`
+	Endpoint string `protobuf:"bytes,3,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	HotKey   string `protobuf:"bytes,4,opt,name=hot_key,json=hotKey,proto3" json:"hot_key,omitempty"`
+}
+
+func (m *EventProviderUpdated) Reset()         { *m = EventProviderUpdated{} }
+func (m *EventProviderUpdated) String() string { return proto.CompactTextString(m) }
+func (*EventProviderUpdated) ProtoMessage()    {}
+func (*EventProviderUpdated) Descriptor() ([]byte, []int) {
+	return fileDescriptor_be0a7e61258f22af, []int{2}
+}
+func (m *EventProviderUpdated) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventProviderUpdated) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventProviderUpdated.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventProviderUpdated) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventProviderUpdated.Merge(m, src)
+}
+func (m *EventProviderUpdated) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventProviderUpdated) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventProviderUpdated.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventProviderUpdated proto.InternalMessageInfo
+
+func (m *EventProviderUpdated) GetOperator() string {
+	if m != nil {
+		return m.Operator
+	}
+	return ""
+}
+
+func (m *EventProviderUpdated) GetMetro() string {
+	if m != nil {
+		return m.Metro
+	}
+	return ""
+}
+
+func (m *EventProviderUpdated) GetEndpoint() string {
+	if m != nil {
+		return m.Endpoint
+	}
+	return ""
+}
+
+func (m *EventProviderUpdated) GetHotKey() string {
+	if m != nil {
+		return m.HotKey
+	}
+	return ""
+}
+
+// EventProviderDeregistered is emitted when a provider leaves; its records go with it.
+type EventProviderDeregistered struct {
+	Operator string `protobuf:"bytes,1,opt,name=operator,proto3" json:"operator,omitempty"`
+	// records_removed counts the attestation records deleted with the registration.
+	RecordsRemoved uint32 `protobuf:"varint,2,opt,name=records_removed,json=recordsRemoved,proto3" json:"records_removed,omitempty"`
+}
+
+func (m *EventProviderDeregistered) Reset()         { *m = EventProviderDeregistered{} }
+func (m *EventProviderDeregistered) String() string { return proto.CompactTextString(m) }
+func (*EventProviderDeregistered) ProtoMessage()    {}
+func (*EventProviderDeregistered) Descriptor() ([]byte, []int) {
+	return fileDescriptor_be0a7e61258f22af, []int{3}
+}
+func (m *EventProviderDeregistered) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventProviderDeregistered) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventProviderDeregistered.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventProviderDeregistered) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventProviderDeregistered.Merge(m, src)
+}
+func (m *EventProviderDeregistered) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventProviderDeregistered) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventProviderDeregistered.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventProviderDeregistered proto.InternalMessageInfo
+
+func (m *EventProviderDeregistered) GetOperator() string {
+	if m != nil {
+		return m.Operator
+	}
+	return ""
+}
+
+func (m *EventProviderDeregistered) GetRecordsRemoved() uint32 {
+	if m != nil {
+		return m.RecordsRemoved
+	}
+	return 0
+}
+
+// EventChallengeIssued is emitted for every new challenge.
+type EventChallengeIssued struct {
+	ChallengeId uint64 `protobuf:"varint,1,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	Provider    string `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	// nonce is lower-case hex.
+	Nonce        string `protobuf:"bytes,3,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	ExpiryHeight int64  `protobuf:"varint,4,opt,name=expiry_height,json=expiryHeight,proto3" json:"expiry_height,omitempty"`
+}
+
+func (m *EventChallengeIssued) Reset()         { *m = EventChallengeIssued{} }
+func (m *EventChallengeIssued) String() string { return proto.CompactTextString(m) }
+func (*EventChallengeIssued) ProtoMessage()    {}
+func (*EventChallengeIssued) Descriptor() ([]byte, []int) {
+	return fileDescriptor_be0a7e61258f22af, []int{4}
+}
+func (m *EventChallengeIssued) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventChallengeIssued) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventChallengeIssued.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventChallengeIssued) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventChallengeIssued.Merge(m, src)
+}
+func (m *EventChallengeIssued) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventChallengeIssued) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventChallengeIssued.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventChallengeIssued proto.InternalMessageInfo
+
+func (m *EventChallengeIssued) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+func (m *EventChallengeIssued) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventChallengeIssued) GetNonce() string {
+	if m != nil {
+		return m.Nonce
+	}
+	return ""
+}
+
+func (m *EventChallengeIssued) GetExpiryHeight() int64 {
+	if m != nil {
+		return m.ExpiryHeight
+	}
+	return 0
+}
+
+// EventChallengeExpired is emitted in EndBlock for a challenge that was never used.
+type EventChallengeExpired struct {
+	ChallengeId uint64 `protobuf:"varint,1,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	Provider    string `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+}
+
+func (m *EventChallengeExpired) Reset()         { *m = EventChallengeExpired{} }
+func (m *EventChallengeExpired) String() string { return proto.CompactTextString(m) }
+func (*EventChallengeExpired) ProtoMessage()    {}
+func (*EventChallengeExpired) Descriptor() ([]byte, []int) {
+	return fileDescriptor_be0a7e61258f22af, []int{5}
+}
+func (m *EventChallengeExpired) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventChallengeExpired) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventChallengeExpired.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventChallengeExpired) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventChallengeExpired.Merge(m, src)
+}
+func (m *EventChallengeExpired) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventChallengeExpired) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventChallengeExpired.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventChallengeExpired proto.InternalMessageInfo
+
+func (m *EventChallengeExpired) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+func (m *EventChallengeExpired) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+// EventAttestationAccepted is emitted when evidence verifies and a record is written (consuming
+// the challenge).
+type EventAttestationAccepted struct {
+	Provider     string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	EvidenceType string `protobuf:"bytes,2,opt,name=evidence_type,json=evidenceType,proto3" json:"evidence_type,omitempty"`
+	ChallengeId  uint64 `protobuf:"varint,3,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	GpuCount     uint32 `protobuf:"varint,4,opt,name=gpu_count,json=gpuCount,proto3" json:"gpu_count,omitempty"`
+	// gpu_skus are the SKUs of the attested GPUs, in evidence order.
+	GpuSkus []string `protobuf:"bytes,5,rep,name=gpu_skus,json=gpuSkus,proto3" json:"gpu_skus,omitempty"`
+	// evidence_hash is lower-case hex SHA-256 of the evidence.
+	EvidenceHash string `protobuf:"bytes,6,opt,name=evidence_hash,json=evidenceHash,proto3" json:"evidence_hash,omitempty"`
+	ValidUntil   int64  `protobuf:"varint,7,opt,name=valid_until,json=validUntil,proto3" json:"valid_until,omitempty"`
+}
+
+func (m *EventAttestationAccepted) Reset()         { *m = EventAttestationAccepted{} }
+func (m *EventAttestationAccepted) String() string { return proto.CompactTextString(m) }
+func (*EventAttestationAccepted) ProtoMessage()    {}
+func (*EventAttestationAccepted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_be0a7e61258f22af, []int{6}
+}
+func (m *EventAttestationAccepted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventAttestationAccepted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventAttestationAccepted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventAttestationAccepted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventAttestationAccepted.Merge(m, src)
+}
+func (m *EventAttestationAccepted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventAttestationAccepted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventAttestationAccepted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventAttestationAccepted proto.InternalMessageInfo
+
+func (m *EventAttestationAccepted) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventAttestationAccepted) GetEvidenceType() string {
+	if m != nil {
+		return m.EvidenceType
+	}
+	return ""
+}
+
+func (m *EventAttestationAccepted) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+func (m *EventAttestationAccepted) GetGpuCount() uint32 {
+	if m != nil {
+		return m.GpuCount
+	}
+	return 0
+}
+
+func (m *EventAttestationAccepted) GetGpuSkus() []string {
+	if m != nil {
+		return m.GpuSkus
+	}
+	return nil
+}
+
+func (m *EventAttestationAccepted) GetEvidenceHash() string {
+	if m != nil {
+		return m.EvidenceHash
+	}
+	return ""
+}
+
+func (m *EventAttestationAccepted) GetValidUntil() int64 {
+	if m != nil {
+		return m.ValidUntil
+	}
+	return 0
+}
+
+// EventAttestationLapsed is emitted in EndBlock when a record's validity ends.
+type EventAttestationLapsed struct {
+	Provider     string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	EvidenceType string `protobuf:"bytes,2,opt,name=evidence_type,json=evidenceType,proto3" json:"evidence_type,omitempty"`
+	ValidUntil   int64  `protobuf:"varint,3,opt,name=valid_until,json=validUntil,proto3" json:"valid_until,omitempty"`
+}
+
+func (m *EventAttestationLapsed) Reset()         { *m = EventAttestationLapsed{} }
+func (m *EventAttestationLapsed) String() string { return proto.CompactTextString(m) }
+func (*EventAttestationLapsed) ProtoMessage()    {}
+func (*EventAttestationLapsed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_be0a7e61258f22af, []int{7}
+}
+func (m *EventAttestationLapsed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventAttestationLapsed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventAttestationLapsed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventAttestationLapsed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventAttestationLapsed.Merge(m, src)
+}
+func (m *EventAttestationLapsed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventAttestationLapsed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventAttestationLapsed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventAttestationLapsed proto.InternalMessageInfo
+
+func (m *EventAttestationLapsed) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *EventAttestationLapsed) GetEvidenceType() string {
+	if m != nil {
+		return m.EvidenceType
+	}
+	return ""
+}
+
+func (m *EventAttestationLapsed) GetValidUntil() int64 {
+	if m != nil {
+		return m.ValidUntil
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*EventParamsUpdated)(nil), "computed.attest.v1.EventParamsUpdated")
+	proto.RegisterType((*EventProviderRegistered)(nil), "computed.attest.v1.EventProviderRegistered")
+	proto.RegisterType((*EventProviderUpdated)(nil), "computed.attest.v1.EventProviderUpdated")
+	proto.RegisterType((*EventProviderDeregistered)(nil), "computed.attest.v1.EventProviderDeregistered")
+	proto.RegisterType((*EventChallengeIssued)(nil), "computed.attest.v1.EventChallengeIssued")
+	proto.RegisterType((*EventChallengeExpired)(nil), "computed.attest.v1.EventChallengeExpired")
+	proto.RegisterType((*EventAttestationAccepted)(nil), "computed.attest.v1.EventAttestationAccepted")
+	proto.RegisterType((*EventAttestationLapsed)(nil), "computed.attest.v1.EventAttestationLapsed")
 }
 
 func init() { proto.RegisterFile("computed/attest/v1/events.proto", fileDescriptor_be0a7e61258f22af) }
 
 var fileDescriptor_be0a7e61258f22af = []byte{
-	// 260 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x4f, 0xce, 0xcf, 0x2d,
-	0x28, 0x2d, 0x49, 0x4d, 0xd1, 0x4f, 0x2c, 0x29, 0x49, 0x2d, 0x2e, 0xd1, 0x2f, 0x33, 0xd4, 0x4f,
-	0x2d, 0x4b, 0xcd, 0x2b, 0x29, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x82, 0x29, 0xd0,
-	0x83, 0x28, 0xd0, 0x2b, 0x33, 0x94, 0xc2, 0xa6, 0xa9, 0x20, 0xb1, 0x28, 0x31, 0x17, 0xaa, 0x49,
-	0x4a, 0x32, 0x39, 0xbf, 0x38, 0x37, 0xbf, 0x38, 0x1e, 0xcc, 0xd3, 0x87, 0x70, 0xa0, 0x52, 0x22,
-	0xe9, 0xf9, 0xe9, 0xf9, 0x10, 0x71, 0x10, 0x0b, 0x22, 0xaa, 0xd4, 0xc6, 0xc8, 0x25, 0xe4, 0x0a,
-	0xb2, 0x36, 0x00, 0x6c, 0x4c, 0x68, 0x41, 0x4a, 0x62, 0x49, 0x6a, 0x8a, 0x90, 0x19, 0x17, 0x67,
-	0x62, 0x69, 0x49, 0x46, 0x7e, 0x51, 0x66, 0x49, 0xa5, 0x04, 0xa3, 0x02, 0xa3, 0x06, 0xa7, 0x93,
-	0xc4, 0xa5, 0x2d, 0xba, 0x22, 0x50, 0x13, 0x1d, 0x53, 0x52, 0x8a, 0x52, 0x8b, 0x8b, 0x83, 0x4b,
-	0x8a, 0x32, 0xf3, 0xd2, 0x83, 0x10, 0x4a, 0x85, 0x2c, 0xb8, 0xd8, 0x20, 0xee, 0x91, 0x60, 0x52,
-	0x60, 0xd4, 0xe0, 0x36, 0x92, 0xd2, 0xc3, 0xf4, 0x85, 0x1e, 0xc4, 0x2a, 0x27, 0x96, 0x13, 0xf7,
-	0xe4, 0x19, 0x82, 0xa0, 0xea, 0x9d, 0x7c, 0x4f, 0x3c, 0x92, 0x63, 0xbc, 0xf0, 0x48, 0x8e, 0xf1,
-	0xc1, 0x23, 0x39, 0xc6, 0x09, 0x8f, 0xe5, 0x18, 0x2e, 0x3c, 0x96, 0x63, 0xb8, 0xf1, 0x58, 0x8e,
-	0x21, 0xca, 0x38, 0x3d, 0xb3, 0x24, 0xa3, 0x34, 0x09, 0x64, 0x92, 0x3e, 0xcc, 0x34, 0xdd, 0xbc,
-	0xd4, 0x92, 0xf2, 0xfc, 0xa2, 0x6c, 0xb8, 0x80, 0x7e, 0x05, 0x2c, 0x48, 0x4a, 0x2a, 0x0b, 0x52,
-	0x8b, 0x93, 0xd8, 0xc0, 0xde, 0x33, 0x06, 0x04, 0x00, 0x00, 0xff, 0xff, 0x61, 0x81, 0x69, 0x69,
-	0x67, 0x01, 0x00, 0x00,
+	// 611 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x54, 0x41, 0x6f, 0x13, 0x3d,
+	0x10, 0xcd, 0x7e, 0x69, 0xd3, 0xc6, 0x6d, 0x3f, 0x24, 0x2b, 0xd0, 0x6d, 0x90, 0xd2, 0xb2, 0x1c,
+	0xe8, 0xa5, 0x89, 0x4a, 0x25, 0xc4, 0xb5, 0x2d, 0x95, 0x5a, 0x01, 0x12, 0xda, 0x52, 0x0e, 0x5c,
+	0x16, 0x77, 0x3d, 0xda, 0xb5, 0x92, 0xd8, 0x96, 0xed, 0x0d, 0x0d, 0x12, 0x12, 0x27, 0xce, 0xfd,
+	0x31, 0xfc, 0x88, 0x1e, 0x2b, 0x4e, 0x9c, 0x10, 0x6a, 0xff, 0x06, 0x07, 0x64, 0x7b, 0x37, 0x28,
+	0x29, 0x07, 0x24, 0x10, 0x37, 0xbf, 0x67, 0xcf, 0xbc, 0xf7, 0x66, 0x57, 0x83, 0xd6, 0x53, 0x31,
+	0x94, 0x85, 0x01, 0xda, 0x23, 0xc6, 0x80, 0x36, 0xbd, 0xd1, 0x76, 0x0f, 0x46, 0xc0, 0x8d, 0xee,
+	0x4a, 0x25, 0x8c, 0xc0, 0xb8, 0x7a, 0xd0, 0xf5, 0x0f, 0xba, 0xa3, 0xed, 0xf6, 0xaf, 0x8a, 0x24,
+	0x51, 0x64, 0x58, 0x16, 0xb5, 0xd7, 0x52, 0xa1, 0x87, 0x42, 0x27, 0x0e, 0xf5, 0x3c, 0x28, 0xaf,
+	0x5a, 0x99, 0xc8, 0x84, 0xe7, 0xed, 0xc9, 0xb3, 0xd1, 0xc7, 0x00, 0xe1, 0x03, 0x2b, 0xfb, 0xc2,
+	0xb5, 0x39, 0x91, 0x94, 0x18, 0xa0, 0xf8, 0x11, 0x6a, 0x92, 0xc2, 0xe4, 0x42, 0x31, 0x33, 0x0e,
+	0x83, 0x8d, 0x60, 0xb3, 0xb9, 0x17, 0x7e, 0xfe, 0xb4, 0xd5, 0x2a, 0x3b, 0xee, 0x52, 0xaa, 0x40,
+	0xeb, 0x63, 0xa3, 0x18, 0xcf, 0xe2, 0x9f, 0x4f, 0xf1, 0x63, 0xd4, 0xf0, 0x7e, 0xc2, 0xff, 0x36,
+	0x82, 0xcd, 0xa5, 0x87, 0xed, 0xee, 0xcd, 0x14, 0x5d, 0x2f, 0xb5, 0x37, 0x77, 0xf1, 0x75, 0xbd,
+	0x16, 0x97, 0xef, 0xa3, 0x0f, 0x01, 0x5a, 0xf5, 0x46, 0x94, 0x18, 0x31, 0x0a, 0x2a, 0x86, 0x8c,
+	0x69, 0x03, 0x0a, 0x28, 0x6e, 0xa3, 0x45, 0x21, 0x41, 0x11, 0x23, 0x94, 0x37, 0x13, 0x4f, 0x30,
+	0x6e, 0xa1, 0xf9, 0x21, 0x18, 0x25, 0x9c, 0x60, 0x33, 0xf6, 0xc0, 0x56, 0x00, 0xa7, 0x52, 0x30,
+	0x6e, 0xc2, 0xba, 0xaf, 0xa8, 0x30, 0x5e, 0x45, 0x0b, 0xb9, 0x30, 0x49, 0x1f, 0xc6, 0xe1, 0x9c,
+	0xbb, 0x6a, 0xe4, 0xc2, 0x3c, 0x85, 0x71, 0xf4, 0x1e, 0xb5, 0xa6, 0x1c, 0x54, 0xc3, 0xf8, 0x47,
+	0xf2, 0x6f, 0xd0, 0xda, 0x94, 0xfc, 0x13, 0x50, 0xbf, 0x37, 0x82, 0x07, 0xe8, 0x96, 0x82, 0x54,
+	0x28, 0xaa, 0x13, 0x05, 0x43, 0x31, 0x02, 0xea, 0xdc, 0xac, 0xc4, 0xff, 0x97, 0x74, 0xec, 0xd9,
+	0xe8, 0x3c, 0x28, 0x13, 0xee, 0xe7, 0x64, 0x30, 0x00, 0x9e, 0xc1, 0x91, 0xd6, 0x05, 0x50, 0x7c,
+	0x0f, 0x2d, 0xa7, 0x15, 0x95, 0x30, 0xea, 0x14, 0xe6, 0xe2, 0xa5, 0x09, 0x77, 0xe4, 0x0c, 0xc8,
+	0xd2, 0x58, 0x99, 0x75, 0x82, 0xed, 0x10, 0xb8, 0xe0, 0x29, 0x94, 0x59, 0x3d, 0xc0, 0xf7, 0xd1,
+	0x0a, 0x9c, 0x49, 0xa6, 0xc6, 0x49, 0x0e, 0x2c, 0xcb, 0x8d, 0x8b, 0x5b, 0x8f, 0x97, 0x3d, 0x79,
+	0xe8, 0xb8, 0xe8, 0x15, 0xba, 0x3d, 0xed, 0xe8, 0xc0, 0xde, 0xfe, 0xb1, 0xa5, 0xe8, 0x7b, 0x80,
+	0x42, 0xd7, 0x78, 0xd7, 0xfd, 0x76, 0xc4, 0x30, 0xc1, 0x77, 0xd3, 0x14, 0x64, 0xf9, 0x41, 0x27,
+	0x85, 0xc1, 0x4c, 0x16, 0xeb, 0xda, 0x9e, 0x78, 0x0a, 0x89, 0x19, 0x4b, 0x28, 0x3b, 0x2f, 0x57,
+	0xe4, 0xcb, 0xb1, 0x84, 0x1b, 0xe6, 0xea, 0x37, 0xcd, 0xdd, 0x45, 0xcd, 0x4c, 0x16, 0x49, 0x2a,
+	0x0a, 0xee, 0x93, 0xaf, 0xc4, 0x8b, 0x99, 0x2c, 0xf6, 0x2d, 0xc6, 0x6b, 0xc8, 0x9e, 0x13, 0xdd,
+	0x2f, 0x74, 0x38, 0xbf, 0x51, 0xdf, 0x6c, 0xc6, 0x0b, 0x99, 0x2c, 0x8e, 0xfb, 0x85, 0x9e, 0xd2,
+	0xcf, 0x89, 0xce, 0xc3, 0xc6, 0xb4, 0xfe, 0x21, 0xd1, 0x39, 0x5e, 0x47, 0x4b, 0x23, 0x32, 0x60,
+	0x34, 0x29, 0xb8, 0x61, 0x83, 0x70, 0xc1, 0x0d, 0x16, 0x39, 0xea, 0xc4, 0x32, 0xd1, 0x3b, 0x74,
+	0x67, 0x36, 0xfd, 0x33, 0x22, 0xf5, 0xdf, 0xc8, 0x3e, 0xa3, 0x5d, 0x9f, 0xd5, 0xde, 0x7b, 0x7e,
+	0x71, 0xd5, 0x09, 0x2e, 0xaf, 0x3a, 0xc1, 0xb7, 0xab, 0x4e, 0x70, 0x7e, 0xdd, 0xa9, 0x5d, 0x5e,
+	0x77, 0x6a, 0x5f, 0xae, 0x3b, 0xb5, 0xd7, 0x3b, 0x19, 0x33, 0x79, 0x71, 0x6a, 0x77, 0x42, 0xaf,
+	0xda, 0x0b, 0x5b, 0x1c, 0xcc, 0x5b, 0xa1, 0xfa, 0x13, 0xa2, 0x77, 0x56, 0x2d, 0x37, 0x6b, 0x41,
+	0x9f, 0x36, 0xdc, 0xa2, 0xda, 0xf9, 0x11, 0x00, 0x00, 0xff, 0xff, 0xe6, 0xab, 0x97, 0x88, 0x31,
+	0x05, 0x00, 0x00,
 }
 
 func (m *EventParamsUpdated) Marshal() (dAtA []byte, err error) {
@@ -146,6 +647,335 @@ func (m *EventParamsUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventProviderRegistered) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventProviderRegistered) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventProviderRegistered) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.HotKey) > 0 {
+		i -= len(m.HotKey)
+		copy(dAtA[i:], m.HotKey)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.HotKey)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Endpoint) > 0 {
+		i -= len(m.Endpoint)
+		copy(dAtA[i:], m.Endpoint)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Endpoint)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Metro) > 0 {
+		i -= len(m.Metro)
+		copy(dAtA[i:], m.Metro)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Metro)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Operator) > 0 {
+		i -= len(m.Operator)
+		copy(dAtA[i:], m.Operator)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Operator)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventProviderUpdated) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventProviderUpdated) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventProviderUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.HotKey) > 0 {
+		i -= len(m.HotKey)
+		copy(dAtA[i:], m.HotKey)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.HotKey)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Endpoint) > 0 {
+		i -= len(m.Endpoint)
+		copy(dAtA[i:], m.Endpoint)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Endpoint)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Metro) > 0 {
+		i -= len(m.Metro)
+		copy(dAtA[i:], m.Metro)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Metro)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Operator) > 0 {
+		i -= len(m.Operator)
+		copy(dAtA[i:], m.Operator)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Operator)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventProviderDeregistered) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventProviderDeregistered) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventProviderDeregistered) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.RecordsRemoved != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RecordsRemoved))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Operator) > 0 {
+		i -= len(m.Operator)
+		copy(dAtA[i:], m.Operator)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Operator)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventChallengeIssued) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventChallengeIssued) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventChallengeIssued) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ExpiryHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ExpiryHeight))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Nonce) > 0 {
+		i -= len(m.Nonce)
+		copy(dAtA[i:], m.Nonce)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Nonce)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.ChallengeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventChallengeExpired) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventChallengeExpired) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventChallengeExpired) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.ChallengeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventAttestationAccepted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventAttestationAccepted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventAttestationAccepted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ValidUntil != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ValidUntil))
+		i--
+		dAtA[i] = 0x38
+	}
+	if len(m.EvidenceHash) > 0 {
+		i -= len(m.EvidenceHash)
+		copy(dAtA[i:], m.EvidenceHash)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.EvidenceHash)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.GpuSkus) > 0 {
+		for iNdEx := len(m.GpuSkus) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.GpuSkus[iNdEx])
+			copy(dAtA[i:], m.GpuSkus[iNdEx])
+			i = encodeVarintEvents(dAtA, i, uint64(len(m.GpuSkus[iNdEx])))
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if m.GpuCount != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.GpuCount))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.ChallengeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.EvidenceType) > 0 {
+		i -= len(m.EvidenceType)
+		copy(dAtA[i:], m.EvidenceType)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.EvidenceType)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventAttestationLapsed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventAttestationLapsed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventAttestationLapsed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ValidUntil != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ValidUntil))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.EvidenceType) > 0 {
+		i -= len(m.EvidenceType)
+		copy(dAtA[i:], m.EvidenceType)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.EvidenceType)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -169,6 +999,167 @@ func (m *EventParamsUpdated) Size() (n int) {
 	}
 	l = m.Params.Size()
 	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventProviderRegistered) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Operator)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Metro)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Endpoint)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.HotKey)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventProviderUpdated) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Operator)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Metro)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Endpoint)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.HotKey)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventProviderDeregistered) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Operator)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.RecordsRemoved != 0 {
+		n += 1 + sovEvents(uint64(m.RecordsRemoved))
+	}
+	return n
+}
+
+func (m *EventChallengeIssued) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ChallengeId != 0 {
+		n += 1 + sovEvents(uint64(m.ChallengeId))
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Nonce)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.ExpiryHeight != 0 {
+		n += 1 + sovEvents(uint64(m.ExpiryHeight))
+	}
+	return n
+}
+
+func (m *EventChallengeExpired) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ChallengeId != 0 {
+		n += 1 + sovEvents(uint64(m.ChallengeId))
+	}
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventAttestationAccepted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.EvidenceType)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.ChallengeId != 0 {
+		n += 1 + sovEvents(uint64(m.ChallengeId))
+	}
+	if m.GpuCount != 0 {
+		n += 1 + sovEvents(uint64(m.GpuCount))
+	}
+	if len(m.GpuSkus) > 0 {
+		for _, s := range m.GpuSkus {
+			l = len(s)
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	l = len(m.EvidenceHash)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.ValidUntil != 0 {
+		n += 1 + sovEvents(uint64(m.ValidUntil))
+	}
+	return n
+}
+
+func (m *EventAttestationLapsed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.EvidenceType)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.ValidUntil != 0 {
+		n += 1 + sovEvents(uint64(m.ValidUntil))
+	}
 	return n
 }
 
@@ -272,6 +1263,1084 @@ func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventProviderRegistered) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventProviderRegistered: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventProviderRegistered: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Operator", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Operator = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Metro", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Metro = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Endpoint", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Endpoint = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field HotKey", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.HotKey = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventProviderUpdated) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventProviderUpdated: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventProviderUpdated: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Operator", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Operator = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Metro", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Metro = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Endpoint", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Endpoint = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field HotKey", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.HotKey = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventProviderDeregistered) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventProviderDeregistered: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventProviderDeregistered: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Operator", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Operator = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecordsRemoved", wireType)
+			}
+			m.RecordsRemoved = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecordsRemoved |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventChallengeIssued) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventChallengeIssued: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventChallengeIssued: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Nonce = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ExpiryHeight", wireType)
+			}
+			m.ExpiryHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ExpiryHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventChallengeExpired) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventChallengeExpired: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventChallengeExpired: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventAttestationAccepted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventAttestationAccepted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventAttestationAccepted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EvidenceType", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.EvidenceType = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuCount", wireType)
+			}
+			m.GpuCount = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GpuCount |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuSkus", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GpuSkus = append(m.GpuSkus, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EvidenceHash", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.EvidenceHash = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ValidUntil", wireType)
+			}
+			m.ValidUntil = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ValidUntil |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventAttestationLapsed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventAttestationLapsed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventAttestationLapsed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EvidenceType", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.EvidenceType = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ValidUntil", wireType)
+			}
+			m.ValidUntil = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ValidUntil |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipEvents(dAtA[iNdEx:])

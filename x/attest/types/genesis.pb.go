@@ -24,9 +24,16 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// GenesisState is the x/attest state at genesis and in exports.
+// GenesisState is the x/attest state at genesis and in exports. Expiry queues are rebuilt from
+// these on import.
 type GenesisState struct {
-	Params Params `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+	Params     Params              `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+	Providers  []Provider          `protobuf:"bytes,2,rep,name=providers,proto3" json:"providers"`
+	Challenges []Challenge         `protobuf:"bytes,3,rep,name=challenges,proto3" json:"challenges"`
+	Records    []AttestationRecord `protobuf:"bytes,4,rep,name=records,proto3" json:"records"`
+	Sequences  []ProviderSequence  `protobuf:"bytes,5,rep,name=sequences,proto3" json:"sequences"`
+	// last_challenge_id is the id of the last challenge issued (ids start at 1).
+	LastChallengeId uint64 `protobuf:"varint,6,opt,name=last_challenge_id,json=lastChallengeId,proto3" json:"last_challenge_id,omitempty"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -69,6 +76,41 @@ func (m *GenesisState) GetParams() Params {
 	return Params{}
 }
 
+func (m *GenesisState) GetProviders() []Provider {
+	if m != nil {
+		return m.Providers
+	}
+	return nil
+}
+
+func (m *GenesisState) GetChallenges() []Challenge {
+	if m != nil {
+		return m.Challenges
+	}
+	return nil
+}
+
+func (m *GenesisState) GetRecords() []AttestationRecord {
+	if m != nil {
+		return m.Records
+	}
+	return nil
+}
+
+func (m *GenesisState) GetSequences() []ProviderSequence {
+	if m != nil {
+		return m.Sequences
+	}
+	return nil
+}
+
+func (m *GenesisState) GetLastChallengeId() uint64 {
+	if m != nil {
+		return m.LastChallengeId
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "computed.attest.v1.GenesisState")
 }
@@ -76,21 +118,31 @@ func init() {
 func init() { proto.RegisterFile("computed/attest/v1/genesis.proto", fileDescriptor_230e29788d55c72f) }
 
 var fileDescriptor_230e29788d55c72f = []byte{
-	// 217 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0x48, 0xce, 0xcf, 0x2d,
-	0x28, 0x2d, 0x49, 0x4d, 0xd1, 0x4f, 0x2c, 0x29, 0x49, 0x2d, 0x2e, 0xd1, 0x2f, 0x33, 0xd4, 0x4f,
-	0x4f, 0xcd, 0x4b, 0x2d, 0xce, 0x2c, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x82, 0xa9,
-	0xd0, 0x83, 0xa8, 0xd0, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7, 0x07, 0x93,
-	0x10, 0x65, 0x52, 0xf2, 0x58, 0x0c, 0x2a, 0x48, 0x2c, 0x4a, 0xcc, 0x85, 0x9a, 0x23, 0x25, 0x92,
-	0x9e, 0x9f, 0x9e, 0x0f, 0x66, 0xea, 0x83, 0x58, 0x10, 0x51, 0x25, 0x5f, 0x2e, 0x1e, 0x77, 0x88,
-	0x75, 0xc1, 0x25, 0x89, 0x25, 0xa9, 0x42, 0xb6, 0x5c, 0x6c, 0x10, 0x5d, 0x12, 0x8c, 0x0a, 0x8c,
-	0x1a, 0xdc, 0x46, 0x52, 0x7a, 0x98, 0xd6, 0xeb, 0x05, 0x80, 0x55, 0x38, 0x71, 0x9e, 0xb8, 0x27,
-	0xcf, 0xb0, 0xe2, 0xf9, 0x06, 0x2d, 0xc6, 0x20, 0xa8, 0x26, 0x27, 0xdf, 0x13, 0x8f, 0xe4, 0x18,
-	0x2f, 0x3c, 0x92, 0x63, 0x7c, 0xf0, 0x48, 0x8e, 0x71, 0xc2, 0x63, 0x39, 0x86, 0x0b, 0x8f, 0xe5,
-	0x18, 0x6e, 0x3c, 0x96, 0x63, 0x88, 0x32, 0x4e, 0xcf, 0x2c, 0xc9, 0x28, 0x4d, 0x02, 0x19, 0xa7,
-	0x0f, 0x33, 0x52, 0x37, 0x2f, 0xb5, 0xa4, 0x3c, 0xbf, 0x28, 0x1b, 0x2e, 0xa0, 0x5f, 0x01, 0x73,
-	0x7d, 0x49, 0x65, 0x41, 0x6a, 0x71, 0x12, 0x1b, 0xd8, 0x91, 0xc6, 0x80, 0x00, 0x00, 0x00, 0xff,
-	0xff, 0x98, 0x46, 0x20, 0x34, 0x26, 0x01, 0x00, 0x00,
+	// 369 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x7c, 0x92, 0xc1, 0x4a, 0xeb, 0x40,
+	0x14, 0x86, 0x93, 0xdb, 0xde, 0x4a, 0xa7, 0x82, 0x74, 0x70, 0x11, 0x82, 0xa6, 0x41, 0x14, 0x4a,
+	0xc1, 0x84, 0xb6, 0x6b, 0x41, 0x5b, 0x44, 0x5d, 0x08, 0x92, 0xee, 0xdc, 0x94, 0x69, 0x72, 0x48,
+	0x83, 0x6d, 0x26, 0x66, 0xa6, 0x55, 0xdf, 0x42, 0xdf, 0xc2, 0xa5, 0x8f, 0xd1, 0x65, 0x97, 0xae,
+	0x44, 0xda, 0x85, 0xaf, 0x21, 0x99, 0x4c, 0xa2, 0x60, 0x74, 0x13, 0x0e, 0x93, 0xef, 0xff, 0xf2,
+	0x1f, 0x32, 0xc8, 0x74, 0xe9, 0x34, 0x9a, 0x71, 0xf0, 0x6c, 0xc2, 0x39, 0x30, 0x6e, 0xcf, 0xdb,
+	0xb6, 0x0f, 0x21, 0xb0, 0x80, 0x59, 0x51, 0x4c, 0x39, 0xc5, 0x38, 0x23, 0xac, 0x94, 0xb0, 0xe6,
+	0x6d, 0xbd, 0x4e, 0xa6, 0x41, 0x48, 0x6d, 0xf1, 0x4c, 0x31, 0xbd, 0x51, 0x20, 0x92, 0x81, 0xdf,
+	0x81, 0x88, 0xc4, 0x64, 0x2a, 0x3f, 0xa4, 0x6f, 0xfb, 0xd4, 0xa7, 0x62, 0xb4, 0x93, 0x29, 0x3d,
+	0xdd, 0x7b, 0x2a, 0xa1, 0xcd, 0xb3, 0xb4, 0xd0, 0x80, 0x13, 0x0e, 0xf8, 0x08, 0x55, 0xd2, 0x98,
+	0xa6, 0x9a, 0x6a, 0xb3, 0xd6, 0xd1, 0xad, 0x9f, 0x05, 0xad, 0x2b, 0x41, 0xf4, 0xaa, 0x8b, 0xb7,
+	0x86, 0xf2, 0xfc, 0xf1, 0xd2, 0x52, 0x1d, 0x19, 0xc2, 0xc7, 0xa8, 0x1a, 0xc5, 0x74, 0x1e, 0x78,
+	0x10, 0x33, 0xed, 0x9f, 0x59, 0x6a, 0xd6, 0x3a, 0x3b, 0x85, 0x06, 0x09, 0xf5, 0xca, 0x89, 0xc3,
+	0xf9, 0x0a, 0xe1, 0x3e, 0x42, 0xee, 0x98, 0x4c, 0x26, 0x10, 0xfa, 0xc0, 0xb4, 0x92, 0x50, 0xec,
+	0x16, 0x29, 0xfa, 0x19, 0x25, 0x1d, 0xdf, 0x62, 0xf8, 0x14, 0x6d, 0xc4, 0xe0, 0xd2, 0xd8, 0x63,
+	0x5a, 0x59, 0x18, 0x0e, 0x8a, 0x0c, 0x27, 0x62, 0x22, 0x3c, 0xa0, 0xa1, 0x23, 0x68, 0x69, 0xca,
+	0xb2, 0xf8, 0x1c, 0x55, 0x19, 0xdc, 0xce, 0x20, 0x74, 0x81, 0x69, 0xff, 0x85, 0x68, 0xff, 0xaf,
+	0x6d, 0x06, 0x12, 0xce, 0xb6, 0xca, 0xc3, 0xb8, 0x85, 0xea, 0x13, 0xc2, 0xf8, 0x30, 0xef, 0x38,
+	0x0c, 0x3c, 0xad, 0x62, 0xaa, 0xcd, 0xb2, 0xb3, 0x95, 0xbc, 0xc8, 0x97, 0xb9, 0xf0, 0x7a, 0x97,
+	0x8b, 0x95, 0xa1, 0x2e, 0x57, 0x86, 0xfa, 0xbe, 0x32, 0xd4, 0xc7, 0xb5, 0xa1, 0x2c, 0xd7, 0x86,
+	0xf2, 0xba, 0x36, 0x94, 0xeb, 0xae, 0x1f, 0xf0, 0xf1, 0x6c, 0x94, 0x54, 0xb0, 0xb3, 0x1a, 0x87,
+	0x21, 0xf0, 0x3b, 0x1a, 0xdf, 0xe4, 0x07, 0xf6, 0x7d, 0x76, 0x05, 0xf8, 0x43, 0x04, 0x6c, 0x54,
+	0x11, 0x7f, 0xba, 0xfb, 0x19, 0x00, 0x00, 0xff, 0xff, 0x48, 0x73, 0x88, 0x54, 0x8c, 0x02, 0x00,
+	0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -113,6 +165,67 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.LastChallengeId != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.LastChallengeId))
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.Sequences) > 0 {
+		for iNdEx := len(m.Sequences) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Sequences[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.Records) > 0 {
+		for iNdEx := len(m.Records) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Records[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	if len(m.Challenges) > 0 {
+		for iNdEx := len(m.Challenges) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Challenges[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if len(m.Providers) > 0 {
+		for iNdEx := len(m.Providers) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Providers[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
 	{
 		size, err := m.Params.MarshalToSizedBuffer(dAtA[:i])
 		if err != nil {
@@ -145,6 +258,33 @@ func (m *GenesisState) Size() (n int) {
 	_ = l
 	l = m.Params.Size()
 	n += 1 + l + sovGenesis(uint64(l))
+	if len(m.Providers) > 0 {
+		for _, e := range m.Providers {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Challenges) > 0 {
+		for _, e := range m.Challenges {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Records) > 0 {
+		for _, e := range m.Records {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Sequences) > 0 {
+		for _, e := range m.Sequences {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if m.LastChallengeId != 0 {
+		n += 1 + sovGenesis(uint64(m.LastChallengeId))
+	}
 	return n
 }
 
@@ -216,6 +356,161 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Providers", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Providers = append(m.Providers, Provider{})
+			if err := m.Providers[len(m.Providers)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Challenges", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Challenges = append(m.Challenges, Challenge{})
+			if err := m.Challenges[len(m.Challenges)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Records", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Records = append(m.Records, AttestationRecord{})
+			if err := m.Records[len(m.Records)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sequences", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sequences = append(m.Sequences, ProviderSequence{})
+			if err := m.Sequences[len(m.Sequences)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LastChallengeId", wireType)
+			}
+			m.LastChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LastChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipGenesis(dAtA[iNdEx:])

@@ -6,6 +6,7 @@ package types
 import (
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
+	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
 	io "io"
 	math "math"
@@ -23,7 +24,8 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// Params govern how attestation evidence is challenged and accepted.
+// Params govern how attestation evidence is challenged and accepted. Every trust root and policy
+// the verifier uses lives here, so only governance decides what evidence the chain believes.
 type Params struct {
 	// challenge_ttl_blocks is how many blocks a challenge nonce stays usable.
 	ChallengeTtlBlocks uint64 `protobuf:"varint,1,opt,name=challenge_ttl_blocks,json=challengeTtlBlocks,proto3" json:"challenge_ttl_blocks,omitempty"`
@@ -33,6 +35,19 @@ type Params struct {
 	MaxEvidenceAgeSeconds uint64 `protobuf:"varint,3,opt,name=max_evidence_age_seconds,json=maxEvidenceAgeSeconds,proto3" json:"max_evidence_age_seconds,omitempty"`
 	// record_validity_seconds is how long an accepted attestation record stays valid.
 	RecordValiditySeconds uint64 `protobuf:"varint,4,opt,name=record_validity_seconds,json=recordValiditySeconds,proto3" json:"record_validity_seconds,omitempty"`
+	// nras_issuer is the iss every NRAS token must carry.
+	NrasIssuer string `protobuf:"bytes,5,opt,name=nras_issuer,json=nrasIssuer,proto3" json:"nras_issuer,omitempty"`
+	// nras_keys are the trusted NRAS token signing keys.
+	NrasKeys []NRASKey `protobuf:"bytes,6,rep,name=nras_keys,json=nrasKeys,proto3" json:"nras_keys"`
+	// amd_roots are the trusted AMD ARK/ASK (or ARK/ASVK) bundles for SEV-SNP.
+	AmdRoots []AMDRootBundle `protobuf:"bytes,7,rep,name=amd_roots,json=amdRoots,proto3" json:"amd_roots"`
+	// sku_policies say which attested GPUs count as which market SKU.
+	SkuPolicies []SKUPolicy `protobuf:"bytes,8,rep,name=sku_policies,json=skuPolicies,proto3" json:"sku_policies"`
+	// snp_policy is what every SEV-SNP report must satisfy.
+	SnpPolicy SNPPolicy `protobuf:"bytes,9,opt,name=snp_policy,json=snpPolicy,proto3" json:"snp_policy"`
+	// clock_leeway_seconds widens NRAS token time checks against block time (NRAS's clock and block
+	// time drift apart by seconds); at most 600.
+	ClockLeewaySeconds uint64 `protobuf:"varint,10,opt,name=clock_leeway_seconds,json=clockLeewaySeconds,proto3" json:"clock_leeway_seconds,omitempty"`
 }
 
 func (m *Params) Reset()         { *m = Params{} }
@@ -96,33 +111,443 @@ func (m *Params) GetRecordValiditySeconds() uint64 {
 	return 0
 }
 
+func (m *Params) GetNrasIssuer() string {
+	if m != nil {
+		return m.NrasIssuer
+	}
+	return ""
+}
+
+func (m *Params) GetNrasKeys() []NRASKey {
+	if m != nil {
+		return m.NrasKeys
+	}
+	return nil
+}
+
+func (m *Params) GetAmdRoots() []AMDRootBundle {
+	if m != nil {
+		return m.AmdRoots
+	}
+	return nil
+}
+
+func (m *Params) GetSkuPolicies() []SKUPolicy {
+	if m != nil {
+		return m.SkuPolicies
+	}
+	return nil
+}
+
+func (m *Params) GetSnpPolicy() SNPPolicy {
+	if m != nil {
+		return m.SnpPolicy
+	}
+	return SNPPolicy{}
+}
+
+func (m *Params) GetClockLeewaySeconds() uint64 {
+	if m != nil {
+		return m.ClockLeewaySeconds
+	}
+	return 0
+}
+
+// NRASKey is one trusted NRAS signing key.
+type NRASKey struct {
+	// kid is the JWS key id tokens name.
+	Kid string `protobuf:"bytes,1,opt,name=kid,proto3" json:"kid,omitempty"`
+	// key is the P-384 public key: a PEM "PUBLIC KEY" block, a PEM "CERTIFICATE" (x5c leaf), or a
+	// JWK JSON object (x/y and/or x5c) whose kid must equal kid.
+	Key string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+}
+
+func (m *NRASKey) Reset()         { *m = NRASKey{} }
+func (m *NRASKey) String() string { return proto.CompactTextString(m) }
+func (*NRASKey) ProtoMessage()    {}
+func (*NRASKey) Descriptor() ([]byte, []int) {
+	return fileDescriptor_452c77b14ada7730, []int{1}
+}
+func (m *NRASKey) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *NRASKey) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_NRASKey.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *NRASKey) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_NRASKey.Merge(m, src)
+}
+func (m *NRASKey) XXX_Size() int {
+	return m.Size()
+}
+func (m *NRASKey) XXX_DiscardUnknown() {
+	xxx_messageInfo_NRASKey.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_NRASKey proto.InternalMessageInfo
+
+func (m *NRASKey) GetKid() string {
+	if m != nil {
+		return m.Kid
+	}
+	return ""
+}
+
+func (m *NRASKey) GetKey() string {
+	if m != nil {
+		return m.Key
+	}
+	return ""
+}
+
+// AMDRootBundle is one KDS cert_chain bundle (ASK or ASVK PEM, then ARK PEM).
+type AMDRootBundle struct {
+	// product_line is "Milan" or "Genoa".
+	ProductLine string `protobuf:"bytes,1,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
+	// pem is the two PEM certificates.
+	Pem string `protobuf:"bytes,2,opt,name=pem,proto3" json:"pem,omitempty"`
+}
+
+func (m *AMDRootBundle) Reset()         { *m = AMDRootBundle{} }
+func (m *AMDRootBundle) String() string { return proto.CompactTextString(m) }
+func (*AMDRootBundle) ProtoMessage()    {}
+func (*AMDRootBundle) Descriptor() ([]byte, []int) {
+	return fileDescriptor_452c77b14ada7730, []int{2}
+}
+func (m *AMDRootBundle) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *AMDRootBundle) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_AMDRootBundle.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *AMDRootBundle) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_AMDRootBundle.Merge(m, src)
+}
+func (m *AMDRootBundle) XXX_Size() int {
+	return m.Size()
+}
+func (m *AMDRootBundle) XXX_DiscardUnknown() {
+	xxx_messageInfo_AMDRootBundle.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_AMDRootBundle proto.InternalMessageInfo
+
+func (m *AMDRootBundle) GetProductLine() string {
+	if m != nil {
+		return m.ProductLine
+	}
+	return ""
+}
+
+func (m *AMDRootBundle) GetPem() string {
+	if m != nil {
+		return m.Pem
+	}
+	return ""
+}
+
+// SKUPolicy maps attested NVIDIA GPUs to a market SKU and says what a GPU of that SKU must show.
+type SKUPolicy struct {
+	// sku is the market SKU name, e.g. "H100-SXM-80GB".
+	Sku string `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
+	// vram_gib is the SKU's memory; claims must state exactly this.
+	VramGib uint32 `protobuf:"varint,2,opt,name=vram_gib,json=vramGib,proto3" json:"vram_gib,omitempty"`
+	// allowed_hwmodels lists the NRAS hwmodel claims accepted for this SKU (e.g. "GH100"); not empty.
+	AllowedHwmodels []string `protobuf:"bytes,3,rep,name=allowed_hwmodels,json=allowedHwmodels,proto3" json:"allowed_hwmodels,omitempty"`
+	// min_driver_version is the lowest accepted driver version, dotted numeric; empty: any.
+	MinDriverVersion string `protobuf:"bytes,4,opt,name=min_driver_version,json=minDriverVersion,proto3" json:"min_driver_version,omitempty"`
+	// allowed_vbios_versions lists accepted VBIOS versions; empty: any.
+	AllowedVbiosVersions []string `protobuf:"bytes,5,rep,name=allowed_vbios_versions,json=allowedVbiosVersions,proto3" json:"allowed_vbios_versions,omitempty"`
+	// require_measres_success requires measres == "success".
+	RequireMeasresSuccess bool `protobuf:"varint,6,opt,name=require_measres_success,json=requireMeasresSuccess,proto3" json:"require_measres_success,omitempty"`
+	// require_secboot requires secure boot on.
+	RequireSecboot bool `protobuf:"varint,7,opt,name=require_secboot,json=requireSecboot,proto3" json:"require_secboot,omitempty"`
+	// require_dbgstat_disabled requires dbgstat == "disabled".
+	RequireDbgstatDisabled bool `protobuf:"varint,8,opt,name=require_dbgstat_disabled,json=requireDbgstatDisabled,proto3" json:"require_dbgstat_disabled,omitempty"`
+}
+
+func (m *SKUPolicy) Reset()         { *m = SKUPolicy{} }
+func (m *SKUPolicy) String() string { return proto.CompactTextString(m) }
+func (*SKUPolicy) ProtoMessage()    {}
+func (*SKUPolicy) Descriptor() ([]byte, []int) {
+	return fileDescriptor_452c77b14ada7730, []int{3}
+}
+func (m *SKUPolicy) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *SKUPolicy) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_SKUPolicy.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *SKUPolicy) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_SKUPolicy.Merge(m, src)
+}
+func (m *SKUPolicy) XXX_Size() int {
+	return m.Size()
+}
+func (m *SKUPolicy) XXX_DiscardUnknown() {
+	xxx_messageInfo_SKUPolicy.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_SKUPolicy proto.InternalMessageInfo
+
+func (m *SKUPolicy) GetSku() string {
+	if m != nil {
+		return m.Sku
+	}
+	return ""
+}
+
+func (m *SKUPolicy) GetVramGib() uint32 {
+	if m != nil {
+		return m.VramGib
+	}
+	return 0
+}
+
+func (m *SKUPolicy) GetAllowedHwmodels() []string {
+	if m != nil {
+		return m.AllowedHwmodels
+	}
+	return nil
+}
+
+func (m *SKUPolicy) GetMinDriverVersion() string {
+	if m != nil {
+		return m.MinDriverVersion
+	}
+	return ""
+}
+
+func (m *SKUPolicy) GetAllowedVbiosVersions() []string {
+	if m != nil {
+		return m.AllowedVbiosVersions
+	}
+	return nil
+}
+
+func (m *SKUPolicy) GetRequireMeasresSuccess() bool {
+	if m != nil {
+		return m.RequireMeasresSuccess
+	}
+	return false
+}
+
+func (m *SKUPolicy) GetRequireSecboot() bool {
+	if m != nil {
+		return m.RequireSecboot
+	}
+	return false
+}
+
+func (m *SKUPolicy) GetRequireDbgstatDisabled() bool {
+	if m != nil {
+		return m.RequireDbgstatDisabled
+	}
+	return false
+}
+
+// SNPPolicy is what an SEV-SNP report must satisfy besides a valid chain and signature.
+type SNPPolicy struct {
+	// min_tcb_* are the lowest accepted REPORTED_TCB parts.
+	MinTcbBootloader uint32 `protobuf:"varint,1,opt,name=min_tcb_bootloader,json=minTcbBootloader,proto3" json:"min_tcb_bootloader,omitempty"`
+	MinTcbTee        uint32 `protobuf:"varint,2,opt,name=min_tcb_tee,json=minTcbTee,proto3" json:"min_tcb_tee,omitempty"`
+	MinTcbSnp        uint32 `protobuf:"varint,3,opt,name=min_tcb_snp,json=minTcbSnp,proto3" json:"min_tcb_snp,omitempty"`
+	MinTcbMicrocode  uint32 `protobuf:"varint,4,opt,name=min_tcb_microcode,json=minTcbMicrocode,proto3" json:"min_tcb_microcode,omitempty"`
+	// allow_debug accepts guests whose policy allows debugging (never on a real network).
+	AllowDebug bool `protobuf:"varint,5,opt,name=allow_debug,json=allowDebug,proto3" json:"allow_debug,omitempty"`
+	// allow_migration_agent accepts guests whose policy allows a migration agent.
+	AllowMigrationAgent bool `protobuf:"varint,6,opt,name=allow_migration_agent,json=allowMigrationAgent,proto3" json:"allow_migration_agent,omitempty"`
+	// allowed_measurements lists accepted launch MEASUREMENTs as 96 lower-case hex digits; empty: any.
+	AllowedMeasurements []string `protobuf:"bytes,7,rep,name=allowed_measurements,json=allowedMeasurements,proto3" json:"allowed_measurements,omitempty"`
+	// permit_provisional_firmware accepts COMMITTED_TCB < CURRENT_TCB.
+	PermitProvisionalFirmware bool `protobuf:"varint,8,opt,name=permit_provisional_firmware,json=permitProvisionalFirmware,proto3" json:"permit_provisional_firmware,omitempty"`
+}
+
+func (m *SNPPolicy) Reset()         { *m = SNPPolicy{} }
+func (m *SNPPolicy) String() string { return proto.CompactTextString(m) }
+func (*SNPPolicy) ProtoMessage()    {}
+func (*SNPPolicy) Descriptor() ([]byte, []int) {
+	return fileDescriptor_452c77b14ada7730, []int{4}
+}
+func (m *SNPPolicy) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *SNPPolicy) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_SNPPolicy.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *SNPPolicy) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_SNPPolicy.Merge(m, src)
+}
+func (m *SNPPolicy) XXX_Size() int {
+	return m.Size()
+}
+func (m *SNPPolicy) XXX_DiscardUnknown() {
+	xxx_messageInfo_SNPPolicy.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_SNPPolicy proto.InternalMessageInfo
+
+func (m *SNPPolicy) GetMinTcbBootloader() uint32 {
+	if m != nil {
+		return m.MinTcbBootloader
+	}
+	return 0
+}
+
+func (m *SNPPolicy) GetMinTcbTee() uint32 {
+	if m != nil {
+		return m.MinTcbTee
+	}
+	return 0
+}
+
+func (m *SNPPolicy) GetMinTcbSnp() uint32 {
+	if m != nil {
+		return m.MinTcbSnp
+	}
+	return 0
+}
+
+func (m *SNPPolicy) GetMinTcbMicrocode() uint32 {
+	if m != nil {
+		return m.MinTcbMicrocode
+	}
+	return 0
+}
+
+func (m *SNPPolicy) GetAllowDebug() bool {
+	if m != nil {
+		return m.AllowDebug
+	}
+	return false
+}
+
+func (m *SNPPolicy) GetAllowMigrationAgent() bool {
+	if m != nil {
+		return m.AllowMigrationAgent
+	}
+	return false
+}
+
+func (m *SNPPolicy) GetAllowedMeasurements() []string {
+	if m != nil {
+		return m.AllowedMeasurements
+	}
+	return nil
+}
+
+func (m *SNPPolicy) GetPermitProvisionalFirmware() bool {
+	if m != nil {
+		return m.PermitProvisionalFirmware
+	}
+	return false
+}
+
 func init() {
 	proto.RegisterType((*Params)(nil), "computed.attest.v1.Params")
+	proto.RegisterType((*NRASKey)(nil), "computed.attest.v1.NRASKey")
+	proto.RegisterType((*AMDRootBundle)(nil), "computed.attest.v1.AMDRootBundle")
+	proto.RegisterType((*SKUPolicy)(nil), "computed.attest.v1.SKUPolicy")
+	proto.RegisterType((*SNPPolicy)(nil), "computed.attest.v1.SNPPolicy")
 }
 
 func init() { proto.RegisterFile("computed/attest/v1/params.proto", fileDescriptor_452c77b14ada7730) }
 
 var fileDescriptor_452c77b14ada7730 = []byte{
-	// 300 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x64, 0x90, 0x31, 0x4b, 0x33, 0x31,
-	0x1c, 0x87, 0x7b, 0xef, 0x5b, 0x3a, 0x64, 0xd2, 0xa0, 0x78, 0x08, 0x46, 0x71, 0x12, 0xd1, 0x8b,
-	0xa5, 0xa0, 0xe0, 0x66, 0xc1, 0x51, 0x10, 0x15, 0x07, 0x97, 0x90, 0xcb, 0xfd, 0xb9, 0x1e, 0x4d,
-	0x2e, 0xc7, 0xe5, 0xdf, 0xb3, 0xfd, 0x0a, 0x4e, 0x7e, 0x14, 0x3f, 0x86, 0x63, 0x47, 0x47, 0x69,
-	0x07, 0xbf, 0x82, 0xa3, 0x98, 0xb4, 0x45, 0x71, 0xc9, 0x90, 0xe7, 0x79, 0x02, 0xf9, 0x91, 0x5d,
-	0x65, 0x4d, 0x35, 0x42, 0xc8, 0xb8, 0x44, 0x04, 0x87, 0xbc, 0xe9, 0xf2, 0x4a, 0xd6, 0xd2, 0xb8,
-	0xa4, 0xaa, 0x2d, 0x5a, 0x4a, 0x97, 0x42, 0x12, 0x84, 0xa4, 0xe9, 0x6e, 0xaf, 0x4b, 0x53, 0x94,
-	0x96, 0xfb, 0x33, 0x68, 0xfb, 0x9f, 0x11, 0xe9, 0x5c, 0xfb, 0x8e, 0x9e, 0x90, 0x0d, 0x35, 0x90,
-	0x5a, 0x43, 0x99, 0x83, 0x40, 0xd4, 0x22, 0xd5, 0x56, 0x0d, 0x5d, 0x1c, 0xed, 0x45, 0x07, 0xed,
-	0x1b, 0xba, 0x62, 0x77, 0xa8, 0xfb, 0x9e, 0xd0, 0x23, 0x42, 0x8d, 0x1c, 0x0b, 0x68, 0x8a, 0x0c,
-	0x4a, 0x05, 0x22, 0x9d, 0x20, 0xb8, 0xf8, 0x9f, 0xf7, 0xd7, 0x8c, 0x1c, 0x5f, 0x2e, 0x40, 0xff,
-	0xfb, 0x9e, 0x9e, 0x91, 0xf8, 0x97, 0x2d, 0x73, 0x10, 0x0e, 0x94, 0x2d, 0x33, 0x17, 0xff, 0xf7,
-	0xcd, 0xe6, 0x8f, 0xe6, 0x22, 0x87, 0xdb, 0x00, 0xe9, 0x29, 0xd9, 0xaa, 0x41, 0xd9, 0x3a, 0x13,
-	0x8d, 0xd4, 0x45, 0x56, 0xe0, 0x64, 0xd5, 0xb5, 0x43, 0x17, 0xf0, 0xfd, 0x82, 0x2e, 0xba, 0xf3,
-	0x9d, 0xa7, 0x8f, 0x97, 0xc3, 0x78, 0x35, 0xd4, 0x78, 0x39, 0x55, 0xf8, 0x6f, 0xff, 0xea, 0x75,
-	0xc6, 0xa2, 0xe9, 0x8c, 0x45, 0xef, 0x33, 0x16, 0x3d, 0xcf, 0x59, 0x6b, 0x3a, 0x67, 0xad, 0xb7,
-	0x39, 0x6b, 0x3d, 0xf4, 0xf2, 0x02, 0x07, 0xa3, 0x34, 0x51, 0xd6, 0xf0, 0x65, 0x7e, 0x5c, 0x02,
-	0x3e, 0xda, 0x7a, 0xc8, 0xff, 0xbe, 0x87, 0x93, 0x0a, 0x5c, 0xda, 0xf1, 0x83, 0xf6, 0xbe, 0x02,
-	0x00, 0x00, 0xff, 0xff, 0x9e, 0x25, 0x73, 0x74, 0x9a, 0x01, 0x00, 0x00,
+	// 899 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x74, 0x55, 0xcf, 0x72, 0x1b, 0x35,
+	0x18, 0x8f, 0x9b, 0x34, 0xf1, 0xca, 0x0d, 0x49, 0x45, 0x5a, 0xb6, 0xed, 0xd4, 0x49, 0x7d, 0xc1,
+	0x64, 0xa8, 0x4d, 0x5a, 0x06, 0x18, 0x0e, 0xcc, 0xc4, 0x18, 0x4a, 0x27, 0x75, 0xc7, 0xb3, 0x0e,
+	0x39, 0x70, 0xd1, 0x68, 0x57, 0x1f, 0x1b, 0x8d, 0x77, 0xa5, 0x45, 0xd2, 0xda, 0xf1, 0x2b, 0x70,
+	0xe2, 0x31, 0x38, 0xf6, 0x31, 0x7a, 0xec, 0x91, 0x13, 0xc3, 0x24, 0x87, 0x9e, 0x38, 0xf0, 0x06,
+	0x8c, 0xb4, 0x5a, 0x37, 0x99, 0xb4, 0x97, 0x8c, 0xf2, 0xfb, 0x67, 0xcf, 0x4f, 0xdf, 0x27, 0xa3,
+	0xdd, 0x44, 0xe6, 0x45, 0x69, 0x80, 0xf5, 0xa9, 0x31, 0xa0, 0x4d, 0x7f, 0x76, 0xd0, 0x2f, 0xa8,
+	0xa2, 0xb9, 0xee, 0x15, 0x4a, 0x1a, 0x89, 0x71, 0x2d, 0xe8, 0x55, 0x82, 0xde, 0xec, 0xe0, 0xfe,
+	0x6d, 0x9a, 0x73, 0x21, 0xfb, 0xee, 0x6f, 0x25, 0xbb, 0xbf, 0x93, 0xca, 0x54, 0xba, 0x63, 0xdf,
+	0x9e, 0x2a, 0xb4, 0xf3, 0xdf, 0x1a, 0x5a, 0x1f, 0xbb, 0x34, 0xfc, 0x05, 0xda, 0x49, 0x4e, 0x69,
+	0x96, 0x81, 0x48, 0x81, 0x18, 0x93, 0x91, 0x38, 0x93, 0xc9, 0x54, 0x87, 0x8d, 0xbd, 0x46, 0x77,
+	0x2d, 0xc2, 0x4b, 0xee, 0xd8, 0x64, 0x03, 0xc7, 0xe0, 0xcf, 0x11, 0xce, 0xe9, 0x19, 0x81, 0x19,
+	0x67, 0x20, 0x12, 0x20, 0xf1, 0xc2, 0x80, 0x0e, 0x6f, 0x38, 0xfd, 0x76, 0x4e, 0xcf, 0x7e, 0xf0,
+	0xc4, 0xc0, 0xe2, 0xf8, 0x6b, 0x14, 0x5e, 0x51, 0xd3, 0x14, 0x88, 0x86, 0x44, 0x0a, 0xa6, 0xc3,
+	0x55, 0xe7, 0xb9, 0x73, 0xc9, 0x73, 0x98, 0xc2, 0xa4, 0x22, 0xf1, 0x57, 0xe8, 0x13, 0x05, 0x89,
+	0x54, 0x8c, 0xcc, 0x68, 0xc6, 0x19, 0x37, 0x8b, 0xa5, 0x6f, 0xad, 0xf2, 0x55, 0xf4, 0x89, 0x67,
+	0x6b, 0xdf, 0x2e, 0x6a, 0x09, 0x45, 0x35, 0xe1, 0x5a, 0x97, 0xa0, 0xc2, 0x9b, 0x7b, 0x8d, 0x6e,
+	0x10, 0x21, 0x0b, 0x3d, 0x77, 0x08, 0xfe, 0x1e, 0x05, 0x4e, 0x30, 0x85, 0x85, 0x0e, 0xd7, 0xf7,
+	0x56, 0xbb, 0xad, 0x27, 0x0f, 0x7a, 0xd7, 0xdb, 0xec, 0xbd, 0x8c, 0x0e, 0x27, 0x47, 0xb0, 0x18,
+	0x04, 0xaf, 0xff, 0xde, 0x5d, 0xf9, 0xf3, 0xed, 0xab, 0xfd, 0x46, 0xd4, 0xb4, 0xc6, 0x23, 0x58,
+	0x68, 0xfc, 0x1c, 0x05, 0x34, 0x67, 0x44, 0x49, 0x69, 0x74, 0xb8, 0xe1, 0x42, 0x1e, 0xbd, 0x2f,
+	0xe4, 0x70, 0x34, 0x8c, 0xa4, 0x34, 0x83, 0x52, 0xb0, 0x0c, 0xae, 0x44, 0xd1, 0x9c, 0x59, 0x46,
+	0xe3, 0x23, 0x74, 0x4b, 0x4f, 0x4b, 0x52, 0xc8, 0x8c, 0x27, 0x1c, 0x74, 0xd8, 0x74, 0x69, 0x0f,
+	0xdf, 0x97, 0x36, 0x39, 0xfa, 0x79, 0x6c, 0x65, 0x57, 0xbe, 0x54, 0x4b, 0x4f, 0xcb, 0xb1, 0x37,
+	0xe3, 0x67, 0x08, 0x69, 0x51, 0x54, 0x61, 0x8b, 0x30, 0xd8, 0x6b, 0x7c, 0x30, 0xea, 0xe5, 0xf8,
+	0x7a, 0x54, 0xa0, 0x45, 0x51, 0xa1, 0x6e, 0x2e, 0xec, 0x7d, 0x93, 0x0c, 0x60, 0x4e, 0xdf, 0x75,
+	0x8f, 0xfc, 0x5c, 0x58, 0xee, 0x85, 0xa3, 0x7c, 0xf1, 0xdf, 0x3e, 0xfc, 0xfd, 0xed, 0xab, 0xfd,
+	0x70, 0x39, 0xb7, 0x67, 0xf5, 0xe4, 0x56, 0x83, 0xd6, 0x79, 0x8c, 0x36, 0x7c, 0xa3, 0x78, 0x1b,
+	0xad, 0x4e, 0x39, 0x73, 0x23, 0x16, 0x44, 0xf6, 0xe8, 0x10, 0x58, 0xb8, 0x21, 0xb2, 0x08, 0x2c,
+	0x3a, 0x43, 0xb4, 0x79, 0xa5, 0x3b, 0xfc, 0x08, 0xdd, 0x2a, 0x94, 0x64, 0x65, 0x62, 0x48, 0xc6,
+	0x05, 0x78, 0x77, 0xcb, 0x63, 0x2f, 0xb8, 0x00, 0x9b, 0x52, 0x40, 0x5e, 0xa7, 0x14, 0x90, 0x77,
+	0xce, 0x6f, 0xa0, 0x60, 0x59, 0x9a, 0xe5, 0xf5, 0xb4, 0xac, 0x3f, 0x57, 0x4f, 0x4b, 0x7c, 0x0f,
+	0x35, 0x67, 0x8a, 0xe6, 0x24, 0xe5, 0xb1, 0xb3, 0x6d, 0x46, 0x1b, 0xf6, 0xff, 0x67, 0x3c, 0xc6,
+	0x9f, 0xa1, 0x6d, 0x9a, 0x65, 0x72, 0x0e, 0x8c, 0x9c, 0xce, 0x73, 0xc9, 0x20, 0xb3, 0x03, 0xbb,
+	0xda, 0x0d, 0xa2, 0x2d, 0x8f, 0xff, 0xe4, 0x61, 0xb7, 0x11, 0x5c, 0x10, 0xa6, 0xf8, 0x0c, 0x14,
+	0x99, 0x81, 0xd2, 0x5c, 0x0a, 0x37, 0xa5, 0x41, 0xb4, 0x9d, 0x73, 0x31, 0x74, 0xc4, 0x49, 0x85,
+	0xe3, 0x2f, 0xd1, 0xdd, 0x3a, 0x78, 0x16, 0x73, 0xa9, 0x6b, 0x83, 0x0e, 0x6f, 0xba, 0xf8, 0x1d,
+	0xcf, 0x9e, 0x58, 0xd2, 0x9b, 0xfc, 0x3a, 0xfc, 0x56, 0x72, 0x05, 0x24, 0x07, 0xaa, 0x15, 0x68,
+	0xa2, 0xcb, 0x24, 0x01, 0x6d, 0x67, 0xb8, 0xd1, 0x6d, 0xda, 0x75, 0x70, 0xf4, 0xa8, 0x62, 0x27,
+	0x15, 0x89, 0x3f, 0x45, 0x5b, 0xb5, 0x4f, 0x43, 0x12, 0x4b, 0x69, 0xc2, 0x0d, 0xa7, 0xff, 0xc8,
+	0xc3, 0x93, 0x0a, 0xc5, 0xdf, 0xa0, 0xb0, 0x16, 0xb2, 0x38, 0xd5, 0x86, 0x1a, 0xc2, 0xb8, 0xa6,
+	0x71, 0x06, 0x2c, 0x6c, 0x3a, 0xc7, 0x5d, 0xcf, 0x0f, 0x2b, 0x7a, 0xe8, 0xd9, 0xce, 0xbf, 0xb6,
+	0xe4, 0x7a, 0x9c, 0xea, 0x32, 0x4c, 0x12, 0x13, 0x9b, 0x9b, 0x49, 0xca, 0x40, 0xb9, 0xce, 0x37,
+	0x5d, 0x19, 0xc7, 0x49, 0x3c, 0x58, 0xe2, 0xb8, 0x8d, 0x5a, 0xb5, 0xda, 0x00, 0xf8, 0x3b, 0x08,
+	0x2a, 0xd9, 0x31, 0xc0, 0x65, 0x5e, 0x8b, 0xc2, 0xbd, 0x18, 0x4b, 0x7e, 0x22, 0x0a, 0xbc, 0x8f,
+	0x6e, 0xd7, 0x7c, 0xce, 0x13, 0x25, 0x13, 0xc9, 0xc0, 0x35, 0xbf, 0x19, 0x6d, 0x55, 0xaa, 0x51,
+	0x0d, 0xdb, 0x97, 0xc1, 0x55, 0x4b, 0x18, 0xc4, 0x65, 0xea, 0x5e, 0x86, 0x66, 0x84, 0x1c, 0x34,
+	0xb4, 0x08, 0x7e, 0x82, 0xee, 0x54, 0x82, 0x9c, 0xa7, 0x8a, 0x1a, 0x2e, 0x85, 0x7d, 0xae, 0x84,
+	0xf1, 0x0d, 0x7f, 0xec, 0xc8, 0x51, 0xcd, 0x1d, 0x5a, 0x0a, 0x1f, 0xa0, 0xfa, 0xbe, 0xdc, 0xbd,
+	0x94, 0x0a, 0x72, 0x10, 0xfe, 0x4d, 0x08, 0xbc, 0x05, 0xd8, 0xe8, 0x12, 0x85, 0xbf, 0x43, 0x0f,
+	0x0a, 0x50, 0x39, 0x37, 0xa4, 0x50, 0x72, 0xc6, 0xed, 0xfd, 0xd2, 0x8c, 0xfc, 0xca, 0x55, 0x3e,
+	0xa7, 0x0a, 0x7c, 0xd9, 0xf7, 0x2a, 0xc9, 0xf8, 0x9d, 0xe2, 0x47, 0x2f, 0x18, 0x8c, 0x5e, 0x9f,
+	0xb7, 0x1b, 0x6f, 0xce, 0xdb, 0x8d, 0x7f, 0xce, 0xdb, 0x8d, 0x3f, 0x2e, 0xda, 0x2b, 0x6f, 0x2e,
+	0xda, 0x2b, 0x7f, 0x5d, 0xb4, 0x57, 0x7e, 0x79, 0x9a, 0x72, 0x73, 0x5a, 0xc6, 0x76, 0xdf, 0xfb,
+	0xf5, 0x22, 0x3e, 0x16, 0x60, 0xe6, 0x52, 0x4d, 0xfb, 0xd7, 0x37, 0xd3, 0x2c, 0x0a, 0xd0, 0xf1,
+	0xba, 0xfb, 0x4d, 0x78, 0xfa, 0x7f, 0x00, 0x00, 0x00, 0xff, 0xff, 0xd5, 0xbe, 0x9b, 0xde, 0x73,
+	0x06, 0x00, 0x00,
 }
 
 func (m *Params) Marshal() (dAtA []byte, err error) {
@@ -145,6 +570,70 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.ClockLeewaySeconds != 0 {
+		i = encodeVarintParams(dAtA, i, uint64(m.ClockLeewaySeconds))
+		i--
+		dAtA[i] = 0x50
+	}
+	{
+		size, err := m.SnpPolicy.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintParams(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x4a
+	if len(m.SkuPolicies) > 0 {
+		for iNdEx := len(m.SkuPolicies) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.SkuPolicies[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintParams(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x42
+		}
+	}
+	if len(m.AmdRoots) > 0 {
+		for iNdEx := len(m.AmdRoots) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.AmdRoots[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintParams(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	if len(m.NrasKeys) > 0 {
+		for iNdEx := len(m.NrasKeys) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.NrasKeys[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintParams(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x32
+		}
+	}
+	if len(m.NrasIssuer) > 0 {
+		i -= len(m.NrasIssuer)
+		copy(dAtA[i:], m.NrasIssuer)
+		i = encodeVarintParams(dAtA, i, uint64(len(m.NrasIssuer)))
+		i--
+		dAtA[i] = 0x2a
+	}
 	if m.RecordValiditySeconds != 0 {
 		i = encodeVarintParams(dAtA, i, uint64(m.RecordValiditySeconds))
 		i--
@@ -162,6 +651,252 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	}
 	if m.ChallengeTtlBlocks != 0 {
 		i = encodeVarintParams(dAtA, i, uint64(m.ChallengeTtlBlocks))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *NRASKey) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *NRASKey) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *NRASKey) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Key) > 0 {
+		i -= len(m.Key)
+		copy(dAtA[i:], m.Key)
+		i = encodeVarintParams(dAtA, i, uint64(len(m.Key)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Kid) > 0 {
+		i -= len(m.Kid)
+		copy(dAtA[i:], m.Kid)
+		i = encodeVarintParams(dAtA, i, uint64(len(m.Kid)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *AMDRootBundle) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *AMDRootBundle) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *AMDRootBundle) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Pem) > 0 {
+		i -= len(m.Pem)
+		copy(dAtA[i:], m.Pem)
+		i = encodeVarintParams(dAtA, i, uint64(len(m.Pem)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.ProductLine) > 0 {
+		i -= len(m.ProductLine)
+		copy(dAtA[i:], m.ProductLine)
+		i = encodeVarintParams(dAtA, i, uint64(len(m.ProductLine)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *SKUPolicy) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *SKUPolicy) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *SKUPolicy) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.RequireDbgstatDisabled {
+		i--
+		if m.RequireDbgstatDisabled {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.RequireSecboot {
+		i--
+		if m.RequireSecboot {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.RequireMeasresSuccess {
+		i--
+		if m.RequireMeasresSuccess {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.AllowedVbiosVersions) > 0 {
+		for iNdEx := len(m.AllowedVbiosVersions) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.AllowedVbiosVersions[iNdEx])
+			copy(dAtA[i:], m.AllowedVbiosVersions[iNdEx])
+			i = encodeVarintParams(dAtA, i, uint64(len(m.AllowedVbiosVersions[iNdEx])))
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.MinDriverVersion) > 0 {
+		i -= len(m.MinDriverVersion)
+		copy(dAtA[i:], m.MinDriverVersion)
+		i = encodeVarintParams(dAtA, i, uint64(len(m.MinDriverVersion)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.AllowedHwmodels) > 0 {
+		for iNdEx := len(m.AllowedHwmodels) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.AllowedHwmodels[iNdEx])
+			copy(dAtA[i:], m.AllowedHwmodels[iNdEx])
+			i = encodeVarintParams(dAtA, i, uint64(len(m.AllowedHwmodels[iNdEx])))
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if m.VramGib != 0 {
+		i = encodeVarintParams(dAtA, i, uint64(m.VramGib))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Sku) > 0 {
+		i -= len(m.Sku)
+		copy(dAtA[i:], m.Sku)
+		i = encodeVarintParams(dAtA, i, uint64(len(m.Sku)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *SNPPolicy) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *SNPPolicy) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *SNPPolicy) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.PermitProvisionalFirmware {
+		i--
+		if m.PermitProvisionalFirmware {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x40
+	}
+	if len(m.AllowedMeasurements) > 0 {
+		for iNdEx := len(m.AllowedMeasurements) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.AllowedMeasurements[iNdEx])
+			copy(dAtA[i:], m.AllowedMeasurements[iNdEx])
+			i = encodeVarintParams(dAtA, i, uint64(len(m.AllowedMeasurements[iNdEx])))
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	if m.AllowMigrationAgent {
+		i--
+		if m.AllowMigrationAgent {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.AllowDebug {
+		i--
+		if m.AllowDebug {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.MinTcbMicrocode != 0 {
+		i = encodeVarintParams(dAtA, i, uint64(m.MinTcbMicrocode))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.MinTcbSnp != 0 {
+		i = encodeVarintParams(dAtA, i, uint64(m.MinTcbSnp))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.MinTcbTee != 0 {
+		i = encodeVarintParams(dAtA, i, uint64(m.MinTcbTee))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.MinTcbBootloader != 0 {
+		i = encodeVarintParams(dAtA, i, uint64(m.MinTcbBootloader))
 		i--
 		dAtA[i] = 0x8
 	}
@@ -196,6 +931,144 @@ func (m *Params) Size() (n int) {
 	}
 	if m.RecordValiditySeconds != 0 {
 		n += 1 + sovParams(uint64(m.RecordValiditySeconds))
+	}
+	l = len(m.NrasIssuer)
+	if l > 0 {
+		n += 1 + l + sovParams(uint64(l))
+	}
+	if len(m.NrasKeys) > 0 {
+		for _, e := range m.NrasKeys {
+			l = e.Size()
+			n += 1 + l + sovParams(uint64(l))
+		}
+	}
+	if len(m.AmdRoots) > 0 {
+		for _, e := range m.AmdRoots {
+			l = e.Size()
+			n += 1 + l + sovParams(uint64(l))
+		}
+	}
+	if len(m.SkuPolicies) > 0 {
+		for _, e := range m.SkuPolicies {
+			l = e.Size()
+			n += 1 + l + sovParams(uint64(l))
+		}
+	}
+	l = m.SnpPolicy.Size()
+	n += 1 + l + sovParams(uint64(l))
+	if m.ClockLeewaySeconds != 0 {
+		n += 1 + sovParams(uint64(m.ClockLeewaySeconds))
+	}
+	return n
+}
+
+func (m *NRASKey) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Kid)
+	if l > 0 {
+		n += 1 + l + sovParams(uint64(l))
+	}
+	l = len(m.Key)
+	if l > 0 {
+		n += 1 + l + sovParams(uint64(l))
+	}
+	return n
+}
+
+func (m *AMDRootBundle) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.ProductLine)
+	if l > 0 {
+		n += 1 + l + sovParams(uint64(l))
+	}
+	l = len(m.Pem)
+	if l > 0 {
+		n += 1 + l + sovParams(uint64(l))
+	}
+	return n
+}
+
+func (m *SKUPolicy) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sku)
+	if l > 0 {
+		n += 1 + l + sovParams(uint64(l))
+	}
+	if m.VramGib != 0 {
+		n += 1 + sovParams(uint64(m.VramGib))
+	}
+	if len(m.AllowedHwmodels) > 0 {
+		for _, s := range m.AllowedHwmodels {
+			l = len(s)
+			n += 1 + l + sovParams(uint64(l))
+		}
+	}
+	l = len(m.MinDriverVersion)
+	if l > 0 {
+		n += 1 + l + sovParams(uint64(l))
+	}
+	if len(m.AllowedVbiosVersions) > 0 {
+		for _, s := range m.AllowedVbiosVersions {
+			l = len(s)
+			n += 1 + l + sovParams(uint64(l))
+		}
+	}
+	if m.RequireMeasresSuccess {
+		n += 2
+	}
+	if m.RequireSecboot {
+		n += 2
+	}
+	if m.RequireDbgstatDisabled {
+		n += 2
+	}
+	return n
+}
+
+func (m *SNPPolicy) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.MinTcbBootloader != 0 {
+		n += 1 + sovParams(uint64(m.MinTcbBootloader))
+	}
+	if m.MinTcbTee != 0 {
+		n += 1 + sovParams(uint64(m.MinTcbTee))
+	}
+	if m.MinTcbSnp != 0 {
+		n += 1 + sovParams(uint64(m.MinTcbSnp))
+	}
+	if m.MinTcbMicrocode != 0 {
+		n += 1 + sovParams(uint64(m.MinTcbMicrocode))
+	}
+	if m.AllowDebug {
+		n += 2
+	}
+	if m.AllowMigrationAgent {
+		n += 2
+	}
+	if len(m.AllowedMeasurements) > 0 {
+		for _, s := range m.AllowedMeasurements {
+			l = len(s)
+			n += 1 + l + sovParams(uint64(l))
+		}
+	}
+	if m.PermitProvisionalFirmware {
+		n += 2
 	}
 	return n
 }
@@ -311,6 +1184,895 @@ func (m *Params) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NrasIssuer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NrasIssuer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NrasKeys", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NrasKeys = append(m.NrasKeys, NRASKey{})
+			if err := m.NrasKeys[len(m.NrasKeys)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AmdRoots", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.AmdRoots = append(m.AmdRoots, AMDRootBundle{})
+			if err := m.AmdRoots[len(m.AmdRoots)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SkuPolicies", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.SkuPolicies = append(m.SkuPolicies, SKUPolicy{})
+			if err := m.SkuPolicies[len(m.SkuPolicies)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SnpPolicy", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.SnpPolicy.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClockLeewaySeconds", wireType)
+			}
+			m.ClockLeewaySeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ClockLeewaySeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipParams(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthParams
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *NRASKey) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowParams
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: NRASKey: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: NRASKey: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Kid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Key", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Key = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipParams(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthParams
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *AMDRootBundle) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowParams
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: AMDRootBundle: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: AMDRootBundle: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProductLine", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ProductLine = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pem", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Pem = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipParams(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthParams
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *SKUPolicy) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowParams
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: SKUPolicy: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: SKUPolicy: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sku", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sku = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field VramGib", wireType)
+			}
+			m.VramGib = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.VramGib |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AllowedHwmodels", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.AllowedHwmodels = append(m.AllowedHwmodels, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinDriverVersion", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.MinDriverVersion = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AllowedVbiosVersions", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.AllowedVbiosVersions = append(m.AllowedVbiosVersions, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequireMeasresSuccess", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.RequireMeasresSuccess = bool(v != 0)
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequireSecboot", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.RequireSecboot = bool(v != 0)
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequireDbgstatDisabled", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.RequireDbgstatDisabled = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipParams(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthParams
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *SNPPolicy) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowParams
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: SNPPolicy: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: SNPPolicy: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinTcbBootloader", wireType)
+			}
+			m.MinTcbBootloader = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MinTcbBootloader |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinTcbTee", wireType)
+			}
+			m.MinTcbTee = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MinTcbTee |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinTcbSnp", wireType)
+			}
+			m.MinTcbSnp = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MinTcbSnp |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinTcbMicrocode", wireType)
+			}
+			m.MinTcbMicrocode = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MinTcbMicrocode |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AllowDebug", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.AllowDebug = bool(v != 0)
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AllowMigrationAgent", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.AllowMigrationAgent = bool(v != 0)
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AllowedMeasurements", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.AllowedMeasurements = append(m.AllowedMeasurements, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PermitProvisionalFirmware", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.PermitProvisionalFirmware = bool(v != 0)
 		default:
 			iNdEx = preIndex
 			skippy, err := skipParams(dAtA[iNdEx:])

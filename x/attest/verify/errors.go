@@ -4,7 +4,7 @@ import errorsmod "cosmossdk.io/errors"
 
 // codespace equals x/attest/types.ModuleName. It is repeated rather than imported so that types
 // (which will hold params built from this package's policies) can import verify without a cycle;
-// errors_test.go pins the two together.
+// x/attest/types/errors_test.go pins the two together.
 const codespace = "attest"
 
 // Sentinel errors. Codes start at 100 so they never clash with x/attest/types (2, 3, ...). Codes

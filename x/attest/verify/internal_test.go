@@ -9,14 +9,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/computed-network/computed/x/attest/types"
 )
-
-func TestCodespaceIsModuleName(t *testing.T) {
-	require.Equal(t, types.ModuleName, codespace)
-	require.Equal(t, types.ModuleName, ErrBadSignature.Codespace())
-}
 
 func TestCompareDottedVersions(t *testing.T) {
 	for _, tc := range []struct {

@@ -15,6 +15,7 @@ import (
 	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
 	"github.com/computed-network/computed/testutil/apptest"
+	attesttest "github.com/computed-network/computed/x/attest/testutil"
 	"github.com/computed-network/computed/x/escrow/keeper"
 	"github.com/computed-network/computed/x/escrow/types"
 	marketkeeper "github.com/computed-network/computed/x/market/keeper"
@@ -32,6 +33,11 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	f := apptest.New(t)
+	for _, a := range f.Accounts[:4] {
+		_, err := f.Exec(func(ctx sdk.Context) error { return attesttest.AttestProvider(ctx, f.App.AttestKeeper, a, "FRA", 8) })
+		require.NoError(t, err)
+	}
+	f.NextBlock()
 	return &env{Fixture: f, srv: keeper.NewMsgServerImpl(f.App.EscrowKeeper), q: keeper.NewQueryServerImpl(f.App.EscrowKeeper),
 		market: marketkeeper.NewMsgServerImpl(f.App.MarketKeeper)}
 }
@@ -45,7 +51,7 @@ func (e *env) lease(owner, provider sdk.AccAddress, deposit, rate int64) (uint64
 	_, err := e.Exec(func(ctx sdk.Context) error {
 		res, err := e.market.CreateOrder(ctx, &markettypes.MsgCreateOrder{
 			Owner:            owner.String(),
-			Requirements:     markettypes.Requirements{GpuSku: "H200-SXM-141GB", GpuCount: 1, Metro: "AMS"},
+			Requirements:     markettypes.Requirements{GpuSku: "H100-SXM-80GB", GpuCount: 1, Metro: "FRA"},
 			MaxPricePerBlock: coin(rate), BiddingWindowBlocks: 5, Policy: markettypes.ACCEPTANCE_POLICY_MANUAL,
 			Workload: markettypes.Workload{OciDigest: "sha256:" + strings.Repeat("1", 64)}, Replicas: 1, Deposit: coin(deposit),
 		})

@@ -10,6 +10,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/computed-network/computed/testutil/apptest"
+	attesttest "github.com/computed-network/computed/x/attest/testutil"
 	escrowtypes "github.com/computed-network/computed/x/escrow/types"
 	"github.com/computed-network/computed/x/market/keeper"
 	"github.com/computed-network/computed/x/market/types"
@@ -23,8 +24,15 @@ type env struct {
 	q   types.QueryServer
 }
 
+// setup starts a chain whose first six accounts are providers attested for 8 H100s in FRA (the
+// market only takes bids from attested providers); account 7 is registered nowhere.
 func setup(t *testing.T) *env {
 	f := apptest.New(t)
+	for _, a := range f.Accounts[:6] {
+		_, err := f.Exec(func(ctx sdk.Context) error { return attesttest.AttestProvider(ctx, f.App.AttestKeeper, a, "FRA", 8) })
+		require.NoError(t, err)
+	}
+	f.NextBlock()
 	return &env{Fixture: f, srv: keeper.NewMsgServerImpl(f.App.MarketKeeper), q: keeper.NewQueryServerImpl(f.App.MarketKeeper)}
 }
 

@@ -12,6 +12,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	attesttypes "github.com/computed-network/computed/x/attest/types"
 	escrowtypes "github.com/computed-network/computed/x/escrow/types"
 	"github.com/computed-network/computed/x/market/types"
 )
@@ -98,9 +99,16 @@ func TestBidRejects(t *testing.T) {
 	e := setup(t)
 	owner, p1, p2 := e.Accounts[0], e.Accounts[1], e.Accounts[2]
 	id := e.createOrder(orderMsg(owner))
-	attested := orderMsg(owner)
-	attested.Requirements.Evidence = []types.EvidenceType{types.EVIDENCE_TYPE_NVIDIA_NRAS}
-	attestedID := e.createOrder(attested)
+	snp := orderMsg(owner)
+	snp.Requirements.Evidence = []types.EvidenceType{types.EVIDENCE_TYPE_AMD_SEV_SNP}
+	snpID := e.createOrder(snp)
+	bigger := orderMsg(owner)
+	bigger.Requirements.GpuCount = 16
+	biggerID := e.createOrder(bigger)
+	bonded := orderMsg(owner)
+	bonded.Requirements.MinProviderBond = sdk.NewInt64Coin("ucmpt", 1)
+	bondedID := e.createOrder(bonded)
+	stranger := e.Accounts[7]
 	e.bid(p1, id, 90)
 
 	cases := []struct {
@@ -116,7 +124,10 @@ func TestBidRejects(t *testing.T) {
 		{"zero price", p2, id, coin(0), types.ErrInvalidBid},
 		{"duplicate bid", p1, id, coin(80), types.ErrDuplicateBid},
 		{"owner bids on own order", owner, id, coin(80), types.ErrSelfBid},
-		{"requirement nobody can check yet", p2, attestedID, coin(80), types.ErrRequirementUnchecked},
+		{"unregistered provider", stranger, id, coin(80), attesttypes.ErrProviderNotFound},
+		{"no SEV-SNP attestation", p2, snpID, coin(80), attesttypes.ErrNotAttested},
+		{"attested for fewer GPUs", p2, biggerID, coin(80), attesttypes.ErrNotAttested},
+		{"bond requirement nobody can check yet", p2, bondedID, coin(80), types.ErrRequirementUnchecked},
 	}
 	providerBefore := e.Balance(p2, "ucmpt")
 	for _, tc := range cases {

@@ -5,6 +5,7 @@ import (
 	_ "cosmossdk.io/api/amino"
 	fmt "fmt"
 	runtime "github.com/cosmos/cosmos-proto/runtime"
+	_ "github.com/cosmos/gogoproto/gogoproto"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoiface "google.golang.org/protobuf/runtime/protoiface"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -13,12 +14,171 @@ import (
 	sync "sync"
 )
 
+var _ protoreflect.List = (*_Params_6_list)(nil)
+
+type _Params_6_list struct {
+	list *[]*NRASKey
+}
+
+func (x *_Params_6_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_Params_6_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfMessage((*x.list)[i].ProtoReflect())
+}
+
+func (x *_Params_6_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*NRASKey)
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_Params_6_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*NRASKey)
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_Params_6_list) AppendMutable() protoreflect.Value {
+	v := new(NRASKey)
+	*x.list = append(*x.list, v)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_Params_6_list) Truncate(n int) {
+	for i := n; i < len(*x.list); i++ {
+		(*x.list)[i] = nil
+	}
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_Params_6_list) NewElement() protoreflect.Value {
+	v := new(NRASKey)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_Params_6_list) IsValid() bool {
+	return x.list != nil
+}
+
+var _ protoreflect.List = (*_Params_7_list)(nil)
+
+type _Params_7_list struct {
+	list *[]*AMDRootBundle
+}
+
+func (x *_Params_7_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_Params_7_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfMessage((*x.list)[i].ProtoReflect())
+}
+
+func (x *_Params_7_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*AMDRootBundle)
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_Params_7_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*AMDRootBundle)
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_Params_7_list) AppendMutable() protoreflect.Value {
+	v := new(AMDRootBundle)
+	*x.list = append(*x.list, v)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_Params_7_list) Truncate(n int) {
+	for i := n; i < len(*x.list); i++ {
+		(*x.list)[i] = nil
+	}
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_Params_7_list) NewElement() protoreflect.Value {
+	v := new(AMDRootBundle)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_Params_7_list) IsValid() bool {
+	return x.list != nil
+}
+
+var _ protoreflect.List = (*_Params_8_list)(nil)
+
+type _Params_8_list struct {
+	list *[]*SKUPolicy
+}
+
+func (x *_Params_8_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_Params_8_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfMessage((*x.list)[i].ProtoReflect())
+}
+
+func (x *_Params_8_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*SKUPolicy)
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_Params_8_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*SKUPolicy)
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_Params_8_list) AppendMutable() protoreflect.Value {
+	v := new(SKUPolicy)
+	*x.list = append(*x.list, v)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_Params_8_list) Truncate(n int) {
+	for i := n; i < len(*x.list); i++ {
+		(*x.list)[i] = nil
+	}
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_Params_8_list) NewElement() protoreflect.Value {
+	v := new(SKUPolicy)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_Params_8_list) IsValid() bool {
+	return x.list != nil
+}
+
 var (
 	md_Params                          protoreflect.MessageDescriptor
 	fd_Params_challenge_ttl_blocks     protoreflect.FieldDescriptor
 	fd_Params_max_evidence_bytes       protoreflect.FieldDescriptor
 	fd_Params_max_evidence_age_seconds protoreflect.FieldDescriptor
 	fd_Params_record_validity_seconds  protoreflect.FieldDescriptor
+	fd_Params_nras_issuer              protoreflect.FieldDescriptor
+	fd_Params_nras_keys                protoreflect.FieldDescriptor
+	fd_Params_amd_roots                protoreflect.FieldDescriptor
+	fd_Params_sku_policies             protoreflect.FieldDescriptor
+	fd_Params_snp_policy               protoreflect.FieldDescriptor
+	fd_Params_clock_leeway_seconds     protoreflect.FieldDescriptor
 )
 
 func init() {
@@ -28,6 +188,12 @@ func init() {
 	fd_Params_max_evidence_bytes = md_Params.Fields().ByName("max_evidence_bytes")
 	fd_Params_max_evidence_age_seconds = md_Params.Fields().ByName("max_evidence_age_seconds")
 	fd_Params_record_validity_seconds = md_Params.Fields().ByName("record_validity_seconds")
+	fd_Params_nras_issuer = md_Params.Fields().ByName("nras_issuer")
+	fd_Params_nras_keys = md_Params.Fields().ByName("nras_keys")
+	fd_Params_amd_roots = md_Params.Fields().ByName("amd_roots")
+	fd_Params_sku_policies = md_Params.Fields().ByName("sku_policies")
+	fd_Params_snp_policy = md_Params.Fields().ByName("snp_policy")
+	fd_Params_clock_leeway_seconds = md_Params.Fields().ByName("clock_leeway_seconds")
 }
 
 var _ protoreflect.Message = (*fastReflection_Params)(nil)
@@ -119,6 +285,42 @@ func (x *fastReflection_Params) Range(f func(protoreflect.FieldDescriptor, proto
 			return
 		}
 	}
+	if x.NrasIssuer != "" {
+		value := protoreflect.ValueOfString(x.NrasIssuer)
+		if !f(fd_Params_nras_issuer, value) {
+			return
+		}
+	}
+	if len(x.NrasKeys) != 0 {
+		value := protoreflect.ValueOfList(&_Params_6_list{list: &x.NrasKeys})
+		if !f(fd_Params_nras_keys, value) {
+			return
+		}
+	}
+	if len(x.AmdRoots) != 0 {
+		value := protoreflect.ValueOfList(&_Params_7_list{list: &x.AmdRoots})
+		if !f(fd_Params_amd_roots, value) {
+			return
+		}
+	}
+	if len(x.SkuPolicies) != 0 {
+		value := protoreflect.ValueOfList(&_Params_8_list{list: &x.SkuPolicies})
+		if !f(fd_Params_sku_policies, value) {
+			return
+		}
+	}
+	if x.SnpPolicy != nil {
+		value := protoreflect.ValueOfMessage(x.SnpPolicy.ProtoReflect())
+		if !f(fd_Params_snp_policy, value) {
+			return
+		}
+	}
+	if x.ClockLeewaySeconds != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.ClockLeewaySeconds)
+		if !f(fd_Params_clock_leeway_seconds, value) {
+			return
+		}
+	}
 }
 
 // Has reports whether a field is populated.
@@ -142,6 +344,18 @@ func (x *fastReflection_Params) Has(fd protoreflect.FieldDescriptor) bool {
 		return x.MaxEvidenceAgeSeconds != uint64(0)
 	case "computed.attest.v1.Params.record_validity_seconds":
 		return x.RecordValiditySeconds != uint64(0)
+	case "computed.attest.v1.Params.nras_issuer":
+		return x.NrasIssuer != ""
+	case "computed.attest.v1.Params.nras_keys":
+		return len(x.NrasKeys) != 0
+	case "computed.attest.v1.Params.amd_roots":
+		return len(x.AmdRoots) != 0
+	case "computed.attest.v1.Params.sku_policies":
+		return len(x.SkuPolicies) != 0
+	case "computed.attest.v1.Params.snp_policy":
+		return x.SnpPolicy != nil
+	case "computed.attest.v1.Params.clock_leeway_seconds":
+		return x.ClockLeewaySeconds != uint64(0)
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.Params"))
@@ -166,6 +380,18 @@ func (x *fastReflection_Params) Clear(fd protoreflect.FieldDescriptor) {
 		x.MaxEvidenceAgeSeconds = uint64(0)
 	case "computed.attest.v1.Params.record_validity_seconds":
 		x.RecordValiditySeconds = uint64(0)
+	case "computed.attest.v1.Params.nras_issuer":
+		x.NrasIssuer = ""
+	case "computed.attest.v1.Params.nras_keys":
+		x.NrasKeys = nil
+	case "computed.attest.v1.Params.amd_roots":
+		x.AmdRoots = nil
+	case "computed.attest.v1.Params.sku_policies":
+		x.SkuPolicies = nil
+	case "computed.attest.v1.Params.snp_policy":
+		x.SnpPolicy = nil
+	case "computed.attest.v1.Params.clock_leeway_seconds":
+		x.ClockLeewaySeconds = uint64(0)
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.Params"))
@@ -193,6 +419,33 @@ func (x *fastReflection_Params) Get(descriptor protoreflect.FieldDescriptor) pro
 		return protoreflect.ValueOfUint64(value)
 	case "computed.attest.v1.Params.record_validity_seconds":
 		value := x.RecordValiditySeconds
+		return protoreflect.ValueOfUint64(value)
+	case "computed.attest.v1.Params.nras_issuer":
+		value := x.NrasIssuer
+		return protoreflect.ValueOfString(value)
+	case "computed.attest.v1.Params.nras_keys":
+		if len(x.NrasKeys) == 0 {
+			return protoreflect.ValueOfList(&_Params_6_list{})
+		}
+		listValue := &_Params_6_list{list: &x.NrasKeys}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.attest.v1.Params.amd_roots":
+		if len(x.AmdRoots) == 0 {
+			return protoreflect.ValueOfList(&_Params_7_list{})
+		}
+		listValue := &_Params_7_list{list: &x.AmdRoots}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.attest.v1.Params.sku_policies":
+		if len(x.SkuPolicies) == 0 {
+			return protoreflect.ValueOfList(&_Params_8_list{})
+		}
+		listValue := &_Params_8_list{list: &x.SkuPolicies}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.attest.v1.Params.snp_policy":
+		value := x.SnpPolicy
+		return protoreflect.ValueOfMessage(value.ProtoReflect())
+	case "computed.attest.v1.Params.clock_leeway_seconds":
+		value := x.ClockLeewaySeconds
 		return protoreflect.ValueOfUint64(value)
 	default:
 		if descriptor.IsExtension() {
@@ -222,6 +475,24 @@ func (x *fastReflection_Params) Set(fd protoreflect.FieldDescriptor, value proto
 		x.MaxEvidenceAgeSeconds = value.Uint()
 	case "computed.attest.v1.Params.record_validity_seconds":
 		x.RecordValiditySeconds = value.Uint()
+	case "computed.attest.v1.Params.nras_issuer":
+		x.NrasIssuer = value.Interface().(string)
+	case "computed.attest.v1.Params.nras_keys":
+		lv := value.List()
+		clv := lv.(*_Params_6_list)
+		x.NrasKeys = *clv.list
+	case "computed.attest.v1.Params.amd_roots":
+		lv := value.List()
+		clv := lv.(*_Params_7_list)
+		x.AmdRoots = *clv.list
+	case "computed.attest.v1.Params.sku_policies":
+		lv := value.List()
+		clv := lv.(*_Params_8_list)
+		x.SkuPolicies = *clv.list
+	case "computed.attest.v1.Params.snp_policy":
+		x.SnpPolicy = value.Message().Interface().(*SNPPolicy)
+	case "computed.attest.v1.Params.clock_leeway_seconds":
+		x.ClockLeewaySeconds = value.Uint()
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.Params"))
@@ -242,6 +513,29 @@ func (x *fastReflection_Params) Set(fd protoreflect.FieldDescriptor, value proto
 // Mutable is a mutating operation and unsafe for concurrent use.
 func (x *fastReflection_Params) Mutable(fd protoreflect.FieldDescriptor) protoreflect.Value {
 	switch fd.FullName() {
+	case "computed.attest.v1.Params.nras_keys":
+		if x.NrasKeys == nil {
+			x.NrasKeys = []*NRASKey{}
+		}
+		value := &_Params_6_list{list: &x.NrasKeys}
+		return protoreflect.ValueOfList(value)
+	case "computed.attest.v1.Params.amd_roots":
+		if x.AmdRoots == nil {
+			x.AmdRoots = []*AMDRootBundle{}
+		}
+		value := &_Params_7_list{list: &x.AmdRoots}
+		return protoreflect.ValueOfList(value)
+	case "computed.attest.v1.Params.sku_policies":
+		if x.SkuPolicies == nil {
+			x.SkuPolicies = []*SKUPolicy{}
+		}
+		value := &_Params_8_list{list: &x.SkuPolicies}
+		return protoreflect.ValueOfList(value)
+	case "computed.attest.v1.Params.snp_policy":
+		if x.SnpPolicy == nil {
+			x.SnpPolicy = new(SNPPolicy)
+		}
+		return protoreflect.ValueOfMessage(x.SnpPolicy.ProtoReflect())
 	case "computed.attest.v1.Params.challenge_ttl_blocks":
 		panic(fmt.Errorf("field challenge_ttl_blocks of message computed.attest.v1.Params is not mutable"))
 	case "computed.attest.v1.Params.max_evidence_bytes":
@@ -250,6 +544,10 @@ func (x *fastReflection_Params) Mutable(fd protoreflect.FieldDescriptor) protore
 		panic(fmt.Errorf("field max_evidence_age_seconds of message computed.attest.v1.Params is not mutable"))
 	case "computed.attest.v1.Params.record_validity_seconds":
 		panic(fmt.Errorf("field record_validity_seconds of message computed.attest.v1.Params is not mutable"))
+	case "computed.attest.v1.Params.nras_issuer":
+		panic(fmt.Errorf("field nras_issuer of message computed.attest.v1.Params is not mutable"))
+	case "computed.attest.v1.Params.clock_leeway_seconds":
+		panic(fmt.Errorf("field clock_leeway_seconds of message computed.attest.v1.Params is not mutable"))
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.Params"))
@@ -270,6 +568,22 @@ func (x *fastReflection_Params) NewField(fd protoreflect.FieldDescriptor) protor
 	case "computed.attest.v1.Params.max_evidence_age_seconds":
 		return protoreflect.ValueOfUint64(uint64(0))
 	case "computed.attest.v1.Params.record_validity_seconds":
+		return protoreflect.ValueOfUint64(uint64(0))
+	case "computed.attest.v1.Params.nras_issuer":
+		return protoreflect.ValueOfString("")
+	case "computed.attest.v1.Params.nras_keys":
+		list := []*NRASKey{}
+		return protoreflect.ValueOfList(&_Params_6_list{list: &list})
+	case "computed.attest.v1.Params.amd_roots":
+		list := []*AMDRootBundle{}
+		return protoreflect.ValueOfList(&_Params_7_list{list: &list})
+	case "computed.attest.v1.Params.sku_policies":
+		list := []*SKUPolicy{}
+		return protoreflect.ValueOfList(&_Params_8_list{list: &list})
+	case "computed.attest.v1.Params.snp_policy":
+		m := new(SNPPolicy)
+		return protoreflect.ValueOfMessage(m.ProtoReflect())
+	case "computed.attest.v1.Params.clock_leeway_seconds":
 		return protoreflect.ValueOfUint64(uint64(0))
 	default:
 		if fd.IsExtension() {
@@ -352,6 +666,35 @@ func (x *fastReflection_Params) ProtoMethods() *protoiface.Methods {
 		if x.RecordValiditySeconds != 0 {
 			n += 1 + runtime.Sov(uint64(x.RecordValiditySeconds))
 		}
+		l = len(x.NrasIssuer)
+		if l > 0 {
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		if len(x.NrasKeys) > 0 {
+			for _, e := range x.NrasKeys {
+				l = options.Size(e)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		if len(x.AmdRoots) > 0 {
+			for _, e := range x.AmdRoots {
+				l = options.Size(e)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		if len(x.SkuPolicies) > 0 {
+			for _, e := range x.SkuPolicies {
+				l = options.Size(e)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		if x.SnpPolicy != nil {
+			l = options.Size(x.SnpPolicy)
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		if x.ClockLeewaySeconds != 0 {
+			n += 1 + runtime.Sov(uint64(x.ClockLeewaySeconds))
+		}
 		if x.unknownFields != nil {
 			n += len(x.unknownFields)
 		}
@@ -380,6 +723,80 @@ func (x *fastReflection_Params) ProtoMethods() *protoiface.Methods {
 		if x.unknownFields != nil {
 			i -= len(x.unknownFields)
 			copy(dAtA[i:], x.unknownFields)
+		}
+		if x.ClockLeewaySeconds != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.ClockLeewaySeconds))
+			i--
+			dAtA[i] = 0x50
+		}
+		if x.SnpPolicy != nil {
+			encoded, err := options.Marshal(x.SnpPolicy)
+			if err != nil {
+				return protoiface.MarshalOutput{
+					NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+					Buf:               input.Buf,
+				}, err
+			}
+			i -= len(encoded)
+			copy(dAtA[i:], encoded)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(encoded)))
+			i--
+			dAtA[i] = 0x4a
+		}
+		if len(x.SkuPolicies) > 0 {
+			for iNdEx := len(x.SkuPolicies) - 1; iNdEx >= 0; iNdEx-- {
+				encoded, err := options.Marshal(x.SkuPolicies[iNdEx])
+				if err != nil {
+					return protoiface.MarshalOutput{
+						NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+						Buf:               input.Buf,
+					}, err
+				}
+				i -= len(encoded)
+				copy(dAtA[i:], encoded)
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(encoded)))
+				i--
+				dAtA[i] = 0x42
+			}
+		}
+		if len(x.AmdRoots) > 0 {
+			for iNdEx := len(x.AmdRoots) - 1; iNdEx >= 0; iNdEx-- {
+				encoded, err := options.Marshal(x.AmdRoots[iNdEx])
+				if err != nil {
+					return protoiface.MarshalOutput{
+						NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+						Buf:               input.Buf,
+					}, err
+				}
+				i -= len(encoded)
+				copy(dAtA[i:], encoded)
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(encoded)))
+				i--
+				dAtA[i] = 0x3a
+			}
+		}
+		if len(x.NrasKeys) > 0 {
+			for iNdEx := len(x.NrasKeys) - 1; iNdEx >= 0; iNdEx-- {
+				encoded, err := options.Marshal(x.NrasKeys[iNdEx])
+				if err != nil {
+					return protoiface.MarshalOutput{
+						NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+						Buf:               input.Buf,
+					}, err
+				}
+				i -= len(encoded)
+				copy(dAtA[i:], encoded)
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(encoded)))
+				i--
+				dAtA[i] = 0x32
+			}
+		}
+		if len(x.NrasIssuer) > 0 {
+			i -= len(x.NrasIssuer)
+			copy(dAtA[i:], x.NrasIssuer)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(x.NrasIssuer)))
+			i--
+			dAtA[i] = 0x2a
 		}
 		if x.RecordValiditySeconds != 0 {
 			i = runtime.EncodeVarint(dAtA, i, uint64(x.RecordValiditySeconds))
@@ -526,6 +943,2939 @@ func (x *fastReflection_Params) ProtoMethods() *protoiface.Methods {
 						break
 					}
 				}
+			case 5:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field NrasIssuer", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.NrasIssuer = string(dAtA[iNdEx:postIndex])
+				iNdEx = postIndex
+			case 6:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field NrasKeys", wireType)
+				}
+				var msglen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					msglen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if msglen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + msglen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.NrasKeys = append(x.NrasKeys, &NRASKey{})
+				if err := options.Unmarshal(dAtA[iNdEx:postIndex], x.NrasKeys[len(x.NrasKeys)-1]); err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				iNdEx = postIndex
+			case 7:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field AmdRoots", wireType)
+				}
+				var msglen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					msglen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if msglen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + msglen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.AmdRoots = append(x.AmdRoots, &AMDRootBundle{})
+				if err := options.Unmarshal(dAtA[iNdEx:postIndex], x.AmdRoots[len(x.AmdRoots)-1]); err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				iNdEx = postIndex
+			case 8:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field SkuPolicies", wireType)
+				}
+				var msglen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					msglen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if msglen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + msglen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.SkuPolicies = append(x.SkuPolicies, &SKUPolicy{})
+				if err := options.Unmarshal(dAtA[iNdEx:postIndex], x.SkuPolicies[len(x.SkuPolicies)-1]); err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				iNdEx = postIndex
+			case 9:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field SnpPolicy", wireType)
+				}
+				var msglen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					msglen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if msglen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + msglen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				if x.SnpPolicy == nil {
+					x.SnpPolicy = &SNPPolicy{}
+				}
+				if err := options.Unmarshal(dAtA[iNdEx:postIndex], x.SnpPolicy); err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				iNdEx = postIndex
+			case 10:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field ClockLeewaySeconds", wireType)
+				}
+				x.ClockLeewaySeconds = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.ClockLeewaySeconds |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			default:
+				iNdEx = preIndex
+				skippy, err := runtime.Skip(dAtA[iNdEx:])
+				if err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				if (skippy < 0) || (iNdEx+skippy) < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if (iNdEx + skippy) > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				if !options.DiscardUnknown {
+					x.unknownFields = append(x.unknownFields, dAtA[iNdEx:iNdEx+skippy]...)
+				}
+				iNdEx += skippy
+			}
+		}
+
+		if iNdEx > l {
+			return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+		}
+		return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, nil
+	}
+	return &protoiface.Methods{
+		NoUnkeyedLiterals: struct{}{},
+		Flags:             protoiface.SupportMarshalDeterministic | protoiface.SupportUnmarshalDiscardUnknown,
+		Size:              size,
+		Marshal:           marshal,
+		Unmarshal:         unmarshal,
+		Merge:             nil,
+		CheckInitialized:  nil,
+	}
+}
+
+var (
+	md_NRASKey     protoreflect.MessageDescriptor
+	fd_NRASKey_kid protoreflect.FieldDescriptor
+	fd_NRASKey_key protoreflect.FieldDescriptor
+)
+
+func init() {
+	file_computed_attest_v1_params_proto_init()
+	md_NRASKey = File_computed_attest_v1_params_proto.Messages().ByName("NRASKey")
+	fd_NRASKey_kid = md_NRASKey.Fields().ByName("kid")
+	fd_NRASKey_key = md_NRASKey.Fields().ByName("key")
+}
+
+var _ protoreflect.Message = (*fastReflection_NRASKey)(nil)
+
+type fastReflection_NRASKey NRASKey
+
+func (x *NRASKey) ProtoReflect() protoreflect.Message {
+	return (*fastReflection_NRASKey)(x)
+}
+
+func (x *NRASKey) slowProtoReflect() protoreflect.Message {
+	mi := &file_computed_attest_v1_params_proto_msgTypes[1]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+var _fastReflection_NRASKey_messageType fastReflection_NRASKey_messageType
+var _ protoreflect.MessageType = fastReflection_NRASKey_messageType{}
+
+type fastReflection_NRASKey_messageType struct{}
+
+func (x fastReflection_NRASKey_messageType) Zero() protoreflect.Message {
+	return (*fastReflection_NRASKey)(nil)
+}
+func (x fastReflection_NRASKey_messageType) New() protoreflect.Message {
+	return new(fastReflection_NRASKey)
+}
+func (x fastReflection_NRASKey_messageType) Descriptor() protoreflect.MessageDescriptor {
+	return md_NRASKey
+}
+
+// Descriptor returns message descriptor, which contains only the protobuf
+// type information for the message.
+func (x *fastReflection_NRASKey) Descriptor() protoreflect.MessageDescriptor {
+	return md_NRASKey
+}
+
+// Type returns the message type, which encapsulates both Go and protobuf
+// type information. If the Go type information is not needed,
+// it is recommended that the message descriptor be used instead.
+func (x *fastReflection_NRASKey) Type() protoreflect.MessageType {
+	return _fastReflection_NRASKey_messageType
+}
+
+// New returns a newly allocated and mutable empty message.
+func (x *fastReflection_NRASKey) New() protoreflect.Message {
+	return new(fastReflection_NRASKey)
+}
+
+// Interface unwraps the message reflection interface and
+// returns the underlying ProtoMessage interface.
+func (x *fastReflection_NRASKey) Interface() protoreflect.ProtoMessage {
+	return (*NRASKey)(x)
+}
+
+// Range iterates over every populated field in an undefined order,
+// calling f for each field descriptor and value encountered.
+// Range returns immediately if f returns false.
+// While iterating, mutating operations may only be performed
+// on the current field descriptor.
+func (x *fastReflection_NRASKey) Range(f func(protoreflect.FieldDescriptor, protoreflect.Value) bool) {
+	if x.Kid != "" {
+		value := protoreflect.ValueOfString(x.Kid)
+		if !f(fd_NRASKey_kid, value) {
+			return
+		}
+	}
+	if x.Key != "" {
+		value := protoreflect.ValueOfString(x.Key)
+		if !f(fd_NRASKey_key, value) {
+			return
+		}
+	}
+}
+
+// Has reports whether a field is populated.
+//
+// Some fields have the property of nullability where it is possible to
+// distinguish between the default value of a field and whether the field
+// was explicitly populated with the default value. Singular message fields,
+// member fields of a oneof, and proto2 scalar fields are nullable. Such
+// fields are populated only if explicitly set.
+//
+// In other cases (aside from the nullable cases above),
+// a proto3 scalar field is populated if it contains a non-zero value, and
+// a repeated field is populated if it is non-empty.
+func (x *fastReflection_NRASKey) Has(fd protoreflect.FieldDescriptor) bool {
+	switch fd.FullName() {
+	case "computed.attest.v1.NRASKey.kid":
+		return x.Kid != ""
+	case "computed.attest.v1.NRASKey.key":
+		return x.Key != ""
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.NRASKey"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.NRASKey does not contain field %s", fd.FullName()))
+	}
+}
+
+// Clear clears the field such that a subsequent Has call reports false.
+//
+// Clearing an extension field clears both the extension type and value
+// associated with the given field number.
+//
+// Clear is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_NRASKey) Clear(fd protoreflect.FieldDescriptor) {
+	switch fd.FullName() {
+	case "computed.attest.v1.NRASKey.kid":
+		x.Kid = ""
+	case "computed.attest.v1.NRASKey.key":
+		x.Key = ""
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.NRASKey"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.NRASKey does not contain field %s", fd.FullName()))
+	}
+}
+
+// Get retrieves the value for a field.
+//
+// For unpopulated scalars, it returns the default value, where
+// the default value of a bytes scalar is guaranteed to be a copy.
+// For unpopulated composite types, it returns an empty, read-only view
+// of the value; to obtain a mutable reference, use Mutable.
+func (x *fastReflection_NRASKey) Get(descriptor protoreflect.FieldDescriptor) protoreflect.Value {
+	switch descriptor.FullName() {
+	case "computed.attest.v1.NRASKey.kid":
+		value := x.Kid
+		return protoreflect.ValueOfString(value)
+	case "computed.attest.v1.NRASKey.key":
+		value := x.Key
+		return protoreflect.ValueOfString(value)
+	default:
+		if descriptor.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.NRASKey"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.NRASKey does not contain field %s", descriptor.FullName()))
+	}
+}
+
+// Set stores the value for a field.
+//
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType.
+// When setting a composite type, it is unspecified whether the stored value
+// aliases the source's memory in any way. If the composite value is an
+// empty, read-only value, then it panics.
+//
+// Set is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_NRASKey) Set(fd protoreflect.FieldDescriptor, value protoreflect.Value) {
+	switch fd.FullName() {
+	case "computed.attest.v1.NRASKey.kid":
+		x.Kid = value.Interface().(string)
+	case "computed.attest.v1.NRASKey.key":
+		x.Key = value.Interface().(string)
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.NRASKey"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.NRASKey does not contain field %s", fd.FullName()))
+	}
+}
+
+// Mutable returns a mutable reference to a composite type.
+//
+// If the field is unpopulated, it may allocate a composite value.
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType
+// if not already stored.
+// It panics if the field does not contain a composite type.
+//
+// Mutable is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_NRASKey) Mutable(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.attest.v1.NRASKey.kid":
+		panic(fmt.Errorf("field kid of message computed.attest.v1.NRASKey is not mutable"))
+	case "computed.attest.v1.NRASKey.key":
+		panic(fmt.Errorf("field key of message computed.attest.v1.NRASKey is not mutable"))
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.NRASKey"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.NRASKey does not contain field %s", fd.FullName()))
+	}
+}
+
+// NewField returns a new value that is assignable to the field
+// for the given descriptor. For scalars, this returns the default value.
+// For lists, maps, and messages, this returns a new, empty, mutable value.
+func (x *fastReflection_NRASKey) NewField(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.attest.v1.NRASKey.kid":
+		return protoreflect.ValueOfString("")
+	case "computed.attest.v1.NRASKey.key":
+		return protoreflect.ValueOfString("")
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.NRASKey"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.NRASKey does not contain field %s", fd.FullName()))
+	}
+}
+
+// WhichOneof reports which field within the oneof is populated,
+// returning nil if none are populated.
+// It panics if the oneof descriptor does not belong to this message.
+func (x *fastReflection_NRASKey) WhichOneof(d protoreflect.OneofDescriptor) protoreflect.FieldDescriptor {
+	switch d.FullName() {
+	default:
+		panic(fmt.Errorf("%s is not a oneof field in computed.attest.v1.NRASKey", d.FullName()))
+	}
+	panic("unreachable")
+}
+
+// GetUnknown retrieves the entire list of unknown fields.
+// The caller may only mutate the contents of the RawFields
+// if the mutated bytes are stored back into the message with SetUnknown.
+func (x *fastReflection_NRASKey) GetUnknown() protoreflect.RawFields {
+	return x.unknownFields
+}
+
+// SetUnknown stores an entire list of unknown fields.
+// The raw fields must be syntactically valid according to the wire format.
+// An implementation may panic if this is not the case.
+// Once stored, the caller must not mutate the content of the RawFields.
+// An empty RawFields may be passed to clear the fields.
+//
+// SetUnknown is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_NRASKey) SetUnknown(fields protoreflect.RawFields) {
+	x.unknownFields = fields
+}
+
+// IsValid reports whether the message is valid.
+//
+// An invalid message is an empty, read-only value.
+//
+// An invalid message often corresponds to a nil pointer of the concrete
+// message type, but the details are implementation dependent.
+// Validity is not part of the protobuf data model, and may not
+// be preserved in marshaling or other operations.
+func (x *fastReflection_NRASKey) IsValid() bool {
+	return x != nil
+}
+
+// ProtoMethods returns optional fastReflectionFeature-path implementations of various operations.
+// This method may return nil.
+//
+// The returned methods type is identical to
+// "google.golang.org/protobuf/runtime/protoiface".Methods.
+// Consult the protoiface package documentation for details.
+func (x *fastReflection_NRASKey) ProtoMethods() *protoiface.Methods {
+	size := func(input protoiface.SizeInput) protoiface.SizeOutput {
+		x := input.Message.Interface().(*NRASKey)
+		if x == nil {
+			return protoiface.SizeOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Size:              0,
+			}
+		}
+		options := runtime.SizeInputToOptions(input)
+		_ = options
+		var n int
+		var l int
+		_ = l
+		l = len(x.Kid)
+		if l > 0 {
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		l = len(x.Key)
+		if l > 0 {
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		if x.unknownFields != nil {
+			n += len(x.unknownFields)
+		}
+		return protoiface.SizeOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Size:              n,
+		}
+	}
+
+	marshal := func(input protoiface.MarshalInput) (protoiface.MarshalOutput, error) {
+		x := input.Message.Interface().(*NRASKey)
+		if x == nil {
+			return protoiface.MarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Buf:               input.Buf,
+			}, nil
+		}
+		options := runtime.MarshalInputToOptions(input)
+		_ = options
+		size := options.Size(x)
+		dAtA := make([]byte, size)
+		i := len(dAtA)
+		_ = i
+		var l int
+		_ = l
+		if x.unknownFields != nil {
+			i -= len(x.unknownFields)
+			copy(dAtA[i:], x.unknownFields)
+		}
+		if len(x.Key) > 0 {
+			i -= len(x.Key)
+			copy(dAtA[i:], x.Key)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(x.Key)))
+			i--
+			dAtA[i] = 0x12
+		}
+		if len(x.Kid) > 0 {
+			i -= len(x.Kid)
+			copy(dAtA[i:], x.Kid)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(x.Kid)))
+			i--
+			dAtA[i] = 0xa
+		}
+		if input.Buf != nil {
+			input.Buf = append(input.Buf, dAtA...)
+		} else {
+			input.Buf = dAtA
+		}
+		return protoiface.MarshalOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Buf:               input.Buf,
+		}, nil
+	}
+	unmarshal := func(input protoiface.UnmarshalInput) (protoiface.UnmarshalOutput, error) {
+		x := input.Message.Interface().(*NRASKey)
+		if x == nil {
+			return protoiface.UnmarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Flags:             input.Flags,
+			}, nil
+		}
+		options := runtime.UnmarshalInputToOptions(input)
+		_ = options
+		dAtA := input.Buf
+		l := len(dAtA)
+		iNdEx := 0
+		for iNdEx < l {
+			preIndex := iNdEx
+			var wire uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				wire |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			fieldNum := int32(wire >> 3)
+			wireType := int(wire & 0x7)
+			if wireType == 4 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: NRASKey: wiretype end group for non-group")
+			}
+			if fieldNum <= 0 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: NRASKey: illegal tag %d (wire type %d)", fieldNum, wire)
+			}
+			switch fieldNum {
+			case 1:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Kid", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Kid = string(dAtA[iNdEx:postIndex])
+				iNdEx = postIndex
+			case 2:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Key", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Key = string(dAtA[iNdEx:postIndex])
+				iNdEx = postIndex
+			default:
+				iNdEx = preIndex
+				skippy, err := runtime.Skip(dAtA[iNdEx:])
+				if err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				if (skippy < 0) || (iNdEx+skippy) < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if (iNdEx + skippy) > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				if !options.DiscardUnknown {
+					x.unknownFields = append(x.unknownFields, dAtA[iNdEx:iNdEx+skippy]...)
+				}
+				iNdEx += skippy
+			}
+		}
+
+		if iNdEx > l {
+			return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+		}
+		return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, nil
+	}
+	return &protoiface.Methods{
+		NoUnkeyedLiterals: struct{}{},
+		Flags:             protoiface.SupportMarshalDeterministic | protoiface.SupportUnmarshalDiscardUnknown,
+		Size:              size,
+		Marshal:           marshal,
+		Unmarshal:         unmarshal,
+		Merge:             nil,
+		CheckInitialized:  nil,
+	}
+}
+
+var (
+	md_AMDRootBundle              protoreflect.MessageDescriptor
+	fd_AMDRootBundle_product_line protoreflect.FieldDescriptor
+	fd_AMDRootBundle_pem          protoreflect.FieldDescriptor
+)
+
+func init() {
+	file_computed_attest_v1_params_proto_init()
+	md_AMDRootBundle = File_computed_attest_v1_params_proto.Messages().ByName("AMDRootBundle")
+	fd_AMDRootBundle_product_line = md_AMDRootBundle.Fields().ByName("product_line")
+	fd_AMDRootBundle_pem = md_AMDRootBundle.Fields().ByName("pem")
+}
+
+var _ protoreflect.Message = (*fastReflection_AMDRootBundle)(nil)
+
+type fastReflection_AMDRootBundle AMDRootBundle
+
+func (x *AMDRootBundle) ProtoReflect() protoreflect.Message {
+	return (*fastReflection_AMDRootBundle)(x)
+}
+
+func (x *AMDRootBundle) slowProtoReflect() protoreflect.Message {
+	mi := &file_computed_attest_v1_params_proto_msgTypes[2]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+var _fastReflection_AMDRootBundle_messageType fastReflection_AMDRootBundle_messageType
+var _ protoreflect.MessageType = fastReflection_AMDRootBundle_messageType{}
+
+type fastReflection_AMDRootBundle_messageType struct{}
+
+func (x fastReflection_AMDRootBundle_messageType) Zero() protoreflect.Message {
+	return (*fastReflection_AMDRootBundle)(nil)
+}
+func (x fastReflection_AMDRootBundle_messageType) New() protoreflect.Message {
+	return new(fastReflection_AMDRootBundle)
+}
+func (x fastReflection_AMDRootBundle_messageType) Descriptor() protoreflect.MessageDescriptor {
+	return md_AMDRootBundle
+}
+
+// Descriptor returns message descriptor, which contains only the protobuf
+// type information for the message.
+func (x *fastReflection_AMDRootBundle) Descriptor() protoreflect.MessageDescriptor {
+	return md_AMDRootBundle
+}
+
+// Type returns the message type, which encapsulates both Go and protobuf
+// type information. If the Go type information is not needed,
+// it is recommended that the message descriptor be used instead.
+func (x *fastReflection_AMDRootBundle) Type() protoreflect.MessageType {
+	return _fastReflection_AMDRootBundle_messageType
+}
+
+// New returns a newly allocated and mutable empty message.
+func (x *fastReflection_AMDRootBundle) New() protoreflect.Message {
+	return new(fastReflection_AMDRootBundle)
+}
+
+// Interface unwraps the message reflection interface and
+// returns the underlying ProtoMessage interface.
+func (x *fastReflection_AMDRootBundle) Interface() protoreflect.ProtoMessage {
+	return (*AMDRootBundle)(x)
+}
+
+// Range iterates over every populated field in an undefined order,
+// calling f for each field descriptor and value encountered.
+// Range returns immediately if f returns false.
+// While iterating, mutating operations may only be performed
+// on the current field descriptor.
+func (x *fastReflection_AMDRootBundle) Range(f func(protoreflect.FieldDescriptor, protoreflect.Value) bool) {
+	if x.ProductLine != "" {
+		value := protoreflect.ValueOfString(x.ProductLine)
+		if !f(fd_AMDRootBundle_product_line, value) {
+			return
+		}
+	}
+	if x.Pem != "" {
+		value := protoreflect.ValueOfString(x.Pem)
+		if !f(fd_AMDRootBundle_pem, value) {
+			return
+		}
+	}
+}
+
+// Has reports whether a field is populated.
+//
+// Some fields have the property of nullability where it is possible to
+// distinguish between the default value of a field and whether the field
+// was explicitly populated with the default value. Singular message fields,
+// member fields of a oneof, and proto2 scalar fields are nullable. Such
+// fields are populated only if explicitly set.
+//
+// In other cases (aside from the nullable cases above),
+// a proto3 scalar field is populated if it contains a non-zero value, and
+// a repeated field is populated if it is non-empty.
+func (x *fastReflection_AMDRootBundle) Has(fd protoreflect.FieldDescriptor) bool {
+	switch fd.FullName() {
+	case "computed.attest.v1.AMDRootBundle.product_line":
+		return x.ProductLine != ""
+	case "computed.attest.v1.AMDRootBundle.pem":
+		return x.Pem != ""
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.AMDRootBundle"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.AMDRootBundle does not contain field %s", fd.FullName()))
+	}
+}
+
+// Clear clears the field such that a subsequent Has call reports false.
+//
+// Clearing an extension field clears both the extension type and value
+// associated with the given field number.
+//
+// Clear is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_AMDRootBundle) Clear(fd protoreflect.FieldDescriptor) {
+	switch fd.FullName() {
+	case "computed.attest.v1.AMDRootBundle.product_line":
+		x.ProductLine = ""
+	case "computed.attest.v1.AMDRootBundle.pem":
+		x.Pem = ""
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.AMDRootBundle"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.AMDRootBundle does not contain field %s", fd.FullName()))
+	}
+}
+
+// Get retrieves the value for a field.
+//
+// For unpopulated scalars, it returns the default value, where
+// the default value of a bytes scalar is guaranteed to be a copy.
+// For unpopulated composite types, it returns an empty, read-only view
+// of the value; to obtain a mutable reference, use Mutable.
+func (x *fastReflection_AMDRootBundle) Get(descriptor protoreflect.FieldDescriptor) protoreflect.Value {
+	switch descriptor.FullName() {
+	case "computed.attest.v1.AMDRootBundle.product_line":
+		value := x.ProductLine
+		return protoreflect.ValueOfString(value)
+	case "computed.attest.v1.AMDRootBundle.pem":
+		value := x.Pem
+		return protoreflect.ValueOfString(value)
+	default:
+		if descriptor.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.AMDRootBundle"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.AMDRootBundle does not contain field %s", descriptor.FullName()))
+	}
+}
+
+// Set stores the value for a field.
+//
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType.
+// When setting a composite type, it is unspecified whether the stored value
+// aliases the source's memory in any way. If the composite value is an
+// empty, read-only value, then it panics.
+//
+// Set is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_AMDRootBundle) Set(fd protoreflect.FieldDescriptor, value protoreflect.Value) {
+	switch fd.FullName() {
+	case "computed.attest.v1.AMDRootBundle.product_line":
+		x.ProductLine = value.Interface().(string)
+	case "computed.attest.v1.AMDRootBundle.pem":
+		x.Pem = value.Interface().(string)
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.AMDRootBundle"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.AMDRootBundle does not contain field %s", fd.FullName()))
+	}
+}
+
+// Mutable returns a mutable reference to a composite type.
+//
+// If the field is unpopulated, it may allocate a composite value.
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType
+// if not already stored.
+// It panics if the field does not contain a composite type.
+//
+// Mutable is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_AMDRootBundle) Mutable(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.attest.v1.AMDRootBundle.product_line":
+		panic(fmt.Errorf("field product_line of message computed.attest.v1.AMDRootBundle is not mutable"))
+	case "computed.attest.v1.AMDRootBundle.pem":
+		panic(fmt.Errorf("field pem of message computed.attest.v1.AMDRootBundle is not mutable"))
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.AMDRootBundle"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.AMDRootBundle does not contain field %s", fd.FullName()))
+	}
+}
+
+// NewField returns a new value that is assignable to the field
+// for the given descriptor. For scalars, this returns the default value.
+// For lists, maps, and messages, this returns a new, empty, mutable value.
+func (x *fastReflection_AMDRootBundle) NewField(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.attest.v1.AMDRootBundle.product_line":
+		return protoreflect.ValueOfString("")
+	case "computed.attest.v1.AMDRootBundle.pem":
+		return protoreflect.ValueOfString("")
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.AMDRootBundle"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.AMDRootBundle does not contain field %s", fd.FullName()))
+	}
+}
+
+// WhichOneof reports which field within the oneof is populated,
+// returning nil if none are populated.
+// It panics if the oneof descriptor does not belong to this message.
+func (x *fastReflection_AMDRootBundle) WhichOneof(d protoreflect.OneofDescriptor) protoreflect.FieldDescriptor {
+	switch d.FullName() {
+	default:
+		panic(fmt.Errorf("%s is not a oneof field in computed.attest.v1.AMDRootBundle", d.FullName()))
+	}
+	panic("unreachable")
+}
+
+// GetUnknown retrieves the entire list of unknown fields.
+// The caller may only mutate the contents of the RawFields
+// if the mutated bytes are stored back into the message with SetUnknown.
+func (x *fastReflection_AMDRootBundle) GetUnknown() protoreflect.RawFields {
+	return x.unknownFields
+}
+
+// SetUnknown stores an entire list of unknown fields.
+// The raw fields must be syntactically valid according to the wire format.
+// An implementation may panic if this is not the case.
+// Once stored, the caller must not mutate the content of the RawFields.
+// An empty RawFields may be passed to clear the fields.
+//
+// SetUnknown is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_AMDRootBundle) SetUnknown(fields protoreflect.RawFields) {
+	x.unknownFields = fields
+}
+
+// IsValid reports whether the message is valid.
+//
+// An invalid message is an empty, read-only value.
+//
+// An invalid message often corresponds to a nil pointer of the concrete
+// message type, but the details are implementation dependent.
+// Validity is not part of the protobuf data model, and may not
+// be preserved in marshaling or other operations.
+func (x *fastReflection_AMDRootBundle) IsValid() bool {
+	return x != nil
+}
+
+// ProtoMethods returns optional fastReflectionFeature-path implementations of various operations.
+// This method may return nil.
+//
+// The returned methods type is identical to
+// "google.golang.org/protobuf/runtime/protoiface".Methods.
+// Consult the protoiface package documentation for details.
+func (x *fastReflection_AMDRootBundle) ProtoMethods() *protoiface.Methods {
+	size := func(input protoiface.SizeInput) protoiface.SizeOutput {
+		x := input.Message.Interface().(*AMDRootBundle)
+		if x == nil {
+			return protoiface.SizeOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Size:              0,
+			}
+		}
+		options := runtime.SizeInputToOptions(input)
+		_ = options
+		var n int
+		var l int
+		_ = l
+		l = len(x.ProductLine)
+		if l > 0 {
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		l = len(x.Pem)
+		if l > 0 {
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		if x.unknownFields != nil {
+			n += len(x.unknownFields)
+		}
+		return protoiface.SizeOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Size:              n,
+		}
+	}
+
+	marshal := func(input protoiface.MarshalInput) (protoiface.MarshalOutput, error) {
+		x := input.Message.Interface().(*AMDRootBundle)
+		if x == nil {
+			return protoiface.MarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Buf:               input.Buf,
+			}, nil
+		}
+		options := runtime.MarshalInputToOptions(input)
+		_ = options
+		size := options.Size(x)
+		dAtA := make([]byte, size)
+		i := len(dAtA)
+		_ = i
+		var l int
+		_ = l
+		if x.unknownFields != nil {
+			i -= len(x.unknownFields)
+			copy(dAtA[i:], x.unknownFields)
+		}
+		if len(x.Pem) > 0 {
+			i -= len(x.Pem)
+			copy(dAtA[i:], x.Pem)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(x.Pem)))
+			i--
+			dAtA[i] = 0x12
+		}
+		if len(x.ProductLine) > 0 {
+			i -= len(x.ProductLine)
+			copy(dAtA[i:], x.ProductLine)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(x.ProductLine)))
+			i--
+			dAtA[i] = 0xa
+		}
+		if input.Buf != nil {
+			input.Buf = append(input.Buf, dAtA...)
+		} else {
+			input.Buf = dAtA
+		}
+		return protoiface.MarshalOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Buf:               input.Buf,
+		}, nil
+	}
+	unmarshal := func(input protoiface.UnmarshalInput) (protoiface.UnmarshalOutput, error) {
+		x := input.Message.Interface().(*AMDRootBundle)
+		if x == nil {
+			return protoiface.UnmarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Flags:             input.Flags,
+			}, nil
+		}
+		options := runtime.UnmarshalInputToOptions(input)
+		_ = options
+		dAtA := input.Buf
+		l := len(dAtA)
+		iNdEx := 0
+		for iNdEx < l {
+			preIndex := iNdEx
+			var wire uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				wire |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			fieldNum := int32(wire >> 3)
+			wireType := int(wire & 0x7)
+			if wireType == 4 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: AMDRootBundle: wiretype end group for non-group")
+			}
+			if fieldNum <= 0 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: AMDRootBundle: illegal tag %d (wire type %d)", fieldNum, wire)
+			}
+			switch fieldNum {
+			case 1:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field ProductLine", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.ProductLine = string(dAtA[iNdEx:postIndex])
+				iNdEx = postIndex
+			case 2:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Pem", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Pem = string(dAtA[iNdEx:postIndex])
+				iNdEx = postIndex
+			default:
+				iNdEx = preIndex
+				skippy, err := runtime.Skip(dAtA[iNdEx:])
+				if err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				if (skippy < 0) || (iNdEx+skippy) < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if (iNdEx + skippy) > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				if !options.DiscardUnknown {
+					x.unknownFields = append(x.unknownFields, dAtA[iNdEx:iNdEx+skippy]...)
+				}
+				iNdEx += skippy
+			}
+		}
+
+		if iNdEx > l {
+			return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+		}
+		return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, nil
+	}
+	return &protoiface.Methods{
+		NoUnkeyedLiterals: struct{}{},
+		Flags:             protoiface.SupportMarshalDeterministic | protoiface.SupportUnmarshalDiscardUnknown,
+		Size:              size,
+		Marshal:           marshal,
+		Unmarshal:         unmarshal,
+		Merge:             nil,
+		CheckInitialized:  nil,
+	}
+}
+
+var _ protoreflect.List = (*_SKUPolicy_3_list)(nil)
+
+type _SKUPolicy_3_list struct {
+	list *[]string
+}
+
+func (x *_SKUPolicy_3_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_SKUPolicy_3_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfString((*x.list)[i])
+}
+
+func (x *_SKUPolicy_3_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.String()
+	concreteValue := valueUnwrapped
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_SKUPolicy_3_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.String()
+	concreteValue := valueUnwrapped
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_SKUPolicy_3_list) AppendMutable() protoreflect.Value {
+	panic(fmt.Errorf("AppendMutable can not be called on message SKUPolicy at list field AllowedHwmodels as it is not of Message kind"))
+}
+
+func (x *_SKUPolicy_3_list) Truncate(n int) {
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_SKUPolicy_3_list) NewElement() protoreflect.Value {
+	v := ""
+	return protoreflect.ValueOfString(v)
+}
+
+func (x *_SKUPolicy_3_list) IsValid() bool {
+	return x.list != nil
+}
+
+var _ protoreflect.List = (*_SKUPolicy_5_list)(nil)
+
+type _SKUPolicy_5_list struct {
+	list *[]string
+}
+
+func (x *_SKUPolicy_5_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_SKUPolicy_5_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfString((*x.list)[i])
+}
+
+func (x *_SKUPolicy_5_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.String()
+	concreteValue := valueUnwrapped
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_SKUPolicy_5_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.String()
+	concreteValue := valueUnwrapped
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_SKUPolicy_5_list) AppendMutable() protoreflect.Value {
+	panic(fmt.Errorf("AppendMutable can not be called on message SKUPolicy at list field AllowedVbiosVersions as it is not of Message kind"))
+}
+
+func (x *_SKUPolicy_5_list) Truncate(n int) {
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_SKUPolicy_5_list) NewElement() protoreflect.Value {
+	v := ""
+	return protoreflect.ValueOfString(v)
+}
+
+func (x *_SKUPolicy_5_list) IsValid() bool {
+	return x.list != nil
+}
+
+var (
+	md_SKUPolicy                          protoreflect.MessageDescriptor
+	fd_SKUPolicy_sku                      protoreflect.FieldDescriptor
+	fd_SKUPolicy_vram_gib                 protoreflect.FieldDescriptor
+	fd_SKUPolicy_allowed_hwmodels         protoreflect.FieldDescriptor
+	fd_SKUPolicy_min_driver_version       protoreflect.FieldDescriptor
+	fd_SKUPolicy_allowed_vbios_versions   protoreflect.FieldDescriptor
+	fd_SKUPolicy_require_measres_success  protoreflect.FieldDescriptor
+	fd_SKUPolicy_require_secboot          protoreflect.FieldDescriptor
+	fd_SKUPolicy_require_dbgstat_disabled protoreflect.FieldDescriptor
+)
+
+func init() {
+	file_computed_attest_v1_params_proto_init()
+	md_SKUPolicy = File_computed_attest_v1_params_proto.Messages().ByName("SKUPolicy")
+	fd_SKUPolicy_sku = md_SKUPolicy.Fields().ByName("sku")
+	fd_SKUPolicy_vram_gib = md_SKUPolicy.Fields().ByName("vram_gib")
+	fd_SKUPolicy_allowed_hwmodels = md_SKUPolicy.Fields().ByName("allowed_hwmodels")
+	fd_SKUPolicy_min_driver_version = md_SKUPolicy.Fields().ByName("min_driver_version")
+	fd_SKUPolicy_allowed_vbios_versions = md_SKUPolicy.Fields().ByName("allowed_vbios_versions")
+	fd_SKUPolicy_require_measres_success = md_SKUPolicy.Fields().ByName("require_measres_success")
+	fd_SKUPolicy_require_secboot = md_SKUPolicy.Fields().ByName("require_secboot")
+	fd_SKUPolicy_require_dbgstat_disabled = md_SKUPolicy.Fields().ByName("require_dbgstat_disabled")
+}
+
+var _ protoreflect.Message = (*fastReflection_SKUPolicy)(nil)
+
+type fastReflection_SKUPolicy SKUPolicy
+
+func (x *SKUPolicy) ProtoReflect() protoreflect.Message {
+	return (*fastReflection_SKUPolicy)(x)
+}
+
+func (x *SKUPolicy) slowProtoReflect() protoreflect.Message {
+	mi := &file_computed_attest_v1_params_proto_msgTypes[3]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+var _fastReflection_SKUPolicy_messageType fastReflection_SKUPolicy_messageType
+var _ protoreflect.MessageType = fastReflection_SKUPolicy_messageType{}
+
+type fastReflection_SKUPolicy_messageType struct{}
+
+func (x fastReflection_SKUPolicy_messageType) Zero() protoreflect.Message {
+	return (*fastReflection_SKUPolicy)(nil)
+}
+func (x fastReflection_SKUPolicy_messageType) New() protoreflect.Message {
+	return new(fastReflection_SKUPolicy)
+}
+func (x fastReflection_SKUPolicy_messageType) Descriptor() protoreflect.MessageDescriptor {
+	return md_SKUPolicy
+}
+
+// Descriptor returns message descriptor, which contains only the protobuf
+// type information for the message.
+func (x *fastReflection_SKUPolicy) Descriptor() protoreflect.MessageDescriptor {
+	return md_SKUPolicy
+}
+
+// Type returns the message type, which encapsulates both Go and protobuf
+// type information. If the Go type information is not needed,
+// it is recommended that the message descriptor be used instead.
+func (x *fastReflection_SKUPolicy) Type() protoreflect.MessageType {
+	return _fastReflection_SKUPolicy_messageType
+}
+
+// New returns a newly allocated and mutable empty message.
+func (x *fastReflection_SKUPolicy) New() protoreflect.Message {
+	return new(fastReflection_SKUPolicy)
+}
+
+// Interface unwraps the message reflection interface and
+// returns the underlying ProtoMessage interface.
+func (x *fastReflection_SKUPolicy) Interface() protoreflect.ProtoMessage {
+	return (*SKUPolicy)(x)
+}
+
+// Range iterates over every populated field in an undefined order,
+// calling f for each field descriptor and value encountered.
+// Range returns immediately if f returns false.
+// While iterating, mutating operations may only be performed
+// on the current field descriptor.
+func (x *fastReflection_SKUPolicy) Range(f func(protoreflect.FieldDescriptor, protoreflect.Value) bool) {
+	if x.Sku != "" {
+		value := protoreflect.ValueOfString(x.Sku)
+		if !f(fd_SKUPolicy_sku, value) {
+			return
+		}
+	}
+	if x.VramGib != uint32(0) {
+		value := protoreflect.ValueOfUint32(x.VramGib)
+		if !f(fd_SKUPolicy_vram_gib, value) {
+			return
+		}
+	}
+	if len(x.AllowedHwmodels) != 0 {
+		value := protoreflect.ValueOfList(&_SKUPolicy_3_list{list: &x.AllowedHwmodels})
+		if !f(fd_SKUPolicy_allowed_hwmodels, value) {
+			return
+		}
+	}
+	if x.MinDriverVersion != "" {
+		value := protoreflect.ValueOfString(x.MinDriverVersion)
+		if !f(fd_SKUPolicy_min_driver_version, value) {
+			return
+		}
+	}
+	if len(x.AllowedVbiosVersions) != 0 {
+		value := protoreflect.ValueOfList(&_SKUPolicy_5_list{list: &x.AllowedVbiosVersions})
+		if !f(fd_SKUPolicy_allowed_vbios_versions, value) {
+			return
+		}
+	}
+	if x.RequireMeasresSuccess != false {
+		value := protoreflect.ValueOfBool(x.RequireMeasresSuccess)
+		if !f(fd_SKUPolicy_require_measres_success, value) {
+			return
+		}
+	}
+	if x.RequireSecboot != false {
+		value := protoreflect.ValueOfBool(x.RequireSecboot)
+		if !f(fd_SKUPolicy_require_secboot, value) {
+			return
+		}
+	}
+	if x.RequireDbgstatDisabled != false {
+		value := protoreflect.ValueOfBool(x.RequireDbgstatDisabled)
+		if !f(fd_SKUPolicy_require_dbgstat_disabled, value) {
+			return
+		}
+	}
+}
+
+// Has reports whether a field is populated.
+//
+// Some fields have the property of nullability where it is possible to
+// distinguish between the default value of a field and whether the field
+// was explicitly populated with the default value. Singular message fields,
+// member fields of a oneof, and proto2 scalar fields are nullable. Such
+// fields are populated only if explicitly set.
+//
+// In other cases (aside from the nullable cases above),
+// a proto3 scalar field is populated if it contains a non-zero value, and
+// a repeated field is populated if it is non-empty.
+func (x *fastReflection_SKUPolicy) Has(fd protoreflect.FieldDescriptor) bool {
+	switch fd.FullName() {
+	case "computed.attest.v1.SKUPolicy.sku":
+		return x.Sku != ""
+	case "computed.attest.v1.SKUPolicy.vram_gib":
+		return x.VramGib != uint32(0)
+	case "computed.attest.v1.SKUPolicy.allowed_hwmodels":
+		return len(x.AllowedHwmodels) != 0
+	case "computed.attest.v1.SKUPolicy.min_driver_version":
+		return x.MinDriverVersion != ""
+	case "computed.attest.v1.SKUPolicy.allowed_vbios_versions":
+		return len(x.AllowedVbiosVersions) != 0
+	case "computed.attest.v1.SKUPolicy.require_measres_success":
+		return x.RequireMeasresSuccess != false
+	case "computed.attest.v1.SKUPolicy.require_secboot":
+		return x.RequireSecboot != false
+	case "computed.attest.v1.SKUPolicy.require_dbgstat_disabled":
+		return x.RequireDbgstatDisabled != false
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.SKUPolicy"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.SKUPolicy does not contain field %s", fd.FullName()))
+	}
+}
+
+// Clear clears the field such that a subsequent Has call reports false.
+//
+// Clearing an extension field clears both the extension type and value
+// associated with the given field number.
+//
+// Clear is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_SKUPolicy) Clear(fd protoreflect.FieldDescriptor) {
+	switch fd.FullName() {
+	case "computed.attest.v1.SKUPolicy.sku":
+		x.Sku = ""
+	case "computed.attest.v1.SKUPolicy.vram_gib":
+		x.VramGib = uint32(0)
+	case "computed.attest.v1.SKUPolicy.allowed_hwmodels":
+		x.AllowedHwmodels = nil
+	case "computed.attest.v1.SKUPolicy.min_driver_version":
+		x.MinDriverVersion = ""
+	case "computed.attest.v1.SKUPolicy.allowed_vbios_versions":
+		x.AllowedVbiosVersions = nil
+	case "computed.attest.v1.SKUPolicy.require_measres_success":
+		x.RequireMeasresSuccess = false
+	case "computed.attest.v1.SKUPolicy.require_secboot":
+		x.RequireSecboot = false
+	case "computed.attest.v1.SKUPolicy.require_dbgstat_disabled":
+		x.RequireDbgstatDisabled = false
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.SKUPolicy"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.SKUPolicy does not contain field %s", fd.FullName()))
+	}
+}
+
+// Get retrieves the value for a field.
+//
+// For unpopulated scalars, it returns the default value, where
+// the default value of a bytes scalar is guaranteed to be a copy.
+// For unpopulated composite types, it returns an empty, read-only view
+// of the value; to obtain a mutable reference, use Mutable.
+func (x *fastReflection_SKUPolicy) Get(descriptor protoreflect.FieldDescriptor) protoreflect.Value {
+	switch descriptor.FullName() {
+	case "computed.attest.v1.SKUPolicy.sku":
+		value := x.Sku
+		return protoreflect.ValueOfString(value)
+	case "computed.attest.v1.SKUPolicy.vram_gib":
+		value := x.VramGib
+		return protoreflect.ValueOfUint32(value)
+	case "computed.attest.v1.SKUPolicy.allowed_hwmodels":
+		if len(x.AllowedHwmodels) == 0 {
+			return protoreflect.ValueOfList(&_SKUPolicy_3_list{})
+		}
+		listValue := &_SKUPolicy_3_list{list: &x.AllowedHwmodels}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.attest.v1.SKUPolicy.min_driver_version":
+		value := x.MinDriverVersion
+		return protoreflect.ValueOfString(value)
+	case "computed.attest.v1.SKUPolicy.allowed_vbios_versions":
+		if len(x.AllowedVbiosVersions) == 0 {
+			return protoreflect.ValueOfList(&_SKUPolicy_5_list{})
+		}
+		listValue := &_SKUPolicy_5_list{list: &x.AllowedVbiosVersions}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.attest.v1.SKUPolicy.require_measres_success":
+		value := x.RequireMeasresSuccess
+		return protoreflect.ValueOfBool(value)
+	case "computed.attest.v1.SKUPolicy.require_secboot":
+		value := x.RequireSecboot
+		return protoreflect.ValueOfBool(value)
+	case "computed.attest.v1.SKUPolicy.require_dbgstat_disabled":
+		value := x.RequireDbgstatDisabled
+		return protoreflect.ValueOfBool(value)
+	default:
+		if descriptor.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.SKUPolicy"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.SKUPolicy does not contain field %s", descriptor.FullName()))
+	}
+}
+
+// Set stores the value for a field.
+//
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType.
+// When setting a composite type, it is unspecified whether the stored value
+// aliases the source's memory in any way. If the composite value is an
+// empty, read-only value, then it panics.
+//
+// Set is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_SKUPolicy) Set(fd protoreflect.FieldDescriptor, value protoreflect.Value) {
+	switch fd.FullName() {
+	case "computed.attest.v1.SKUPolicy.sku":
+		x.Sku = value.Interface().(string)
+	case "computed.attest.v1.SKUPolicy.vram_gib":
+		x.VramGib = uint32(value.Uint())
+	case "computed.attest.v1.SKUPolicy.allowed_hwmodels":
+		lv := value.List()
+		clv := lv.(*_SKUPolicy_3_list)
+		x.AllowedHwmodels = *clv.list
+	case "computed.attest.v1.SKUPolicy.min_driver_version":
+		x.MinDriverVersion = value.Interface().(string)
+	case "computed.attest.v1.SKUPolicy.allowed_vbios_versions":
+		lv := value.List()
+		clv := lv.(*_SKUPolicy_5_list)
+		x.AllowedVbiosVersions = *clv.list
+	case "computed.attest.v1.SKUPolicy.require_measres_success":
+		x.RequireMeasresSuccess = value.Bool()
+	case "computed.attest.v1.SKUPolicy.require_secboot":
+		x.RequireSecboot = value.Bool()
+	case "computed.attest.v1.SKUPolicy.require_dbgstat_disabled":
+		x.RequireDbgstatDisabled = value.Bool()
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.SKUPolicy"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.SKUPolicy does not contain field %s", fd.FullName()))
+	}
+}
+
+// Mutable returns a mutable reference to a composite type.
+//
+// If the field is unpopulated, it may allocate a composite value.
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType
+// if not already stored.
+// It panics if the field does not contain a composite type.
+//
+// Mutable is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_SKUPolicy) Mutable(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.attest.v1.SKUPolicy.allowed_hwmodels":
+		if x.AllowedHwmodels == nil {
+			x.AllowedHwmodels = []string{}
+		}
+		value := &_SKUPolicy_3_list{list: &x.AllowedHwmodels}
+		return protoreflect.ValueOfList(value)
+	case "computed.attest.v1.SKUPolicy.allowed_vbios_versions":
+		if x.AllowedVbiosVersions == nil {
+			x.AllowedVbiosVersions = []string{}
+		}
+		value := &_SKUPolicy_5_list{list: &x.AllowedVbiosVersions}
+		return protoreflect.ValueOfList(value)
+	case "computed.attest.v1.SKUPolicy.sku":
+		panic(fmt.Errorf("field sku of message computed.attest.v1.SKUPolicy is not mutable"))
+	case "computed.attest.v1.SKUPolicy.vram_gib":
+		panic(fmt.Errorf("field vram_gib of message computed.attest.v1.SKUPolicy is not mutable"))
+	case "computed.attest.v1.SKUPolicy.min_driver_version":
+		panic(fmt.Errorf("field min_driver_version of message computed.attest.v1.SKUPolicy is not mutable"))
+	case "computed.attest.v1.SKUPolicy.require_measres_success":
+		panic(fmt.Errorf("field require_measres_success of message computed.attest.v1.SKUPolicy is not mutable"))
+	case "computed.attest.v1.SKUPolicy.require_secboot":
+		panic(fmt.Errorf("field require_secboot of message computed.attest.v1.SKUPolicy is not mutable"))
+	case "computed.attest.v1.SKUPolicy.require_dbgstat_disabled":
+		panic(fmt.Errorf("field require_dbgstat_disabled of message computed.attest.v1.SKUPolicy is not mutable"))
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.SKUPolicy"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.SKUPolicy does not contain field %s", fd.FullName()))
+	}
+}
+
+// NewField returns a new value that is assignable to the field
+// for the given descriptor. For scalars, this returns the default value.
+// For lists, maps, and messages, this returns a new, empty, mutable value.
+func (x *fastReflection_SKUPolicy) NewField(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.attest.v1.SKUPolicy.sku":
+		return protoreflect.ValueOfString("")
+	case "computed.attest.v1.SKUPolicy.vram_gib":
+		return protoreflect.ValueOfUint32(uint32(0))
+	case "computed.attest.v1.SKUPolicy.allowed_hwmodels":
+		list := []string{}
+		return protoreflect.ValueOfList(&_SKUPolicy_3_list{list: &list})
+	case "computed.attest.v1.SKUPolicy.min_driver_version":
+		return protoreflect.ValueOfString("")
+	case "computed.attest.v1.SKUPolicy.allowed_vbios_versions":
+		list := []string{}
+		return protoreflect.ValueOfList(&_SKUPolicy_5_list{list: &list})
+	case "computed.attest.v1.SKUPolicy.require_measres_success":
+		return protoreflect.ValueOfBool(false)
+	case "computed.attest.v1.SKUPolicy.require_secboot":
+		return protoreflect.ValueOfBool(false)
+	case "computed.attest.v1.SKUPolicy.require_dbgstat_disabled":
+		return protoreflect.ValueOfBool(false)
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.SKUPolicy"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.SKUPolicy does not contain field %s", fd.FullName()))
+	}
+}
+
+// WhichOneof reports which field within the oneof is populated,
+// returning nil if none are populated.
+// It panics if the oneof descriptor does not belong to this message.
+func (x *fastReflection_SKUPolicy) WhichOneof(d protoreflect.OneofDescriptor) protoreflect.FieldDescriptor {
+	switch d.FullName() {
+	default:
+		panic(fmt.Errorf("%s is not a oneof field in computed.attest.v1.SKUPolicy", d.FullName()))
+	}
+	panic("unreachable")
+}
+
+// GetUnknown retrieves the entire list of unknown fields.
+// The caller may only mutate the contents of the RawFields
+// if the mutated bytes are stored back into the message with SetUnknown.
+func (x *fastReflection_SKUPolicy) GetUnknown() protoreflect.RawFields {
+	return x.unknownFields
+}
+
+// SetUnknown stores an entire list of unknown fields.
+// The raw fields must be syntactically valid according to the wire format.
+// An implementation may panic if this is not the case.
+// Once stored, the caller must not mutate the content of the RawFields.
+// An empty RawFields may be passed to clear the fields.
+//
+// SetUnknown is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_SKUPolicy) SetUnknown(fields protoreflect.RawFields) {
+	x.unknownFields = fields
+}
+
+// IsValid reports whether the message is valid.
+//
+// An invalid message is an empty, read-only value.
+//
+// An invalid message often corresponds to a nil pointer of the concrete
+// message type, but the details are implementation dependent.
+// Validity is not part of the protobuf data model, and may not
+// be preserved in marshaling or other operations.
+func (x *fastReflection_SKUPolicy) IsValid() bool {
+	return x != nil
+}
+
+// ProtoMethods returns optional fastReflectionFeature-path implementations of various operations.
+// This method may return nil.
+//
+// The returned methods type is identical to
+// "google.golang.org/protobuf/runtime/protoiface".Methods.
+// Consult the protoiface package documentation for details.
+func (x *fastReflection_SKUPolicy) ProtoMethods() *protoiface.Methods {
+	size := func(input protoiface.SizeInput) protoiface.SizeOutput {
+		x := input.Message.Interface().(*SKUPolicy)
+		if x == nil {
+			return protoiface.SizeOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Size:              0,
+			}
+		}
+		options := runtime.SizeInputToOptions(input)
+		_ = options
+		var n int
+		var l int
+		_ = l
+		l = len(x.Sku)
+		if l > 0 {
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		if x.VramGib != 0 {
+			n += 1 + runtime.Sov(uint64(x.VramGib))
+		}
+		if len(x.AllowedHwmodels) > 0 {
+			for _, s := range x.AllowedHwmodels {
+				l = len(s)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		l = len(x.MinDriverVersion)
+		if l > 0 {
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		if len(x.AllowedVbiosVersions) > 0 {
+			for _, s := range x.AllowedVbiosVersions {
+				l = len(s)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		if x.RequireMeasresSuccess {
+			n += 2
+		}
+		if x.RequireSecboot {
+			n += 2
+		}
+		if x.RequireDbgstatDisabled {
+			n += 2
+		}
+		if x.unknownFields != nil {
+			n += len(x.unknownFields)
+		}
+		return protoiface.SizeOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Size:              n,
+		}
+	}
+
+	marshal := func(input protoiface.MarshalInput) (protoiface.MarshalOutput, error) {
+		x := input.Message.Interface().(*SKUPolicy)
+		if x == nil {
+			return protoiface.MarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Buf:               input.Buf,
+			}, nil
+		}
+		options := runtime.MarshalInputToOptions(input)
+		_ = options
+		size := options.Size(x)
+		dAtA := make([]byte, size)
+		i := len(dAtA)
+		_ = i
+		var l int
+		_ = l
+		if x.unknownFields != nil {
+			i -= len(x.unknownFields)
+			copy(dAtA[i:], x.unknownFields)
+		}
+		if x.RequireDbgstatDisabled {
+			i--
+			if x.RequireDbgstatDisabled {
+				dAtA[i] = 1
+			} else {
+				dAtA[i] = 0
+			}
+			i--
+			dAtA[i] = 0x40
+		}
+		if x.RequireSecboot {
+			i--
+			if x.RequireSecboot {
+				dAtA[i] = 1
+			} else {
+				dAtA[i] = 0
+			}
+			i--
+			dAtA[i] = 0x38
+		}
+		if x.RequireMeasresSuccess {
+			i--
+			if x.RequireMeasresSuccess {
+				dAtA[i] = 1
+			} else {
+				dAtA[i] = 0
+			}
+			i--
+			dAtA[i] = 0x30
+		}
+		if len(x.AllowedVbiosVersions) > 0 {
+			for iNdEx := len(x.AllowedVbiosVersions) - 1; iNdEx >= 0; iNdEx-- {
+				i -= len(x.AllowedVbiosVersions[iNdEx])
+				copy(dAtA[i:], x.AllowedVbiosVersions[iNdEx])
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(x.AllowedVbiosVersions[iNdEx])))
+				i--
+				dAtA[i] = 0x2a
+			}
+		}
+		if len(x.MinDriverVersion) > 0 {
+			i -= len(x.MinDriverVersion)
+			copy(dAtA[i:], x.MinDriverVersion)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(x.MinDriverVersion)))
+			i--
+			dAtA[i] = 0x22
+		}
+		if len(x.AllowedHwmodels) > 0 {
+			for iNdEx := len(x.AllowedHwmodels) - 1; iNdEx >= 0; iNdEx-- {
+				i -= len(x.AllowedHwmodels[iNdEx])
+				copy(dAtA[i:], x.AllowedHwmodels[iNdEx])
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(x.AllowedHwmodels[iNdEx])))
+				i--
+				dAtA[i] = 0x1a
+			}
+		}
+		if x.VramGib != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.VramGib))
+			i--
+			dAtA[i] = 0x10
+		}
+		if len(x.Sku) > 0 {
+			i -= len(x.Sku)
+			copy(dAtA[i:], x.Sku)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(x.Sku)))
+			i--
+			dAtA[i] = 0xa
+		}
+		if input.Buf != nil {
+			input.Buf = append(input.Buf, dAtA...)
+		} else {
+			input.Buf = dAtA
+		}
+		return protoiface.MarshalOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Buf:               input.Buf,
+		}, nil
+	}
+	unmarshal := func(input protoiface.UnmarshalInput) (protoiface.UnmarshalOutput, error) {
+		x := input.Message.Interface().(*SKUPolicy)
+		if x == nil {
+			return protoiface.UnmarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Flags:             input.Flags,
+			}, nil
+		}
+		options := runtime.UnmarshalInputToOptions(input)
+		_ = options
+		dAtA := input.Buf
+		l := len(dAtA)
+		iNdEx := 0
+		for iNdEx < l {
+			preIndex := iNdEx
+			var wire uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				wire |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			fieldNum := int32(wire >> 3)
+			wireType := int(wire & 0x7)
+			if wireType == 4 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: SKUPolicy: wiretype end group for non-group")
+			}
+			if fieldNum <= 0 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: SKUPolicy: illegal tag %d (wire type %d)", fieldNum, wire)
+			}
+			switch fieldNum {
+			case 1:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Sku", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Sku = string(dAtA[iNdEx:postIndex])
+				iNdEx = postIndex
+			case 2:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field VramGib", wireType)
+				}
+				x.VramGib = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.VramGib |= uint32(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 3:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field AllowedHwmodels", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.AllowedHwmodels = append(x.AllowedHwmodels, string(dAtA[iNdEx:postIndex]))
+				iNdEx = postIndex
+			case 4:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field MinDriverVersion", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.MinDriverVersion = string(dAtA[iNdEx:postIndex])
+				iNdEx = postIndex
+			case 5:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field AllowedVbiosVersions", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.AllowedVbiosVersions = append(x.AllowedVbiosVersions, string(dAtA[iNdEx:postIndex]))
+				iNdEx = postIndex
+			case 6:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field RequireMeasresSuccess", wireType)
+				}
+				var v int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				x.RequireMeasresSuccess = bool(v != 0)
+			case 7:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field RequireSecboot", wireType)
+				}
+				var v int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				x.RequireSecboot = bool(v != 0)
+			case 8:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field RequireDbgstatDisabled", wireType)
+				}
+				var v int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				x.RequireDbgstatDisabled = bool(v != 0)
+			default:
+				iNdEx = preIndex
+				skippy, err := runtime.Skip(dAtA[iNdEx:])
+				if err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				if (skippy < 0) || (iNdEx+skippy) < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if (iNdEx + skippy) > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				if !options.DiscardUnknown {
+					x.unknownFields = append(x.unknownFields, dAtA[iNdEx:iNdEx+skippy]...)
+				}
+				iNdEx += skippy
+			}
+		}
+
+		if iNdEx > l {
+			return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+		}
+		return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, nil
+	}
+	return &protoiface.Methods{
+		NoUnkeyedLiterals: struct{}{},
+		Flags:             protoiface.SupportMarshalDeterministic | protoiface.SupportUnmarshalDiscardUnknown,
+		Size:              size,
+		Marshal:           marshal,
+		Unmarshal:         unmarshal,
+		Merge:             nil,
+		CheckInitialized:  nil,
+	}
+}
+
+var _ protoreflect.List = (*_SNPPolicy_7_list)(nil)
+
+type _SNPPolicy_7_list struct {
+	list *[]string
+}
+
+func (x *_SNPPolicy_7_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_SNPPolicy_7_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfString((*x.list)[i])
+}
+
+func (x *_SNPPolicy_7_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.String()
+	concreteValue := valueUnwrapped
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_SNPPolicy_7_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.String()
+	concreteValue := valueUnwrapped
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_SNPPolicy_7_list) AppendMutable() protoreflect.Value {
+	panic(fmt.Errorf("AppendMutable can not be called on message SNPPolicy at list field AllowedMeasurements as it is not of Message kind"))
+}
+
+func (x *_SNPPolicy_7_list) Truncate(n int) {
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_SNPPolicy_7_list) NewElement() protoreflect.Value {
+	v := ""
+	return protoreflect.ValueOfString(v)
+}
+
+func (x *_SNPPolicy_7_list) IsValid() bool {
+	return x.list != nil
+}
+
+var (
+	md_SNPPolicy                             protoreflect.MessageDescriptor
+	fd_SNPPolicy_min_tcb_bootloader          protoreflect.FieldDescriptor
+	fd_SNPPolicy_min_tcb_tee                 protoreflect.FieldDescriptor
+	fd_SNPPolicy_min_tcb_snp                 protoreflect.FieldDescriptor
+	fd_SNPPolicy_min_tcb_microcode           protoreflect.FieldDescriptor
+	fd_SNPPolicy_allow_debug                 protoreflect.FieldDescriptor
+	fd_SNPPolicy_allow_migration_agent       protoreflect.FieldDescriptor
+	fd_SNPPolicy_allowed_measurements        protoreflect.FieldDescriptor
+	fd_SNPPolicy_permit_provisional_firmware protoreflect.FieldDescriptor
+)
+
+func init() {
+	file_computed_attest_v1_params_proto_init()
+	md_SNPPolicy = File_computed_attest_v1_params_proto.Messages().ByName("SNPPolicy")
+	fd_SNPPolicy_min_tcb_bootloader = md_SNPPolicy.Fields().ByName("min_tcb_bootloader")
+	fd_SNPPolicy_min_tcb_tee = md_SNPPolicy.Fields().ByName("min_tcb_tee")
+	fd_SNPPolicy_min_tcb_snp = md_SNPPolicy.Fields().ByName("min_tcb_snp")
+	fd_SNPPolicy_min_tcb_microcode = md_SNPPolicy.Fields().ByName("min_tcb_microcode")
+	fd_SNPPolicy_allow_debug = md_SNPPolicy.Fields().ByName("allow_debug")
+	fd_SNPPolicy_allow_migration_agent = md_SNPPolicy.Fields().ByName("allow_migration_agent")
+	fd_SNPPolicy_allowed_measurements = md_SNPPolicy.Fields().ByName("allowed_measurements")
+	fd_SNPPolicy_permit_provisional_firmware = md_SNPPolicy.Fields().ByName("permit_provisional_firmware")
+}
+
+var _ protoreflect.Message = (*fastReflection_SNPPolicy)(nil)
+
+type fastReflection_SNPPolicy SNPPolicy
+
+func (x *SNPPolicy) ProtoReflect() protoreflect.Message {
+	return (*fastReflection_SNPPolicy)(x)
+}
+
+func (x *SNPPolicy) slowProtoReflect() protoreflect.Message {
+	mi := &file_computed_attest_v1_params_proto_msgTypes[4]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+var _fastReflection_SNPPolicy_messageType fastReflection_SNPPolicy_messageType
+var _ protoreflect.MessageType = fastReflection_SNPPolicy_messageType{}
+
+type fastReflection_SNPPolicy_messageType struct{}
+
+func (x fastReflection_SNPPolicy_messageType) Zero() protoreflect.Message {
+	return (*fastReflection_SNPPolicy)(nil)
+}
+func (x fastReflection_SNPPolicy_messageType) New() protoreflect.Message {
+	return new(fastReflection_SNPPolicy)
+}
+func (x fastReflection_SNPPolicy_messageType) Descriptor() protoreflect.MessageDescriptor {
+	return md_SNPPolicy
+}
+
+// Descriptor returns message descriptor, which contains only the protobuf
+// type information for the message.
+func (x *fastReflection_SNPPolicy) Descriptor() protoreflect.MessageDescriptor {
+	return md_SNPPolicy
+}
+
+// Type returns the message type, which encapsulates both Go and protobuf
+// type information. If the Go type information is not needed,
+// it is recommended that the message descriptor be used instead.
+func (x *fastReflection_SNPPolicy) Type() protoreflect.MessageType {
+	return _fastReflection_SNPPolicy_messageType
+}
+
+// New returns a newly allocated and mutable empty message.
+func (x *fastReflection_SNPPolicy) New() protoreflect.Message {
+	return new(fastReflection_SNPPolicy)
+}
+
+// Interface unwraps the message reflection interface and
+// returns the underlying ProtoMessage interface.
+func (x *fastReflection_SNPPolicy) Interface() protoreflect.ProtoMessage {
+	return (*SNPPolicy)(x)
+}
+
+// Range iterates over every populated field in an undefined order,
+// calling f for each field descriptor and value encountered.
+// Range returns immediately if f returns false.
+// While iterating, mutating operations may only be performed
+// on the current field descriptor.
+func (x *fastReflection_SNPPolicy) Range(f func(protoreflect.FieldDescriptor, protoreflect.Value) bool) {
+	if x.MinTcbBootloader != uint32(0) {
+		value := protoreflect.ValueOfUint32(x.MinTcbBootloader)
+		if !f(fd_SNPPolicy_min_tcb_bootloader, value) {
+			return
+		}
+	}
+	if x.MinTcbTee != uint32(0) {
+		value := protoreflect.ValueOfUint32(x.MinTcbTee)
+		if !f(fd_SNPPolicy_min_tcb_tee, value) {
+			return
+		}
+	}
+	if x.MinTcbSnp != uint32(0) {
+		value := protoreflect.ValueOfUint32(x.MinTcbSnp)
+		if !f(fd_SNPPolicy_min_tcb_snp, value) {
+			return
+		}
+	}
+	if x.MinTcbMicrocode != uint32(0) {
+		value := protoreflect.ValueOfUint32(x.MinTcbMicrocode)
+		if !f(fd_SNPPolicy_min_tcb_microcode, value) {
+			return
+		}
+	}
+	if x.AllowDebug != false {
+		value := protoreflect.ValueOfBool(x.AllowDebug)
+		if !f(fd_SNPPolicy_allow_debug, value) {
+			return
+		}
+	}
+	if x.AllowMigrationAgent != false {
+		value := protoreflect.ValueOfBool(x.AllowMigrationAgent)
+		if !f(fd_SNPPolicy_allow_migration_agent, value) {
+			return
+		}
+	}
+	if len(x.AllowedMeasurements) != 0 {
+		value := protoreflect.ValueOfList(&_SNPPolicy_7_list{list: &x.AllowedMeasurements})
+		if !f(fd_SNPPolicy_allowed_measurements, value) {
+			return
+		}
+	}
+	if x.PermitProvisionalFirmware != false {
+		value := protoreflect.ValueOfBool(x.PermitProvisionalFirmware)
+		if !f(fd_SNPPolicy_permit_provisional_firmware, value) {
+			return
+		}
+	}
+}
+
+// Has reports whether a field is populated.
+//
+// Some fields have the property of nullability where it is possible to
+// distinguish between the default value of a field and whether the field
+// was explicitly populated with the default value. Singular message fields,
+// member fields of a oneof, and proto2 scalar fields are nullable. Such
+// fields are populated only if explicitly set.
+//
+// In other cases (aside from the nullable cases above),
+// a proto3 scalar field is populated if it contains a non-zero value, and
+// a repeated field is populated if it is non-empty.
+func (x *fastReflection_SNPPolicy) Has(fd protoreflect.FieldDescriptor) bool {
+	switch fd.FullName() {
+	case "computed.attest.v1.SNPPolicy.min_tcb_bootloader":
+		return x.MinTcbBootloader != uint32(0)
+	case "computed.attest.v1.SNPPolicy.min_tcb_tee":
+		return x.MinTcbTee != uint32(0)
+	case "computed.attest.v1.SNPPolicy.min_tcb_snp":
+		return x.MinTcbSnp != uint32(0)
+	case "computed.attest.v1.SNPPolicy.min_tcb_microcode":
+		return x.MinTcbMicrocode != uint32(0)
+	case "computed.attest.v1.SNPPolicy.allow_debug":
+		return x.AllowDebug != false
+	case "computed.attest.v1.SNPPolicy.allow_migration_agent":
+		return x.AllowMigrationAgent != false
+	case "computed.attest.v1.SNPPolicy.allowed_measurements":
+		return len(x.AllowedMeasurements) != 0
+	case "computed.attest.v1.SNPPolicy.permit_provisional_firmware":
+		return x.PermitProvisionalFirmware != false
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.SNPPolicy"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.SNPPolicy does not contain field %s", fd.FullName()))
+	}
+}
+
+// Clear clears the field such that a subsequent Has call reports false.
+//
+// Clearing an extension field clears both the extension type and value
+// associated with the given field number.
+//
+// Clear is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_SNPPolicy) Clear(fd protoreflect.FieldDescriptor) {
+	switch fd.FullName() {
+	case "computed.attest.v1.SNPPolicy.min_tcb_bootloader":
+		x.MinTcbBootloader = uint32(0)
+	case "computed.attest.v1.SNPPolicy.min_tcb_tee":
+		x.MinTcbTee = uint32(0)
+	case "computed.attest.v1.SNPPolicy.min_tcb_snp":
+		x.MinTcbSnp = uint32(0)
+	case "computed.attest.v1.SNPPolicy.min_tcb_microcode":
+		x.MinTcbMicrocode = uint32(0)
+	case "computed.attest.v1.SNPPolicy.allow_debug":
+		x.AllowDebug = false
+	case "computed.attest.v1.SNPPolicy.allow_migration_agent":
+		x.AllowMigrationAgent = false
+	case "computed.attest.v1.SNPPolicy.allowed_measurements":
+		x.AllowedMeasurements = nil
+	case "computed.attest.v1.SNPPolicy.permit_provisional_firmware":
+		x.PermitProvisionalFirmware = false
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.SNPPolicy"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.SNPPolicy does not contain field %s", fd.FullName()))
+	}
+}
+
+// Get retrieves the value for a field.
+//
+// For unpopulated scalars, it returns the default value, where
+// the default value of a bytes scalar is guaranteed to be a copy.
+// For unpopulated composite types, it returns an empty, read-only view
+// of the value; to obtain a mutable reference, use Mutable.
+func (x *fastReflection_SNPPolicy) Get(descriptor protoreflect.FieldDescriptor) protoreflect.Value {
+	switch descriptor.FullName() {
+	case "computed.attest.v1.SNPPolicy.min_tcb_bootloader":
+		value := x.MinTcbBootloader
+		return protoreflect.ValueOfUint32(value)
+	case "computed.attest.v1.SNPPolicy.min_tcb_tee":
+		value := x.MinTcbTee
+		return protoreflect.ValueOfUint32(value)
+	case "computed.attest.v1.SNPPolicy.min_tcb_snp":
+		value := x.MinTcbSnp
+		return protoreflect.ValueOfUint32(value)
+	case "computed.attest.v1.SNPPolicy.min_tcb_microcode":
+		value := x.MinTcbMicrocode
+		return protoreflect.ValueOfUint32(value)
+	case "computed.attest.v1.SNPPolicy.allow_debug":
+		value := x.AllowDebug
+		return protoreflect.ValueOfBool(value)
+	case "computed.attest.v1.SNPPolicy.allow_migration_agent":
+		value := x.AllowMigrationAgent
+		return protoreflect.ValueOfBool(value)
+	case "computed.attest.v1.SNPPolicy.allowed_measurements":
+		if len(x.AllowedMeasurements) == 0 {
+			return protoreflect.ValueOfList(&_SNPPolicy_7_list{})
+		}
+		listValue := &_SNPPolicy_7_list{list: &x.AllowedMeasurements}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.attest.v1.SNPPolicy.permit_provisional_firmware":
+		value := x.PermitProvisionalFirmware
+		return protoreflect.ValueOfBool(value)
+	default:
+		if descriptor.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.SNPPolicy"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.SNPPolicy does not contain field %s", descriptor.FullName()))
+	}
+}
+
+// Set stores the value for a field.
+//
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType.
+// When setting a composite type, it is unspecified whether the stored value
+// aliases the source's memory in any way. If the composite value is an
+// empty, read-only value, then it panics.
+//
+// Set is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_SNPPolicy) Set(fd protoreflect.FieldDescriptor, value protoreflect.Value) {
+	switch fd.FullName() {
+	case "computed.attest.v1.SNPPolicy.min_tcb_bootloader":
+		x.MinTcbBootloader = uint32(value.Uint())
+	case "computed.attest.v1.SNPPolicy.min_tcb_tee":
+		x.MinTcbTee = uint32(value.Uint())
+	case "computed.attest.v1.SNPPolicy.min_tcb_snp":
+		x.MinTcbSnp = uint32(value.Uint())
+	case "computed.attest.v1.SNPPolicy.min_tcb_microcode":
+		x.MinTcbMicrocode = uint32(value.Uint())
+	case "computed.attest.v1.SNPPolicy.allow_debug":
+		x.AllowDebug = value.Bool()
+	case "computed.attest.v1.SNPPolicy.allow_migration_agent":
+		x.AllowMigrationAgent = value.Bool()
+	case "computed.attest.v1.SNPPolicy.allowed_measurements":
+		lv := value.List()
+		clv := lv.(*_SNPPolicy_7_list)
+		x.AllowedMeasurements = *clv.list
+	case "computed.attest.v1.SNPPolicy.permit_provisional_firmware":
+		x.PermitProvisionalFirmware = value.Bool()
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.SNPPolicy"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.SNPPolicy does not contain field %s", fd.FullName()))
+	}
+}
+
+// Mutable returns a mutable reference to a composite type.
+//
+// If the field is unpopulated, it may allocate a composite value.
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType
+// if not already stored.
+// It panics if the field does not contain a composite type.
+//
+// Mutable is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_SNPPolicy) Mutable(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.attest.v1.SNPPolicy.allowed_measurements":
+		if x.AllowedMeasurements == nil {
+			x.AllowedMeasurements = []string{}
+		}
+		value := &_SNPPolicy_7_list{list: &x.AllowedMeasurements}
+		return protoreflect.ValueOfList(value)
+	case "computed.attest.v1.SNPPolicy.min_tcb_bootloader":
+		panic(fmt.Errorf("field min_tcb_bootloader of message computed.attest.v1.SNPPolicy is not mutable"))
+	case "computed.attest.v1.SNPPolicy.min_tcb_tee":
+		panic(fmt.Errorf("field min_tcb_tee of message computed.attest.v1.SNPPolicy is not mutable"))
+	case "computed.attest.v1.SNPPolicy.min_tcb_snp":
+		panic(fmt.Errorf("field min_tcb_snp of message computed.attest.v1.SNPPolicy is not mutable"))
+	case "computed.attest.v1.SNPPolicy.min_tcb_microcode":
+		panic(fmt.Errorf("field min_tcb_microcode of message computed.attest.v1.SNPPolicy is not mutable"))
+	case "computed.attest.v1.SNPPolicy.allow_debug":
+		panic(fmt.Errorf("field allow_debug of message computed.attest.v1.SNPPolicy is not mutable"))
+	case "computed.attest.v1.SNPPolicy.allow_migration_agent":
+		panic(fmt.Errorf("field allow_migration_agent of message computed.attest.v1.SNPPolicy is not mutable"))
+	case "computed.attest.v1.SNPPolicy.permit_provisional_firmware":
+		panic(fmt.Errorf("field permit_provisional_firmware of message computed.attest.v1.SNPPolicy is not mutable"))
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.SNPPolicy"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.SNPPolicy does not contain field %s", fd.FullName()))
+	}
+}
+
+// NewField returns a new value that is assignable to the field
+// for the given descriptor. For scalars, this returns the default value.
+// For lists, maps, and messages, this returns a new, empty, mutable value.
+func (x *fastReflection_SNPPolicy) NewField(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.attest.v1.SNPPolicy.min_tcb_bootloader":
+		return protoreflect.ValueOfUint32(uint32(0))
+	case "computed.attest.v1.SNPPolicy.min_tcb_tee":
+		return protoreflect.ValueOfUint32(uint32(0))
+	case "computed.attest.v1.SNPPolicy.min_tcb_snp":
+		return protoreflect.ValueOfUint32(uint32(0))
+	case "computed.attest.v1.SNPPolicy.min_tcb_microcode":
+		return protoreflect.ValueOfUint32(uint32(0))
+	case "computed.attest.v1.SNPPolicy.allow_debug":
+		return protoreflect.ValueOfBool(false)
+	case "computed.attest.v1.SNPPolicy.allow_migration_agent":
+		return protoreflect.ValueOfBool(false)
+	case "computed.attest.v1.SNPPolicy.allowed_measurements":
+		list := []string{}
+		return protoreflect.ValueOfList(&_SNPPolicy_7_list{list: &list})
+	case "computed.attest.v1.SNPPolicy.permit_provisional_firmware":
+		return protoreflect.ValueOfBool(false)
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.attest.v1.SNPPolicy"))
+		}
+		panic(fmt.Errorf("message computed.attest.v1.SNPPolicy does not contain field %s", fd.FullName()))
+	}
+}
+
+// WhichOneof reports which field within the oneof is populated,
+// returning nil if none are populated.
+// It panics if the oneof descriptor does not belong to this message.
+func (x *fastReflection_SNPPolicy) WhichOneof(d protoreflect.OneofDescriptor) protoreflect.FieldDescriptor {
+	switch d.FullName() {
+	default:
+		panic(fmt.Errorf("%s is not a oneof field in computed.attest.v1.SNPPolicy", d.FullName()))
+	}
+	panic("unreachable")
+}
+
+// GetUnknown retrieves the entire list of unknown fields.
+// The caller may only mutate the contents of the RawFields
+// if the mutated bytes are stored back into the message with SetUnknown.
+func (x *fastReflection_SNPPolicy) GetUnknown() protoreflect.RawFields {
+	return x.unknownFields
+}
+
+// SetUnknown stores an entire list of unknown fields.
+// The raw fields must be syntactically valid according to the wire format.
+// An implementation may panic if this is not the case.
+// Once stored, the caller must not mutate the content of the RawFields.
+// An empty RawFields may be passed to clear the fields.
+//
+// SetUnknown is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_SNPPolicy) SetUnknown(fields protoreflect.RawFields) {
+	x.unknownFields = fields
+}
+
+// IsValid reports whether the message is valid.
+//
+// An invalid message is an empty, read-only value.
+//
+// An invalid message often corresponds to a nil pointer of the concrete
+// message type, but the details are implementation dependent.
+// Validity is not part of the protobuf data model, and may not
+// be preserved in marshaling or other operations.
+func (x *fastReflection_SNPPolicy) IsValid() bool {
+	return x != nil
+}
+
+// ProtoMethods returns optional fastReflectionFeature-path implementations of various operations.
+// This method may return nil.
+//
+// The returned methods type is identical to
+// "google.golang.org/protobuf/runtime/protoiface".Methods.
+// Consult the protoiface package documentation for details.
+func (x *fastReflection_SNPPolicy) ProtoMethods() *protoiface.Methods {
+	size := func(input protoiface.SizeInput) protoiface.SizeOutput {
+		x := input.Message.Interface().(*SNPPolicy)
+		if x == nil {
+			return protoiface.SizeOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Size:              0,
+			}
+		}
+		options := runtime.SizeInputToOptions(input)
+		_ = options
+		var n int
+		var l int
+		_ = l
+		if x.MinTcbBootloader != 0 {
+			n += 1 + runtime.Sov(uint64(x.MinTcbBootloader))
+		}
+		if x.MinTcbTee != 0 {
+			n += 1 + runtime.Sov(uint64(x.MinTcbTee))
+		}
+		if x.MinTcbSnp != 0 {
+			n += 1 + runtime.Sov(uint64(x.MinTcbSnp))
+		}
+		if x.MinTcbMicrocode != 0 {
+			n += 1 + runtime.Sov(uint64(x.MinTcbMicrocode))
+		}
+		if x.AllowDebug {
+			n += 2
+		}
+		if x.AllowMigrationAgent {
+			n += 2
+		}
+		if len(x.AllowedMeasurements) > 0 {
+			for _, s := range x.AllowedMeasurements {
+				l = len(s)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		if x.PermitProvisionalFirmware {
+			n += 2
+		}
+		if x.unknownFields != nil {
+			n += len(x.unknownFields)
+		}
+		return protoiface.SizeOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Size:              n,
+		}
+	}
+
+	marshal := func(input protoiface.MarshalInput) (protoiface.MarshalOutput, error) {
+		x := input.Message.Interface().(*SNPPolicy)
+		if x == nil {
+			return protoiface.MarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Buf:               input.Buf,
+			}, nil
+		}
+		options := runtime.MarshalInputToOptions(input)
+		_ = options
+		size := options.Size(x)
+		dAtA := make([]byte, size)
+		i := len(dAtA)
+		_ = i
+		var l int
+		_ = l
+		if x.unknownFields != nil {
+			i -= len(x.unknownFields)
+			copy(dAtA[i:], x.unknownFields)
+		}
+		if x.PermitProvisionalFirmware {
+			i--
+			if x.PermitProvisionalFirmware {
+				dAtA[i] = 1
+			} else {
+				dAtA[i] = 0
+			}
+			i--
+			dAtA[i] = 0x40
+		}
+		if len(x.AllowedMeasurements) > 0 {
+			for iNdEx := len(x.AllowedMeasurements) - 1; iNdEx >= 0; iNdEx-- {
+				i -= len(x.AllowedMeasurements[iNdEx])
+				copy(dAtA[i:], x.AllowedMeasurements[iNdEx])
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(x.AllowedMeasurements[iNdEx])))
+				i--
+				dAtA[i] = 0x3a
+			}
+		}
+		if x.AllowMigrationAgent {
+			i--
+			if x.AllowMigrationAgent {
+				dAtA[i] = 1
+			} else {
+				dAtA[i] = 0
+			}
+			i--
+			dAtA[i] = 0x30
+		}
+		if x.AllowDebug {
+			i--
+			if x.AllowDebug {
+				dAtA[i] = 1
+			} else {
+				dAtA[i] = 0
+			}
+			i--
+			dAtA[i] = 0x28
+		}
+		if x.MinTcbMicrocode != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.MinTcbMicrocode))
+			i--
+			dAtA[i] = 0x20
+		}
+		if x.MinTcbSnp != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.MinTcbSnp))
+			i--
+			dAtA[i] = 0x18
+		}
+		if x.MinTcbTee != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.MinTcbTee))
+			i--
+			dAtA[i] = 0x10
+		}
+		if x.MinTcbBootloader != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.MinTcbBootloader))
+			i--
+			dAtA[i] = 0x8
+		}
+		if input.Buf != nil {
+			input.Buf = append(input.Buf, dAtA...)
+		} else {
+			input.Buf = dAtA
+		}
+		return protoiface.MarshalOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Buf:               input.Buf,
+		}, nil
+	}
+	unmarshal := func(input protoiface.UnmarshalInput) (protoiface.UnmarshalOutput, error) {
+		x := input.Message.Interface().(*SNPPolicy)
+		if x == nil {
+			return protoiface.UnmarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Flags:             input.Flags,
+			}, nil
+		}
+		options := runtime.UnmarshalInputToOptions(input)
+		_ = options
+		dAtA := input.Buf
+		l := len(dAtA)
+		iNdEx := 0
+		for iNdEx < l {
+			preIndex := iNdEx
+			var wire uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				wire |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			fieldNum := int32(wire >> 3)
+			wireType := int(wire & 0x7)
+			if wireType == 4 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: SNPPolicy: wiretype end group for non-group")
+			}
+			if fieldNum <= 0 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: SNPPolicy: illegal tag %d (wire type %d)", fieldNum, wire)
+			}
+			switch fieldNum {
+			case 1:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field MinTcbBootloader", wireType)
+				}
+				x.MinTcbBootloader = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.MinTcbBootloader |= uint32(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 2:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field MinTcbTee", wireType)
+				}
+				x.MinTcbTee = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.MinTcbTee |= uint32(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 3:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field MinTcbSnp", wireType)
+				}
+				x.MinTcbSnp = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.MinTcbSnp |= uint32(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 4:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field MinTcbMicrocode", wireType)
+				}
+				x.MinTcbMicrocode = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.MinTcbMicrocode |= uint32(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 5:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field AllowDebug", wireType)
+				}
+				var v int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				x.AllowDebug = bool(v != 0)
+			case 6:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field AllowMigrationAgent", wireType)
+				}
+				var v int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				x.AllowMigrationAgent = bool(v != 0)
+			case 7:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field AllowedMeasurements", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.AllowedMeasurements = append(x.AllowedMeasurements, string(dAtA[iNdEx:postIndex]))
+				iNdEx = postIndex
+			case 8:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field PermitProvisionalFirmware", wireType)
+				}
+				var v int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				x.PermitProvisionalFirmware = bool(v != 0)
 			default:
 				iNdEx = preIndex
 				skippy, err := runtime.Skip(dAtA[iNdEx:])
@@ -574,7 +3924,8 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Params govern how attestation evidence is challenged and accepted.
+// Params govern how attestation evidence is challenged and accepted. Every trust root and policy
+// the verifier uses lives here, so only governance decides what evidence the chain believes.
 type Params struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
@@ -588,6 +3939,19 @@ type Params struct {
 	MaxEvidenceAgeSeconds uint64 `protobuf:"varint,3,opt,name=max_evidence_age_seconds,json=maxEvidenceAgeSeconds,proto3" json:"max_evidence_age_seconds,omitempty"`
 	// record_validity_seconds is how long an accepted attestation record stays valid.
 	RecordValiditySeconds uint64 `protobuf:"varint,4,opt,name=record_validity_seconds,json=recordValiditySeconds,proto3" json:"record_validity_seconds,omitempty"`
+	// nras_issuer is the iss every NRAS token must carry.
+	NrasIssuer string `protobuf:"bytes,5,opt,name=nras_issuer,json=nrasIssuer,proto3" json:"nras_issuer,omitempty"`
+	// nras_keys are the trusted NRAS token signing keys.
+	NrasKeys []*NRASKey `protobuf:"bytes,6,rep,name=nras_keys,json=nrasKeys,proto3" json:"nras_keys,omitempty"`
+	// amd_roots are the trusted AMD ARK/ASK (or ARK/ASVK) bundles for SEV-SNP.
+	AmdRoots []*AMDRootBundle `protobuf:"bytes,7,rep,name=amd_roots,json=amdRoots,proto3" json:"amd_roots,omitempty"`
+	// sku_policies say which attested GPUs count as which market SKU.
+	SkuPolicies []*SKUPolicy `protobuf:"bytes,8,rep,name=sku_policies,json=skuPolicies,proto3" json:"sku_policies,omitempty"`
+	// snp_policy is what every SEV-SNP report must satisfy.
+	SnpPolicy *SNPPolicy `protobuf:"bytes,9,opt,name=snp_policy,json=snpPolicy,proto3" json:"snp_policy,omitempty"`
+	// clock_leeway_seconds widens NRAS token time checks against block time (NRAS's clock and block
+	// time drift apart by seconds); at most 600.
+	ClockLeewaySeconds uint64 `protobuf:"varint,10,opt,name=clock_leeway_seconds,json=clockLeewaySeconds,proto3" json:"clock_leeway_seconds,omitempty"`
 }
 
 func (x *Params) Reset() {
@@ -638,6 +4002,338 @@ func (x *Params) GetRecordValiditySeconds() uint64 {
 	return 0
 }
 
+func (x *Params) GetNrasIssuer() string {
+	if x != nil {
+		return x.NrasIssuer
+	}
+	return ""
+}
+
+func (x *Params) GetNrasKeys() []*NRASKey {
+	if x != nil {
+		return x.NrasKeys
+	}
+	return nil
+}
+
+func (x *Params) GetAmdRoots() []*AMDRootBundle {
+	if x != nil {
+		return x.AmdRoots
+	}
+	return nil
+}
+
+func (x *Params) GetSkuPolicies() []*SKUPolicy {
+	if x != nil {
+		return x.SkuPolicies
+	}
+	return nil
+}
+
+func (x *Params) GetSnpPolicy() *SNPPolicy {
+	if x != nil {
+		return x.SnpPolicy
+	}
+	return nil
+}
+
+func (x *Params) GetClockLeewaySeconds() uint64 {
+	if x != nil {
+		return x.ClockLeewaySeconds
+	}
+	return 0
+}
+
+// NRASKey is one trusted NRAS signing key.
+type NRASKey struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// kid is the JWS key id tokens name.
+	Kid string `protobuf:"bytes,1,opt,name=kid,proto3" json:"kid,omitempty"`
+	// key is the P-384 public key: a PEM "PUBLIC KEY" block, a PEM "CERTIFICATE" (x5c leaf), or a
+	// JWK JSON object (x/y and/or x5c) whose kid must equal kid.
+	Key string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+}
+
+func (x *NRASKey) Reset() {
+	*x = NRASKey{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_computed_attest_v1_params_proto_msgTypes[1]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *NRASKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NRASKey) ProtoMessage() {}
+
+// Deprecated: Use NRASKey.ProtoReflect.Descriptor instead.
+func (*NRASKey) Descriptor() ([]byte, []int) {
+	return file_computed_attest_v1_params_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *NRASKey) GetKid() string {
+	if x != nil {
+		return x.Kid
+	}
+	return ""
+}
+
+func (x *NRASKey) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+// AMDRootBundle is one KDS cert_chain bundle (ASK or ASVK PEM, then ARK PEM).
+type AMDRootBundle struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// product_line is "Milan" or "Genoa".
+	ProductLine string `protobuf:"bytes,1,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
+	// pem is the two PEM certificates.
+	Pem string `protobuf:"bytes,2,opt,name=pem,proto3" json:"pem,omitempty"`
+}
+
+func (x *AMDRootBundle) Reset() {
+	*x = AMDRootBundle{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_computed_attest_v1_params_proto_msgTypes[2]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *AMDRootBundle) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AMDRootBundle) ProtoMessage() {}
+
+// Deprecated: Use AMDRootBundle.ProtoReflect.Descriptor instead.
+func (*AMDRootBundle) Descriptor() ([]byte, []int) {
+	return file_computed_attest_v1_params_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AMDRootBundle) GetProductLine() string {
+	if x != nil {
+		return x.ProductLine
+	}
+	return ""
+}
+
+func (x *AMDRootBundle) GetPem() string {
+	if x != nil {
+		return x.Pem
+	}
+	return ""
+}
+
+// SKUPolicy maps attested NVIDIA GPUs to a market SKU and says what a GPU of that SKU must show.
+type SKUPolicy struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// sku is the market SKU name, e.g. "H100-SXM-80GB".
+	Sku string `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
+	// vram_gib is the SKU's memory; claims must state exactly this.
+	VramGib uint32 `protobuf:"varint,2,opt,name=vram_gib,json=vramGib,proto3" json:"vram_gib,omitempty"`
+	// allowed_hwmodels lists the NRAS hwmodel claims accepted for this SKU (e.g. "GH100"); not empty.
+	AllowedHwmodels []string `protobuf:"bytes,3,rep,name=allowed_hwmodels,json=allowedHwmodels,proto3" json:"allowed_hwmodels,omitempty"`
+	// min_driver_version is the lowest accepted driver version, dotted numeric; empty: any.
+	MinDriverVersion string `protobuf:"bytes,4,opt,name=min_driver_version,json=minDriverVersion,proto3" json:"min_driver_version,omitempty"`
+	// allowed_vbios_versions lists accepted VBIOS versions; empty: any.
+	AllowedVbiosVersions []string `protobuf:"bytes,5,rep,name=allowed_vbios_versions,json=allowedVbiosVersions,proto3" json:"allowed_vbios_versions,omitempty"`
+	// require_measres_success requires measres == "success".
+	RequireMeasresSuccess bool `protobuf:"varint,6,opt,name=require_measres_success,json=requireMeasresSuccess,proto3" json:"require_measres_success,omitempty"`
+	// require_secboot requires secure boot on.
+	RequireSecboot bool `protobuf:"varint,7,opt,name=require_secboot,json=requireSecboot,proto3" json:"require_secboot,omitempty"`
+	// require_dbgstat_disabled requires dbgstat == "disabled".
+	RequireDbgstatDisabled bool `protobuf:"varint,8,opt,name=require_dbgstat_disabled,json=requireDbgstatDisabled,proto3" json:"require_dbgstat_disabled,omitempty"`
+}
+
+func (x *SKUPolicy) Reset() {
+	*x = SKUPolicy{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_computed_attest_v1_params_proto_msgTypes[3]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *SKUPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SKUPolicy) ProtoMessage() {}
+
+// Deprecated: Use SKUPolicy.ProtoReflect.Descriptor instead.
+func (*SKUPolicy) Descriptor() ([]byte, []int) {
+	return file_computed_attest_v1_params_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SKUPolicy) GetSku() string {
+	if x != nil {
+		return x.Sku
+	}
+	return ""
+}
+
+func (x *SKUPolicy) GetVramGib() uint32 {
+	if x != nil {
+		return x.VramGib
+	}
+	return 0
+}
+
+func (x *SKUPolicy) GetAllowedHwmodels() []string {
+	if x != nil {
+		return x.AllowedHwmodels
+	}
+	return nil
+}
+
+func (x *SKUPolicy) GetMinDriverVersion() string {
+	if x != nil {
+		return x.MinDriverVersion
+	}
+	return ""
+}
+
+func (x *SKUPolicy) GetAllowedVbiosVersions() []string {
+	if x != nil {
+		return x.AllowedVbiosVersions
+	}
+	return nil
+}
+
+func (x *SKUPolicy) GetRequireMeasresSuccess() bool {
+	if x != nil {
+		return x.RequireMeasresSuccess
+	}
+	return false
+}
+
+func (x *SKUPolicy) GetRequireSecboot() bool {
+	if x != nil {
+		return x.RequireSecboot
+	}
+	return false
+}
+
+func (x *SKUPolicy) GetRequireDbgstatDisabled() bool {
+	if x != nil {
+		return x.RequireDbgstatDisabled
+	}
+	return false
+}
+
+// SNPPolicy is what an SEV-SNP report must satisfy besides a valid chain and signature.
+type SNPPolicy struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// min_tcb_* are the lowest accepted REPORTED_TCB parts.
+	MinTcbBootloader uint32 `protobuf:"varint,1,opt,name=min_tcb_bootloader,json=minTcbBootloader,proto3" json:"min_tcb_bootloader,omitempty"`
+	MinTcbTee        uint32 `protobuf:"varint,2,opt,name=min_tcb_tee,json=minTcbTee,proto3" json:"min_tcb_tee,omitempty"`
+	MinTcbSnp        uint32 `protobuf:"varint,3,opt,name=min_tcb_snp,json=minTcbSnp,proto3" json:"min_tcb_snp,omitempty"`
+	MinTcbMicrocode  uint32 `protobuf:"varint,4,opt,name=min_tcb_microcode,json=minTcbMicrocode,proto3" json:"min_tcb_microcode,omitempty"`
+	// allow_debug accepts guests whose policy allows debugging (never on a real network).
+	AllowDebug bool `protobuf:"varint,5,opt,name=allow_debug,json=allowDebug,proto3" json:"allow_debug,omitempty"`
+	// allow_migration_agent accepts guests whose policy allows a migration agent.
+	AllowMigrationAgent bool `protobuf:"varint,6,opt,name=allow_migration_agent,json=allowMigrationAgent,proto3" json:"allow_migration_agent,omitempty"`
+	// allowed_measurements lists accepted launch MEASUREMENTs as 96 lower-case hex digits; empty: any.
+	AllowedMeasurements []string `protobuf:"bytes,7,rep,name=allowed_measurements,json=allowedMeasurements,proto3" json:"allowed_measurements,omitempty"`
+	// permit_provisional_firmware accepts COMMITTED_TCB < CURRENT_TCB.
+	PermitProvisionalFirmware bool `protobuf:"varint,8,opt,name=permit_provisional_firmware,json=permitProvisionalFirmware,proto3" json:"permit_provisional_firmware,omitempty"`
+}
+
+func (x *SNPPolicy) Reset() {
+	*x = SNPPolicy{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_computed_attest_v1_params_proto_msgTypes[4]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *SNPPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SNPPolicy) ProtoMessage() {}
+
+// Deprecated: Use SNPPolicy.ProtoReflect.Descriptor instead.
+func (*SNPPolicy) Descriptor() ([]byte, []int) {
+	return file_computed_attest_v1_params_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SNPPolicy) GetMinTcbBootloader() uint32 {
+	if x != nil {
+		return x.MinTcbBootloader
+	}
+	return 0
+}
+
+func (x *SNPPolicy) GetMinTcbTee() uint32 {
+	if x != nil {
+		return x.MinTcbTee
+	}
+	return 0
+}
+
+func (x *SNPPolicy) GetMinTcbSnp() uint32 {
+	if x != nil {
+		return x.MinTcbSnp
+	}
+	return 0
+}
+
+func (x *SNPPolicy) GetMinTcbMicrocode() uint32 {
+	if x != nil {
+		return x.MinTcbMicrocode
+	}
+	return 0
+}
+
+func (x *SNPPolicy) GetAllowDebug() bool {
+	if x != nil {
+		return x.AllowDebug
+	}
+	return false
+}
+
+func (x *SNPPolicy) GetAllowMigrationAgent() bool {
+	if x != nil {
+		return x.AllowMigrationAgent
+	}
+	return false
+}
+
+func (x *SNPPolicy) GetAllowedMeasurements() []string {
+	if x != nil {
+		return x.AllowedMeasurements
+	}
+	return nil
+}
+
+func (x *SNPPolicy) GetPermitProvisionalFirmware() bool {
+	if x != nil {
+		return x.PermitProvisionalFirmware
+	}
+	return false
+}
+
 var File_computed_attest_v1_params_proto protoreflect.FileDescriptor
 
 var file_computed_attest_v1_params_proto_rawDesc = []byte{
@@ -645,27 +4341,104 @@ var file_computed_attest_v1_params_proto_rawDesc = []byte{
 	0x74, 0x2f, 0x76, 0x31, 0x2f, 0x70, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x2e, 0x70, 0x72, 0x6f, 0x74,
 	0x6f, 0x12, 0x12, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2e, 0x61, 0x74, 0x74, 0x65,
 	0x73, 0x74, 0x2e, 0x76, 0x31, 0x1a, 0x11, 0x61, 0x6d, 0x69, 0x6e, 0x6f, 0x2f, 0x61, 0x6d, 0x69,
-	0x6e, 0x6f, 0x2e, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x22, 0xf8, 0x01, 0x0a, 0x06, 0x50, 0x61, 0x72,
-	0x61, 0x6d, 0x73, 0x12, 0x30, 0x0a, 0x14, 0x63, 0x68, 0x61, 0x6c, 0x6c, 0x65, 0x6e, 0x67, 0x65,
-	0x5f, 0x74, 0x74, 0x6c, 0x5f, 0x62, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x18, 0x01, 0x20, 0x01, 0x28,
-	0x04, 0x52, 0x12, 0x63, 0x68, 0x61, 0x6c, 0x6c, 0x65, 0x6e, 0x67, 0x65, 0x54, 0x74, 0x6c, 0x42,
-	0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x12, 0x2c, 0x0a, 0x12, 0x6d, 0x61, 0x78, 0x5f, 0x65, 0x76, 0x69,
-	0x64, 0x65, 0x6e, 0x63, 0x65, 0x5f, 0x62, 0x79, 0x74, 0x65, 0x73, 0x18, 0x02, 0x20, 0x01, 0x28,
-	0x04, 0x52, 0x10, 0x6d, 0x61, 0x78, 0x45, 0x76, 0x69, 0x64, 0x65, 0x6e, 0x63, 0x65, 0x42, 0x79,
-	0x74, 0x65, 0x73, 0x12, 0x37, 0x0a, 0x18, 0x6d, 0x61, 0x78, 0x5f, 0x65, 0x76, 0x69, 0x64, 0x65,
-	0x6e, 0x63, 0x65, 0x5f, 0x61, 0x67, 0x65, 0x5f, 0x73, 0x65, 0x63, 0x6f, 0x6e, 0x64, 0x73, 0x18,
-	0x03, 0x20, 0x01, 0x28, 0x04, 0x52, 0x15, 0x6d, 0x61, 0x78, 0x45, 0x76, 0x69, 0x64, 0x65, 0x6e,
-	0x63, 0x65, 0x41, 0x67, 0x65, 0x53, 0x65, 0x63, 0x6f, 0x6e, 0x64, 0x73, 0x12, 0x36, 0x0a, 0x17,
-	0x72, 0x65, 0x63, 0x6f, 0x72, 0x64, 0x5f, 0x76, 0x61, 0x6c, 0x69, 0x64, 0x69, 0x74, 0x79, 0x5f,
-	0x73, 0x65, 0x63, 0x6f, 0x6e, 0x64, 0x73, 0x18, 0x04, 0x20, 0x01, 0x28, 0x04, 0x52, 0x15, 0x72,
-	0x65, 0x63, 0x6f, 0x72, 0x64, 0x56, 0x61, 0x6c, 0x69, 0x64, 0x69, 0x74, 0x79, 0x53, 0x65, 0x63,
-	0x6f, 0x6e, 0x64, 0x73, 0x3a, 0x1d, 0x8a, 0xe7, 0xb0, 0x2a, 0x18, 0x63, 0x6f, 0x6d, 0x70, 0x75,
-	0x74, 0x65, 0x64, 0x2f, 0x78, 0x2f, 0x61, 0x74, 0x74, 0x65, 0x73, 0x74, 0x2f, 0x50, 0x61, 0x72,
-	0x61, 0x6d, 0x73, 0x42, 0x35, 0x5a, 0x33, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f,
-	0x6d, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2d, 0x6e, 0x65, 0x74, 0x77, 0x6f,
-	0x72, 0x6b, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x78, 0x2f, 0x61, 0x74,
-	0x74, 0x65, 0x73, 0x74, 0x2f, 0x74, 0x79, 0x70, 0x65, 0x73, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74,
-	0x6f, 0x33,
+	0x6e, 0x6f, 0x2e, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x1a, 0x14, 0x67, 0x6f, 0x67, 0x6f, 0x70, 0x72,
+	0x6f, 0x74, 0x6f, 0x2f, 0x67, 0x6f, 0x67, 0x6f, 0x2e, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x22, 0xf1,
+	0x04, 0x0a, 0x06, 0x50, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x12, 0x30, 0x0a, 0x14, 0x63, 0x68, 0x61,
+	0x6c, 0x6c, 0x65, 0x6e, 0x67, 0x65, 0x5f, 0x74, 0x74, 0x6c, 0x5f, 0x62, 0x6c, 0x6f, 0x63, 0x6b,
+	0x73, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x12, 0x63, 0x68, 0x61, 0x6c, 0x6c, 0x65, 0x6e,
+	0x67, 0x65, 0x54, 0x74, 0x6c, 0x42, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x12, 0x2c, 0x0a, 0x12, 0x6d,
+	0x61, 0x78, 0x5f, 0x65, 0x76, 0x69, 0x64, 0x65, 0x6e, 0x63, 0x65, 0x5f, 0x62, 0x79, 0x74, 0x65,
+	0x73, 0x18, 0x02, 0x20, 0x01, 0x28, 0x04, 0x52, 0x10, 0x6d, 0x61, 0x78, 0x45, 0x76, 0x69, 0x64,
+	0x65, 0x6e, 0x63, 0x65, 0x42, 0x79, 0x74, 0x65, 0x73, 0x12, 0x37, 0x0a, 0x18, 0x6d, 0x61, 0x78,
+	0x5f, 0x65, 0x76, 0x69, 0x64, 0x65, 0x6e, 0x63, 0x65, 0x5f, 0x61, 0x67, 0x65, 0x5f, 0x73, 0x65,
+	0x63, 0x6f, 0x6e, 0x64, 0x73, 0x18, 0x03, 0x20, 0x01, 0x28, 0x04, 0x52, 0x15, 0x6d, 0x61, 0x78,
+	0x45, 0x76, 0x69, 0x64, 0x65, 0x6e, 0x63, 0x65, 0x41, 0x67, 0x65, 0x53, 0x65, 0x63, 0x6f, 0x6e,
+	0x64, 0x73, 0x12, 0x36, 0x0a, 0x17, 0x72, 0x65, 0x63, 0x6f, 0x72, 0x64, 0x5f, 0x76, 0x61, 0x6c,
+	0x69, 0x64, 0x69, 0x74, 0x79, 0x5f, 0x73, 0x65, 0x63, 0x6f, 0x6e, 0x64, 0x73, 0x18, 0x04, 0x20,
+	0x01, 0x28, 0x04, 0x52, 0x15, 0x72, 0x65, 0x63, 0x6f, 0x72, 0x64, 0x56, 0x61, 0x6c, 0x69, 0x64,
+	0x69, 0x74, 0x79, 0x53, 0x65, 0x63, 0x6f, 0x6e, 0x64, 0x73, 0x12, 0x1f, 0x0a, 0x0b, 0x6e, 0x72,
+	0x61, 0x73, 0x5f, 0x69, 0x73, 0x73, 0x75, 0x65, 0x72, 0x18, 0x05, 0x20, 0x01, 0x28, 0x09, 0x52,
+	0x0a, 0x6e, 0x72, 0x61, 0x73, 0x49, 0x73, 0x73, 0x75, 0x65, 0x72, 0x12, 0x43, 0x0a, 0x09, 0x6e,
+	0x72, 0x61, 0x73, 0x5f, 0x6b, 0x65, 0x79, 0x73, 0x18, 0x06, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x1b,
+	0x2e, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2e, 0x61, 0x74, 0x74, 0x65, 0x73, 0x74,
+	0x2e, 0x76, 0x31, 0x2e, 0x4e, 0x52, 0x41, 0x53, 0x4b, 0x65, 0x79, 0x42, 0x09, 0xc8, 0xde, 0x1f,
+	0x00, 0xa8, 0xe7, 0xb0, 0x2a, 0x01, 0x52, 0x08, 0x6e, 0x72, 0x61, 0x73, 0x4b, 0x65, 0x79, 0x73,
+	0x12, 0x49, 0x0a, 0x09, 0x61, 0x6d, 0x64, 0x5f, 0x72, 0x6f, 0x6f, 0x74, 0x73, 0x18, 0x07, 0x20,
+	0x03, 0x28, 0x0b, 0x32, 0x21, 0x2e, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2e, 0x61,
+	0x74, 0x74, 0x65, 0x73, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x41, 0x4d, 0x44, 0x52, 0x6f, 0x6f, 0x74,
+	0x42, 0x75, 0x6e, 0x64, 0x6c, 0x65, 0x42, 0x09, 0xc8, 0xde, 0x1f, 0x00, 0xa8, 0xe7, 0xb0, 0x2a,
+	0x01, 0x52, 0x08, 0x61, 0x6d, 0x64, 0x52, 0x6f, 0x6f, 0x74, 0x73, 0x12, 0x4b, 0x0a, 0x0c, 0x73,
+	0x6b, 0x75, 0x5f, 0x70, 0x6f, 0x6c, 0x69, 0x63, 0x69, 0x65, 0x73, 0x18, 0x08, 0x20, 0x03, 0x28,
+	0x0b, 0x32, 0x1d, 0x2e, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2e, 0x61, 0x74, 0x74,
+	0x65, 0x73, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x53, 0x4b, 0x55, 0x50, 0x6f, 0x6c, 0x69, 0x63, 0x79,
+	0x42, 0x09, 0xc8, 0xde, 0x1f, 0x00, 0xa8, 0xe7, 0xb0, 0x2a, 0x01, 0x52, 0x0b, 0x73, 0x6b, 0x75,
+	0x50, 0x6f, 0x6c, 0x69, 0x63, 0x69, 0x65, 0x73, 0x12, 0x47, 0x0a, 0x0a, 0x73, 0x6e, 0x70, 0x5f,
+	0x70, 0x6f, 0x6c, 0x69, 0x63, 0x79, 0x18, 0x09, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x1d, 0x2e, 0x63,
+	0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2e, 0x61, 0x74, 0x74, 0x65, 0x73, 0x74, 0x2e, 0x76,
+	0x31, 0x2e, 0x53, 0x4e, 0x50, 0x50, 0x6f, 0x6c, 0x69, 0x63, 0x79, 0x42, 0x09, 0xc8, 0xde, 0x1f,
+	0x00, 0xa8, 0xe7, 0xb0, 0x2a, 0x01, 0x52, 0x09, 0x73, 0x6e, 0x70, 0x50, 0x6f, 0x6c, 0x69, 0x63,
+	0x79, 0x12, 0x30, 0x0a, 0x14, 0x63, 0x6c, 0x6f, 0x63, 0x6b, 0x5f, 0x6c, 0x65, 0x65, 0x77, 0x61,
+	0x79, 0x5f, 0x73, 0x65, 0x63, 0x6f, 0x6e, 0x64, 0x73, 0x18, 0x0a, 0x20, 0x01, 0x28, 0x04, 0x52,
+	0x12, 0x63, 0x6c, 0x6f, 0x63, 0x6b, 0x4c, 0x65, 0x65, 0x77, 0x61, 0x79, 0x53, 0x65, 0x63, 0x6f,
+	0x6e, 0x64, 0x73, 0x3a, 0x1d, 0x8a, 0xe7, 0xb0, 0x2a, 0x18, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74,
+	0x65, 0x64, 0x2f, 0x78, 0x2f, 0x61, 0x74, 0x74, 0x65, 0x73, 0x74, 0x2f, 0x50, 0x61, 0x72, 0x61,
+	0x6d, 0x73, 0x22, 0x2d, 0x0a, 0x07, 0x4e, 0x52, 0x41, 0x53, 0x4b, 0x65, 0x79, 0x12, 0x10, 0x0a,
+	0x03, 0x6b, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x03, 0x6b, 0x69, 0x64, 0x12,
+	0x10, 0x0a, 0x03, 0x6b, 0x65, 0x79, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x03, 0x6b, 0x65,
+	0x79, 0x22, 0x44, 0x0a, 0x0d, 0x41, 0x4d, 0x44, 0x52, 0x6f, 0x6f, 0x74, 0x42, 0x75, 0x6e, 0x64,
+	0x6c, 0x65, 0x12, 0x21, 0x0a, 0x0c, 0x70, 0x72, 0x6f, 0x64, 0x75, 0x63, 0x74, 0x5f, 0x6c, 0x69,
+	0x6e, 0x65, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x0b, 0x70, 0x72, 0x6f, 0x64, 0x75, 0x63,
+	0x74, 0x4c, 0x69, 0x6e, 0x65, 0x12, 0x10, 0x0a, 0x03, 0x70, 0x65, 0x6d, 0x18, 0x02, 0x20, 0x01,
+	0x28, 0x09, 0x52, 0x03, 0x70, 0x65, 0x6d, 0x22, 0xe2, 0x02, 0x0a, 0x09, 0x53, 0x4b, 0x55, 0x50,
+	0x6f, 0x6c, 0x69, 0x63, 0x79, 0x12, 0x10, 0x0a, 0x03, 0x73, 0x6b, 0x75, 0x18, 0x01, 0x20, 0x01,
+	0x28, 0x09, 0x52, 0x03, 0x73, 0x6b, 0x75, 0x12, 0x19, 0x0a, 0x08, 0x76, 0x72, 0x61, 0x6d, 0x5f,
+	0x67, 0x69, 0x62, 0x18, 0x02, 0x20, 0x01, 0x28, 0x0d, 0x52, 0x07, 0x76, 0x72, 0x61, 0x6d, 0x47,
+	0x69, 0x62, 0x12, 0x29, 0x0a, 0x10, 0x61, 0x6c, 0x6c, 0x6f, 0x77, 0x65, 0x64, 0x5f, 0x68, 0x77,
+	0x6d, 0x6f, 0x64, 0x65, 0x6c, 0x73, 0x18, 0x03, 0x20, 0x03, 0x28, 0x09, 0x52, 0x0f, 0x61, 0x6c,
+	0x6c, 0x6f, 0x77, 0x65, 0x64, 0x48, 0x77, 0x6d, 0x6f, 0x64, 0x65, 0x6c, 0x73, 0x12, 0x2c, 0x0a,
+	0x12, 0x6d, 0x69, 0x6e, 0x5f, 0x64, 0x72, 0x69, 0x76, 0x65, 0x72, 0x5f, 0x76, 0x65, 0x72, 0x73,
+	0x69, 0x6f, 0x6e, 0x18, 0x04, 0x20, 0x01, 0x28, 0x09, 0x52, 0x10, 0x6d, 0x69, 0x6e, 0x44, 0x72,
+	0x69, 0x76, 0x65, 0x72, 0x56, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e, 0x12, 0x34, 0x0a, 0x16, 0x61,
+	0x6c, 0x6c, 0x6f, 0x77, 0x65, 0x64, 0x5f, 0x76, 0x62, 0x69, 0x6f, 0x73, 0x5f, 0x76, 0x65, 0x72,
+	0x73, 0x69, 0x6f, 0x6e, 0x73, 0x18, 0x05, 0x20, 0x03, 0x28, 0x09, 0x52, 0x14, 0x61, 0x6c, 0x6c,
+	0x6f, 0x77, 0x65, 0x64, 0x56, 0x62, 0x69, 0x6f, 0x73, 0x56, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e,
+	0x73, 0x12, 0x36, 0x0a, 0x17, 0x72, 0x65, 0x71, 0x75, 0x69, 0x72, 0x65, 0x5f, 0x6d, 0x65, 0x61,
+	0x73, 0x72, 0x65, 0x73, 0x5f, 0x73, 0x75, 0x63, 0x63, 0x65, 0x73, 0x73, 0x18, 0x06, 0x20, 0x01,
+	0x28, 0x08, 0x52, 0x15, 0x72, 0x65, 0x71, 0x75, 0x69, 0x72, 0x65, 0x4d, 0x65, 0x61, 0x73, 0x72,
+	0x65, 0x73, 0x53, 0x75, 0x63, 0x63, 0x65, 0x73, 0x73, 0x12, 0x27, 0x0a, 0x0f, 0x72, 0x65, 0x71,
+	0x75, 0x69, 0x72, 0x65, 0x5f, 0x73, 0x65, 0x63, 0x62, 0x6f, 0x6f, 0x74, 0x18, 0x07, 0x20, 0x01,
+	0x28, 0x08, 0x52, 0x0e, 0x72, 0x65, 0x71, 0x75, 0x69, 0x72, 0x65, 0x53, 0x65, 0x63, 0x62, 0x6f,
+	0x6f, 0x74, 0x12, 0x38, 0x0a, 0x18, 0x72, 0x65, 0x71, 0x75, 0x69, 0x72, 0x65, 0x5f, 0x64, 0x62,
+	0x67, 0x73, 0x74, 0x61, 0x74, 0x5f, 0x64, 0x69, 0x73, 0x61, 0x62, 0x6c, 0x65, 0x64, 0x18, 0x08,
+	0x20, 0x01, 0x28, 0x08, 0x52, 0x16, 0x72, 0x65, 0x71, 0x75, 0x69, 0x72, 0x65, 0x44, 0x62, 0x67,
+	0x73, 0x74, 0x61, 0x74, 0x44, 0x69, 0x73, 0x61, 0x62, 0x6c, 0x65, 0x64, 0x22, 0xed, 0x02, 0x0a,
+	0x09, 0x53, 0x4e, 0x50, 0x50, 0x6f, 0x6c, 0x69, 0x63, 0x79, 0x12, 0x2c, 0x0a, 0x12, 0x6d, 0x69,
+	0x6e, 0x5f, 0x74, 0x63, 0x62, 0x5f, 0x62, 0x6f, 0x6f, 0x74, 0x6c, 0x6f, 0x61, 0x64, 0x65, 0x72,
+	0x18, 0x01, 0x20, 0x01, 0x28, 0x0d, 0x52, 0x10, 0x6d, 0x69, 0x6e, 0x54, 0x63, 0x62, 0x42, 0x6f,
+	0x6f, 0x74, 0x6c, 0x6f, 0x61, 0x64, 0x65, 0x72, 0x12, 0x1e, 0x0a, 0x0b, 0x6d, 0x69, 0x6e, 0x5f,
+	0x74, 0x63, 0x62, 0x5f, 0x74, 0x65, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x0d, 0x52, 0x09, 0x6d,
+	0x69, 0x6e, 0x54, 0x63, 0x62, 0x54, 0x65, 0x65, 0x12, 0x1e, 0x0a, 0x0b, 0x6d, 0x69, 0x6e, 0x5f,
+	0x74, 0x63, 0x62, 0x5f, 0x73, 0x6e, 0x70, 0x18, 0x03, 0x20, 0x01, 0x28, 0x0d, 0x52, 0x09, 0x6d,
+	0x69, 0x6e, 0x54, 0x63, 0x62, 0x53, 0x6e, 0x70, 0x12, 0x2a, 0x0a, 0x11, 0x6d, 0x69, 0x6e, 0x5f,
+	0x74, 0x63, 0x62, 0x5f, 0x6d, 0x69, 0x63, 0x72, 0x6f, 0x63, 0x6f, 0x64, 0x65, 0x18, 0x04, 0x20,
+	0x01, 0x28, 0x0d, 0x52, 0x0f, 0x6d, 0x69, 0x6e, 0x54, 0x63, 0x62, 0x4d, 0x69, 0x63, 0x72, 0x6f,
+	0x63, 0x6f, 0x64, 0x65, 0x12, 0x1f, 0x0a, 0x0b, 0x61, 0x6c, 0x6c, 0x6f, 0x77, 0x5f, 0x64, 0x65,
+	0x62, 0x75, 0x67, 0x18, 0x05, 0x20, 0x01, 0x28, 0x08, 0x52, 0x0a, 0x61, 0x6c, 0x6c, 0x6f, 0x77,
+	0x44, 0x65, 0x62, 0x75, 0x67, 0x12, 0x32, 0x0a, 0x15, 0x61, 0x6c, 0x6c, 0x6f, 0x77, 0x5f, 0x6d,
+	0x69, 0x67, 0x72, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x5f, 0x61, 0x67, 0x65, 0x6e, 0x74, 0x18, 0x06,
+	0x20, 0x01, 0x28, 0x08, 0x52, 0x13, 0x61, 0x6c, 0x6c, 0x6f, 0x77, 0x4d, 0x69, 0x67, 0x72, 0x61,
+	0x74, 0x69, 0x6f, 0x6e, 0x41, 0x67, 0x65, 0x6e, 0x74, 0x12, 0x31, 0x0a, 0x14, 0x61, 0x6c, 0x6c,
+	0x6f, 0x77, 0x65, 0x64, 0x5f, 0x6d, 0x65, 0x61, 0x73, 0x75, 0x72, 0x65, 0x6d, 0x65, 0x6e, 0x74,
+	0x73, 0x18, 0x07, 0x20, 0x03, 0x28, 0x09, 0x52, 0x13, 0x61, 0x6c, 0x6c, 0x6f, 0x77, 0x65, 0x64,
+	0x4d, 0x65, 0x61, 0x73, 0x75, 0x72, 0x65, 0x6d, 0x65, 0x6e, 0x74, 0x73, 0x12, 0x3e, 0x0a, 0x1b,
+	0x70, 0x65, 0x72, 0x6d, 0x69, 0x74, 0x5f, 0x70, 0x72, 0x6f, 0x76, 0x69, 0x73, 0x69, 0x6f, 0x6e,
+	0x61, 0x6c, 0x5f, 0x66, 0x69, 0x72, 0x6d, 0x77, 0x61, 0x72, 0x65, 0x18, 0x08, 0x20, 0x01, 0x28,
+	0x08, 0x52, 0x19, 0x70, 0x65, 0x72, 0x6d, 0x69, 0x74, 0x50, 0x72, 0x6f, 0x76, 0x69, 0x73, 0x69,
+	0x6f, 0x6e, 0x61, 0x6c, 0x46, 0x69, 0x72, 0x6d, 0x77, 0x61, 0x72, 0x65, 0x42, 0x35, 0x5a, 0x33,
+	0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75,
+	0x74, 0x65, 0x64, 0x2d, 0x6e, 0x65, 0x74, 0x77, 0x6f, 0x72, 0x6b, 0x2f, 0x63, 0x6f, 0x6d, 0x70,
+	0x75, 0x74, 0x65, 0x64, 0x2f, 0x78, 0x2f, 0x61, 0x74, 0x74, 0x65, 0x73, 0x74, 0x2f, 0x74, 0x79,
+	0x70, 0x65, 0x73, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
 }
 
 var (
@@ -680,16 +4453,24 @@ func file_computed_attest_v1_params_proto_rawDescGZIP() []byte {
 	return file_computed_attest_v1_params_proto_rawDescData
 }
 
-var file_computed_attest_v1_params_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_computed_attest_v1_params_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_computed_attest_v1_params_proto_goTypes = []interface{}{
-	(*Params)(nil), // 0: computed.attest.v1.Params
+	(*Params)(nil),        // 0: computed.attest.v1.Params
+	(*NRASKey)(nil),       // 1: computed.attest.v1.NRASKey
+	(*AMDRootBundle)(nil), // 2: computed.attest.v1.AMDRootBundle
+	(*SKUPolicy)(nil),     // 3: computed.attest.v1.SKUPolicy
+	(*SNPPolicy)(nil),     // 4: computed.attest.v1.SNPPolicy
 }
 var file_computed_attest_v1_params_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	1, // 0: computed.attest.v1.Params.nras_keys:type_name -> computed.attest.v1.NRASKey
+	2, // 1: computed.attest.v1.Params.amd_roots:type_name -> computed.attest.v1.AMDRootBundle
+	3, // 2: computed.attest.v1.Params.sku_policies:type_name -> computed.attest.v1.SKUPolicy
+	4, // 3: computed.attest.v1.Params.snp_policy:type_name -> computed.attest.v1.SNPPolicy
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_computed_attest_v1_params_proto_init() }
@@ -710,6 +4491,54 @@ func file_computed_attest_v1_params_proto_init() {
 				return nil
 			}
 		}
+		file_computed_attest_v1_params_proto_msgTypes[1].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*NRASKey); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_computed_attest_v1_params_proto_msgTypes[2].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*AMDRootBundle); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_computed_attest_v1_params_proto_msgTypes[3].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*SKUPolicy); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_computed_attest_v1_params_proto_msgTypes[4].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*SNPPolicy); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -717,7 +4546,7 @@ func file_computed_attest_v1_params_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_computed_attest_v1_params_proto_rawDesc,
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,125 @@
+package keeper_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	attesttest "github.com/computed-network/computed/x/attest/testutil"
+	"github.com/computed-network/computed/x/attest/types"
+	markettypes "github.com/computed-network/computed/x/market/types"
+)
+
+// TestAttestedProviderBidsUntilRecordLapses is the happy path: register, challenge,
+// evidence from the (development) NRAS issuer bound to the nonce, record visible through the
+// queries, the market accepts the attested provider's bid and refuses an unattested one, and the
+// record lapses by block time with an event and the hook.
+func TestAttestedProviderBidsUntilRecordLapses(t *testing.T) {
+	e := setup(t)
+	hooks := &recordingHooks{}
+	e.App.AttestKeeper.SetHooks(hooks)
+	provider, unattested, unregistered, buyer := e.Accounts[0], e.Accounts[1], e.Accounts[2], e.Accounts[3]
+
+	e.register(provider)
+	e.register(unattested)
+	c := e.challenge(provider)
+	require.Len(t, c.Nonce, 32)
+	require.Equal(t, types.ChallengeNonce(e.Ctx().ChainID(), provider, 1, e.Height()), c.Nonce)
+	q, err := e.q.Challenge(e.Ctx(), &types.QueryChallengeRequest{Id: c.ChallengeId})
+	require.NoError(t, err)
+	require.Equal(t, provider.String(), q.Challenge.Provider)
+
+	events, err := e.submit(nrasMsg(provider, c.ChallengeId, e.eat(c.Nonce, 8), claims(8)))
+	require.NoError(t, err)
+	require.True(t, hasEvent(events.ToABCIEvents(), "computed.attest.v1.EventAttestationAccepted"))
+
+	res, err := e.q.Attestation(e.Ctx(), &types.QueryAttestationRequest{Provider: provider.String()})
+	require.NoError(t, err)
+	require.Len(t, res.Records, 1)
+	rec := res.Records[0]
+	require.Equal(t, markettypes.EVIDENCE_TYPE_NVIDIA_NRAS, rec.EvidenceType)
+	require.Len(t, rec.Gpus, 8)
+	require.Equal(t, "GH100", rec.Gpus[0].Hwmodel)
+	require.Equal(t, claims(8)[3].Uuid, rec.Gpus[3].Uuid)
+	require.NotEmpty(t, rec.Gpus[3].Ueid)
+	require.Equal(t, "595.71.05", rec.Gpus[0].DriverVersion)
+	require.Len(t, rec.EvidenceHash, 32)
+	now := e.Ctx().BlockTime().Unix()
+	params := types.DefaultParams()
+	require.Equal(t, now, rec.VerifiedAt)
+	require.Equal(t, now+int64(params.RecordValiditySeconds), rec.ValidUntil)
+	_, err = e.q.Challenge(e.Ctx(), &types.QueryChallengeRequest{Id: c.ChallengeId})
+	require.Error(t, err, "the challenge is used up")
+
+	// The market consults x/attest through its ProviderFilter.
+	order := e.order(buyer, markettypes.EVIDENCE_TYPE_NVIDIA_NRAS)
+	require.NoError(t, e.bid(provider, order))
+	require.ErrorIs(t, e.bid(unattested, order), types.ErrNotAttested)
+	require.ErrorIs(t, e.bid(unregistered, order), types.ErrProviderNotFound)
+	e.checkInvariants()
+	anyType := e.order(buyer)
+	require.NoError(t, e.bid(provider, anyType), "an order naming no evidence type still needs a record, of any type")
+	require.ErrorIs(t, e.bid(unattested, anyType), types.ErrNotAttested)
+	snpOrder := e.order(buyer, markettypes.EVIDENCE_TYPE_NVIDIA_NRAS, markettypes.EVIDENCE_TYPE_AMD_SEV_SNP)
+	require.ErrorIs(t, e.bid(provider, snpOrder), types.ErrNotAttested, "every named evidence type is required")
+
+	// Validity ends by block time: one second short, the record stays.
+	e.NextBlock()
+	remaining := time.Duration(rec.ValidUntil-e.Ctx().BlockTime().Unix()) * time.Second
+	e.Coord.IncrementTimeBy(remaining - time.Second - 5*time.Second) // CommitBlock adds 5 s itself after the block
+	e.NextBlock()
+	require.Len(t, e.records(), 1)
+	require.Empty(t, hooks.lapsed)
+
+	for e.Ctx().BlockTime().Unix() < rec.ValidUntil {
+		e.Coord.IncrementTimeBy(time.Second)
+	}
+	e.NextBlock()
+	require.True(t, hasEvent(e.BlockEvents(), "computed.attest.v1.EventAttestationLapsed"))
+	require.Empty(t, e.records())
+	require.Equal(t, []string{provider.String()}, hooks.lapsed)
+	e.checkInvariants()
+	n := 0
+	require.NoError(t, e.App.AttestKeeper.RecordExpiry.Walk(e.Ctx(), nil, func(_ tripleKey) (bool, error) { n++; return false, nil }))
+	require.Zero(t, n)
+
+	later := e.order(buyer, markettypes.EVIDENCE_TYPE_NVIDIA_NRAS)
+	require.ErrorIs(t, e.bid(provider, later), types.ErrNotAttested)
+}
+
+// TestResubmissionReplacesRecord checks one record per evidence type, with one queue entry.
+func TestResubmissionReplacesRecord(t *testing.T) {
+	e := setup(t)
+	p := e.Accounts[0]
+	e.attest(p, 8)
+	e.NextBlock()
+	e.NextBlock()
+	c := e.challenge(p)
+	_, err := e.submit(nrasMsg(p, c.ChallengeId, e.eat(c.Nonce, 2), claims(2)))
+	require.NoError(t, err)
+	recs := e.records()
+	require.Len(t, recs, 1)
+	require.Len(t, recs[0].Gpus, 2)
+	n := 0
+	require.NoError(t, e.App.AttestKeeper.RecordExpiry.Walk(e.Ctx(), nil, func(k tripleKey) (bool, error) {
+		require.Equal(t, recs[0].ValidUntil, k.K1())
+		n++
+		return false, nil
+	}))
+	require.Equal(t, 1, n)
+	e.checkInvariants()
+}
+
+// TestAttestProviderHelper checks the helper other modules' tests use.
+func TestAttestProviderHelper(t *testing.T) {
+	e := setup(t)
+	p := e.Accounts[0]
+	_, err := e.Exec(func(ctx sdk.Context) error { return attesttest.AttestProvider(ctx, e.App.AttestKeeper, p, metro, 8) })
+	require.NoError(t, err)
+	_, err = e.Exec(func(ctx sdk.Context) error { return attesttest.AttestProvider(ctx, e.App.AttestKeeper, p, metro, 8) })
+	require.NoError(t, err, "idempotent registration, fresh record")
+	require.NoError(t, e.bid(p, e.order(e.Accounts[1])))
+}

@@ -1,0 +1,14 @@
+package types
+
+import (
+	"context"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
+
+// LeaseCounter tells x/attest whether a provider still serves leases, so that a provider cannot
+// deregister (and drop its attestation) from under its buyers. x/market will provide it; while
+// nothing does, deregistration is allowed.
+type LeaseCounter interface {
+	ActiveLeaseCount(ctx context.Context, provider sdk.AccAddress) (uint64, error)
+}
