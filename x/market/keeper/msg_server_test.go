@@ -12,6 +12,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	attestkeeper "github.com/computed-network/computed/x/attest/keeper"
 	attesttypes "github.com/computed-network/computed/x/attest/types"
 	escrowtypes "github.com/computed-network/computed/x/escrow/types"
 	"github.com/computed-network/computed/x/market/types"
@@ -428,4 +429,29 @@ func TestActiveLeaseCount(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), count())
+}
+
+// TestDeregisterRefusedWhileLeasing: x/attest asks the market (wired by depinject) whether a
+// provider still has active leases before letting it deregister.
+func TestDeregisterRefusedWhileLeasing(t *testing.T) {
+	e := setup(t)
+	owner, p1 := e.Accounts[0], e.Accounts[1]
+	id := e.createOrder(orderMsg(owner))
+	e.bid(p1, id, 50)
+	e.clearOrder(id)
+	asrv := attestkeeper.NewMsgServerImpl(e.App.AttestKeeper)
+	deregister := func() error {
+		_, err := e.Exec(func(ctx sdk.Context) error {
+			_, err := asrv.DeregisterProvider(ctx, &attesttypes.MsgDeregisterProvider{Operator: p1.String()})
+			return err
+		})
+		return err
+	}
+	require.ErrorIs(t, deregister(), attesttypes.ErrProviderHasLeases)
+	_, err := e.Exec(func(ctx sdk.Context) error {
+		_, err := e.srv.CloseLease(ctx, &types.MsgCloseLease{Sender: owner.String(), LeaseId: 1})
+		return err
+	})
+	require.NoError(t, err)
+	require.NoError(t, deregister())
 }
