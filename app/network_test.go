@@ -11,6 +11,8 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	clienttx "github.com/cosmos/cosmos-sdk/client/tx"
 	"github.com/cosmos/cosmos-sdk/crypto/hd"
@@ -90,8 +92,14 @@ func TestNetwork(t *testing.T) {
 	govGen.Params.ExpeditedVotingPeriod = &expedited
 	cfg.GenesisState[govtypes.ModuleName] = cfg.Codec.MustMarshalJSON(&govGen)
 
+	// Attestation records valid for a minute, so the test can watch one lapse.
+	var attestGen attesttypes.GenesisState
+	require.NoError(t, cfg.Codec.UnmarshalJSON(cfg.GenesisState[attesttypes.ModuleName], &attestGen))
+	attestGen.Params.RecordValiditySeconds = 60
+	cfg.GenesisState[attesttypes.ModuleName] = cfg.Codec.MustMarshalJSON(&attestGen)
+
 	// A buyer and a provider that are not validators, funded with the dev stable coin.
-	users := fundedUsers(t, &cfg, "buyer", "provider")
+	users := fundedUsers(t, &cfg, "buyer", "provider", "shortlived")
 
 	net, err := network.New(t, t.TempDir(), cfg)
 	require.NoError(t, err)
@@ -244,6 +252,44 @@ func TestNetwork(t *testing.T) {
 		take := pool().Sub(pool0)
 		require.Equal(t, spent, earned.Add(take), "buyer's spend = provider's earnings + community pool take")
 		require.True(t, take.IsPositive())
+	})
+
+	t.Run("attestation record visible in queries, then lapses at valid_until", func(t *testing.T) {
+		u := users["shortlived"]
+		attestThroughTxs(t, net, u)
+		attestq := attesttypes.NewQueryClient(val0.ClientCtx)
+		res, err := attestq.Attestation(context.Background(), &attesttypes.QueryAttestationRequest{Provider: u.addr.String()})
+		require.NoError(t, err)
+		require.Len(t, res.Records, 1)
+		rec := res.Records[0]
+		require.Len(t, rec.Gpus, 8)
+		require.Equal(t, rec.VerifiedAt+60, rec.ValidUntil)
+
+		require.Eventually(t, func() bool {
+			_, err := attestq.Attestation(context.Background(), &attesttypes.QueryAttestationRequest{Provider: u.addr.String()})
+			return status.Code(err) == codes.NotFound // a provider without records is "not found"
+		}, 120*time.Second, time.Second, "record lapses")
+		// It lapsed in the first block whose time reached valid_until, not before.
+		h, err := net.LatestHeight()
+		require.NoError(t, err)
+		var lapsedAt int64
+		for height := h; height > rec.VerifiedHeight && lapsedAt == 0; height-- {
+			br, err := val0.RPCClient.BlockResults(context.Background(), &height)
+			require.NoError(t, err)
+			for _, ev := range br.FinalizeBlockEvents {
+				if ev.Type == "computed.attest.v1.EventAttestationLapsed" {
+					lapsedAt = height
+				}
+			}
+		}
+		require.NotZero(t, lapsedAt, "lapse event in finalize-block results")
+		block := func(h int64) time.Time {
+			b, err := val0.RPCClient.Block(context.Background(), &h)
+			require.NoError(t, err)
+			return b.Block.Time
+		}
+		require.GreaterOrEqual(t, block(lapsedAt).Unix(), rec.ValidUntil)
+		require.Less(t, block(lapsedAt-1).Unix(), rec.ValidUntil)
 	})
 }
 

@@ -26,6 +26,26 @@ rate=1000 deposit=20300 # 20 blocks of runway and change
 step "provider and bob register in FRA and attest 8×H100 each (development NRAS issuer)"
 attest_provider "$BIN" "$HOME_DIR" provider FRA
 attest_provider "$BIN" "$HOME_DIR" bob FRA
+# Replayed and forged evidence must be refused: the used challenge again, and a token for a
+# fresh challenge that carries the old nonce.
+res=$(run_tx "$BIN" "$HOME_DIR" attest request-challenge --from bob)
+old_nonce=$(event_attr "$res" nonce)
+id=$(event_attr "$res" challenge_id)
+ev=$(mktemp)
+"$(dirname "$BIN")/devattest" nras --nonce "$old_nonce" --gpus 8 >"$ev"
+gpus=()
+while read -r g; do gpus+=(--gpus "$g"); done < <("$(dirname "$BIN")/devattest" gpus --gpus 8)
+run_tx "$BIN" "$HOME_DIR" attest submit-attestation "$id" nvidia-nras "$ev" "${gpus[@]}" --from bob >/dev/null
+if run_tx "$BIN" "$HOME_DIR" attest submit-attestation "$id" nvidia-nras "$ev" "${gpus[@]}" --from bob >/dev/null 2>&1; then
+  echo "a replayed challenge was accepted" >&2; exit 1
+fi
+echo "replayed challenge $id: refused"
+res=$(run_tx "$BIN" "$HOME_DIR" attest request-challenge --from bob)
+if run_tx "$BIN" "$HOME_DIR" attest submit-attestation "$(event_attr "$res" challenge_id)" nvidia-nras "$ev" "${gpus[@]}" --from bob >/dev/null 2>&1; then
+  echo "evidence bound to another nonce was accepted" >&2; exit 1
+fi
+echo "evidence bound to a stale nonce: refused"
+rm -f "$ev"
 echo "bob's record lists $(q attest attestation "$bob" | grep -o '"sku":"H100-SXM-80GB"' | wc -l) attested H100s"
 
 step "alice orders 8×H100 in FRA at up to 1000 uusdc/block, depositing $deposit uusdc"

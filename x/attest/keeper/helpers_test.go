@@ -175,12 +175,6 @@ func (h *recordingHooks) AfterAttestationLapsed(_ context.Context, provider sdk.
 	return nil
 }
 
-// fixedLeases is a LeaseCounter reporting n leases for everyone.
-type fixedLeases struct{ n uint64 }
-
-func (l *fixedLeases) ActiveLeaseCount(context.Context, sdk.AccAddress) (uint64, error) {
-	return l.n, nil
-}
 
 // Queue key types, for walking the expiry queues.
 type (
