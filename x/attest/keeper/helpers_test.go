@@ -175,7 +175,6 @@ func (h *recordingHooks) AfterAttestationLapsed(_ context.Context, provider sdk.
 	return nil
 }
 
-
 // Queue key types, for walking the expiry queues.
 type (
 	pairKey   = collections.Pair[int64, uint64]
