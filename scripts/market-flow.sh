@@ -45,6 +45,12 @@ if run_tx "$BIN" "$HOME_DIR" attest submit-attestation "$(event_attr "$res" chal
   echo "evidence bound to another nonce was accepted" >&2; exit 1
 fi
 echo "evidence bound to a stale nonce: refused"
+res=$(run_tx "$BIN" "$HOME_DIR" attest request-challenge --from bob)
+"$(dirname "$BIN")/devattest" nras --nonce "$(event_attr "$res" nonce)" --gpus 8 --forge >"$ev"
+if out=$(run_tx "$BIN" "$HOME_DIR" attest submit-attestation "$(event_attr "$res" challenge_id)" nvidia-nras "$ev" "${gpus[@]}" --from bob 2>&1); then
+  echo "forged evidence was accepted" >&2; exit 1
+fi
+echo "forged evidence (right kid, wrong key): refused"
 rm -f "$ev"
 echo "bob's record lists $(q attest attestation "$bob" | grep -o '"sku":"H100-SXM-80GB"' | wc -l) attested H100s"
 

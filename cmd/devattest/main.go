@@ -3,11 +3,14 @@
 // without confidential-computing GPUs. It is a separate binary on purpose: the node must never
 // carry test keys. The provider sidecar does the same from Go for its dev mode.
 //
-//	devattest nras --nonce HEX [--gpus N] > evidence.json
+//	devattest nras --nonce HEX [--gpus N] [--forge] > evidence.json
 //	devattest gpus [--gpus N]          # the matching --gpus claims, one JSON object per line
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -15,6 +18,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/computed-network/computed/testutil/attestation"
 	attesttest "github.com/computed-network/computed/x/attest/testutil"
 )
 
@@ -32,6 +36,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	nonceHex := fs.String("nonce", "", "challenge nonce, hex (from EventChallengeIssued)")
 	gpus := fs.Int("gpus", 8, "number of H100 GPUs to attest")
+	forge := fs.Bool("forge", false, "sign with a fresh key under the trusted kid: evidence the chain must refuse")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -45,7 +50,15 @@ func run(args []string) error {
 			return fmt.Errorf("--nonce must be 64 hex characters")
 		}
 		// Issued now: the chain checks iat/exp against block time with the params' leeway.
-		evidence, err := attesttest.DevIssuer().ValidEAT(nonce, time.Now().UTC(), *gpus)
+		var opts []attestation.Option
+		if *forge {
+			key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+			if err != nil {
+				return err
+			}
+			opts = append(opts, attestation.AllTokens(attestation.SignWith(key)))
+		}
+		evidence, err := attesttest.DevIssuer().ValidEAT(nonce, time.Now().UTC(), *gpus, opts...)
 		if err != nil {
 			return err
 		}
