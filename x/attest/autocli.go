@@ -4,18 +4,11 @@ import (
 	autocliv1 "cosmossdk.io/api/cosmos/autocli/v1"
 
 	"github.com/computed-network/computed/x/attest/types"
+	"github.com/computed-network/computed/x/internal/cliargs"
 
 	// Registers the protobuf-v2 types autocli builds messages from (Coin fields need them).
 	_ "github.com/computed-network/computed/api/computed/attest/v1"
 )
-
-func pos(names ...string) []*autocliv1.PositionalArgDescriptor {
-	out := make([]*autocliv1.PositionalArgDescriptor, len(names))
-	for i, n := range names {
-		out[i] = &autocliv1.PositionalArgDescriptor{ProtoField: n}
-	}
-	return out
-}
 
 // AutoCLIOptions builds `computed query attest ...` and `computed tx attest ...` from the services.
 func (am AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
@@ -24,10 +17,10 @@ func (am AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			Service: types.Query_serviceDesc.ServiceName,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "Params", Use: "params", Short: "Show the x/attest params in force"},
-				{RpcMethod: "Provider", Use: "provider [operator]", Short: "Show a registered provider", PositionalArgs: pos("operator")},
+				{RpcMethod: "Provider", Use: "provider [operator]", Short: "Show a registered provider", PositionalArgs: cliargs.Positional("operator")},
 				{RpcMethod: "Providers", Use: "providers", Short: "List registered providers"},
-				{RpcMethod: "Challenge", Use: "challenge [id]", Short: "Show an outstanding challenge", PositionalArgs: pos("id")},
-				{RpcMethod: "Attestation", Use: "attestation [provider]", Short: "Show a provider's attestation records", PositionalArgs: pos("provider")},
+				{RpcMethod: "Challenge", Use: "challenge [id]", Short: "Show an outstanding challenge", PositionalArgs: cliargs.Positional("id")},
+				{RpcMethod: "Attestation", Use: "attestation [provider]", Short: "Show a provider's attestation records", PositionalArgs: cliargs.Positional("provider")},
 				{RpcMethod: "Attestations", Use: "attestations", Short: "List all attestation records"},
 			},
 		},
@@ -40,12 +33,12 @@ func (am AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod: "RegisterProvider", Use: "register-provider [metro] [endpoint]",
 					Short:          "Register the signer as a provider (--hot-key for the sidecar's account)",
-					PositionalArgs: pos("metro", "endpoint"),
+					PositionalArgs: cliargs.Positional("metro", "endpoint"),
 				},
 				{
 					RpcMethod: "UpdateProvider", Use: "update-provider [metro] [endpoint]",
 					Short:          "Replace the signer's metro, endpoint and hot key",
-					PositionalArgs: pos("metro", "endpoint"),
+					PositionalArgs: cliargs.Positional("metro", "endpoint"),
 				},
 				{RpcMethod: "DeregisterProvider", Use: "deregister-provider", Short: "Remove the signer's registration and attestation records"},
 				{RpcMethod: "RequestChallenge", Use: "request-challenge", Short: "Get a single-use nonce to bind attestation evidence to"},
@@ -54,7 +47,7 @@ func (am AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short: "Submit evidence bound to a challenge; evidence is a file path (or hex, or base64), --gpus in evidence order",
 					Example: `computed tx attest submit-attestation 7 EVIDENCE_TYPE_NVIDIA_NRAS ./eat.json --from provider \
   --gpus '{"sku":"H100-SXM-80GB","vram_gib":80,"uuid":"GPU-6f1c..."}' --gpus '{"sku":"H100-SXM-80GB","vram_gib":80,"uuid":"GPU-77aa..."}'`,
-					PositionalArgs: pos("challenge_id", "evidence_type", "evidence"),
+					PositionalArgs: cliargs.Positional("challenge_id", "evidence_type", "evidence"),
 				},
 			},
 		},

@@ -8,6 +8,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/computed-network/computed/x/attest/types"
+	"github.com/computed-network/computed/x/internal/heightqueue"
 )
 
 // EndBlocker removes what is due, found through ordered queues: challenges whose last usable
@@ -21,33 +22,17 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 }
 
 func (k Keeper) expireChallenges(ctx context.Context) error {
-	rng := new(collections.Range[collections.Pair[int64, uint64]]).
-		EndExclusive(collections.Join(height(ctx)+1, uint64(0)))
-	iter, err := k.ChallengeExpiry.Iterate(ctx, rng)
-	if err != nil {
-		return err
-	}
-	due, err := iter.Keys() // collected first: removal edits the queue
-	if err != nil {
-		return err
-	}
-	for _, e := range due {
-		c, err := k.Challenges.Get(ctx, e.K2())
-		if err != nil {
-			// A queue entry without its challenge: drop the entry, nothing else to do.
-			if err := k.ChallengeExpiry.Remove(ctx, e); err != nil {
+	return heightqueue.Process(ctx, k.ChallengeExpiry, height(ctx), types.ModuleName, "challenge expiry",
+		func(c context.Context, id uint64) error {
+			ch, err := k.Challenges.Get(c, id)
+			if err != nil {
+				return err // an entry without its challenge: Process drops the entry
+			}
+			if err := k.consumeChallenge(c, ch); err != nil {
 				return err
 			}
-			continue
-		}
-		if err := k.consumeChallenge(ctx, c); err != nil {
-			return err
-		}
-		if err := emit(ctx, &types.EventChallengeExpired{ChallengeId: c.Id, Provider: c.Provider}); err != nil {
-			return err
-		}
-	}
-	return nil
+			return emit(c, &types.EventChallengeExpired{ChallengeId: ch.Id, Provider: ch.Provider})
+		})
 }
 
 func (k Keeper) expireRecords(ctx context.Context) error {

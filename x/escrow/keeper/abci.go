@@ -8,6 +8,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/computed-network/computed/x/escrow/types"
+	"github.com/computed-network/computed/x/internal/heightqueue"
 )
 
 // EndBlocker handles only the accounts due at this height, found through the height-keyed queues:
@@ -15,72 +16,12 @@ import (
 // cost is O(accounts due), independent of how many accounts stream.
 func (k Keeper) EndBlocker(ctx context.Context) error {
 	h := height(ctx)
-	refills, err := k.due(ctx, k.RefillQueueRange(h))
-	if err != nil {
+	if err := heightqueue.Process(ctx, k.RefillQueue, h, types.ModuleName, "refill",
+		func(c context.Context, id uint64) error { return k.refill(c, id, h) }); err != nil {
 		return err
 	}
-	for _, id := range refills {
-		k.isolated(ctx, "refill", id, func(c context.Context) error { return k.refill(c, id, h) },
-			func() error {
-				acc, err := k.Accounts.Get(ctx, id)
-				if err != nil {
-					return err
-				}
-				return k.RefillQueue.Remove(ctx, pairKey(acc.RefillHeight, id))
-			})
-	}
-	depleted, err := k.due(ctx, k.DepletionQueueRange(h))
-	if err != nil {
-		return err
-	}
-	for _, id := range depleted {
-		k.isolated(ctx, "depletion", id, func(c context.Context) error { return k.deplete(c, id, h) },
-			func() error {
-				acc, err := k.Accounts.Get(ctx, id)
-				if err != nil {
-					return err
-				}
-				return k.DepletionQueue.Remove(ctx, pairKey(acc.DepletionHeight, id))
-			})
-	}
-	return nil
-}
-
-// isolated runs one due item in its own branch of state. If it fails, the branch is dropped, the
-// failure logged and the item taken off its queue (drop), so one bad account cannot halt the chain.
-func (k Keeper) isolated(ctx context.Context, what string, id uint64, fn func(context.Context) error, drop func() error) {
-	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	cacheCtx, write := sdkCtx.CacheContext()
-	if err := fn(cacheCtx); err != nil {
-		sdkCtx.Logger().Error("escrow end-block item failed; dropped", "what", what, "account", id, "err", err)
-		_ = drop()
-		return
-	}
-	write()
-}
-
-// RefillQueueRange is every refill entry at or below height h.
-func (k Keeper) RefillQueueRange(h int64) queueRange { return queueRange{k.RefillQueue, h} }
-
-// DepletionQueueRange is every depletion entry at or below height h.
-func (k Keeper) DepletionQueueRange(h int64) queueRange { return queueRange{k.DepletionQueue, h} }
-
-// due collects account ids from a queue up to a height before any is processed, because
-// processing moves entries in the same queue.
-func (k Keeper) due(ctx context.Context, q queueRange) ([]uint64, error) {
-	iter, err := q.set.Iterate(ctx, q.ranger())
-	if err != nil {
-		return nil, err
-	}
-	keys, err := iter.Keys()
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]uint64, len(keys))
-	for i, key := range keys {
-		ids[i] = key.K2()
-	}
-	return ids, nil
+	return heightqueue.Process(ctx, k.DepletionQueue, h, types.ModuleName, "depletion",
+		func(c context.Context, id uint64) error { return k.deplete(c, id, h) })
 }
 
 // deplete settles an account to its last fully funded block, closes its streams, refunds the

@@ -7,64 +7,26 @@ import (
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 
-	sdk "github.com/cosmos/cosmos-sdk/types"
-
+	"github.com/computed-network/computed/x/internal/heightqueue"
 	"github.com/computed-network/computed/x/market/types"
 )
 
 // EndBlocker handles only what is due at this height, found through height-keyed queues: leases
 // whose duration ends, then orders whose bidding window closes. Each item runs in its own branch
-// of state: one that fails is logged, dropped from its queue and left as it was, so a bad item
-// can never halt the chain.
+// of state (heightqueue.Process), so a bad item can never halt the chain.
 func (k Keeper) EndBlocker(ctx context.Context) error {
 	h := height(ctx)
-	ends, err := dueIDs(ctx, k.LeaseEndQueue, h)
-	if err != nil {
-		return err
-	}
-	for _, e := range ends {
-		k.isolated(ctx, "lease end", e, k.LeaseEndQueue, func(c context.Context) error {
-			l, err := k.Leases.Get(c, e.K2())
+	if err := heightqueue.Process(ctx, k.LeaseEndQueue, h, types.ModuleName, "lease end",
+		func(c context.Context, id uint64) error {
+			l, err := k.Leases.Get(c, id)
 			if err != nil {
 				return err
 			}
 			return k.endLease(c, l, types.CLOSE_REASON_DURATION_ENDED, "")
-		})
-	}
-	closes, err := dueIDs(ctx, k.BiddingCloseQueue, h)
-	if err != nil {
+		}); err != nil {
 		return err
 	}
-	for _, e := range closes {
-		k.isolated(ctx, "clearing", e, k.BiddingCloseQueue, func(c context.Context) error {
-			return k.clear(c, e.K2())
-		})
-	}
-	return nil
-}
-
-// dueIDs lists a queue's entries at or below height h; collected first because processing edits
-// the queue.
-func dueIDs(ctx context.Context, q collections.KeySet[collections.Pair[int64, uint64]], h int64) ([]collections.Pair[int64, uint64], error) {
-	rng := new(collections.Range[collections.Pair[int64, uint64]]).EndExclusive(collections.Join(h+1, uint64(0)))
-	iter, err := q.Iterate(ctx, rng)
-	if err != nil {
-		return nil, err
-	}
-	return iter.Keys()
-}
-
-func (k Keeper) isolated(ctx context.Context, what string, entry collections.Pair[int64, uint64],
-	q collections.KeySet[collections.Pair[int64, uint64]], fn func(context.Context) error,
-) {
-	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	cacheCtx, write := sdkCtx.CacheContext()
-	if err := fn(cacheCtx); err != nil {
-		sdkCtx.Logger().Error("market end-block item failed; dropped", "what", what, "id", entry.K2(), "err", err)
-		_ = q.Remove(ctx, entry)
-		return
-	}
-	write()
+	return heightqueue.Process(ctx, k.BiddingCloseQueue, h, types.ModuleName, "clearing", k.clear)
 }
 
 // clear settles an order whose bidding window closed: AUTO orders take the best bids, MANUAL

@@ -56,10 +56,10 @@ func (m *MsgCreateOrder) ValidateStateless() error {
 			return invalid("min_provider_bond: %s", err)
 		}
 	}
-	if err := positiveCoin(m.MaxPricePerBlock); err != nil {
+	if err := ValidateCoin(m.MaxPricePerBlock); err != nil {
 		return invalid("max_price_per_block: %s", err)
 	}
-	if err := positiveCoin(m.Deposit); err != nil {
+	if err := ValidateCoin(m.Deposit); err != nil {
 		return invalid("deposit: %s", err)
 	}
 	if m.Deposit.Denom != m.MaxPricePerBlock.Denom {
@@ -93,7 +93,8 @@ func (m *MsgCreateOrder) ValidateStateless() error {
 	return nil
 }
 
-func positiveCoin(c sdk.Coin) error {
+// ValidateCoin checks a coin is well-formed and positive.
+func ValidateCoin(c sdk.Coin) error {
 	if c.Amount.IsNil() {
 		return fmt.Errorf("missing amount")
 	}
@@ -105,6 +106,3 @@ func positiveCoin(c sdk.Coin) error {
 	}
 	return nil
 }
-
-// ValidateCoin checks a coin is well-formed and positive.
-func ValidateCoin(c sdk.Coin) error { return positiveCoin(c) }

@@ -1,0 +1,52 @@
+// Package heightqueue is the one way computed's modules find and process what is due at a block:
+// a KeySet of (height, id) entries, read from its start up to the current height, so EndBlock
+// costs O(items due), never O(items stored).
+package heightqueue
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
+
+// Entry is one (height, id) queue entry.
+type Entry = collections.Pair[int64, uint64]
+
+// Queue is a height-keyed queue.
+type Queue = collections.KeySet[Entry]
+
+// Due lists the entries at or below height h. They are collected before any is processed, because
+// processing moves entries within the same queue.
+func Due(ctx context.Context, q Queue, h int64) ([]Entry, error) {
+	rng := new(collections.Range[Entry]).EndExclusive(collections.Join(h+1, uint64(0)))
+	iter, err := q.Iterate(ctx, rng)
+	if err != nil {
+		return nil, err
+	}
+	return iter.Keys()
+}
+
+// Process runs fn for every entry of q due at height h, each in its own branch of state. An entry
+// whose fn fails is logged, its writes are dropped and the entry is removed, so one bad item can
+// neither halt the chain nor be retried every block.
+func Process(ctx context.Context, q Queue, h int64, module, what string, fn func(ctx context.Context, id uint64) error) error {
+	due, err := Due(ctx, q, h)
+	if err != nil {
+		return err
+	}
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	for _, e := range due {
+		cacheCtx, write := sdkCtx.CacheContext()
+		if err := fn(cacheCtx, e.K2()); err != nil {
+			sdkCtx.Logger().Error("end-block item failed; dropped", "module", module, "what", what, "id", e.K2(), "err", err)
+			if err := q.Remove(ctx, e); err != nil {
+				return err
+			}
+			continue
+		}
+		write()
+	}
+	return nil
+}
