@@ -26,7 +26,7 @@ func init() {
 }
 
 // ModuleInputs are what depinject hands the module. It takes no other module's keeper: x/market
-// depends on the ProviderFilter this module provides, so any input from x/market would be a cycle.
+// depends (through x/sla) on the bid filter this module provides, so any input from x/market would be a cycle.
 // The lease counter therefore arrives through an invoker, after every provider has run.
 type ModuleInputs struct {
 	depinject.In
@@ -37,13 +37,14 @@ type ModuleInputs struct {
 	AddressCodec address.Codec
 }
 
-// ModuleOutputs are what the module gives the app, including the bid filter x/market consumes.
+// ModuleOutputs are what the module gives the app, including the attestation half of the bid
+// filter, which x/sla composes with its bond and reputation checks for x/market.
 type ModuleOutputs struct {
 	depinject.Out
 
-	Keeper         keeper.Keeper
-	Module         appmodule.AppModule
-	ProviderFilter markettypes.ProviderFilter
+	Keeper            keeper.Keeper
+	Module            appmodule.AppModule
+	AttestationFilter markettypes.AttestationFilter
 }
 
 // ProvideModule builds the keeper and module for depinject.
@@ -57,7 +58,7 @@ func ProvideModule(in ModuleInputs) ModuleOutputs {
 		panic(err)
 	}
 	k := keeper.NewKeeper(in.Cdc, in.StoreService, in.AddressCodec, authorityStr)
-	return ModuleOutputs{Keeper: k, Module: NewAppModule(in.Cdc, k), ProviderFilter: k.BidFilter()}
+	return ModuleOutputs{Keeper: k, Module: NewAppModule(in.Cdc, k), AttestationFilter: markettypes.AttestationFilter{Filter: k.BidFilter()}}
 }
 
 // InvokeSetAttestHooks installs the hooks other modules (x/sla) provide, in module-name order so

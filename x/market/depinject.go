@@ -1,6 +1,8 @@
 package market
 
 import (
+	"sort"
+
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/core/appmodule"
 	"cosmossdk.io/core/store"
@@ -17,7 +19,10 @@ import (
 )
 
 func init() {
-	appmodule.Register(&modulev1.Module{}, appmodule.Provide(ProvideModule))
+	appmodule.Register(&modulev1.Module{},
+		appmodule.Provide(ProvideModule),
+		appmodule.Invoke(InvokeSetMarketHooks),
+	)
 }
 
 // ModuleInputs are what depinject hands the module.
@@ -32,7 +37,7 @@ type ModuleInputs struct {
 	BankKeeper    types.BankKeeper
 	AccountKeeper types.AccountKeeper
 	EscrowKeeper  types.EscrowKeeper
-	// ProviderFilter comes from x/attest and x/sla once they provide it; without it the market
+	// ProviderFilter comes from x/sla (composing x/attest's checks); without it the market
 	// refuses bids on orders whose requirements it cannot check.
 	ProviderFilter types.ProviderFilter `optional:"true"`
 }
@@ -65,4 +70,23 @@ func ProvideModule(in ModuleInputs) ModuleOutputs {
 		Module:      NewAppModule(in.Cdc, k),
 		EscrowHooks: escrowtypes.EscrowHooksWrapper{EscrowHooks: k.EscrowHooks()},
 	}
+}
+
+// InvokeSetMarketHooks installs the lease hooks other modules (x/sla) provide, in module-name
+// order so the call order is the same on every node.
+func InvokeSetMarketHooks(k keeper.Keeper, hooks map[string]types.MarketHooksWrapper) error {
+	if len(hooks) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(hooks))
+	for name := range hooks {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	multi := make(types.MultiMarketHooks, 0, len(names))
+	for _, name := range names {
+		multi = append(multi, hooks[name])
+	}
+	k.SetHooks(multi)
+	return nil
 }

@@ -1,9 +1,12 @@
 package sla
 
 import (
+	"github.com/spf13/cobra"
+
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/computed-network/computed/x/sla/client/cli"
 
 	"cosmossdk.io/core/appmodule"
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/runtime"
@@ -27,6 +30,8 @@ var (
 	_ module.HasServices         = AppModule{}
 	_ appmodule.AppModule        = AppModule{}
 	_ module.HasConsensusVersion = AppModule{}
+	_ module.HasInvariants       = AppModule{}
+	_ appmodule.HasEndBlocker    = AppModule{}
 )
 
 // AppModule is x/sla's module.
@@ -105,3 +110,14 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 	}
 	return cdc.MustMarshalJSON(gs)
 }
+
+// RegisterInvariants registers the module's invariants with x/crisis.
+func (am AppModule) RegisterInvariants(ir sdk.InvariantRegistry) {
+	keeper.RegisterInvariants(ir, am.keeper)
+}
+
+// EndBlock returns matured unbondings and judges windows, disputes and replications due now.
+func (am AppModule) EndBlock(ctx context.Context) error { return am.keeper.EndBlocker(ctx) }
+
+// GetQueryCmd returns `computed query sla` with verify-receipt; autocli adds the rest.
+func (AppModule) GetQueryCmd() *cobra.Command { return cli.QueryCmd() }

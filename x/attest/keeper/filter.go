@@ -26,15 +26,9 @@ func (k Keeper) BidFilter() BidFilter { return BidFilter{k: k} }
 // CheckBidder implements x/market's ProviderFilter: the provider must be registered in the
 // order's metro and hold, for every evidence type the order names (any type if it names none), a
 // record still valid at this block's time covering at least gpu_count GPUs of the SKU with enough
-// memory. Reputation and bond are x/sla's to check; until it is wired they fail closed.
+// memory. Reputation and bond are x/sla's to check: it wraps this filter.
 func (f BidFilter) CheckBidder(ctx context.Context, provider sdk.AccAddress, req markettypes.Requirements) error {
 	k := f.k
-	switch {
-	case req.MinReputationBps > 0:
-		return errorsmod.Wrap(markettypes.ErrRequirementUnchecked, "order requires a minimum reputation but no reputation module is wired")
-	case req.MinProviderBond.Denom != "" && req.MinProviderBond.IsPositive():
-		return errorsmod.Wrap(markettypes.ErrRequirementUnchecked, "order requires a provider bond but no bond module is wired")
-	}
 	p, err := k.getProvider(ctx, provider, provider.String())
 	if err != nil {
 		return err
@@ -85,5 +79,5 @@ func covers(r types.AttestationRecord, req markettypes.Requirements, now int64) 
 	return n >= req.GpuCount && n > 0
 }
 
-// Reputation implements ProviderFilter; x/sla will own reputation.
+// Reputation implements ProviderFilter; x/sla owns reputation and answers for it.
 func (BidFilter) Reputation(context.Context, sdk.AccAddress) (uint32, error) { return 0, nil }

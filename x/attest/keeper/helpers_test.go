@@ -1,7 +1,6 @@
 package keeper_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -165,14 +164,6 @@ func hasEvent(events []abci.Event, typ string) bool {
 		}
 	}
 	return false
-}
-
-// recordingHooks records lapses.
-type recordingHooks struct{ lapsed []string }
-
-func (h *recordingHooks) AfterAttestationLapsed(_ context.Context, provider sdk.AccAddress) error {
-	h.lapsed = append(h.lapsed, provider.String())
-	return nil
 }
 
 // Queue key types, for walking the expiry queues.

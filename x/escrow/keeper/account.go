@@ -301,3 +301,40 @@ func (k Keeper) changeStream(ctx context.Context, leaseID uint64, change func(s 
 		LeaseId: leaseID, Rate: s.Rate.String() + acc.Denom, State: s.State.String(),
 	})
 }
+
+// PayStream moves up to amount from a stream's account balance into the stream's earnings at
+// once, returning what it moved. x/sla pays replicated jobs this way: their streams are paused
+// while the replicas work, and each winner is paid for the blocks it ran once the result is
+// agreed. The stream may be paused or active, not closed.
+func (k Keeper) PayStream(ctx context.Context, leaseID uint64, amount sdkmath.Int) (sdkmath.Int, error) {
+	if amount.IsNil() || !amount.IsPositive() {
+		return sdkmath.ZeroInt(), errorsmod.Wrapf(types.ErrInvalidAmount, "payment must be positive")
+	}
+	s, err := k.Streams.Get(ctx, leaseID)
+	if err != nil {
+		return sdkmath.ZeroInt(), errorsmod.Wrapf(types.ErrStreamNotFound, "stream %d", leaseID)
+	}
+	if s.State == types.STREAM_STATE_CLOSED {
+		return sdkmath.ZeroInt(), errorsmod.Wrapf(types.ErrStreamClosed, "stream %d", leaseID)
+	}
+	acc, err := k.openAccount(ctx, s.AccountId)
+	if err != nil {
+		return sdkmath.ZeroInt(), err
+	}
+	s, _ = k.Streams.Get(ctx, leaseID) // settled
+	paid := sdkmath.MinInt(amount, acc.Balance)
+	if !paid.IsPositive() {
+		return sdkmath.ZeroInt(), nil
+	}
+	acc.Balance = acc.Balance.Sub(paid)
+	s.Earned = s.Earned.Add(paid)
+	if err := k.Streams.Set(ctx, leaseID, s); err != nil {
+		return sdkmath.ZeroInt(), err
+	}
+	if err := k.reschedule(ctx, &acc, height(ctx)); err != nil {
+		return sdkmath.ZeroInt(), err
+	}
+	return paid, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStreamPaid{
+		LeaseId: leaseID, AccountId: acc.Id, Amount: paid.String() + acc.Denom,
+	})
+}

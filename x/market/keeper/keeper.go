@@ -25,6 +25,8 @@ type Keeper struct {
 	auth   types.AccountKeeper
 	escrow types.EscrowKeeper
 	filter types.ProviderFilter
+	// hooks is shared by every copy of the keeper, so hooks set after wiring reach them all.
+	hooks *hooksHolder
 
 	Schema   collections.Schema
 	Params   collections.Item[types.Params]
@@ -76,7 +78,7 @@ func NewKeeper(
 	addrPair := collections.PairKeyCodec(collections.BytesKey, collections.Uint64Key)
 	k := Keeper{
 		cdc: cdc, storeService: storeService, addressCodec: addressCodec, authority: authority,
-		bank: bank, auth: auth, escrow: escrow, filter: filter,
+		bank: bank, auth: auth, escrow: escrow, filter: filter, hooks: &hooksHolder{},
 		Params:            collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Orders:            collections.NewMap(sb, types.OrdersKey, "orders", collections.Uint64Key, codec.CollValue[types.Order](cdc)),
 		Bids:              collections.NewMap(sb, types.BidsKey, "bids", collections.Uint64Key, codec.CollValue[types.Bid](cdc)),
@@ -104,6 +106,16 @@ func NewKeeper(
 	}
 	k.Schema = schema
 	return k
+}
+
+type hooksHolder struct{ hooks types.MarketHooks }
+
+// SetHooks installs the lease hooks; app wiring calls it once.
+func (k Keeper) SetHooks(h types.MarketHooks) {
+	if k.hooks.hooks != nil {
+		panic("market hooks already set")
+	}
+	k.hooks.hooks = h
 }
 
 // GetAuthority returns the address allowed to update params.

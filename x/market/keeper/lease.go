@@ -55,10 +55,18 @@ func (k Keeper) startLease(ctx context.Context, o types.Order, b types.Bid) (uin
 	if err := k.recordPrice(ctx, o.Requirements, b.PricePerBlock); err != nil {
 		return 0, err
 	}
-	return id, emit(ctx, &types.EventLeaseCreated{
+	if err := emit(ctx, &types.EventLeaseCreated{
 		LeaseId: id, OrderId: o.Id, Owner: o.Owner, Provider: b.Provider,
 		PricePerBlock: b.PricePerBlock.String(), EndHeight: l.EndHeight,
-	})
+	}); err != nil {
+		return 0, err
+	}
+	if h := k.hooks.hooks; h != nil {
+		if err := h.AfterLeaseCreated(ctx, l, o); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
 }
 
 // endLease closes an active lease and its stream; the order closes with its last lease.
@@ -81,6 +89,11 @@ func (k Keeper) endLease(ctx context.Context, l types.Lease, reason types.CloseR
 	}
 	if err := emit(ctx, &types.EventLeaseClosed{LeaseId: l.Id, OrderId: l.OrderId, Reason: reason.String(), Detail: detail}); err != nil {
 		return err
+	}
+	if h := k.hooks.hooks; h != nil {
+		if err := h.AfterLeaseClosed(ctx, l); err != nil {
+			return err
+		}
 	}
 	o, err := k.getOrder(ctx, l.OrderId)
 	if err != nil {
@@ -133,6 +146,31 @@ func (k Keeper) CloseLeaseFor(ctx context.Context, leaseID uint64, reason types.
 		return errorsmod.Wrapf(types.ErrLeaseNotFound, "lease %d", leaseID)
 	}
 	return k.endLease(ctx, l, reason, "")
+}
+
+// GetLease returns a lease by id.
+func (k Keeper) GetLease(ctx context.Context, id uint64) (types.Lease, error) {
+	l, err := k.Leases.Get(ctx, id)
+	if err != nil {
+		return l, errorsmod.Wrapf(types.ErrLeaseNotFound, "lease %d", id)
+	}
+	return l, nil
+}
+
+// GetOrder returns an order by id.
+func (k Keeper) GetOrder(ctx context.Context, id uint64) (types.Order, error) { return k.getOrder(ctx, id) }
+
+// SetOrderResult records the result digest x/sla's commit-reveal agreed on for a replicated order.
+func (k Keeper) SetOrderResult(ctx context.Context, orderID uint64, resultDigest string) error {
+	o, err := k.getOrder(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	o.ResultDigest = resultDigest
+	if err := k.Orders.Set(ctx, o.Id, o); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventOrderResult{OrderId: o.Id, ResultDigest: resultDigest})
 }
 
 // EscrowHooks returns x/market's reaction to escrow's own decisions.

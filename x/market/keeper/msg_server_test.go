@@ -16,6 +16,7 @@ import (
 	attesttypes "github.com/computed-network/computed/x/attest/types"
 	escrowtypes "github.com/computed-network/computed/x/escrow/types"
 	"github.com/computed-network/computed/x/market/types"
+	slatypes "github.com/computed-network/computed/x/sla/types"
 )
 
 func TestCreateOrder(t *testing.T) {
@@ -128,7 +129,7 @@ func TestBidRejects(t *testing.T) {
 		{"unregistered provider", stranger, id, coin(80), attesttypes.ErrProviderNotFound},
 		{"no SEV-SNP attestation", p2, snpID, coin(80), attesttypes.ErrNotAttested},
 		{"attested for fewer GPUs", p2, biggerID, coin(80), attesttypes.ErrNotAttested},
-		{"bond requirement nobody can check yet", p2, bondedID, coin(80), types.ErrRequirementUnchecked},
+		{"provider without the bond the order requires", p2, bondedID, coin(80), slatypes.ErrInsufficientBond},
 	}
 	providerBefore := e.Balance(p2, "ucmpt")
 	for _, tc := range cases {

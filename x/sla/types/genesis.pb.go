@@ -24,9 +24,19 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// GenesisState is the x/sla state at genesis and in exports.
+// GenesisState is the x/sla state at genesis and in exports. Queues are rebuilt from it.
 type GenesisState struct {
-	Params Params `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+	Params          Params            `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+	Bonds           []Bond            `protobuf:"bytes,2,rep,name=bonds,proto3" json:"bonds"`
+	Unbondings      []Unbonding       `protobuf:"bytes,3,rep,name=unbondings,proto3" json:"unbondings"`
+	Leases          []LeaseSLA        `protobuf:"bytes,4,rep,name=leases,proto3" json:"leases"`
+	Reports         []SLAReport       `protobuf:"bytes,5,rep,name=reports,proto3" json:"reports"`
+	Batches         []ReceiptBatch    `protobuf:"bytes,6,rep,name=batches,proto3" json:"batches"`
+	Disputes        []Dispute         `protobuf:"bytes,7,rep,name=disputes,proto3" json:"disputes"`
+	Replications    []Replication     `protobuf:"bytes,8,rep,name=replications,proto3" json:"replications"`
+	Reputations     []ReputationEntry `protobuf:"bytes,9,rep,name=reputations,proto3" json:"reputations"`
+	NextUnbondingId uint64            `protobuf:"varint,10,opt,name=next_unbonding_id,json=nextUnbondingId,proto3" json:"next_unbonding_id,omitempty"`
+	NextDisputeId   uint64            `protobuf:"varint,11,opt,name=next_dispute_id,json=nextDisputeId,proto3" json:"next_dispute_id,omitempty"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -69,6 +79,76 @@ func (m *GenesisState) GetParams() Params {
 	return Params{}
 }
 
+func (m *GenesisState) GetBonds() []Bond {
+	if m != nil {
+		return m.Bonds
+	}
+	return nil
+}
+
+func (m *GenesisState) GetUnbondings() []Unbonding {
+	if m != nil {
+		return m.Unbondings
+	}
+	return nil
+}
+
+func (m *GenesisState) GetLeases() []LeaseSLA {
+	if m != nil {
+		return m.Leases
+	}
+	return nil
+}
+
+func (m *GenesisState) GetReports() []SLAReport {
+	if m != nil {
+		return m.Reports
+	}
+	return nil
+}
+
+func (m *GenesisState) GetBatches() []ReceiptBatch {
+	if m != nil {
+		return m.Batches
+	}
+	return nil
+}
+
+func (m *GenesisState) GetDisputes() []Dispute {
+	if m != nil {
+		return m.Disputes
+	}
+	return nil
+}
+
+func (m *GenesisState) GetReplications() []Replication {
+	if m != nil {
+		return m.Replications
+	}
+	return nil
+}
+
+func (m *GenesisState) GetReputations() []ReputationEntry {
+	if m != nil {
+		return m.Reputations
+	}
+	return nil
+}
+
+func (m *GenesisState) GetNextUnbondingId() uint64 {
+	if m != nil {
+		return m.NextUnbondingId
+	}
+	return 0
+}
+
+func (m *GenesisState) GetNextDisputeId() uint64 {
+	if m != nil {
+		return m.NextDisputeId
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "computed.sla.v1.GenesisState")
 }
@@ -76,21 +156,37 @@ func init() {
 func init() { proto.RegisterFile("computed/sla/v1/genesis.proto", fileDescriptor_c5b86406f4154094) }
 
 var fileDescriptor_c5b86406f4154094 = []byte{
-	// 214 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x4d, 0xce, 0xcf, 0x2d,
-	0x28, 0x2d, 0x49, 0x4d, 0xd1, 0x2f, 0xce, 0x49, 0xd4, 0x2f, 0x33, 0xd4, 0x4f, 0x4f, 0xcd, 0x4b,
-	0x2d, 0xce, 0x2c, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0xe2, 0x87, 0x49, 0xeb, 0x15, 0xe7,
-	0x24, 0xea, 0x95, 0x19, 0x4a, 0x09, 0x26, 0xe6, 0x66, 0xe6, 0xe5, 0xeb, 0x83, 0x49, 0x88, 0x1a,
-	0x29, 0x19, 0x74, 0x23, 0x0a, 0x12, 0x8b, 0x12, 0x73, 0xa1, 0x26, 0x48, 0x89, 0xa4, 0xe7, 0xa7,
-	0xe7, 0x83, 0x99, 0xfa, 0x20, 0x16, 0x44, 0x54, 0xc9, 0x8b, 0x8b, 0xc7, 0x1d, 0x62, 0x51, 0x70,
-	0x49, 0x62, 0x49, 0xaa, 0x90, 0x15, 0x17, 0x1b, 0x44, 0x97, 0x04, 0xa3, 0x02, 0xa3, 0x06, 0xb7,
-	0x91, 0xb8, 0x1e, 0x9a, 0xc5, 0x7a, 0x01, 0x60, 0x69, 0x27, 0xce, 0x13, 0xf7, 0xe4, 0x19, 0x56,
-	0x3c, 0xdf, 0xa0, 0xc5, 0x18, 0x04, 0xd5, 0xe1, 0xe4, 0x75, 0xe2, 0x91, 0x1c, 0xe3, 0x85, 0x47,
-	0x72, 0x8c, 0x0f, 0x1e, 0xc9, 0x31, 0x4e, 0x78, 0x2c, 0xc7, 0x70, 0xe1, 0xb1, 0x1c, 0xc3, 0x8d,
-	0xc7, 0x72, 0x0c, 0x51, 0x06, 0xe9, 0x99, 0x25, 0x19, 0xa5, 0x49, 0x20, 0xb3, 0xf4, 0x61, 0xe6,
-	0xe9, 0xe6, 0xa5, 0x96, 0x94, 0xe7, 0x17, 0x65, 0xc3, 0x05, 0xf4, 0x2b, 0xc0, 0xee, 0x2e, 0xa9,
-	0x2c, 0x48, 0x2d, 0x4e, 0x62, 0x03, 0x3b, 0xcf, 0x18, 0x10, 0x00, 0x00, 0xff, 0xff, 0x52, 0x6b,
-	0xca, 0x07, 0x17, 0x01, 0x00, 0x00,
+	// 476 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x74, 0x93, 0x4d, 0x6f, 0xd3, 0x30,
+	0x18, 0xc7, 0x1b, 0xd6, 0x97, 0xcd, 0x1d, 0x9a, 0x66, 0x81, 0xf0, 0xaa, 0x2d, 0x54, 0x1c, 0x50,
+	0x35, 0x89, 0x84, 0x8e, 0x03, 0x52, 0x25, 0x24, 0x16, 0xf1, 0x36, 0xd4, 0x03, 0x4a, 0xc5, 0x85,
+	0x4b, 0xe5, 0x36, 0x56, 0x66, 0x91, 0xda, 0x96, 0xed, 0x8c, 0xed, 0x5b, 0x70, 0xe1, 0x3b, 0x70,
+	0xe4, 0x63, 0xec, 0xb8, 0x23, 0x27, 0x84, 0xda, 0x03, 0x5f, 0x03, 0xd9, 0x71, 0xa2, 0xd1, 0x94,
+	0x4b, 0xf5, 0xe8, 0x79, 0x7e, 0xbf, 0xbf, 0x1f, 0xcb, 0x0d, 0x38, 0x9a, 0xf3, 0x85, 0xc8, 0x35,
+	0x49, 0x42, 0x95, 0xe1, 0xf0, 0x62, 0x18, 0xa6, 0x84, 0x11, 0x45, 0x55, 0x20, 0x24, 0xd7, 0x1c,
+	0xee, 0x95, 0xe3, 0x40, 0x65, 0x38, 0xb8, 0x18, 0xf6, 0xf6, 0xf1, 0x82, 0x32, 0x1e, 0xda, 0xdf,
+	0x82, 0xe9, 0x1d, 0xae, 0x47, 0x08, 0x2c, 0xf1, 0xc2, 0x25, 0xf4, 0x0e, 0xd6, 0xa7, 0x26, 0xa8,
+	0x18, 0xdd, 0x4b, 0x79, 0xca, 0x6d, 0x19, 0x9a, 0xaa, 0xe8, 0x3e, 0xfa, 0xd6, 0x02, 0xbb, 0x6f,
+	0x8b, 0x25, 0x26, 0x1a, 0x6b, 0x02, 0x47, 0xa0, 0x5d, 0x24, 0x22, 0xaf, 0xef, 0x0d, 0xba, 0x27,
+	0x0f, 0x82, 0xb5, 0xa5, 0x82, 0x0f, 0x76, 0x1c, 0xed, 0x5c, 0xff, 0x7a, 0xd8, 0xf8, 0xfe, 0xe7,
+	0xc7, 0xb1, 0x17, 0x3b, 0x03, 0x0e, 0x41, 0x6b, 0xc6, 0x59, 0xa2, 0xd0, 0x9d, 0xfe, 0xd6, 0xa0,
+	0x7b, 0x72, 0xbf, 0xa6, 0x46, 0x9c, 0x25, 0x51, 0xd3, 0x88, 0x71, 0x41, 0xc2, 0x97, 0x00, 0xe4,
+	0xcc, 0x94, 0x94, 0xa5, 0x0a, 0x6d, 0x59, 0xaf, 0x57, 0xf3, 0x3e, 0x96, 0x88, 0x93, 0x6f, 0x39,
+	0xf0, 0x39, 0x68, 0x67, 0x04, 0x2b, 0xa2, 0x50, 0xd3, 0xda, 0x07, 0x35, 0x7b, 0x6c, 0xc6, 0x93,
+	0xf1, 0xa9, 0x93, 0x1d, 0x0e, 0x47, 0xa0, 0x23, 0x89, 0xe0, 0x52, 0x2b, 0xd4, 0xfa, 0xcf, 0xb9,
+	0x93, 0xf1, 0x69, 0x6c, 0x11, 0xa7, 0x96, 0x02, 0x7c, 0x01, 0x3a, 0x33, 0xac, 0xe7, 0xe7, 0x44,
+	0xa1, 0xb6, 0x75, 0x8f, 0x6a, 0x6e, 0x4c, 0xe6, 0x84, 0x0a, 0x1d, 0x19, 0xac, 0xd4, 0x9d, 0x03,
+	0x47, 0x60, 0x3b, 0xa1, 0xca, 0xe0, 0x0a, 0x75, 0xac, 0x8f, 0x6a, 0xfe, 0xab, 0x02, 0x70, 0x6a,
+	0xc5, 0xc3, 0x37, 0x60, 0x57, 0x12, 0x91, 0xd1, 0x39, 0xd6, 0x94, 0x33, 0x85, 0xb6, 0xad, 0x7f,
+	0xb8, 0xe1, 0xfc, 0x0a, 0x72, 0x19, 0xff, 0x78, 0xf0, 0x1d, 0xe8, 0x4a, 0x22, 0x72, 0xed, 0x62,
+	0x76, 0x6c, 0x4c, 0x7f, 0x53, 0x8c, 0x63, 0x5e, 0x33, 0x2d, 0xaf, 0x5c, 0xd4, 0x6d, 0x15, 0x1e,
+	0x83, 0x7d, 0x46, 0x2e, 0xf5, 0xb4, 0x7a, 0x94, 0x29, 0x4d, 0x10, 0xe8, 0x7b, 0x83, 0x66, 0xbc,
+	0x67, 0x06, 0xd5, 0xeb, 0x9d, 0x25, 0xf0, 0x31, 0xb0, 0xad, 0xa9, 0xbb, 0x8e, 0x21, 0xbb, 0x96,
+	0xbc, 0x6b, 0xda, 0xee, 0xce, 0x67, 0x49, 0xf4, 0xfe, 0x7a, 0xe9, 0x7b, 0x37, 0x4b, 0xdf, 0xfb,
+	0xbd, 0xf4, 0xbd, 0xaf, 0x2b, 0xbf, 0x71, 0xb3, 0xf2, 0x1b, 0x3f, 0x57, 0x7e, 0xe3, 0xd3, 0xd3,
+	0x94, 0xea, 0xf3, 0x7c, 0x66, 0x16, 0x0d, 0xcb, 0x65, 0x9f, 0x30, 0xa2, 0xbf, 0x70, 0xf9, 0xb9,
+	0x6a, 0x84, 0x97, 0xf6, 0x03, 0xd0, 0x57, 0x82, 0xa8, 0x59, 0xdb, 0xfe, 0xd5, 0x9f, 0xfd, 0x0d,
+	0x00, 0x00, 0xff, 0xff, 0x4c, 0x5d, 0x85, 0x09, 0x7e, 0x03, 0x00, 0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -113,6 +209,128 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.NextDisputeId != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.NextDisputeId))
+		i--
+		dAtA[i] = 0x58
+	}
+	if m.NextUnbondingId != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.NextUnbondingId))
+		i--
+		dAtA[i] = 0x50
+	}
+	if len(m.Reputations) > 0 {
+		for iNdEx := len(m.Reputations) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Reputations[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x4a
+		}
+	}
+	if len(m.Replications) > 0 {
+		for iNdEx := len(m.Replications) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Replications[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x42
+		}
+	}
+	if len(m.Disputes) > 0 {
+		for iNdEx := len(m.Disputes) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Disputes[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	if len(m.Batches) > 0 {
+		for iNdEx := len(m.Batches) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Batches[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x32
+		}
+	}
+	if len(m.Reports) > 0 {
+		for iNdEx := len(m.Reports) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Reports[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.Leases) > 0 {
+		for iNdEx := len(m.Leases) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Leases[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	if len(m.Unbondings) > 0 {
+		for iNdEx := len(m.Unbondings) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Unbondings[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if len(m.Bonds) > 0 {
+		for iNdEx := len(m.Bonds) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Bonds[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
 	{
 		size, err := m.Params.MarshalToSizedBuffer(dAtA[:i])
 		if err != nil {
@@ -145,6 +363,60 @@ func (m *GenesisState) Size() (n int) {
 	_ = l
 	l = m.Params.Size()
 	n += 1 + l + sovGenesis(uint64(l))
+	if len(m.Bonds) > 0 {
+		for _, e := range m.Bonds {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Unbondings) > 0 {
+		for _, e := range m.Unbondings {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Leases) > 0 {
+		for _, e := range m.Leases {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Reports) > 0 {
+		for _, e := range m.Reports {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Batches) > 0 {
+		for _, e := range m.Batches {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Disputes) > 0 {
+		for _, e := range m.Disputes {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Replications) > 0 {
+		for _, e := range m.Replications {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Reputations) > 0 {
+		for _, e := range m.Reputations {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if m.NextUnbondingId != 0 {
+		n += 1 + sovGenesis(uint64(m.NextUnbondingId))
+	}
+	if m.NextDisputeId != 0 {
+		n += 1 + sovGenesis(uint64(m.NextDisputeId))
+	}
 	return n
 }
 
@@ -216,6 +488,316 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Bonds", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Bonds = append(m.Bonds, Bond{})
+			if err := m.Bonds[len(m.Bonds)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Unbondings", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Unbondings = append(m.Unbondings, Unbonding{})
+			if err := m.Unbondings[len(m.Unbondings)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Leases", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Leases = append(m.Leases, LeaseSLA{})
+			if err := m.Leases[len(m.Leases)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reports", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reports = append(m.Reports, SLAReport{})
+			if err := m.Reports[len(m.Reports)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Batches", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Batches = append(m.Batches, ReceiptBatch{})
+			if err := m.Batches[len(m.Batches)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Disputes", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Disputes = append(m.Disputes, Dispute{})
+			if err := m.Disputes[len(m.Disputes)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Replications", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Replications = append(m.Replications, Replication{})
+			if err := m.Replications[len(m.Replications)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reputations", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reputations = append(m.Reputations, ReputationEntry{})
+			if err := m.Reputations[len(m.Reputations)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextUnbondingId", wireType)
+			}
+			m.NextUnbondingId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NextUnbondingId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextDisputeId", wireType)
+			}
+			m.NextDisputeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NextDisputeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipGenesis(dAtA[iNdEx:])

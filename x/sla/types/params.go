@@ -4,17 +4,31 @@ import (
 	"fmt"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/bech32"
 )
 
-// DefaultParams: bonds in the staking token, a one-day unbonding and dispute window at 1 s blocks,
-// three breaches end a lease, a dissenting replica loses 10% of its bond.
+// DevStableDenom is x/escrow's development stable coin; bonds may be posted in it so penalties on
+// leases priced in it can be paid.
+const DevStableDenom = "uusdc"
+
+// DefaultParams: bonds in the staking token and the dev stable coin, a one-day unbonding and
+// challenge period at 1 s blocks, five blocks to report a window, three breaches end a lease, a
+// dissenting replica loses 10% of its bond, reputation starts at 50% and moves 10% per window.
 func DefaultParams() Params {
 	return Params{
-		BondDenoms:          []string{sdk.DefaultBondDenom},
-		UnbondingBlocks:     86_400,
-		BreachesToTerminate: 3,
-		DisputeWindowBlocks: 86_400,
-		ReplicaSlashBps:     1000,
+		BondDenoms:            []string{sdk.DefaultBondDenom, DevStableDenom},
+		UnbondingBlocks:       86_400,
+		BreachesToTerminate:   3,
+		DisputeWindowBlocks:   86_400,
+		ReplicaSlashBps:       1000,
+		ReportGraceBlocks:     5,
+		DisputeDeposit:        sdk.NewInt64Coin(sdk.DefaultBondDenom, 1_000_000),
+		DisputeResponseBlocks: 14_400,
+		DisputeVoteBlocks:     28_800,
+		ReputationWeightBps:   1000,
+		InitialReputationBps:  5000,
+		CommitBlocks:          100,
+		RevealBlocks:          100,
 	}
 }
 
@@ -33,17 +47,59 @@ func (p Params) Validate() error {
 		}
 		seen[d] = true
 	}
-	if p.UnbondingBlocks == 0 {
+	switch {
+	case p.UnbondingBlocks == 0:
 		return fmt.Errorf("unbonding_blocks must be positive")
-	}
-	if p.BreachesToTerminate == 0 {
+	case p.BreachesToTerminate == 0:
 		return fmt.Errorf("breaches_to_terminate must be positive")
-	}
-	if p.DisputeWindowBlocks == 0 {
+	case p.DisputeWindowBlocks == 0:
 		return fmt.Errorf("dispute_window_blocks must be positive")
-	}
-	if p.ReplicaSlashBps > 10_000 {
+	case p.ReplicaSlashBps > 10_000:
 		return fmt.Errorf("replica_slash_bps must be at most 10000, got %d", p.ReplicaSlashBps)
+	case p.DisputeResponseBlocks == 0 || p.DisputeVoteBlocks == 0:
+		return fmt.Errorf("dispute_response_blocks and dispute_vote_blocks must be positive")
+	case p.ReputationWeightBps == 0 || p.ReputationWeightBps > 10_000:
+		return fmt.Errorf("reputation_weight_bps must be in 1..10000, got %d", p.ReputationWeightBps)
+	case p.InitialReputationBps > 10_000:
+		return fmt.Errorf("initial_reputation_bps must be at most 10000, got %d", p.InitialReputationBps)
+	case p.CommitBlocks == 0 || p.RevealBlocks == 0:
+		return fmt.Errorf("commit_blocks and reveal_blocks must be positive")
+	}
+	if err := p.DisputeDeposit.Validate(); err != nil {
+		return fmt.Errorf("dispute_deposit: %w", err)
+	}
+	if !p.DisputeDeposit.IsPositive() {
+		return fmt.Errorf("dispute_deposit must be positive")
+	}
+	arb := make(map[string]bool, len(p.Arbiters))
+	for _, a := range p.Arbiters {
+		if _, _, err := bech32.DecodeAndConvert(a); err != nil {
+			return fmt.Errorf("arbiters: %q: %w", a, err)
+		}
+		if arb[a] {
+			return fmt.Errorf("arbiters: duplicate %s", a)
+		}
+		arb[a] = true
 	}
 	return nil
+}
+
+// IsBondable reports whether denom may be bonded.
+func (p Params) IsBondable(denom string) bool {
+	for _, d := range p.BondDenoms {
+		if d == denom {
+			return true
+		}
+	}
+	return false
+}
+
+// IsArbiter reports whether addr is a registered arbiter.
+func (p Params) IsArbiter(addr string) bool {
+	for _, a := range p.Arbiters {
+		if a == addr {
+			return true
+		}
+	}
+	return false
 }

@@ -5,7 +5,10 @@ package types
 
 import (
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
+	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
+	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
 	io "io"
 	math "math"
@@ -23,18 +26,38 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// Params govern provider bonds, SLA enforcement and disputes.
+// Params govern provider bonds, SLA enforcement, disputes, reputation and replication.
 type Params struct {
-	// bond_denoms lists the denoms a provider may bond.
+	// bond_denoms lists the denoms a provider may bond. Penalties are paid in the lease's payment
+	// denom from the provider's bond in that denom, so payment denoms belong here too.
 	BondDenoms []string `protobuf:"bytes,1,rep,name=bond_denoms,json=bondDenoms,proto3" json:"bond_denoms,omitempty"`
-	// unbonding_blocks is how long unbonded collateral stays slashable.
+	// unbonding_blocks is how long unbonded collateral waits before it is returned.
 	UnbondingBlocks uint64 `protobuf:"varint,2,opt,name=unbonding_blocks,json=unbondingBlocks,proto3" json:"unbonding_blocks,omitempty"`
 	// breaches_to_terminate is the number of breached windows that ends a lease.
 	BreachesToTerminate uint32 `protobuf:"varint,3,opt,name=breaches_to_terminate,json=breachesToTerminate,proto3" json:"breaches_to_terminate,omitempty"`
-	// dispute_window_blocks is how long after a window closes a buyer may dispute it.
+	// dispute_window_blocks is how long after a window is judged its buyer may dispute it.
 	DisputeWindowBlocks uint64 `protobuf:"varint,4,opt,name=dispute_window_blocks,json=disputeWindowBlocks,proto3" json:"dispute_window_blocks,omitempty"`
 	// replica_slash_bps is the fraction of bond slashed from a dissenting or absent replica.
 	ReplicaSlashBps uint32 `protobuf:"varint,5,opt,name=replica_slash_bps,json=replicaSlashBps,proto3" json:"replica_slash_bps,omitempty"`
+	// report_grace_blocks: a window's report is taken from the window's last block until this
+	// many blocks after it; the window is judged in the EndBlock of the last of them.
+	ReportGraceBlocks uint64 `protobuf:"varint,6,opt,name=report_grace_blocks,json=reportGraceBlocks,proto3" json:"report_grace_blocks,omitempty"`
+	// dispute_deposit is locked by the buyer with every dispute; the loser's side forfeits it.
+	DisputeDeposit types.Coin `protobuf:"bytes,7,opt,name=dispute_deposit,json=disputeDeposit,proto3" json:"dispute_deposit"`
+	// dispute_response_blocks is how long a provider has to answer a dispute.
+	DisputeResponseBlocks uint64 `protobuf:"varint,8,opt,name=dispute_response_blocks,json=disputeResponseBlocks,proto3" json:"dispute_response_blocks,omitempty"`
+	// dispute_vote_blocks is how long arbiters have to vote on an answered dispute.
+	DisputeVoteBlocks uint64 `protobuf:"varint,9,opt,name=dispute_vote_blocks,json=disputeVoteBlocks,proto3" json:"dispute_vote_blocks,omitempty"`
+	// arbiters are the accounts governance trusts to vote on disputes.
+	Arbiters []string `protobuf:"bytes,10,rep,name=arbiters,proto3" json:"arbiters,omitempty"`
+	// reputation_weight_bps is the EMA weight of the newest window's attainment.
+	ReputationWeightBps uint32 `protobuf:"varint,11,opt,name=reputation_weight_bps,json=reputationWeightBps,proto3" json:"reputation_weight_bps,omitempty"`
+	// initial_reputation_bps is a provider's reputation before its first judged window.
+	InitialReputationBps uint32 `protobuf:"varint,12,opt,name=initial_reputation_bps,json=initialReputationBps,proto3" json:"initial_reputation_bps,omitempty"`
+	// commit_blocks and reveal_blocks are the commit-reveal deadlines of replicated orders,
+	// counted from the block the order cleared (reveal after commit).
+	CommitBlocks uint64 `protobuf:"varint,13,opt,name=commit_blocks,json=commitBlocks,proto3" json:"commit_blocks,omitempty"`
+	RevealBlocks uint64 `protobuf:"varint,14,opt,name=reveal_blocks,json=revealBlocks,proto3" json:"reveal_blocks,omitempty"`
 }
 
 func (m *Params) Reset()         { *m = Params{} }
@@ -105,6 +128,69 @@ func (m *Params) GetReplicaSlashBps() uint32 {
 	return 0
 }
 
+func (m *Params) GetReportGraceBlocks() uint64 {
+	if m != nil {
+		return m.ReportGraceBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetDisputeDeposit() types.Coin {
+	if m != nil {
+		return m.DisputeDeposit
+	}
+	return types.Coin{}
+}
+
+func (m *Params) GetDisputeResponseBlocks() uint64 {
+	if m != nil {
+		return m.DisputeResponseBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetDisputeVoteBlocks() uint64 {
+	if m != nil {
+		return m.DisputeVoteBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetArbiters() []string {
+	if m != nil {
+		return m.Arbiters
+	}
+	return nil
+}
+
+func (m *Params) GetReputationWeightBps() uint32 {
+	if m != nil {
+		return m.ReputationWeightBps
+	}
+	return 0
+}
+
+func (m *Params) GetInitialReputationBps() uint32 {
+	if m != nil {
+		return m.InitialReputationBps
+	}
+	return 0
+}
+
+func (m *Params) GetCommitBlocks() uint64 {
+	if m != nil {
+		return m.CommitBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetRevealBlocks() uint64 {
+	if m != nil {
+		return m.RevealBlocks
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*Params)(nil), "computed.sla.v1.Params")
 }
@@ -112,27 +198,44 @@ func init() {
 func init() { proto.RegisterFile("computed/sla/v1/params.proto", fileDescriptor_58bdd1125850ace2) }
 
 var fileDescriptor_58bdd1125850ace2 = []byte{
-	// 318 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x5c, 0x90, 0x31, 0x4f, 0x02, 0x31,
-	0x18, 0x86, 0x39, 0x40, 0x12, 0x6b, 0x0c, 0x72, 0x84, 0xe4, 0x42, 0xcc, 0x49, 0x9c, 0x90, 0xc4,
-	0x3b, 0xd1, 0xcd, 0x91, 0x38, 0x39, 0x19, 0x24, 0x31, 0x71, 0x69, 0x7a, 0x77, 0x0d, 0x34, 0xdc,
-	0xf5, 0x6b, 0xfa, 0x15, 0xd0, 0xdd, 0xc9, 0xc9, 0x9f, 0xe2, 0xcf, 0x70, 0x64, 0x74, 0x34, 0x30,
-	0xf8, 0x37, 0xcc, 0x95, 0x3b, 0x06, 0x97, 0x26, 0x7d, 0x9e, 0x7e, 0x7d, 0xdb, 0x97, 0x9c, 0xc6,
-	0x90, 0xa9, 0x85, 0xe1, 0x49, 0x88, 0x29, 0x0b, 0x97, 0xc3, 0x50, 0x31, 0xcd, 0x32, 0x0c, 0x94,
-	0x06, 0x03, 0x6e, 0xb3, 0xb4, 0x01, 0xa6, 0x2c, 0x58, 0x0e, 0xbb, 0x2d, 0x96, 0x09, 0x09, 0xa1,
-	0x5d, 0x77, 0x67, 0xce, 0xdf, 0xaa, 0xa4, 0xf1, 0x60, 0x87, 0xdc, 0x33, 0x72, 0x14, 0x81, 0x4c,
-	0x68, 0xc2, 0x25, 0x64, 0xe8, 0x39, 0xbd, 0x5a, 0xff, 0x70, 0x4c, 0x72, 0x74, 0x67, 0x89, 0x7b,
-	0x41, 0x4e, 0x16, 0x32, 0xdf, 0x0b, 0x39, 0xa5, 0x51, 0x0a, 0xf1, 0x1c, 0xbd, 0x6a, 0xcf, 0xe9,
-	0xd7, 0xc7, 0xcd, 0x3d, 0x1f, 0x59, 0xec, 0x5e, 0x93, 0x4e, 0xa4, 0x39, 0x8b, 0x67, 0x1c, 0xa9,
-	0x01, 0x6a, 0xb8, 0xce, 0x84, 0x64, 0x86, 0x7b, 0xb5, 0x9e, 0xd3, 0x3f, 0x1e, 0xb7, 0x4b, 0x39,
-	0x81, 0x49, 0xa9, 0xf2, 0x99, 0x44, 0x60, 0xfe, 0x60, 0xba, 0x12, 0x32, 0x81, 0x55, 0x99, 0x51,
-	0xb7, 0x19, 0xed, 0x42, 0x3e, 0x59, 0x57, 0xe4, 0x0c, 0x48, 0x4b, 0x73, 0x95, 0x8a, 0x98, 0x51,
-	0x4c, 0x19, 0xce, 0x68, 0xa4, 0xd0, 0x3b, 0xb0, 0x19, 0xcd, 0x42, 0x3c, 0xe6, 0x7c, 0xa4, 0xf0,
-	0xb6, 0xfb, 0xfe, 0xfb, 0x39, 0xe8, 0xec, 0x1b, 0x7b, 0xb1, 0x9d, 0xed, 0xfe, 0x3e, 0xba, 0xff,
-	0xda, 0xf8, 0xce, 0x7a, 0xe3, 0x3b, 0x3f, 0x1b, 0xdf, 0xf9, 0xd8, 0xfa, 0x95, 0xf5, 0xd6, 0xaf,
-	0x7c, 0x6f, 0xfd, 0xca, 0xf3, 0xd5, 0x54, 0x98, 0xd9, 0x22, 0x0a, 0x62, 0xc8, 0xc2, 0x72, 0xf6,
-	0x52, 0x72, 0xb3, 0x02, 0x3d, 0x0f, 0xff, 0x5d, 0x66, 0x5e, 0x15, 0xc7, 0xa8, 0x61, 0x9b, 0xbd,
-	0xf9, 0x0b, 0x00, 0x00, 0xff, 0xff, 0xee, 0xbb, 0x49, 0x8e, 0x9d, 0x01, 0x00, 0x00,
+	// 583 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x5c, 0x93, 0x4f, 0x6b, 0x13, 0x4f,
+	0x18, 0xc7, 0xb3, 0xbf, 0xfe, 0xf9, 0xb5, 0xd3, 0xa6, 0xb1, 0x69, 0xab, 0xdb, 0x22, 0xdb, 0x60,
+	0x2f, 0xb1, 0xd0, 0x5d, 0x53, 0x8b, 0x07, 0x6f, 0xc6, 0x82, 0x20, 0x08, 0xb2, 0x2d, 0x16, 0xbc,
+	0x0c, 0xb3, 0xbb, 0xc3, 0x66, 0xe8, 0xee, 0x3c, 0xcb, 0xcc, 0x24, 0xd1, 0xb7, 0xe0, 0xc9, 0x97,
+	0xe1, 0xb1, 0x07, 0x5f, 0x44, 0x8f, 0x45, 0x10, 0x3c, 0x89, 0x34, 0x87, 0xbe, 0x0d, 0x99, 0x7f,
+	0x51, 0xbc, 0x84, 0xcc, 0xf7, 0xf3, 0x7c, 0x9f, 0x79, 0xfe, 0xec, 0xa0, 0x87, 0x39, 0xd4, 0xcd,
+	0x58, 0xd1, 0x22, 0x91, 0x15, 0x49, 0x26, 0x83, 0xa4, 0x21, 0x82, 0xd4, 0x32, 0x6e, 0x04, 0x28,
+	0xe8, 0x76, 0x3c, 0x8d, 0x65, 0x45, 0xe2, 0xc9, 0x60, 0x6f, 0x93, 0xd4, 0x8c, 0x43, 0x62, 0x7e,
+	0x6d, 0xcc, 0x5e, 0x94, 0x83, 0xac, 0x41, 0x26, 0x19, 0x91, 0x34, 0x99, 0x0c, 0x32, 0xaa, 0xc8,
+	0x20, 0xc9, 0x81, 0x71, 0xc7, 0x77, 0x2d, 0xc7, 0xe6, 0x94, 0xd8, 0x83, 0x43, 0xdb, 0x25, 0x94,
+	0x60, 0x75, 0xfd, 0xcf, 0xaa, 0x8f, 0xbe, 0x2f, 0xa1, 0xe5, 0xb7, 0xa6, 0x8a, 0xee, 0x3e, 0x5a,
+	0xcb, 0x80, 0x17, 0xb8, 0xa0, 0x1c, 0x6a, 0x19, 0x06, 0xbd, 0x85, 0xfe, 0x6a, 0x8a, 0xb4, 0x74,
+	0x6a, 0x94, 0xee, 0x63, 0x74, 0x6f, 0xcc, 0xf5, 0x99, 0xf1, 0x12, 0x67, 0x15, 0xe4, 0x97, 0x32,
+	0xfc, 0xaf, 0x17, 0xf4, 0x17, 0xd3, 0xce, 0x5c, 0x1f, 0x1a, 0xb9, 0x7b, 0x8c, 0x76, 0x32, 0x41,
+	0x49, 0x3e, 0xa2, 0x12, 0x2b, 0xc0, 0x8a, 0x8a, 0x9a, 0x71, 0xa2, 0x68, 0xb8, 0xd0, 0x0b, 0xfa,
+	0xed, 0x74, 0xcb, 0xc3, 0x73, 0x38, 0xf7, 0x48, 0x7b, 0x0a, 0x26, 0xf5, 0x04, 0xf0, 0x94, 0xf1,
+	0x02, 0xa6, 0xfe, 0x8e, 0x45, 0x73, 0xc7, 0x96, 0x83, 0x17, 0x86, 0xb9, 0x7b, 0x0e, 0xd1, 0xa6,
+	0xa0, 0x4d, 0xc5, 0x72, 0x82, 0x65, 0x45, 0xe4, 0x08, 0x67, 0x8d, 0x0c, 0x97, 0xcc, 0x1d, 0x1d,
+	0x07, 0xce, 0xb4, 0x3e, 0x6c, 0x64, 0x37, 0x46, 0x5b, 0x82, 0x36, 0x20, 0x14, 0x2e, 0x05, 0xc9,
+	0xa9, 0xcf, 0xbe, 0x6c, 0xb2, 0x6f, 0x5a, 0xf4, 0x4a, 0x13, 0x97, 0xfb, 0x0d, 0xea, 0xf8, 0x7a,
+	0x0a, 0xda, 0x80, 0x64, 0x2a, 0xfc, 0xbf, 0x17, 0xf4, 0xd7, 0x8e, 0x77, 0x63, 0x37, 0x58, 0xbd,
+	0x85, 0xd8, 0x6d, 0x21, 0x7e, 0x09, 0x8c, 0x0f, 0x57, 0xaf, 0x7f, 0xee, 0xb7, 0xbe, 0xdc, 0x5d,
+	0x1d, 0x06, 0xe9, 0x86, 0x33, 0x9f, 0x5a, 0x6f, 0xf7, 0x19, 0x7a, 0xe0, 0xd3, 0x09, 0x2a, 0x1b,
+	0xe0, 0x72, 0x5e, 0xc2, 0x8a, 0x29, 0xc1, 0x77, 0x9f, 0x3a, 0xea, 0xca, 0x88, 0x91, 0xef, 0x1c,
+	0x4f, 0x40, 0xcd, 0x3d, 0xab, 0xb6, 0x6c, 0x87, 0xde, 0x81, 0xf2, 0xf1, 0x27, 0x68, 0x85, 0x88,
+	0x8c, 0x29, 0x2a, 0x64, 0x88, 0xf4, 0x0e, 0x87, 0xe1, 0xb7, 0xaf, 0x47, 0xdb, 0xae, 0xe4, 0x17,
+	0x45, 0x21, 0xa8, 0x94, 0x67, 0x4a, 0x30, 0x5e, 0xa6, 0xf3, 0x48, 0x3d, 0x7c, 0x41, 0x9b, 0xb1,
+	0x22, 0x8a, 0x01, 0xc7, 0x53, 0xca, 0xca, 0x91, 0x32, 0xc3, 0x5c, 0xb3, 0x0b, 0xfb, 0x03, 0x2f,
+	0x0c, 0xd3, 0x03, 0x3d, 0x41, 0xf7, 0x19, 0x67, 0x8a, 0x91, 0x0a, 0xff, 0xe5, 0xd5, 0xa6, 0x75,
+	0x63, 0xda, 0x76, 0x34, 0x9d, 0x43, 0xed, 0x3a, 0x40, 0xed, 0x1c, 0xea, 0x9a, 0x29, 0xdf, 0x49,
+	0xdb, 0x74, 0xb2, 0x6e, 0x45, 0xd7, 0xc4, 0x01, 0x6a, 0x0b, 0x3a, 0xa1, 0xa4, 0xf2, 0x41, 0x1b,
+	0x36, 0xc8, 0x8a, 0x36, 0xe8, 0xf9, 0xde, 0xa7, 0xbb, 0xab, 0xc3, 0x9d, 0xf9, 0x9b, 0xfa, 0x60,
+	0x5e, 0x95, 0xfd, 0x98, 0x87, 0xaf, 0xaf, 0x6f, 0xa3, 0xe0, 0xe6, 0x36, 0x0a, 0x7e, 0xdd, 0x46,
+	0xc1, 0xe7, 0x59, 0xd4, 0xba, 0x99, 0x45, 0xad, 0x1f, 0xb3, 0xa8, 0xf5, 0xfe, 0x49, 0xc9, 0xd4,
+	0x68, 0x9c, 0xc5, 0x39, 0xd4, 0x89, 0xf7, 0x1e, 0x71, 0xaa, 0xa6, 0x20, 0x2e, 0x93, 0x7f, 0x92,
+	0xa9, 0x8f, 0x0d, 0x95, 0xd9, 0xb2, 0x79, 0x2a, 0x4f, 0x7f, 0x07, 0x00, 0x00, 0xff, 0xff, 0xfa,
+	0xa6, 0xa2, 0x6a, 0xbf, 0x03, 0x00, 0x00,
 }
 
 func (m *Params) Marshal() (dAtA []byte, err error) {
@@ -155,6 +258,60 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.RevealBlocks != 0 {
+		i = encodeVarintParams(dAtA, i, uint64(m.RevealBlocks))
+		i--
+		dAtA[i] = 0x70
+	}
+	if m.CommitBlocks != 0 {
+		i = encodeVarintParams(dAtA, i, uint64(m.CommitBlocks))
+		i--
+		dAtA[i] = 0x68
+	}
+	if m.InitialReputationBps != 0 {
+		i = encodeVarintParams(dAtA, i, uint64(m.InitialReputationBps))
+		i--
+		dAtA[i] = 0x60
+	}
+	if m.ReputationWeightBps != 0 {
+		i = encodeVarintParams(dAtA, i, uint64(m.ReputationWeightBps))
+		i--
+		dAtA[i] = 0x58
+	}
+	if len(m.Arbiters) > 0 {
+		for iNdEx := len(m.Arbiters) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Arbiters[iNdEx])
+			copy(dAtA[i:], m.Arbiters[iNdEx])
+			i = encodeVarintParams(dAtA, i, uint64(len(m.Arbiters[iNdEx])))
+			i--
+			dAtA[i] = 0x52
+		}
+	}
+	if m.DisputeVoteBlocks != 0 {
+		i = encodeVarintParams(dAtA, i, uint64(m.DisputeVoteBlocks))
+		i--
+		dAtA[i] = 0x48
+	}
+	if m.DisputeResponseBlocks != 0 {
+		i = encodeVarintParams(dAtA, i, uint64(m.DisputeResponseBlocks))
+		i--
+		dAtA[i] = 0x40
+	}
+	{
+		size, err := m.DisputeDeposit.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintParams(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if m.ReportGraceBlocks != 0 {
+		i = encodeVarintParams(dAtA, i, uint64(m.ReportGraceBlocks))
+		i--
+		dAtA[i] = 0x30
+	}
 	if m.ReplicaSlashBps != 0 {
 		i = encodeVarintParams(dAtA, i, uint64(m.ReplicaSlashBps))
 		i--
@@ -221,6 +378,35 @@ func (m *Params) Size() (n int) {
 	}
 	if m.ReplicaSlashBps != 0 {
 		n += 1 + sovParams(uint64(m.ReplicaSlashBps))
+	}
+	if m.ReportGraceBlocks != 0 {
+		n += 1 + sovParams(uint64(m.ReportGraceBlocks))
+	}
+	l = m.DisputeDeposit.Size()
+	n += 1 + l + sovParams(uint64(l))
+	if m.DisputeResponseBlocks != 0 {
+		n += 1 + sovParams(uint64(m.DisputeResponseBlocks))
+	}
+	if m.DisputeVoteBlocks != 0 {
+		n += 1 + sovParams(uint64(m.DisputeVoteBlocks))
+	}
+	if len(m.Arbiters) > 0 {
+		for _, s := range m.Arbiters {
+			l = len(s)
+			n += 1 + l + sovParams(uint64(l))
+		}
+	}
+	if m.ReputationWeightBps != 0 {
+		n += 1 + sovParams(uint64(m.ReputationWeightBps))
+	}
+	if m.InitialReputationBps != 0 {
+		n += 1 + sovParams(uint64(m.InitialReputationBps))
+	}
+	if m.CommitBlocks != 0 {
+		n += 1 + sovParams(uint64(m.CommitBlocks))
+	}
+	if m.RevealBlocks != 0 {
+		n += 1 + sovParams(uint64(m.RevealBlocks))
 	}
 	return n
 }
@@ -364,6 +550,204 @@ func (m *Params) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.ReplicaSlashBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReportGraceBlocks", wireType)
+			}
+			m.ReportGraceBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ReportGraceBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DisputeDeposit", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.DisputeDeposit.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DisputeResponseBlocks", wireType)
+			}
+			m.DisputeResponseBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DisputeResponseBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DisputeVoteBlocks", wireType)
+			}
+			m.DisputeVoteBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DisputeVoteBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Arbiters", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthParams
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthParams
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Arbiters = append(m.Arbiters, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReputationWeightBps", wireType)
+			}
+			m.ReputationWeightBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ReputationWeightBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 12:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field InitialReputationBps", wireType)
+			}
+			m.InitialReputationBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.InitialReputationBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 13:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommitBlocks", wireType)
+			}
+			m.CommitBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CommitBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 14:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RevealBlocks", wireType)
+			}
+			m.RevealBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowParams
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RevealBlocks |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}

@@ -7,6 +7,7 @@ import (
 	context "context"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
+	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/msgservice"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
@@ -123,37 +124,1167 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
+// MsgBond moves amount from the provider's balance into its bond.
+type MsgBond struct {
+	Provider string     `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	Amount   types.Coin `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount"`
+}
+
+func (m *MsgBond) Reset()         { *m = MsgBond{} }
+func (m *MsgBond) String() string { return proto.CompactTextString(m) }
+func (*MsgBond) ProtoMessage()    {}
+func (*MsgBond) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{2}
+}
+func (m *MsgBond) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgBond) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgBond.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgBond) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgBond.Merge(m, src)
+}
+func (m *MsgBond) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgBond) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgBond.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgBond proto.InternalMessageInfo
+
+func (m *MsgBond) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgBond) GetAmount() types.Coin {
+	if m != nil {
+		return m.Amount
+	}
+	return types.Coin{}
+}
+
+// MsgBondResponse is empty.
+type MsgBondResponse struct {
+}
+
+func (m *MsgBondResponse) Reset()         { *m = MsgBondResponse{} }
+func (m *MsgBondResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgBondResponse) ProtoMessage()    {}
+func (*MsgBondResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{3}
+}
+func (m *MsgBondResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgBondResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgBondResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgBondResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgBondResponse.Merge(m, src)
+}
+func (m *MsgBondResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgBondResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgBondResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgBondResponse proto.InternalMessageInfo
+
+// MsgUnbond starts returning amount of free bond.
+type MsgUnbond struct {
+	Provider string     `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	Amount   types.Coin `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount"`
+}
+
+func (m *MsgUnbond) Reset()         { *m = MsgUnbond{} }
+func (m *MsgUnbond) String() string { return proto.CompactTextString(m) }
+func (*MsgUnbond) ProtoMessage()    {}
+func (*MsgUnbond) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{4}
+}
+func (m *MsgUnbond) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgUnbond) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgUnbond.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgUnbond) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgUnbond.Merge(m, src)
+}
+func (m *MsgUnbond) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgUnbond) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgUnbond.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgUnbond proto.InternalMessageInfo
+
+func (m *MsgUnbond) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgUnbond) GetAmount() types.Coin {
+	if m != nil {
+		return m.Amount
+	}
+	return types.Coin{}
+}
+
+// MsgUnbondResponse says when the collateral comes back.
+type MsgUnbondResponse struct {
+	UnbondingId      uint64 `protobuf:"varint,1,opt,name=unbonding_id,json=unbondingId,proto3" json:"unbonding_id,omitempty"`
+	CompletionHeight int64  `protobuf:"varint,2,opt,name=completion_height,json=completionHeight,proto3" json:"completion_height,omitempty"`
+}
+
+func (m *MsgUnbondResponse) Reset()         { *m = MsgUnbondResponse{} }
+func (m *MsgUnbondResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgUnbondResponse) ProtoMessage()    {}
+func (*MsgUnbondResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{5}
+}
+func (m *MsgUnbondResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgUnbondResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgUnbondResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgUnbondResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgUnbondResponse.Merge(m, src)
+}
+func (m *MsgUnbondResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgUnbondResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgUnbondResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgUnbondResponse proto.InternalMessageInfo
+
+func (m *MsgUnbondResponse) GetUnbondingId() uint64 {
+	if m != nil {
+		return m.UnbondingId
+	}
+	return 0
+}
+
+func (m *MsgUnbondResponse) GetCompletionHeight() int64 {
+	if m != nil {
+		return m.CompletionHeight
+	}
+	return 0
+}
+
+// MsgSubmitReceiptBatch anchors receipts first_sequence..last_sequence of a lease.
+type MsgSubmitReceiptBatch struct {
+	Provider      string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	LeaseId       uint64 `protobuf:"varint,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	FirstSequence uint64 `protobuf:"varint,3,opt,name=first_sequence,json=firstSequence,proto3" json:"first_sequence,omitempty"`
+	LastSequence  uint64 `protobuf:"varint,4,opt,name=last_sequence,json=lastSequence,proto3" json:"last_sequence,omitempty"`
+	// count must equal last_sequence - first_sequence + 1.
+	Count uint64 `protobuf:"varint,5,opt,name=count,proto3" json:"count,omitempty"`
+	// merkle_root is 32 bytes: RFC 6962 over SHA-256 of the canonical receipt leaves.
+	MerkleRoot []byte `protobuf:"bytes,6,opt,name=merkle_root,json=merkleRoot,proto3" json:"merkle_root,omitempty"`
+	// usage is the batch's aggregate price, in the lease's denom.
+	Usage types.Coin `protobuf:"bytes,7,opt,name=usage,proto3" json:"usage"`
+}
+
+func (m *MsgSubmitReceiptBatch) Reset()         { *m = MsgSubmitReceiptBatch{} }
+func (m *MsgSubmitReceiptBatch) String() string { return proto.CompactTextString(m) }
+func (*MsgSubmitReceiptBatch) ProtoMessage()    {}
+func (*MsgSubmitReceiptBatch) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{6}
+}
+func (m *MsgSubmitReceiptBatch) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSubmitReceiptBatch) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSubmitReceiptBatch.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSubmitReceiptBatch) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSubmitReceiptBatch.Merge(m, src)
+}
+func (m *MsgSubmitReceiptBatch) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSubmitReceiptBatch) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSubmitReceiptBatch.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSubmitReceiptBatch proto.InternalMessageInfo
+
+func (m *MsgSubmitReceiptBatch) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgSubmitReceiptBatch) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *MsgSubmitReceiptBatch) GetFirstSequence() uint64 {
+	if m != nil {
+		return m.FirstSequence
+	}
+	return 0
+}
+
+func (m *MsgSubmitReceiptBatch) GetLastSequence() uint64 {
+	if m != nil {
+		return m.LastSequence
+	}
+	return 0
+}
+
+func (m *MsgSubmitReceiptBatch) GetCount() uint64 {
+	if m != nil {
+		return m.Count
+	}
+	return 0
+}
+
+func (m *MsgSubmitReceiptBatch) GetMerkleRoot() []byte {
+	if m != nil {
+		return m.MerkleRoot
+	}
+	return nil
+}
+
+func (m *MsgSubmitReceiptBatch) GetUsage() types.Coin {
+	if m != nil {
+		return m.Usage
+	}
+	return types.Coin{}
+}
+
+// MsgSubmitReceiptBatchResponse is empty.
+type MsgSubmitReceiptBatchResponse struct {
+}
+
+func (m *MsgSubmitReceiptBatchResponse) Reset()         { *m = MsgSubmitReceiptBatchResponse{} }
+func (m *MsgSubmitReceiptBatchResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSubmitReceiptBatchResponse) ProtoMessage()    {}
+func (*MsgSubmitReceiptBatchResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{7}
+}
+func (m *MsgSubmitReceiptBatchResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSubmitReceiptBatchResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSubmitReceiptBatchResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSubmitReceiptBatchResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSubmitReceiptBatchResponse.Merge(m, src)
+}
+func (m *MsgSubmitReceiptBatchResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSubmitReceiptBatchResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSubmitReceiptBatchResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSubmitReceiptBatchResponse proto.InternalMessageInfo
+
+// MsgSubmitSLAReport reports one window of a lease.
+type MsgSubmitSLAReport struct {
+	Provider        string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	LeaseId         uint64 `protobuf:"varint,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	Window          uint64 `protobuf:"varint,3,opt,name=window,proto3" json:"window,omitempty"`
+	Requests        uint64 `protobuf:"varint,4,opt,name=requests,proto3" json:"requests,omitempty"`
+	P95LatencyUs    uint64 `protobuf:"varint,5,opt,name=p95_latency_us,json=p95LatencyUs,proto3" json:"p95_latency_us,omitempty"`
+	P99LatencyUs    uint64 `protobuf:"varint,6,opt,name=p99_latency_us,json=p99LatencyUs,proto3" json:"p99_latency_us,omitempty"`
+	AvailabilityBps uint32 `protobuf:"varint,7,opt,name=availability_bps,json=availabilityBps,proto3" json:"availability_bps,omitempty"`
+	SamplesRoot     []byte `protobuf:"bytes,8,opt,name=samples_root,json=samplesRoot,proto3" json:"samples_root,omitempty"`
+}
+
+func (m *MsgSubmitSLAReport) Reset()         { *m = MsgSubmitSLAReport{} }
+func (m *MsgSubmitSLAReport) String() string { return proto.CompactTextString(m) }
+func (*MsgSubmitSLAReport) ProtoMessage()    {}
+func (*MsgSubmitSLAReport) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{8}
+}
+func (m *MsgSubmitSLAReport) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSubmitSLAReport) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSubmitSLAReport.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSubmitSLAReport) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSubmitSLAReport.Merge(m, src)
+}
+func (m *MsgSubmitSLAReport) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSubmitSLAReport) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSubmitSLAReport.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSubmitSLAReport proto.InternalMessageInfo
+
+func (m *MsgSubmitSLAReport) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgSubmitSLAReport) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *MsgSubmitSLAReport) GetWindow() uint64 {
+	if m != nil {
+		return m.Window
+	}
+	return 0
+}
+
+func (m *MsgSubmitSLAReport) GetRequests() uint64 {
+	if m != nil {
+		return m.Requests
+	}
+	return 0
+}
+
+func (m *MsgSubmitSLAReport) GetP95LatencyUs() uint64 {
+	if m != nil {
+		return m.P95LatencyUs
+	}
+	return 0
+}
+
+func (m *MsgSubmitSLAReport) GetP99LatencyUs() uint64 {
+	if m != nil {
+		return m.P99LatencyUs
+	}
+	return 0
+}
+
+func (m *MsgSubmitSLAReport) GetAvailabilityBps() uint32 {
+	if m != nil {
+		return m.AvailabilityBps
+	}
+	return 0
+}
+
+func (m *MsgSubmitSLAReport) GetSamplesRoot() []byte {
+	if m != nil {
+		return m.SamplesRoot
+	}
+	return nil
+}
+
+// MsgSubmitSLAReportResponse says when the window will be judged.
+type MsgSubmitSLAReportResponse struct {
+	JudgedAtHeight int64 `protobuf:"varint,1,opt,name=judged_at_height,json=judgedAtHeight,proto3" json:"judged_at_height,omitempty"`
+}
+
+func (m *MsgSubmitSLAReportResponse) Reset()         { *m = MsgSubmitSLAReportResponse{} }
+func (m *MsgSubmitSLAReportResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSubmitSLAReportResponse) ProtoMessage()    {}
+func (*MsgSubmitSLAReportResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{9}
+}
+func (m *MsgSubmitSLAReportResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSubmitSLAReportResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSubmitSLAReportResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSubmitSLAReportResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSubmitSLAReportResponse.Merge(m, src)
+}
+func (m *MsgSubmitSLAReportResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSubmitSLAReportResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSubmitSLAReportResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSubmitSLAReportResponse proto.InternalMessageInfo
+
+func (m *MsgSubmitSLAReportResponse) GetJudgedAtHeight() int64 {
+	if m != nil {
+		return m.JudgedAtHeight
+	}
+	return 0
+}
+
+// MsgOpenDispute challenges a judged window with the buyer's own measurements.
+type MsgOpenDispute struct {
+	Buyer           string `protobuf:"bytes,1,opt,name=buyer,proto3" json:"buyer,omitempty"`
+	LeaseId         uint64 `protobuf:"varint,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	Window          uint64 `protobuf:"varint,3,opt,name=window,proto3" json:"window,omitempty"`
+	Requests        uint64 `protobuf:"varint,4,opt,name=requests,proto3" json:"requests,omitempty"`
+	P95LatencyUs    uint64 `protobuf:"varint,5,opt,name=p95_latency_us,json=p95LatencyUs,proto3" json:"p95_latency_us,omitempty"`
+	P99LatencyUs    uint64 `protobuf:"varint,6,opt,name=p99_latency_us,json=p99LatencyUs,proto3" json:"p99_latency_us,omitempty"`
+	AvailabilityBps uint32 `protobuf:"varint,7,opt,name=availability_bps,json=availabilityBps,proto3" json:"availability_bps,omitempty"`
+	EvidenceRoot    []byte `protobuf:"bytes,8,opt,name=evidence_root,json=evidenceRoot,proto3" json:"evidence_root,omitempty"`
+}
+
+func (m *MsgOpenDispute) Reset()         { *m = MsgOpenDispute{} }
+func (m *MsgOpenDispute) String() string { return proto.CompactTextString(m) }
+func (*MsgOpenDispute) ProtoMessage()    {}
+func (*MsgOpenDispute) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{10}
+}
+func (m *MsgOpenDispute) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgOpenDispute) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgOpenDispute.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgOpenDispute) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgOpenDispute.Merge(m, src)
+}
+func (m *MsgOpenDispute) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgOpenDispute) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgOpenDispute.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgOpenDispute proto.InternalMessageInfo
+
+func (m *MsgOpenDispute) GetBuyer() string {
+	if m != nil {
+		return m.Buyer
+	}
+	return ""
+}
+
+func (m *MsgOpenDispute) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *MsgOpenDispute) GetWindow() uint64 {
+	if m != nil {
+		return m.Window
+	}
+	return 0
+}
+
+func (m *MsgOpenDispute) GetRequests() uint64 {
+	if m != nil {
+		return m.Requests
+	}
+	return 0
+}
+
+func (m *MsgOpenDispute) GetP95LatencyUs() uint64 {
+	if m != nil {
+		return m.P95LatencyUs
+	}
+	return 0
+}
+
+func (m *MsgOpenDispute) GetP99LatencyUs() uint64 {
+	if m != nil {
+		return m.P99LatencyUs
+	}
+	return 0
+}
+
+func (m *MsgOpenDispute) GetAvailabilityBps() uint32 {
+	if m != nil {
+		return m.AvailabilityBps
+	}
+	return 0
+}
+
+func (m *MsgOpenDispute) GetEvidenceRoot() []byte {
+	if m != nil {
+		return m.EvidenceRoot
+	}
+	return nil
+}
+
+// MsgOpenDisputeResponse names the dispute.
+type MsgOpenDisputeResponse struct {
+	DisputeId        uint64 `protobuf:"varint,1,opt,name=dispute_id,json=disputeId,proto3" json:"dispute_id,omitempty"`
+	ResponseDeadline int64  `protobuf:"varint,2,opt,name=response_deadline,json=responseDeadline,proto3" json:"response_deadline,omitempty"`
+}
+
+func (m *MsgOpenDisputeResponse) Reset()         { *m = MsgOpenDisputeResponse{} }
+func (m *MsgOpenDisputeResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgOpenDisputeResponse) ProtoMessage()    {}
+func (*MsgOpenDisputeResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{11}
+}
+func (m *MsgOpenDisputeResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgOpenDisputeResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgOpenDisputeResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgOpenDisputeResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgOpenDisputeResponse.Merge(m, src)
+}
+func (m *MsgOpenDisputeResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgOpenDisputeResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgOpenDisputeResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgOpenDisputeResponse proto.InternalMessageInfo
+
+func (m *MsgOpenDisputeResponse) GetDisputeId() uint64 {
+	if m != nil {
+		return m.DisputeId
+	}
+	return 0
+}
+
+func (m *MsgOpenDisputeResponse) GetResponseDeadline() int64 {
+	if m != nil {
+		return m.ResponseDeadline
+	}
+	return 0
+}
+
+// MsgRespondDispute is the provider's answer.
+type MsgRespondDispute struct {
+	Provider     string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	DisputeId    uint64 `protobuf:"varint,2,opt,name=dispute_id,json=disputeId,proto3" json:"dispute_id,omitempty"`
+	EvidenceRoot []byte `protobuf:"bytes,3,opt,name=evidence_root,json=evidenceRoot,proto3" json:"evidence_root,omitempty"`
+	Statement    string `protobuf:"bytes,4,opt,name=statement,proto3" json:"statement,omitempty"`
+}
+
+func (m *MsgRespondDispute) Reset()         { *m = MsgRespondDispute{} }
+func (m *MsgRespondDispute) String() string { return proto.CompactTextString(m) }
+func (*MsgRespondDispute) ProtoMessage()    {}
+func (*MsgRespondDispute) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{12}
+}
+func (m *MsgRespondDispute) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRespondDispute) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRespondDispute.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRespondDispute) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRespondDispute.Merge(m, src)
+}
+func (m *MsgRespondDispute) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRespondDispute) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRespondDispute.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRespondDispute proto.InternalMessageInfo
+
+func (m *MsgRespondDispute) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgRespondDispute) GetDisputeId() uint64 {
+	if m != nil {
+		return m.DisputeId
+	}
+	return 0
+}
+
+func (m *MsgRespondDispute) GetEvidenceRoot() []byte {
+	if m != nil {
+		return m.EvidenceRoot
+	}
+	return nil
+}
+
+func (m *MsgRespondDispute) GetStatement() string {
+	if m != nil {
+		return m.Statement
+	}
+	return ""
+}
+
+// MsgRespondDisputeResponse says when voting ends.
+type MsgRespondDisputeResponse struct {
+	VoteDeadline int64 `protobuf:"varint,1,opt,name=vote_deadline,json=voteDeadline,proto3" json:"vote_deadline,omitempty"`
+}
+
+func (m *MsgRespondDisputeResponse) Reset()         { *m = MsgRespondDisputeResponse{} }
+func (m *MsgRespondDisputeResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRespondDisputeResponse) ProtoMessage()    {}
+func (*MsgRespondDisputeResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{13}
+}
+func (m *MsgRespondDisputeResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRespondDisputeResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRespondDisputeResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRespondDisputeResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRespondDisputeResponse.Merge(m, src)
+}
+func (m *MsgRespondDisputeResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRespondDisputeResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRespondDisputeResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRespondDisputeResponse proto.InternalMessageInfo
+
+func (m *MsgRespondDisputeResponse) GetVoteDeadline() int64 {
+	if m != nil {
+		return m.VoteDeadline
+	}
+	return 0
+}
+
+// MsgVoteDispute is one arbiter's vote.
+type MsgVoteDispute struct {
+	Arbiter   string `protobuf:"bytes,1,opt,name=arbiter,proto3" json:"arbiter,omitempty"`
+	DisputeId uint64 `protobuf:"varint,2,opt,name=dispute_id,json=disputeId,proto3" json:"dispute_id,omitempty"`
+	ForBuyer  bool   `protobuf:"varint,3,opt,name=for_buyer,json=forBuyer,proto3" json:"for_buyer,omitempty"`
+}
+
+func (m *MsgVoteDispute) Reset()         { *m = MsgVoteDispute{} }
+func (m *MsgVoteDispute) String() string { return proto.CompactTextString(m) }
+func (*MsgVoteDispute) ProtoMessage()    {}
+func (*MsgVoteDispute) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{14}
+}
+func (m *MsgVoteDispute) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgVoteDispute) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgVoteDispute.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgVoteDispute) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgVoteDispute.Merge(m, src)
+}
+func (m *MsgVoteDispute) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgVoteDispute) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgVoteDispute.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgVoteDispute proto.InternalMessageInfo
+
+func (m *MsgVoteDispute) GetArbiter() string {
+	if m != nil {
+		return m.Arbiter
+	}
+	return ""
+}
+
+func (m *MsgVoteDispute) GetDisputeId() uint64 {
+	if m != nil {
+		return m.DisputeId
+	}
+	return 0
+}
+
+func (m *MsgVoteDispute) GetForBuyer() bool {
+	if m != nil {
+		return m.ForBuyer
+	}
+	return false
+}
+
+// MsgVoteDisputeResponse says whether the vote decided the dispute.
+type MsgVoteDisputeResponse struct {
+	Resolved bool `protobuf:"varint,1,opt,name=resolved,proto3" json:"resolved,omitempty"`
+}
+
+func (m *MsgVoteDisputeResponse) Reset()         { *m = MsgVoteDisputeResponse{} }
+func (m *MsgVoteDisputeResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgVoteDisputeResponse) ProtoMessage()    {}
+func (*MsgVoteDisputeResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{15}
+}
+func (m *MsgVoteDisputeResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgVoteDisputeResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgVoteDisputeResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgVoteDisputeResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgVoteDisputeResponse.Merge(m, src)
+}
+func (m *MsgVoteDisputeResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgVoteDisputeResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgVoteDisputeResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgVoteDisputeResponse proto.InternalMessageInfo
+
+func (m *MsgVoteDisputeResponse) GetResolved() bool {
+	if m != nil {
+		return m.Resolved
+	}
+	return false
+}
+
+// MsgCommitResult commits SHA-256(result_digest || provider address bytes || salt).
+type MsgCommitResult struct {
+	Provider   string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	LeaseId    uint64 `protobuf:"varint,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	Commitment []byte `protobuf:"bytes,3,opt,name=commitment,proto3" json:"commitment,omitempty"`
+}
+
+func (m *MsgCommitResult) Reset()         { *m = MsgCommitResult{} }
+func (m *MsgCommitResult) String() string { return proto.CompactTextString(m) }
+func (*MsgCommitResult) ProtoMessage()    {}
+func (*MsgCommitResult) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{16}
+}
+func (m *MsgCommitResult) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCommitResult) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCommitResult.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCommitResult) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCommitResult.Merge(m, src)
+}
+func (m *MsgCommitResult) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCommitResult) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCommitResult.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCommitResult proto.InternalMessageInfo
+
+func (m *MsgCommitResult) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgCommitResult) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *MsgCommitResult) GetCommitment() []byte {
+	if m != nil {
+		return m.Commitment
+	}
+	return nil
+}
+
+// MsgCommitResultResponse is empty.
+type MsgCommitResultResponse struct {
+}
+
+func (m *MsgCommitResultResponse) Reset()         { *m = MsgCommitResultResponse{} }
+func (m *MsgCommitResultResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCommitResultResponse) ProtoMessage()    {}
+func (*MsgCommitResultResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{17}
+}
+func (m *MsgCommitResultResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCommitResultResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCommitResultResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCommitResultResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCommitResultResponse.Merge(m, src)
+}
+func (m *MsgCommitResultResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCommitResultResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCommitResultResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCommitResultResponse proto.InternalMessageInfo
+
+// MsgRevealResult opens a commitment.
+type MsgRevealResult struct {
+	Provider     string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	LeaseId      uint64 `protobuf:"varint,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	ResultDigest []byte `protobuf:"bytes,3,opt,name=result_digest,json=resultDigest,proto3" json:"result_digest,omitempty"`
+	Salt         []byte `protobuf:"bytes,4,opt,name=salt,proto3" json:"salt,omitempty"`
+}
+
+func (m *MsgRevealResult) Reset()         { *m = MsgRevealResult{} }
+func (m *MsgRevealResult) String() string { return proto.CompactTextString(m) }
+func (*MsgRevealResult) ProtoMessage()    {}
+func (*MsgRevealResult) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{18}
+}
+func (m *MsgRevealResult) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRevealResult) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRevealResult.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRevealResult) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRevealResult.Merge(m, src)
+}
+func (m *MsgRevealResult) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRevealResult) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRevealResult.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRevealResult proto.InternalMessageInfo
+
+func (m *MsgRevealResult) GetProvider() string {
+	if m != nil {
+		return m.Provider
+	}
+	return ""
+}
+
+func (m *MsgRevealResult) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *MsgRevealResult) GetResultDigest() []byte {
+	if m != nil {
+		return m.ResultDigest
+	}
+	return nil
+}
+
+func (m *MsgRevealResult) GetSalt() []byte {
+	if m != nil {
+		return m.Salt
+	}
+	return nil
+}
+
+// MsgRevealResultResponse is empty.
+type MsgRevealResultResponse struct {
+}
+
+func (m *MsgRevealResultResponse) Reset()         { *m = MsgRevealResultResponse{} }
+func (m *MsgRevealResultResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRevealResultResponse) ProtoMessage()    {}
+func (*MsgRevealResultResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c77af153fc28117c, []int{19}
+}
+func (m *MsgRevealResultResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRevealResultResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRevealResultResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRevealResultResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRevealResultResponse.Merge(m, src)
+}
+func (m *MsgRevealResultResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRevealResultResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRevealResultResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRevealResultResponse proto.InternalMessageInfo
+
 func init() {
 	proto.RegisterType((*MsgUpdateParams)(nil), "computed.sla.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "computed.sla.v1.MsgUpdateParamsResponse")
+	proto.RegisterType((*MsgBond)(nil), "computed.sla.v1.MsgBond")
+	proto.RegisterType((*MsgBondResponse)(nil), "computed.sla.v1.MsgBondResponse")
+	proto.RegisterType((*MsgUnbond)(nil), "computed.sla.v1.MsgUnbond")
+	proto.RegisterType((*MsgUnbondResponse)(nil), "computed.sla.v1.MsgUnbondResponse")
+	proto.RegisterType((*MsgSubmitReceiptBatch)(nil), "computed.sla.v1.MsgSubmitReceiptBatch")
+	proto.RegisterType((*MsgSubmitReceiptBatchResponse)(nil), "computed.sla.v1.MsgSubmitReceiptBatchResponse")
+	proto.RegisterType((*MsgSubmitSLAReport)(nil), "computed.sla.v1.MsgSubmitSLAReport")
+	proto.RegisterType((*MsgSubmitSLAReportResponse)(nil), "computed.sla.v1.MsgSubmitSLAReportResponse")
+	proto.RegisterType((*MsgOpenDispute)(nil), "computed.sla.v1.MsgOpenDispute")
+	proto.RegisterType((*MsgOpenDisputeResponse)(nil), "computed.sla.v1.MsgOpenDisputeResponse")
+	proto.RegisterType((*MsgRespondDispute)(nil), "computed.sla.v1.MsgRespondDispute")
+	proto.RegisterType((*MsgRespondDisputeResponse)(nil), "computed.sla.v1.MsgRespondDisputeResponse")
+	proto.RegisterType((*MsgVoteDispute)(nil), "computed.sla.v1.MsgVoteDispute")
+	proto.RegisterType((*MsgVoteDisputeResponse)(nil), "computed.sla.v1.MsgVoteDisputeResponse")
+	proto.RegisterType((*MsgCommitResult)(nil), "computed.sla.v1.MsgCommitResult")
+	proto.RegisterType((*MsgCommitResultResponse)(nil), "computed.sla.v1.MsgCommitResultResponse")
+	proto.RegisterType((*MsgRevealResult)(nil), "computed.sla.v1.MsgRevealResult")
+	proto.RegisterType((*MsgRevealResultResponse)(nil), "computed.sla.v1.MsgRevealResultResponse")
 }
 
 func init() { proto.RegisterFile("computed/sla/v1/tx.proto", fileDescriptor_c77af153fc28117c) }
 
 var fileDescriptor_c77af153fc28117c = []byte{
-	// 348 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x48, 0xce, 0xcf, 0x2d,
-	0x28, 0x2d, 0x49, 0x4d, 0xd1, 0x2f, 0xce, 0x49, 0xd4, 0x2f, 0x33, 0xd4, 0x2f, 0xa9, 0xd0, 0x2b,
-	0x28, 0xca, 0x2f, 0xc9, 0x17, 0xe2, 0x87, 0xc9, 0xe8, 0x15, 0xe7, 0x24, 0xea, 0x95, 0x19, 0x4a,
-	0x09, 0x26, 0xe6, 0x66, 0xe6, 0xe5, 0xeb, 0x83, 0x49, 0x88, 0x1a, 0x29, 0x19, 0x74, 0xdd, 0x05,
-	0x89, 0x45, 0x89, 0xb9, 0xc5, 0x50, 0x59, 0xf1, 0xe4, 0xfc, 0xe2, 0xdc, 0xfc, 0x62, 0xfd, 0xdc,
-	0xe2, 0x74, 0x90, 0x5c, 0x6e, 0x71, 0x3a, 0x54, 0x42, 0x12, 0x22, 0x11, 0x0f, 0xe6, 0xe9, 0x43,
-	0x38, 0x50, 0x29, 0x91, 0xf4, 0xfc, 0xf4, 0x7c, 0x88, 0x38, 0x88, 0x05, 0x11, 0x55, 0xda, 0xc1,
-	0xc8, 0xc5, 0xef, 0x5b, 0x9c, 0x1e, 0x5a, 0x90, 0x92, 0x58, 0x92, 0x1a, 0x00, 0xb6, 0x43, 0xc8,
-	0x8c, 0x8b, 0x33, 0xb1, 0xb4, 0x24, 0x23, 0xbf, 0x28, 0xb3, 0xa4, 0x52, 0x82, 0x51, 0x81, 0x51,
-	0x83, 0xd3, 0x49, 0xe2, 0xd2, 0x16, 0x5d, 0x11, 0xa8, 0x71, 0x8e, 0x29, 0x29, 0x45, 0xa9, 0xc5,
-	0xc5, 0xc1, 0x25, 0x45, 0x99, 0x79, 0xe9, 0x41, 0x08, 0xa5, 0x42, 0x56, 0x5c, 0x6c, 0x10, 0x57,
-	0x4a, 0x30, 0x29, 0x30, 0x6a, 0x70, 0x1b, 0x89, 0xeb, 0xa1, 0x79, 0x54, 0x0f, 0x62, 0x81, 0x13,
-	0xe7, 0x89, 0x7b, 0xf2, 0x0c, 0x2b, 0x9e, 0x6f, 0xd0, 0x62, 0x0c, 0x82, 0xea, 0xb0, 0x32, 0x6c,
-	0x7a, 0xbe, 0x41, 0x0b, 0x61, 0x56, 0xd7, 0xf3, 0x0d, 0x5a, 0x72, 0xf0, 0x20, 0xa8, 0x00, 0x07,
-	0x02, 0x9a, 0x33, 0x95, 0x24, 0xb9, 0xc4, 0xd1, 0x84, 0x82, 0x52, 0x8b, 0x0b, 0xf2, 0xf3, 0x8a,
-	0x53, 0x8d, 0x32, 0xb8, 0x98, 0x7d, 0x8b, 0xd3, 0x85, 0xa2, 0xb8, 0x78, 0x50, 0x3c, 0xa6, 0x80,
-	0xe1, 0x20, 0x34, 0x03, 0xa4, 0x34, 0x08, 0xa9, 0x80, 0x59, 0x21, 0xc5, 0xda, 0x00, 0x72, 0xbf,
-	0x93, 0xd7, 0x89, 0x47, 0x72, 0x8c, 0x17, 0x1e, 0xc9, 0x31, 0x3e, 0x78, 0x24, 0xc7, 0x38, 0xe1,
-	0xb1, 0x1c, 0xc3, 0x85, 0xc7, 0x72, 0x0c, 0x37, 0x1e, 0xcb, 0x31, 0x44, 0x19, 0xa4, 0x67, 0x96,
-	0x64, 0x94, 0x26, 0x81, 0x0c, 0xd4, 0x87, 0x19, 0xaa, 0x9b, 0x97, 0x5a, 0x52, 0x9e, 0x5f, 0x94,
-	0xad, 0x8f, 0xe6, 0xb5, 0x92, 0xca, 0x82, 0xd4, 0xe2, 0x24, 0x36, 0x70, 0x94, 0x18, 0x03, 0x02,
-	0x00, 0x00, 0xff, 0xff, 0x9b, 0x00, 0x78, 0xdf, 0x3a, 0x02, 0x00, 0x00,
+	// 1289 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xdc, 0x57, 0xcf, 0x6f, 0x1b, 0xc5,
+	0x17, 0xcf, 0xe6, 0x87, 0x63, 0xbf, 0x38, 0x49, 0xb3, 0xea, 0xb7, 0x75, 0xf6, 0xdb, 0x3a, 0xee,
+	0xa6, 0x80, 0x49, 0xa9, 0xdd, 0xa4, 0x3f, 0xa4, 0x58, 0x1c, 0xa8, 0x5b, 0xa1, 0x16, 0x35, 0x02,
+	0x6d, 0x54, 0x90, 0x7a, 0x31, 0x63, 0xef, 0x74, 0xb3, 0x74, 0xbd, 0xb3, 0xec, 0x8c, 0xdd, 0xe6,
+	0x86, 0x38, 0x72, 0xe2, 0xc2, 0xdf, 0x00, 0x12, 0x97, 0x1c, 0x7a, 0xe0, 0x4f, 0xe8, 0x05, 0xa9,
+	0xe2, 0x04, 0x17, 0x8a, 0xda, 0x43, 0xf8, 0x33, 0xd0, 0xfc, 0xd8, 0xf1, 0xda, 0xbb, 0x51, 0x42,
+	0x45, 0x85, 0xc4, 0x25, 0xda, 0xf9, 0xbc, 0xcf, 0xbc, 0x79, 0xef, 0x7d, 0xde, 0x3c, 0x4f, 0xa0,
+	0xd2, 0x23, 0xfd, 0x68, 0xc0, 0xb0, 0xdb, 0xa4, 0x01, 0x6a, 0x0e, 0x37, 0x9b, 0xec, 0x49, 0x23,
+	0x8a, 0x09, 0x23, 0xe6, 0x72, 0x62, 0x69, 0xd0, 0x00, 0x35, 0x86, 0x9b, 0xd6, 0x0a, 0xea, 0xfb,
+	0x21, 0x69, 0x8a, 0xbf, 0x92, 0x63, 0x9d, 0x9b, 0xdc, 0x1d, 0xa1, 0x18, 0xf5, 0xa9, 0xb2, 0xae,
+	0x4e, 0x5a, 0xb9, 0x23, 0x69, 0xaa, 0xf6, 0x08, 0xed, 0x13, 0xda, 0xec, 0x22, 0x8a, 0x9b, 0xc3,
+	0xcd, 0x2e, 0x66, 0x68, 0xb3, 0xd9, 0x23, 0x7e, 0xa8, 0xec, 0x67, 0x95, 0xbd, 0x4f, 0x3d, 0xbe,
+	0xb1, 0x4f, 0xbd, 0x91, 0x4f, 0x6e, 0xe8, 0x88, 0x55, 0x53, 0x2e, 0x94, 0xe9, 0xb4, 0x47, 0x3c,
+	0x22, 0x71, 0xfe, 0x25, 0x51, 0xfb, 0x27, 0x03, 0x96, 0x77, 0xa8, 0x77, 0x3f, 0x72, 0x11, 0xc3,
+	0x9f, 0x88, 0xf0, 0xcc, 0x1b, 0x50, 0x42, 0x03, 0xb6, 0x47, 0x62, 0x9f, 0xed, 0x57, 0x8c, 0x9a,
+	0x51, 0x2f, 0xb5, 0x2b, 0xbf, 0x3c, 0xbd, 0x7c, 0x5a, 0xb9, 0xbb, 0xe9, 0xba, 0x31, 0xa6, 0x74,
+	0x97, 0xc5, 0x7e, 0xe8, 0x39, 0x23, 0xaa, 0xd9, 0x82, 0x82, 0x4c, 0xb0, 0x32, 0x5d, 0x33, 0xea,
+	0x0b, 0x5b, 0x67, 0x1b, 0x13, 0x35, 0x6a, 0xc8, 0x03, 0xda, 0xa5, 0x67, 0xbf, 0xaf, 0x4d, 0xfd,
+	0x70, 0x78, 0xb0, 0x61, 0x38, 0x6a, 0x47, 0x6b, 0xf3, 0xeb, 0xc3, 0x83, 0x8d, 0x91, 0xaf, 0x6f,
+	0x0e, 0x0f, 0x36, 0xaa, 0xba, 0x3e, 0x4f, 0x44, 0x85, 0x26, 0xc2, 0xb4, 0x57, 0xe1, 0xec, 0x04,
+	0xe4, 0x60, 0x1a, 0x91, 0x90, 0x62, 0xfb, 0x7b, 0x03, 0xe6, 0x77, 0xa8, 0xd7, 0x26, 0xa1, 0x6b,
+	0x5e, 0x83, 0x62, 0x14, 0x93, 0xa1, 0xef, 0xe2, 0xf8, 0xd8, 0x64, 0x34, 0xd3, 0x7c, 0x1f, 0x0a,
+	0xa8, 0x4f, 0x06, 0x21, 0x53, 0xb9, 0xac, 0x36, 0xd4, 0x06, 0x2e, 0x49, 0x43, 0x49, 0xd2, 0xb8,
+	0x45, 0xfc, 0x70, 0x2c, 0x1b, 0xb9, 0xa7, 0x55, 0xe7, 0xd9, 0x68, 0x67, 0x3c, 0x99, 0x33, 0xd9,
+	0x64, 0x78, 0x74, 0xf6, 0x8a, 0x28, 0x3f, 0xff, 0xd4, 0xc1, 0xff, 0x68, 0x40, 0x89, 0x27, 0x16,
+	0x76, 0xff, 0xad, 0xf0, 0x37, 0x32, 0xe1, 0x57, 0x72, 0xb4, 0x10, 0xf1, 0xd9, 0x3d, 0x58, 0xd1,
+	0x8b, 0x24, 0x05, 0xf3, 0x02, 0x94, 0x07, 0x02, 0xf1, 0x43, 0xaf, 0xe3, 0xbb, 0x22, 0xf0, 0x59,
+	0x67, 0x41, 0x63, 0x77, 0x5d, 0xf3, 0x12, 0xac, 0x70, 0x9f, 0x01, 0x66, 0x3e, 0x09, 0x3b, 0x7b,
+	0xd8, 0xf7, 0xf6, 0x64, 0xb0, 0x33, 0xce, 0xa9, 0x91, 0xe1, 0x8e, 0xc0, 0xed, 0x17, 0xd3, 0xf0,
+	0xbf, 0x1d, 0xea, 0xed, 0x0e, 0xba, 0x7d, 0x9f, 0x39, 0xb8, 0x87, 0xfd, 0x88, 0xb5, 0x11, 0xeb,
+	0xed, 0xbd, 0x66, 0x79, 0x56, 0xa1, 0x18, 0x60, 0x44, 0x31, 0x8f, 0x6d, 0x5a, 0xc4, 0x36, 0x2f,
+	0xd6, 0x77, 0x5d, 0xf3, 0x2d, 0x58, 0x7a, 0xe8, 0xc7, 0x94, 0x75, 0x28, 0xfe, 0x72, 0x80, 0xc3,
+	0x1e, 0xae, 0xcc, 0x08, 0xc2, 0xa2, 0x40, 0x77, 0x15, 0x68, 0xae, 0xc3, 0x62, 0x80, 0xd2, 0xac,
+	0x59, 0xc1, 0x2a, 0x73, 0x50, 0x93, 0x4e, 0xc3, 0x5c, 0x4f, 0x88, 0x30, 0x27, 0x8c, 0x72, 0x61,
+	0xae, 0xc1, 0x42, 0x1f, 0xc7, 0x8f, 0x02, 0xdc, 0x89, 0x09, 0x61, 0x95, 0x42, 0xcd, 0xa8, 0x97,
+	0x1d, 0x90, 0x90, 0x43, 0x08, 0x33, 0x5b, 0x30, 0x37, 0xa0, 0xc8, 0xc3, 0x95, 0xf9, 0xbf, 0xa1,
+	0x9d, 0xdc, 0xd2, 0xba, 0x91, 0x91, 0xee, 0x62, 0x56, 0xba, 0x6c, 0x1d, 0xed, 0x35, 0x38, 0x9f,
+	0x6b, 0xd0, 0x5d, 0xf9, 0xe7, 0x34, 0x98, 0x9a, 0xb1, 0x7b, 0xef, 0xa6, 0x83, 0x23, 0x12, 0xb3,
+	0x7f, 0xbe, 0xfe, 0x67, 0xa0, 0xf0, 0xd8, 0x0f, 0x5d, 0xf2, 0x58, 0xd5, 0x5d, 0xad, 0x4c, 0x0b,
+	0x8a, 0x31, 0xaf, 0x2b, 0x65, 0x54, 0xd5, 0x5a, 0xaf, 0xcd, 0x8b, 0xb0, 0x14, 0x6d, 0x5f, 0xef,
+	0x04, 0x88, 0xe1, 0xb0, 0xb7, 0xdf, 0x19, 0x50, 0x55, 0xf0, 0x72, 0xb4, 0x7d, 0xfd, 0x9e, 0x04,
+	0xef, 0x2b, 0xd6, 0x76, 0x9a, 0x55, 0x48, 0x58, 0xdb, 0x23, 0xd6, 0xbb, 0x70, 0x0a, 0x0d, 0x91,
+	0x1f, 0xa0, 0xae, 0x1f, 0xf8, 0x6c, 0xbf, 0xd3, 0x8d, 0xa8, 0xd0, 0x61, 0xd1, 0x59, 0x4e, 0xe3,
+	0xed, 0x88, 0xf2, 0x2e, 0xa7, 0x88, 0x77, 0x2a, 0x95, 0x4a, 0x16, 0x85, 0x92, 0x0b, 0x0a, 0xe3,
+	0x52, 0xb6, 0xae, 0x66, 0xe4, 0xb8, 0x70, 0x94, 0x1c, 0xba, 0xa6, 0xf6, 0x87, 0x60, 0x65, 0x51,
+	0x7d, 0xb7, 0xea, 0x70, 0xea, 0x8b, 0x81, 0xeb, 0x61, 0xb7, 0x83, 0x58, 0x72, 0x6f, 0x0c, 0x71,
+	0x6f, 0x96, 0x24, 0x7e, 0x93, 0xa9, 0x5b, 0xf3, 0xdb, 0x34, 0x2c, 0xed, 0x50, 0xef, 0xe3, 0x08,
+	0x87, 0xb7, 0x7d, 0xca, 0x0f, 0x35, 0x1b, 0x30, 0xd7, 0x1d, 0xec, 0x9f, 0x40, 0x2b, 0x49, 0xfb,
+	0x8f, 0x08, 0xb5, 0x0e, 0x8b, 0x98, 0x0b, 0x10, 0xf6, 0x70, 0x5a, 0xa9, 0x72, 0x02, 0x0a, 0xa9,
+	0xde, 0xe3, 0x52, 0xc9, 0xb4, 0xb9, 0x4e, 0xe7, 0xb3, 0x3a, 0xa5, 0x0a, 0x69, 0xbb, 0x70, 0x66,
+	0x1c, 0xd1, 0xfa, 0x9c, 0x07, 0x70, 0x25, 0x34, 0x9a, 0x7c, 0x25, 0x85, 0xc8, 0xb9, 0x17, 0x2b,
+	0x6a, 0xc7, 0xc5, 0xc8, 0x0d, 0xfc, 0x10, 0x27, 0x73, 0x2f, 0x31, 0xdc, 0x56, 0xb8, 0xfd, 0xc2,
+	0x10, 0xd3, 0x55, 0xfa, 0x76, 0x13, 0x11, 0x5f, 0xef, 0xce, 0x8d, 0xc7, 0x35, 0x3d, 0x19, 0x57,
+	0xa6, 0x46, 0x33, 0xd9, 0x1a, 0x99, 0xe7, 0xa0, 0x44, 0x19, 0x62, 0xb8, 0x8f, 0x43, 0x26, 0xc4,
+	0x2d, 0x39, 0x23, 0xa0, 0xb5, 0x95, 0x69, 0xf6, 0x5a, 0xb6, 0x88, 0xe3, 0xb9, 0xd8, 0x1f, 0xc0,
+	0x6a, 0x06, 0xd4, 0xa5, 0x5c, 0x87, 0xc5, 0x21, 0x61, 0xa9, 0x3a, 0xc9, 0x3e, 0x2f, 0x73, 0x50,
+	0xd7, 0xe8, 0xc0, 0x10, 0x5d, 0xfe, 0x29, 0xc7, 0x54, 0x81, 0xb6, 0x60, 0x1e, 0xc5, 0x5d, 0x9f,
+	0x9d, 0xa0, 0x3e, 0x09, 0xf1, 0xb8, 0xf2, 0xfc, 0x1f, 0x4a, 0x0f, 0x49, 0xdc, 0x91, 0x97, 0x87,
+	0x97, 0xa6, 0xe8, 0x14, 0x1f, 0x92, 0xb8, 0xcd, 0xd7, 0xad, 0x06, 0x4f, 0x3c, 0xf1, 0x74, 0x44,
+	0xf3, 0xa4, 0xe2, 0xb3, 0xaf, 0x89, 0xe6, 0x49, 0x21, 0x3a, 0x63, 0x71, 0x79, 0x28, 0x09, 0x86,
+	0x58, 0xb6, 0x4e, 0xd1, 0xd1, 0x6b, 0xfb, 0xa9, 0x7c, 0xaa, 0xdd, 0x22, 0x7d, 0x31, 0xa3, 0xe9,
+	0x20, 0x78, 0x03, 0xe3, 0xb7, 0x0a, 0xd0, 0x13, 0x07, 0x08, 0x89, 0x65, 0x0f, 0xa4, 0x90, 0xd6,
+	0x95, 0x8c, 0xc6, 0x39, 0xcf, 0xb4, 0x74, 0x88, 0xea, 0x99, 0x96, 0x86, 0xf4, 0x6f, 0xca, 0xcf,
+	0x32, 0x23, 0x07, 0x0f, 0x31, 0x0a, 0xde, 0x54, 0x46, 0xeb, 0xb0, 0x18, 0x0b, 0xd7, 0x1d, 0xd7,
+	0xf7, 0x30, 0xd5, 0x8d, 0x2d, 0xc1, 0xdb, 0x02, 0x33, 0x4d, 0x98, 0xa5, 0x28, 0x90, 0x3d, 0x5d,
+	0x76, 0xc4, 0xf7, 0xc9, 0x52, 0x4d, 0xc7, 0xae, 0x52, 0x4d, 0x43, 0x49, 0xaa, 0x5b, 0xdf, 0xcd,
+	0xc3, 0xcc, 0x0e, 0xf5, 0xcc, 0x07, 0x50, 0x1e, 0x7b, 0x6b, 0xd7, 0x32, 0x6f, 0xe4, 0x89, 0x37,
+	0xad, 0x55, 0x3f, 0x8e, 0xa1, 0x9b, 0xa7, 0x0d, 0xb3, 0xe2, 0xc5, 0x5b, 0xc9, 0xdb, 0xc1, 0x2d,
+	0x56, 0xed, 0x28, 0x8b, 0xf6, 0x71, 0x07, 0x0a, 0xea, 0xe1, 0x69, 0xe5, 0x9e, 0x2b, 0x6c, 0x96,
+	0x7d, 0xb4, 0x4d, 0x7b, 0x0a, 0xc0, 0xcc, 0x79, 0xaf, 0xbd, 0x9d, 0xb7, 0x33, 0xcb, 0xb3, 0x1a,
+	0x27, 0xe3, 0xe9, 0xd3, 0x7a, 0xb0, 0x3c, 0xf9, 0x34, 0x59, 0x3f, 0xda, 0x85, 0x26, 0x59, 0x97,
+	0x4e, 0x40, 0xd2, 0x87, 0x7c, 0x06, 0x0b, 0xe9, 0x1f, 0xd3, 0xb5, 0xbc, 0xbd, 0x29, 0x82, 0xf5,
+	0xce, 0x31, 0x04, 0xed, 0xf8, 0x73, 0x58, 0x9a, 0x98, 0xf1, 0xb9, 0x15, 0x1e, 0xe7, 0x58, 0x1b,
+	0xc7, 0x73, 0xd2, 0xa1, 0xa7, 0x27, 0x64, 0x6e, 0xe8, 0x29, 0x42, 0x7e, 0xe8, 0x79, 0x13, 0xeb,
+	0x01, 0x94, 0xc7, 0x26, 0x52, 0x6e, 0x8b, 0xa5, 0x19, 0xf9, 0x0d, 0x9d, 0x37, 0x1f, 0xb8, 0xef,
+	0xb1, 0xd9, 0x50, 0xcb, 0x4f, 0x78, 0xc4, 0xc8, 0xf7, 0x9d, 0x77, 0x21, 0xad, 0xb9, 0xaf, 0xf8,
+	0xb3, 0xb9, 0xfd, 0xd1, 0xb3, 0x97, 0x55, 0xe3, 0xf9, 0xcb, 0xaa, 0xf1, 0xc7, 0xcb, 0xaa, 0xf1,
+	0xed, 0xab, 0xea, 0xd4, 0xf3, 0x57, 0xd5, 0xa9, 0x5f, 0x5f, 0x55, 0xa7, 0x1e, 0x5c, 0xf1, 0x7c,
+	0xb6, 0x37, 0xe8, 0x72, 0x87, 0xcd, 0xc4, 0xe9, 0xe5, 0x10, 0xb3, 0xc7, 0x24, 0x7e, 0xd4, 0x9c,
+	0x18, 0x04, 0x6c, 0x3f, 0xc2, 0xb4, 0x5b, 0x10, 0xff, 0x52, 0x5f, 0xfd, 0x2b, 0x00, 0x00, 0xff,
+	0xff, 0x60, 0x07, 0x2d, 0x6d, 0x35, 0x10, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -170,6 +1301,24 @@ const _ = grpc.SupportPackageIsVersion4
 type MsgClient interface {
 	// UpdateParams replaces the module's params; only the authority (gov) may call it.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
+	// Bond adds collateral to the provider's bond.
+	Bond(ctx context.Context, in *MsgBond, opts ...grpc.CallOption) (*MsgBondResponse, error)
+	// Unbond starts returning free collateral after the unbonding period.
+	Unbond(ctx context.Context, in *MsgUnbond, opts ...grpc.CallOption) (*MsgUnbondResponse, error)
+	// SubmitReceiptBatch anchors the Merkle root of a lease's next receipts.
+	SubmitReceiptBatch(ctx context.Context, in *MsgSubmitReceiptBatch, opts ...grpc.CallOption) (*MsgSubmitReceiptBatchResponse, error)
+	// SubmitSLAReport reports one window's measurements.
+	SubmitSLAReport(ctx context.Context, in *MsgSubmitSLAReport, opts ...grpc.CallOption) (*MsgSubmitSLAReportResponse, error)
+	// OpenDispute challenges a judged window's report.
+	OpenDispute(ctx context.Context, in *MsgOpenDispute, opts ...grpc.CallOption) (*MsgOpenDisputeResponse, error)
+	// RespondDispute is the provider's answer to a dispute.
+	RespondDispute(ctx context.Context, in *MsgRespondDispute, opts ...grpc.CallOption) (*MsgRespondDisputeResponse, error)
+	// VoteDispute is an arbiter's vote on an answered dispute.
+	VoteDispute(ctx context.Context, in *MsgVoteDispute, opts ...grpc.CallOption) (*MsgVoteDisputeResponse, error)
+	// CommitResult commits a replica's result for a replicated order.
+	CommitResult(ctx context.Context, in *MsgCommitResult, opts ...grpc.CallOption) (*MsgCommitResultResponse, error)
+	// RevealResult reveals a committed result.
+	RevealResult(ctx context.Context, in *MsgRevealResult, opts ...grpc.CallOption) (*MsgRevealResultResponse, error)
 }
 
 type msgClient struct {
@@ -189,10 +1338,109 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 	return out, nil
 }
 
+func (c *msgClient) Bond(ctx context.Context, in *MsgBond, opts ...grpc.CallOption) (*MsgBondResponse, error) {
+	out := new(MsgBondResponse)
+	err := c.cc.Invoke(ctx, "/computed.sla.v1.Msg/Bond", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) Unbond(ctx context.Context, in *MsgUnbond, opts ...grpc.CallOption) (*MsgUnbondResponse, error) {
+	out := new(MsgUnbondResponse)
+	err := c.cc.Invoke(ctx, "/computed.sla.v1.Msg/Unbond", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) SubmitReceiptBatch(ctx context.Context, in *MsgSubmitReceiptBatch, opts ...grpc.CallOption) (*MsgSubmitReceiptBatchResponse, error) {
+	out := new(MsgSubmitReceiptBatchResponse)
+	err := c.cc.Invoke(ctx, "/computed.sla.v1.Msg/SubmitReceiptBatch", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) SubmitSLAReport(ctx context.Context, in *MsgSubmitSLAReport, opts ...grpc.CallOption) (*MsgSubmitSLAReportResponse, error) {
+	out := new(MsgSubmitSLAReportResponse)
+	err := c.cc.Invoke(ctx, "/computed.sla.v1.Msg/SubmitSLAReport", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) OpenDispute(ctx context.Context, in *MsgOpenDispute, opts ...grpc.CallOption) (*MsgOpenDisputeResponse, error) {
+	out := new(MsgOpenDisputeResponse)
+	err := c.cc.Invoke(ctx, "/computed.sla.v1.Msg/OpenDispute", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) RespondDispute(ctx context.Context, in *MsgRespondDispute, opts ...grpc.CallOption) (*MsgRespondDisputeResponse, error) {
+	out := new(MsgRespondDisputeResponse)
+	err := c.cc.Invoke(ctx, "/computed.sla.v1.Msg/RespondDispute", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) VoteDispute(ctx context.Context, in *MsgVoteDispute, opts ...grpc.CallOption) (*MsgVoteDisputeResponse, error) {
+	out := new(MsgVoteDisputeResponse)
+	err := c.cc.Invoke(ctx, "/computed.sla.v1.Msg/VoteDispute", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CommitResult(ctx context.Context, in *MsgCommitResult, opts ...grpc.CallOption) (*MsgCommitResultResponse, error) {
+	out := new(MsgCommitResultResponse)
+	err := c.cc.Invoke(ctx, "/computed.sla.v1.Msg/CommitResult", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) RevealResult(ctx context.Context, in *MsgRevealResult, opts ...grpc.CallOption) (*MsgRevealResultResponse, error) {
+	out := new(MsgRevealResultResponse)
+	err := c.cc.Invoke(ctx, "/computed.sla.v1.Msg/RevealResult", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UpdateParams replaces the module's params; only the authority (gov) may call it.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
+	// Bond adds collateral to the provider's bond.
+	Bond(context.Context, *MsgBond) (*MsgBondResponse, error)
+	// Unbond starts returning free collateral after the unbonding period.
+	Unbond(context.Context, *MsgUnbond) (*MsgUnbondResponse, error)
+	// SubmitReceiptBatch anchors the Merkle root of a lease's next receipts.
+	SubmitReceiptBatch(context.Context, *MsgSubmitReceiptBatch) (*MsgSubmitReceiptBatchResponse, error)
+	// SubmitSLAReport reports one window's measurements.
+	SubmitSLAReport(context.Context, *MsgSubmitSLAReport) (*MsgSubmitSLAReportResponse, error)
+	// OpenDispute challenges a judged window's report.
+	OpenDispute(context.Context, *MsgOpenDispute) (*MsgOpenDisputeResponse, error)
+	// RespondDispute is the provider's answer to a dispute.
+	RespondDispute(context.Context, *MsgRespondDispute) (*MsgRespondDisputeResponse, error)
+	// VoteDispute is an arbiter's vote on an answered dispute.
+	VoteDispute(context.Context, *MsgVoteDispute) (*MsgVoteDisputeResponse, error)
+	// CommitResult commits a replica's result for a replicated order.
+	CommitResult(context.Context, *MsgCommitResult) (*MsgCommitResultResponse, error)
+	// RevealResult reveals a committed result.
+	RevealResult(context.Context, *MsgRevealResult) (*MsgRevealResultResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -201,6 +1449,33 @@ type UnimplementedMsgServer struct {
 
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
+}
+func (*UnimplementedMsgServer) Bond(ctx context.Context, req *MsgBond) (*MsgBondResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Bond not implemented")
+}
+func (*UnimplementedMsgServer) Unbond(ctx context.Context, req *MsgUnbond) (*MsgUnbondResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Unbond not implemented")
+}
+func (*UnimplementedMsgServer) SubmitReceiptBatch(ctx context.Context, req *MsgSubmitReceiptBatch) (*MsgSubmitReceiptBatchResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SubmitReceiptBatch not implemented")
+}
+func (*UnimplementedMsgServer) SubmitSLAReport(ctx context.Context, req *MsgSubmitSLAReport) (*MsgSubmitSLAReportResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SubmitSLAReport not implemented")
+}
+func (*UnimplementedMsgServer) OpenDispute(ctx context.Context, req *MsgOpenDispute) (*MsgOpenDisputeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method OpenDispute not implemented")
+}
+func (*UnimplementedMsgServer) RespondDispute(ctx context.Context, req *MsgRespondDispute) (*MsgRespondDisputeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RespondDispute not implemented")
+}
+func (*UnimplementedMsgServer) VoteDispute(ctx context.Context, req *MsgVoteDispute) (*MsgVoteDisputeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method VoteDispute not implemented")
+}
+func (*UnimplementedMsgServer) CommitResult(ctx context.Context, req *MsgCommitResult) (*MsgCommitResultResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CommitResult not implemented")
+}
+func (*UnimplementedMsgServer) RevealResult(ctx context.Context, req *MsgRevealResult) (*MsgRevealResultResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RevealResult not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -225,6 +1500,168 @@ func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_Bond_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgBond)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).Bond(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.sla.v1.Msg/Bond",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).Bond(ctx, req.(*MsgBond))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_Unbond_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgUnbond)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).Unbond(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.sla.v1.Msg/Unbond",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).Unbond(ctx, req.(*MsgUnbond))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_SubmitReceiptBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSubmitReceiptBatch)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).SubmitReceiptBatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.sla.v1.Msg/SubmitReceiptBatch",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).SubmitReceiptBatch(ctx, req.(*MsgSubmitReceiptBatch))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_SubmitSLAReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSubmitSLAReport)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).SubmitSLAReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.sla.v1.Msg/SubmitSLAReport",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).SubmitSLAReport(ctx, req.(*MsgSubmitSLAReport))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_OpenDispute_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgOpenDispute)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).OpenDispute(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.sla.v1.Msg/OpenDispute",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).OpenDispute(ctx, req.(*MsgOpenDispute))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_RespondDispute_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRespondDispute)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RespondDispute(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.sla.v1.Msg/RespondDispute",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RespondDispute(ctx, req.(*MsgRespondDispute))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_VoteDispute_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgVoteDispute)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).VoteDispute(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.sla.v1.Msg/VoteDispute",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).VoteDispute(ctx, req.(*MsgVoteDispute))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CommitResult_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCommitResult)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CommitResult(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.sla.v1.Msg/CommitResult",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CommitResult(ctx, req.(*MsgCommitResult))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_RevealResult_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRevealResult)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RevealResult(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/computed.sla.v1.Msg/RevealResult",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RevealResult(ctx, req.(*MsgRevealResult))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "computed.sla.v1.Msg",
@@ -233,6 +1670,42 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
+		},
+		{
+			MethodName: "Bond",
+			Handler:    _Msg_Bond_Handler,
+		},
+		{
+			MethodName: "Unbond",
+			Handler:    _Msg_Unbond_Handler,
+		},
+		{
+			MethodName: "SubmitReceiptBatch",
+			Handler:    _Msg_SubmitReceiptBatch_Handler,
+		},
+		{
+			MethodName: "SubmitSLAReport",
+			Handler:    _Msg_SubmitSLAReport_Handler,
+		},
+		{
+			MethodName: "OpenDispute",
+			Handler:    _Msg_OpenDispute_Handler,
+		},
+		{
+			MethodName: "RespondDispute",
+			Handler:    _Msg_RespondDispute_Handler,
+		},
+		{
+			MethodName: "VoteDispute",
+			Handler:    _Msg_VoteDispute_Handler,
+		},
+		{
+			MethodName: "CommitResult",
+			Handler:    _Msg_CommitResult_Handler,
+		},
+		{
+			MethodName: "RevealResult",
+			Handler:    _Msg_RevealResult_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -302,6 +1775,719 @@ func (m *MsgUpdateParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgBond) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgBond) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgBond) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Amount.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgBondResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgBondResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgBondResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgUnbond) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgUnbond) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgUnbond) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Amount.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgUnbondResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgUnbondResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgUnbondResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.CompletionHeight != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.CompletionHeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.UnbondingId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.UnbondingId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSubmitReceiptBatch) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSubmitReceiptBatch) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSubmitReceiptBatch) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Usage.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if len(m.MerkleRoot) > 0 {
+		i -= len(m.MerkleRoot)
+		copy(dAtA[i:], m.MerkleRoot)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.MerkleRoot)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if m.Count != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Count))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.LastSequence != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.LastSequence))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.FirstSequence != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.FirstSequence))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSubmitReceiptBatchResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSubmitReceiptBatchResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSubmitReceiptBatchResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSubmitSLAReport) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSubmitSLAReport) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSubmitSLAReport) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.SamplesRoot) > 0 {
+		i -= len(m.SamplesRoot)
+		copy(dAtA[i:], m.SamplesRoot)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.SamplesRoot)))
+		i--
+		dAtA[i] = 0x42
+	}
+	if m.AvailabilityBps != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.AvailabilityBps))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.P99LatencyUs != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.P99LatencyUs))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.P95LatencyUs != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.P95LatencyUs))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Requests != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Requests))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Window != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Window))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSubmitSLAReportResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSubmitSLAReportResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSubmitSLAReportResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.JudgedAtHeight != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.JudgedAtHeight))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgOpenDispute) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgOpenDispute) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgOpenDispute) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.EvidenceRoot) > 0 {
+		i -= len(m.EvidenceRoot)
+		copy(dAtA[i:], m.EvidenceRoot)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.EvidenceRoot)))
+		i--
+		dAtA[i] = 0x42
+	}
+	if m.AvailabilityBps != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.AvailabilityBps))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.P99LatencyUs != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.P99LatencyUs))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.P95LatencyUs != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.P95LatencyUs))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Requests != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Requests))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Window != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Window))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Buyer) > 0 {
+		i -= len(m.Buyer)
+		copy(dAtA[i:], m.Buyer)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Buyer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgOpenDisputeResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgOpenDisputeResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgOpenDisputeResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ResponseDeadline != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ResponseDeadline))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.DisputeId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DisputeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRespondDispute) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRespondDispute) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRespondDispute) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Statement) > 0 {
+		i -= len(m.Statement)
+		copy(dAtA[i:], m.Statement)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Statement)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.EvidenceRoot) > 0 {
+		i -= len(m.EvidenceRoot)
+		copy(dAtA[i:], m.EvidenceRoot)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.EvidenceRoot)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.DisputeId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DisputeId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRespondDisputeResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRespondDisputeResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRespondDisputeResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.VoteDeadline != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.VoteDeadline))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgVoteDispute) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgVoteDispute) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgVoteDispute) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ForBuyer {
+		i--
+		if m.ForBuyer {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.DisputeId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DisputeId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Arbiter) > 0 {
+		i -= len(m.Arbiter)
+		copy(dAtA[i:], m.Arbiter)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Arbiter)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgVoteDisputeResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgVoteDisputeResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgVoteDisputeResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Resolved {
+		i--
+		if m.Resolved {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCommitResult) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCommitResult) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCommitResult) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Commitment) > 0 {
+		i -= len(m.Commitment)
+		copy(dAtA[i:], m.Commitment)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Commitment)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCommitResultResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCommitResultResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCommitResultResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRevealResult) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRevealResult) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRevealResult) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Salt) > 0 {
+		i -= len(m.Salt)
+		copy(dAtA[i:], m.Salt)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Salt)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.ResultDigest) > 0 {
+		i -= len(m.ResultDigest)
+		copy(dAtA[i:], m.ResultDigest)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.ResultDigest)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Provider) > 0 {
+		i -= len(m.Provider)
+		copy(dAtA[i:], m.Provider)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Provider)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRevealResultResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRevealResultResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRevealResultResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -329,6 +2515,326 @@ func (m *MsgUpdateParams) Size() (n int) {
 }
 
 func (m *MsgUpdateParamsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgBond) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.Amount.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgBondResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgUnbond) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.Amount.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgUnbondResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.UnbondingId != 0 {
+		n += 1 + sovTx(uint64(m.UnbondingId))
+	}
+	if m.CompletionHeight != 0 {
+		n += 1 + sovTx(uint64(m.CompletionHeight))
+	}
+	return n
+}
+
+func (m *MsgSubmitReceiptBatch) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovTx(uint64(m.LeaseId))
+	}
+	if m.FirstSequence != 0 {
+		n += 1 + sovTx(uint64(m.FirstSequence))
+	}
+	if m.LastSequence != 0 {
+		n += 1 + sovTx(uint64(m.LastSequence))
+	}
+	if m.Count != 0 {
+		n += 1 + sovTx(uint64(m.Count))
+	}
+	l = len(m.MerkleRoot)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.Usage.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgSubmitReceiptBatchResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgSubmitSLAReport) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovTx(uint64(m.LeaseId))
+	}
+	if m.Window != 0 {
+		n += 1 + sovTx(uint64(m.Window))
+	}
+	if m.Requests != 0 {
+		n += 1 + sovTx(uint64(m.Requests))
+	}
+	if m.P95LatencyUs != 0 {
+		n += 1 + sovTx(uint64(m.P95LatencyUs))
+	}
+	if m.P99LatencyUs != 0 {
+		n += 1 + sovTx(uint64(m.P99LatencyUs))
+	}
+	if m.AvailabilityBps != 0 {
+		n += 1 + sovTx(uint64(m.AvailabilityBps))
+	}
+	l = len(m.SamplesRoot)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgSubmitSLAReportResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.JudgedAtHeight != 0 {
+		n += 1 + sovTx(uint64(m.JudgedAtHeight))
+	}
+	return n
+}
+
+func (m *MsgOpenDispute) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Buyer)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovTx(uint64(m.LeaseId))
+	}
+	if m.Window != 0 {
+		n += 1 + sovTx(uint64(m.Window))
+	}
+	if m.Requests != 0 {
+		n += 1 + sovTx(uint64(m.Requests))
+	}
+	if m.P95LatencyUs != 0 {
+		n += 1 + sovTx(uint64(m.P95LatencyUs))
+	}
+	if m.P99LatencyUs != 0 {
+		n += 1 + sovTx(uint64(m.P99LatencyUs))
+	}
+	if m.AvailabilityBps != 0 {
+		n += 1 + sovTx(uint64(m.AvailabilityBps))
+	}
+	l = len(m.EvidenceRoot)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgOpenDisputeResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DisputeId != 0 {
+		n += 1 + sovTx(uint64(m.DisputeId))
+	}
+	if m.ResponseDeadline != 0 {
+		n += 1 + sovTx(uint64(m.ResponseDeadline))
+	}
+	return n
+}
+
+func (m *MsgRespondDispute) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.DisputeId != 0 {
+		n += 1 + sovTx(uint64(m.DisputeId))
+	}
+	l = len(m.EvidenceRoot)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Statement)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgRespondDisputeResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.VoteDeadline != 0 {
+		n += 1 + sovTx(uint64(m.VoteDeadline))
+	}
+	return n
+}
+
+func (m *MsgVoteDispute) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Arbiter)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.DisputeId != 0 {
+		n += 1 + sovTx(uint64(m.DisputeId))
+	}
+	if m.ForBuyer {
+		n += 2
+	}
+	return n
+}
+
+func (m *MsgVoteDisputeResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Resolved {
+		n += 2
+	}
+	return n
+}
+
+func (m *MsgCommitResult) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovTx(uint64(m.LeaseId))
+	}
+	l = len(m.Commitment)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgCommitResultResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgRevealResult) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Provider)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovTx(uint64(m.LeaseId))
+	}
+	l = len(m.ResultDigest)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Salt)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgRevealResultResponse) Size() (n int) {
 	if m == nil {
 		return 0
 	}
@@ -485,6 +2991,2097 @@ func (m *MsgUpdateParamsResponse) Unmarshal(dAtA []byte) error {
 		}
 		if fieldNum <= 0 {
 			return fmt.Errorf("proto: MsgUpdateParamsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgBond) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgBond: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgBond: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgBondResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgBondResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgBondResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgUnbond) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgUnbond: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgUnbond: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgUnbondResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgUnbondResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgUnbondResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UnbondingId", wireType)
+			}
+			m.UnbondingId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.UnbondingId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CompletionHeight", wireType)
+			}
+			m.CompletionHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CompletionHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSubmitReceiptBatch) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSubmitReceiptBatch: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSubmitReceiptBatch: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FirstSequence", wireType)
+			}
+			m.FirstSequence = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FirstSequence |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LastSequence", wireType)
+			}
+			m.LastSequence = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LastSequence |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Count", wireType)
+			}
+			m.Count = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Count |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MerkleRoot", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.MerkleRoot = append(m.MerkleRoot[:0], dAtA[iNdEx:postIndex]...)
+			if m.MerkleRoot == nil {
+				m.MerkleRoot = []byte{}
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Usage", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Usage.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSubmitReceiptBatchResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSubmitReceiptBatchResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSubmitReceiptBatchResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSubmitSLAReport) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSubmitSLAReport: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSubmitSLAReport: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Window", wireType)
+			}
+			m.Window = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Window |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requests", wireType)
+			}
+			m.Requests = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Requests |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field P95LatencyUs", wireType)
+			}
+			m.P95LatencyUs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.P95LatencyUs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field P99LatencyUs", wireType)
+			}
+			m.P99LatencyUs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.P99LatencyUs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AvailabilityBps", wireType)
+			}
+			m.AvailabilityBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AvailabilityBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SamplesRoot", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.SamplesRoot = append(m.SamplesRoot[:0], dAtA[iNdEx:postIndex]...)
+			if m.SamplesRoot == nil {
+				m.SamplesRoot = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSubmitSLAReportResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSubmitSLAReportResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSubmitSLAReportResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field JudgedAtHeight", wireType)
+			}
+			m.JudgedAtHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.JudgedAtHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgOpenDispute) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgOpenDispute: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgOpenDispute: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Buyer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Buyer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Window", wireType)
+			}
+			m.Window = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Window |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requests", wireType)
+			}
+			m.Requests = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Requests |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field P95LatencyUs", wireType)
+			}
+			m.P95LatencyUs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.P95LatencyUs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field P99LatencyUs", wireType)
+			}
+			m.P99LatencyUs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.P99LatencyUs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AvailabilityBps", wireType)
+			}
+			m.AvailabilityBps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AvailabilityBps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EvidenceRoot", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.EvidenceRoot = append(m.EvidenceRoot[:0], dAtA[iNdEx:postIndex]...)
+			if m.EvidenceRoot == nil {
+				m.EvidenceRoot = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgOpenDisputeResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgOpenDisputeResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgOpenDisputeResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DisputeId", wireType)
+			}
+			m.DisputeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DisputeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResponseDeadline", wireType)
+			}
+			m.ResponseDeadline = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ResponseDeadline |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRespondDispute) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRespondDispute: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRespondDispute: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DisputeId", wireType)
+			}
+			m.DisputeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DisputeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EvidenceRoot", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.EvidenceRoot = append(m.EvidenceRoot[:0], dAtA[iNdEx:postIndex]...)
+			if m.EvidenceRoot == nil {
+				m.EvidenceRoot = []byte{}
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Statement", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Statement = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRespondDisputeResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRespondDisputeResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRespondDisputeResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field VoteDeadline", wireType)
+			}
+			m.VoteDeadline = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.VoteDeadline |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgVoteDispute) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgVoteDispute: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgVoteDispute: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Arbiter", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Arbiter = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DisputeId", wireType)
+			}
+			m.DisputeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DisputeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ForBuyer", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.ForBuyer = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgVoteDisputeResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgVoteDisputeResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgVoteDisputeResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Resolved", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Resolved = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCommitResult) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCommitResult: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCommitResult: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Commitment", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Commitment = append(m.Commitment[:0], dAtA[iNdEx:postIndex]...)
+			if m.Commitment == nil {
+				m.Commitment = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCommitResultResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCommitResultResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCommitResultResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRevealResult) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRevealResult: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRevealResult: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Provider = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResultDigest", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ResultDigest = append(m.ResultDigest[:0], dAtA[iNdEx:postIndex]...)
+			if m.ResultDigest == nil {
+				m.ResultDigest = []byte{}
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Salt", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Salt = append(m.Salt[:0], dAtA[iNdEx:postIndex]...)
+			if m.Salt == nil {
+				m.Salt = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRevealResultResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRevealResultResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRevealResultResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
 		default:

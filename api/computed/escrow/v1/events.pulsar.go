@@ -3366,6 +3366,522 @@ func (x *fastReflection_EventStreamRateChanged) ProtoMethods() *protoiface.Metho
 }
 
 var (
+	md_EventStreamPaid            protoreflect.MessageDescriptor
+	fd_EventStreamPaid_lease_id   protoreflect.FieldDescriptor
+	fd_EventStreamPaid_account_id protoreflect.FieldDescriptor
+	fd_EventStreamPaid_amount     protoreflect.FieldDescriptor
+)
+
+func init() {
+	file_computed_escrow_v1_events_proto_init()
+	md_EventStreamPaid = File_computed_escrow_v1_events_proto.Messages().ByName("EventStreamPaid")
+	fd_EventStreamPaid_lease_id = md_EventStreamPaid.Fields().ByName("lease_id")
+	fd_EventStreamPaid_account_id = md_EventStreamPaid.Fields().ByName("account_id")
+	fd_EventStreamPaid_amount = md_EventStreamPaid.Fields().ByName("amount")
+}
+
+var _ protoreflect.Message = (*fastReflection_EventStreamPaid)(nil)
+
+type fastReflection_EventStreamPaid EventStreamPaid
+
+func (x *EventStreamPaid) ProtoReflect() protoreflect.Message {
+	return (*fastReflection_EventStreamPaid)(x)
+}
+
+func (x *EventStreamPaid) slowProtoReflect() protoreflect.Message {
+	mi := &file_computed_escrow_v1_events_proto_msgTypes[6]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+var _fastReflection_EventStreamPaid_messageType fastReflection_EventStreamPaid_messageType
+var _ protoreflect.MessageType = fastReflection_EventStreamPaid_messageType{}
+
+type fastReflection_EventStreamPaid_messageType struct{}
+
+func (x fastReflection_EventStreamPaid_messageType) Zero() protoreflect.Message {
+	return (*fastReflection_EventStreamPaid)(nil)
+}
+func (x fastReflection_EventStreamPaid_messageType) New() protoreflect.Message {
+	return new(fastReflection_EventStreamPaid)
+}
+func (x fastReflection_EventStreamPaid_messageType) Descriptor() protoreflect.MessageDescriptor {
+	return md_EventStreamPaid
+}
+
+// Descriptor returns message descriptor, which contains only the protobuf
+// type information for the message.
+func (x *fastReflection_EventStreamPaid) Descriptor() protoreflect.MessageDescriptor {
+	return md_EventStreamPaid
+}
+
+// Type returns the message type, which encapsulates both Go and protobuf
+// type information. If the Go type information is not needed,
+// it is recommended that the message descriptor be used instead.
+func (x *fastReflection_EventStreamPaid) Type() protoreflect.MessageType {
+	return _fastReflection_EventStreamPaid_messageType
+}
+
+// New returns a newly allocated and mutable empty message.
+func (x *fastReflection_EventStreamPaid) New() protoreflect.Message {
+	return new(fastReflection_EventStreamPaid)
+}
+
+// Interface unwraps the message reflection interface and
+// returns the underlying ProtoMessage interface.
+func (x *fastReflection_EventStreamPaid) Interface() protoreflect.ProtoMessage {
+	return (*EventStreamPaid)(x)
+}
+
+// Range iterates over every populated field in an undefined order,
+// calling f for each field descriptor and value encountered.
+// Range returns immediately if f returns false.
+// While iterating, mutating operations may only be performed
+// on the current field descriptor.
+func (x *fastReflection_EventStreamPaid) Range(f func(protoreflect.FieldDescriptor, protoreflect.Value) bool) {
+	if x.LeaseId != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.LeaseId)
+		if !f(fd_EventStreamPaid_lease_id, value) {
+			return
+		}
+	}
+	if x.AccountId != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.AccountId)
+		if !f(fd_EventStreamPaid_account_id, value) {
+			return
+		}
+	}
+	if x.Amount != "" {
+		value := protoreflect.ValueOfString(x.Amount)
+		if !f(fd_EventStreamPaid_amount, value) {
+			return
+		}
+	}
+}
+
+// Has reports whether a field is populated.
+//
+// Some fields have the property of nullability where it is possible to
+// distinguish between the default value of a field and whether the field
+// was explicitly populated with the default value. Singular message fields,
+// member fields of a oneof, and proto2 scalar fields are nullable. Such
+// fields are populated only if explicitly set.
+//
+// In other cases (aside from the nullable cases above),
+// a proto3 scalar field is populated if it contains a non-zero value, and
+// a repeated field is populated if it is non-empty.
+func (x *fastReflection_EventStreamPaid) Has(fd protoreflect.FieldDescriptor) bool {
+	switch fd.FullName() {
+	case "computed.escrow.v1.EventStreamPaid.lease_id":
+		return x.LeaseId != uint64(0)
+	case "computed.escrow.v1.EventStreamPaid.account_id":
+		return x.AccountId != uint64(0)
+	case "computed.escrow.v1.EventStreamPaid.amount":
+		return x.Amount != ""
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.escrow.v1.EventStreamPaid"))
+		}
+		panic(fmt.Errorf("message computed.escrow.v1.EventStreamPaid does not contain field %s", fd.FullName()))
+	}
+}
+
+// Clear clears the field such that a subsequent Has call reports false.
+//
+// Clearing an extension field clears both the extension type and value
+// associated with the given field number.
+//
+// Clear is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventStreamPaid) Clear(fd protoreflect.FieldDescriptor) {
+	switch fd.FullName() {
+	case "computed.escrow.v1.EventStreamPaid.lease_id":
+		x.LeaseId = uint64(0)
+	case "computed.escrow.v1.EventStreamPaid.account_id":
+		x.AccountId = uint64(0)
+	case "computed.escrow.v1.EventStreamPaid.amount":
+		x.Amount = ""
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.escrow.v1.EventStreamPaid"))
+		}
+		panic(fmt.Errorf("message computed.escrow.v1.EventStreamPaid does not contain field %s", fd.FullName()))
+	}
+}
+
+// Get retrieves the value for a field.
+//
+// For unpopulated scalars, it returns the default value, where
+// the default value of a bytes scalar is guaranteed to be a copy.
+// For unpopulated composite types, it returns an empty, read-only view
+// of the value; to obtain a mutable reference, use Mutable.
+func (x *fastReflection_EventStreamPaid) Get(descriptor protoreflect.FieldDescriptor) protoreflect.Value {
+	switch descriptor.FullName() {
+	case "computed.escrow.v1.EventStreamPaid.lease_id":
+		value := x.LeaseId
+		return protoreflect.ValueOfUint64(value)
+	case "computed.escrow.v1.EventStreamPaid.account_id":
+		value := x.AccountId
+		return protoreflect.ValueOfUint64(value)
+	case "computed.escrow.v1.EventStreamPaid.amount":
+		value := x.Amount
+		return protoreflect.ValueOfString(value)
+	default:
+		if descriptor.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.escrow.v1.EventStreamPaid"))
+		}
+		panic(fmt.Errorf("message computed.escrow.v1.EventStreamPaid does not contain field %s", descriptor.FullName()))
+	}
+}
+
+// Set stores the value for a field.
+//
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType.
+// When setting a composite type, it is unspecified whether the stored value
+// aliases the source's memory in any way. If the composite value is an
+// empty, read-only value, then it panics.
+//
+// Set is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventStreamPaid) Set(fd protoreflect.FieldDescriptor, value protoreflect.Value) {
+	switch fd.FullName() {
+	case "computed.escrow.v1.EventStreamPaid.lease_id":
+		x.LeaseId = value.Uint()
+	case "computed.escrow.v1.EventStreamPaid.account_id":
+		x.AccountId = value.Uint()
+	case "computed.escrow.v1.EventStreamPaid.amount":
+		x.Amount = value.Interface().(string)
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.escrow.v1.EventStreamPaid"))
+		}
+		panic(fmt.Errorf("message computed.escrow.v1.EventStreamPaid does not contain field %s", fd.FullName()))
+	}
+}
+
+// Mutable returns a mutable reference to a composite type.
+//
+// If the field is unpopulated, it may allocate a composite value.
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType
+// if not already stored.
+// It panics if the field does not contain a composite type.
+//
+// Mutable is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventStreamPaid) Mutable(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.escrow.v1.EventStreamPaid.lease_id":
+		panic(fmt.Errorf("field lease_id of message computed.escrow.v1.EventStreamPaid is not mutable"))
+	case "computed.escrow.v1.EventStreamPaid.account_id":
+		panic(fmt.Errorf("field account_id of message computed.escrow.v1.EventStreamPaid is not mutable"))
+	case "computed.escrow.v1.EventStreamPaid.amount":
+		panic(fmt.Errorf("field amount of message computed.escrow.v1.EventStreamPaid is not mutable"))
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.escrow.v1.EventStreamPaid"))
+		}
+		panic(fmt.Errorf("message computed.escrow.v1.EventStreamPaid does not contain field %s", fd.FullName()))
+	}
+}
+
+// NewField returns a new value that is assignable to the field
+// for the given descriptor. For scalars, this returns the default value.
+// For lists, maps, and messages, this returns a new, empty, mutable value.
+func (x *fastReflection_EventStreamPaid) NewField(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.escrow.v1.EventStreamPaid.lease_id":
+		return protoreflect.ValueOfUint64(uint64(0))
+	case "computed.escrow.v1.EventStreamPaid.account_id":
+		return protoreflect.ValueOfUint64(uint64(0))
+	case "computed.escrow.v1.EventStreamPaid.amount":
+		return protoreflect.ValueOfString("")
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.escrow.v1.EventStreamPaid"))
+		}
+		panic(fmt.Errorf("message computed.escrow.v1.EventStreamPaid does not contain field %s", fd.FullName()))
+	}
+}
+
+// WhichOneof reports which field within the oneof is populated,
+// returning nil if none are populated.
+// It panics if the oneof descriptor does not belong to this message.
+func (x *fastReflection_EventStreamPaid) WhichOneof(d protoreflect.OneofDescriptor) protoreflect.FieldDescriptor {
+	switch d.FullName() {
+	default:
+		panic(fmt.Errorf("%s is not a oneof field in computed.escrow.v1.EventStreamPaid", d.FullName()))
+	}
+	panic("unreachable")
+}
+
+// GetUnknown retrieves the entire list of unknown fields.
+// The caller may only mutate the contents of the RawFields
+// if the mutated bytes are stored back into the message with SetUnknown.
+func (x *fastReflection_EventStreamPaid) GetUnknown() protoreflect.RawFields {
+	return x.unknownFields
+}
+
+// SetUnknown stores an entire list of unknown fields.
+// The raw fields must be syntactically valid according to the wire format.
+// An implementation may panic if this is not the case.
+// Once stored, the caller must not mutate the content of the RawFields.
+// An empty RawFields may be passed to clear the fields.
+//
+// SetUnknown is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventStreamPaid) SetUnknown(fields protoreflect.RawFields) {
+	x.unknownFields = fields
+}
+
+// IsValid reports whether the message is valid.
+//
+// An invalid message is an empty, read-only value.
+//
+// An invalid message often corresponds to a nil pointer of the concrete
+// message type, but the details are implementation dependent.
+// Validity is not part of the protobuf data model, and may not
+// be preserved in marshaling or other operations.
+func (x *fastReflection_EventStreamPaid) IsValid() bool {
+	return x != nil
+}
+
+// ProtoMethods returns optional fastReflectionFeature-path implementations of various operations.
+// This method may return nil.
+//
+// The returned methods type is identical to
+// "google.golang.org/protobuf/runtime/protoiface".Methods.
+// Consult the protoiface package documentation for details.
+func (x *fastReflection_EventStreamPaid) ProtoMethods() *protoiface.Methods {
+	size := func(input protoiface.SizeInput) protoiface.SizeOutput {
+		x := input.Message.Interface().(*EventStreamPaid)
+		if x == nil {
+			return protoiface.SizeOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Size:              0,
+			}
+		}
+		options := runtime.SizeInputToOptions(input)
+		_ = options
+		var n int
+		var l int
+		_ = l
+		if x.LeaseId != 0 {
+			n += 1 + runtime.Sov(uint64(x.LeaseId))
+		}
+		if x.AccountId != 0 {
+			n += 1 + runtime.Sov(uint64(x.AccountId))
+		}
+		l = len(x.Amount)
+		if l > 0 {
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		if x.unknownFields != nil {
+			n += len(x.unknownFields)
+		}
+		return protoiface.SizeOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Size:              n,
+		}
+	}
+
+	marshal := func(input protoiface.MarshalInput) (protoiface.MarshalOutput, error) {
+		x := input.Message.Interface().(*EventStreamPaid)
+		if x == nil {
+			return protoiface.MarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Buf:               input.Buf,
+			}, nil
+		}
+		options := runtime.MarshalInputToOptions(input)
+		_ = options
+		size := options.Size(x)
+		dAtA := make([]byte, size)
+		i := len(dAtA)
+		_ = i
+		var l int
+		_ = l
+		if x.unknownFields != nil {
+			i -= len(x.unknownFields)
+			copy(dAtA[i:], x.unknownFields)
+		}
+		if len(x.Amount) > 0 {
+			i -= len(x.Amount)
+			copy(dAtA[i:], x.Amount)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(x.Amount)))
+			i--
+			dAtA[i] = 0x1a
+		}
+		if x.AccountId != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.AccountId))
+			i--
+			dAtA[i] = 0x10
+		}
+		if x.LeaseId != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.LeaseId))
+			i--
+			dAtA[i] = 0x8
+		}
+		if input.Buf != nil {
+			input.Buf = append(input.Buf, dAtA...)
+		} else {
+			input.Buf = dAtA
+		}
+		return protoiface.MarshalOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Buf:               input.Buf,
+		}, nil
+	}
+	unmarshal := func(input protoiface.UnmarshalInput) (protoiface.UnmarshalOutput, error) {
+		x := input.Message.Interface().(*EventStreamPaid)
+		if x == nil {
+			return protoiface.UnmarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Flags:             input.Flags,
+			}, nil
+		}
+		options := runtime.UnmarshalInputToOptions(input)
+		_ = options
+		dAtA := input.Buf
+		l := len(dAtA)
+		iNdEx := 0
+		for iNdEx < l {
+			preIndex := iNdEx
+			var wire uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				wire |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			fieldNum := int32(wire >> 3)
+			wireType := int(wire & 0x7)
+			if wireType == 4 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: EventStreamPaid: wiretype end group for non-group")
+			}
+			if fieldNum <= 0 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: EventStreamPaid: illegal tag %d (wire type %d)", fieldNum, wire)
+			}
+			switch fieldNum {
+			case 1:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+				}
+				x.LeaseId = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.LeaseId |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 2:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field AccountId", wireType)
+				}
+				x.AccountId = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.AccountId |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 3:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Amount = string(dAtA[iNdEx:postIndex])
+				iNdEx = postIndex
+			default:
+				iNdEx = preIndex
+				skippy, err := runtime.Skip(dAtA[iNdEx:])
+				if err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				if (skippy < 0) || (iNdEx+skippy) < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if (iNdEx + skippy) > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				if !options.DiscardUnknown {
+					x.unknownFields = append(x.unknownFields, dAtA[iNdEx:iNdEx+skippy]...)
+				}
+				iNdEx += skippy
+			}
+		}
+
+		if iNdEx > l {
+			return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+		}
+		return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, nil
+	}
+	return &protoiface.Methods{
+		NoUnkeyedLiterals: struct{}{},
+		Flags:             protoiface.SupportMarshalDeterministic | protoiface.SupportUnmarshalDiscardUnknown,
+		Size:              size,
+		Marshal:           marshal,
+		Unmarshal:         unmarshal,
+		Merge:             nil,
+		CheckInitialized:  nil,
+	}
+}
+
+var (
 	md_EventWithdrawn          protoreflect.MessageDescriptor
 	fd_EventWithdrawn_lease_id protoreflect.FieldDescriptor
 	fd_EventWithdrawn_payee    protoreflect.FieldDescriptor
@@ -3391,7 +3907,7 @@ func (x *EventWithdrawn) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventWithdrawn) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_escrow_v1_events_proto_msgTypes[6]
+	mi := &file_computed_escrow_v1_events_proto_msgTypes[7]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3985,7 +4501,7 @@ func (x *EventAccountDepleted) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventAccountDepleted) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_escrow_v1_events_proto_msgTypes[7]
+	mi := &file_computed_escrow_v1_events_proto_msgTypes[8]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4499,7 +5015,7 @@ func (x *EventAccountClosed) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventAccountClosed) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_escrow_v1_events_proto_msgTypes[8]
+	mi := &file_computed_escrow_v1_events_proto_msgTypes[9]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4973,7 +5489,7 @@ func (x *EventRefillPolicySet) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventRefillPolicySet) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_escrow_v1_events_proto_msgTypes[9]
+	mi := &file_computed_escrow_v1_events_proto_msgTypes[10]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5599,7 +6115,7 @@ func (x *EventRefill) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventRefill) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_escrow_v1_events_proto_msgTypes[10]
+	mi := &file_computed_escrow_v1_events_proto_msgTypes[11]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6183,7 +6699,7 @@ func (x *EventAccountCredited) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventAccountCredited) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_escrow_v1_events_proto_msgTypes[11]
+	mi := &file_computed_escrow_v1_events_proto_msgTypes[12]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7042,6 +7558,58 @@ func (x *EventStreamRateChanged) GetState() string {
 	return ""
 }
 
+// EventStreamPaid is emitted when x/sla pays a stream a lump sum from its account (replicated jobs).
+type EventStreamPaid struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	LeaseId   uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	AccountId uint64 `protobuf:"varint,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	Amount    string `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
+}
+
+func (x *EventStreamPaid) Reset() {
+	*x = EventStreamPaid{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_computed_escrow_v1_events_proto_msgTypes[6]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *EventStreamPaid) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventStreamPaid) ProtoMessage() {}
+
+// Deprecated: Use EventStreamPaid.ProtoReflect.Descriptor instead.
+func (*EventStreamPaid) Descriptor() ([]byte, []int) {
+	return file_computed_escrow_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *EventStreamPaid) GetLeaseId() uint64 {
+	if x != nil {
+		return x.LeaseId
+	}
+	return 0
+}
+
+func (x *EventStreamPaid) GetAccountId() uint64 {
+	if x != nil {
+		return x.AccountId
+	}
+	return 0
+}
+
+func (x *EventStreamPaid) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
 // EventWithdrawn is emitted when a payee withdraws.
 type EventWithdrawn struct {
 	state         protoimpl.MessageState
@@ -7057,7 +7625,7 @@ type EventWithdrawn struct {
 func (x *EventWithdrawn) Reset() {
 	*x = EventWithdrawn{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_escrow_v1_events_proto_msgTypes[6]
+		mi := &file_computed_escrow_v1_events_proto_msgTypes[7]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -7071,7 +7639,7 @@ func (*EventWithdrawn) ProtoMessage() {}
 
 // Deprecated: Use EventWithdrawn.ProtoReflect.Descriptor instead.
 func (*EventWithdrawn) Descriptor() ([]byte, []int) {
-	return file_computed_escrow_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_computed_escrow_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *EventWithdrawn) GetLeaseId() uint64 {
@@ -7116,7 +7684,7 @@ type EventAccountDepleted struct {
 func (x *EventAccountDepleted) Reset() {
 	*x = EventAccountDepleted{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_escrow_v1_events_proto_msgTypes[7]
+		mi := &file_computed_escrow_v1_events_proto_msgTypes[8]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -7130,7 +7698,7 @@ func (*EventAccountDepleted) ProtoMessage() {}
 
 // Deprecated: Use EventAccountDepleted.ProtoReflect.Descriptor instead.
 func (*EventAccountDepleted) Descriptor() ([]byte, []int) {
-	return file_computed_escrow_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_computed_escrow_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EventAccountDepleted) GetAccountId() uint64 {
@@ -7167,7 +7735,7 @@ type EventAccountClosed struct {
 func (x *EventAccountClosed) Reset() {
 	*x = EventAccountClosed{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_escrow_v1_events_proto_msgTypes[8]
+		mi := &file_computed_escrow_v1_events_proto_msgTypes[9]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -7181,7 +7749,7 @@ func (*EventAccountClosed) ProtoMessage() {}
 
 // Deprecated: Use EventAccountClosed.ProtoReflect.Descriptor instead.
 func (*EventAccountClosed) Descriptor() ([]byte, []int) {
-	return file_computed_escrow_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_computed_escrow_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *EventAccountClosed) GetAccountId() uint64 {
@@ -7214,7 +7782,7 @@ type EventRefillPolicySet struct {
 func (x *EventRefillPolicySet) Reset() {
 	*x = EventRefillPolicySet{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_escrow_v1_events_proto_msgTypes[9]
+		mi := &file_computed_escrow_v1_events_proto_msgTypes[10]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -7228,7 +7796,7 @@ func (*EventRefillPolicySet) ProtoMessage() {}
 
 // Deprecated: Use EventRefillPolicySet.ProtoReflect.Descriptor instead.
 func (*EventRefillPolicySet) Descriptor() ([]byte, []int) {
-	return file_computed_escrow_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_computed_escrow_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EventRefillPolicySet) GetAccountId() uint64 {
@@ -7281,7 +7849,7 @@ type EventRefill struct {
 func (x *EventRefill) Reset() {
 	*x = EventRefill{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_escrow_v1_events_proto_msgTypes[10]
+		mi := &file_computed_escrow_v1_events_proto_msgTypes[11]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -7295,7 +7863,7 @@ func (*EventRefill) ProtoMessage() {}
 
 // Deprecated: Use EventRefill.ProtoReflect.Descriptor instead.
 func (*EventRefill) Descriptor() ([]byte, []int) {
-	return file_computed_escrow_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_computed_escrow_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *EventRefill) GetAccountId() uint64 {
@@ -7340,7 +7908,7 @@ type EventAccountCredited struct {
 func (x *EventAccountCredited) Reset() {
 	*x = EventAccountCredited{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_escrow_v1_events_proto_msgTypes[11]
+		mi := &file_computed_escrow_v1_events_proto_msgTypes[12]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -7354,7 +7922,7 @@ func (*EventAccountCredited) ProtoMessage() {}
 
 // Deprecated: Use EventAccountCredited.ProtoReflect.Descriptor instead.
 func (*EventAccountCredited) Descriptor() ([]byte, []int) {
-	return file_computed_escrow_v1_events_proto_rawDescGZIP(), []int{11}
+	return file_computed_escrow_v1_events_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *EventAccountCredited) GetAccountId() uint64 {
@@ -7437,54 +8005,61 @@ var file_computed_escrow_v1_events_proto_rawDesc = []byte{
 	0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12,
 	0x12, 0x0a, 0x04, 0x72, 0x61, 0x74, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x04, 0x72,
 	0x61, 0x74, 0x65, 0x12, 0x14, 0x0a, 0x05, 0x73, 0x74, 0x61, 0x74, 0x65, 0x18, 0x03, 0x20, 0x01,
-	0x28, 0x09, 0x52, 0x05, 0x73, 0x74, 0x61, 0x74, 0x65, 0x22, 0x69, 0x0a, 0x0e, 0x45, 0x76, 0x65,
-	0x6e, 0x74, 0x57, 0x69, 0x74, 0x68, 0x64, 0x72, 0x61, 0x77, 0x6e, 0x12, 0x19, 0x0a, 0x08, 0x6c,
-	0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6c,
-	0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12, 0x14, 0x0a, 0x05, 0x70, 0x61, 0x79, 0x65, 0x65, 0x18,
-	0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x70, 0x61, 0x79, 0x65, 0x65, 0x12, 0x12, 0x0a, 0x04,
-	0x70, 0x61, 0x69, 0x64, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x04, 0x70, 0x61, 0x69, 0x64,
-	0x12, 0x12, 0x0a, 0x04, 0x74, 0x61, 0x6b, 0x65, 0x18, 0x04, 0x20, 0x01, 0x28, 0x09, 0x52, 0x04,
-	0x74, 0x61, 0x6b, 0x65, 0x22, 0x69, 0x0a, 0x14, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x41, 0x63, 0x63,
-	0x6f, 0x75, 0x6e, 0x74, 0x44, 0x65, 0x70, 0x6c, 0x65, 0x74, 0x65, 0x64, 0x12, 0x1d, 0x0a, 0x0a,
-	0x61, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04,
-	0x52, 0x09, 0x61, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x49, 0x64, 0x12, 0x16, 0x0a, 0x06, 0x68,
-	0x65, 0x69, 0x67, 0x68, 0x74, 0x18, 0x02, 0x20, 0x01, 0x28, 0x03, 0x52, 0x06, 0x68, 0x65, 0x69,
-	0x67, 0x68, 0x74, 0x12, 0x1a, 0x0a, 0x08, 0x72, 0x65, 0x66, 0x75, 0x6e, 0x64, 0x65, 0x64, 0x18,
-	0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x08, 0x72, 0x65, 0x66, 0x75, 0x6e, 0x64, 0x65, 0x64, 0x22,
-	0x4f, 0x0a, 0x12, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x41, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x43,
-	0x6c, 0x6f, 0x73, 0x65, 0x64, 0x12, 0x1d, 0x0a, 0x0a, 0x61, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74,
+	0x28, 0x09, 0x52, 0x05, 0x73, 0x74, 0x61, 0x74, 0x65, 0x22, 0x63, 0x0a, 0x0f, 0x45, 0x76, 0x65,
+	0x6e, 0x74, 0x53, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x50, 0x61, 0x69, 0x64, 0x12, 0x19, 0x0a, 0x08,
+	0x6c, 0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07,
+	0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12, 0x1d, 0x0a, 0x0a, 0x61, 0x63, 0x63, 0x6f, 0x75,
+	0x6e, 0x74, 0x5f, 0x69, 0x64, 0x18, 0x02, 0x20, 0x01, 0x28, 0x04, 0x52, 0x09, 0x61, 0x63, 0x63,
+	0x6f, 0x75, 0x6e, 0x74, 0x49, 0x64, 0x12, 0x16, 0x0a, 0x06, 0x61, 0x6d, 0x6f, 0x75, 0x6e, 0x74,
+	0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x61, 0x6d, 0x6f, 0x75, 0x6e, 0x74, 0x22, 0x69,
+	0x0a, 0x0e, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x57, 0x69, 0x74, 0x68, 0x64, 0x72, 0x61, 0x77, 0x6e,
+	0x12, 0x19, 0x0a, 0x08, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01,
+	0x28, 0x04, 0x52, 0x07, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12, 0x14, 0x0a, 0x05, 0x70,
+	0x61, 0x79, 0x65, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x70, 0x61, 0x79, 0x65,
+	0x65, 0x12, 0x12, 0x0a, 0x04, 0x70, 0x61, 0x69, 0x64, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52,
+	0x04, 0x70, 0x61, 0x69, 0x64, 0x12, 0x12, 0x0a, 0x04, 0x74, 0x61, 0x6b, 0x65, 0x18, 0x04, 0x20,
+	0x01, 0x28, 0x09, 0x52, 0x04, 0x74, 0x61, 0x6b, 0x65, 0x22, 0x69, 0x0a, 0x14, 0x45, 0x76, 0x65,
+	0x6e, 0x74, 0x41, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x44, 0x65, 0x70, 0x6c, 0x65, 0x74, 0x65,
+	0x64, 0x12, 0x1d, 0x0a, 0x0a, 0x61, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x5f, 0x69, 0x64, 0x18,
+	0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x09, 0x61, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x49, 0x64,
+	0x12, 0x16, 0x0a, 0x06, 0x68, 0x65, 0x69, 0x67, 0x68, 0x74, 0x18, 0x02, 0x20, 0x01, 0x28, 0x03,
+	0x52, 0x06, 0x68, 0x65, 0x69, 0x67, 0x68, 0x74, 0x12, 0x1a, 0x0a, 0x08, 0x72, 0x65, 0x66, 0x75,
+	0x6e, 0x64, 0x65, 0x64, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x08, 0x72, 0x65, 0x66, 0x75,
+	0x6e, 0x64, 0x65, 0x64, 0x22, 0x4f, 0x0a, 0x12, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x41, 0x63, 0x63,
+	0x6f, 0x75, 0x6e, 0x74, 0x43, 0x6c, 0x6f, 0x73, 0x65, 0x64, 0x12, 0x1d, 0x0a, 0x0a, 0x61, 0x63,
+	0x63, 0x6f, 0x75, 0x6e, 0x74, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x09,
+	0x61, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x49, 0x64, 0x12, 0x1a, 0x0a, 0x08, 0x72, 0x65, 0x66,
+	0x75, 0x6e, 0x64, 0x65, 0x64, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x08, 0x72, 0x65, 0x66,
+	0x75, 0x6e, 0x64, 0x65, 0x64, 0x22, 0xae, 0x01, 0x0a, 0x14, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x52,
+	0x65, 0x66, 0x69, 0x6c, 0x6c, 0x50, 0x6f, 0x6c, 0x69, 0x63, 0x79, 0x53, 0x65, 0x74, 0x12, 0x1d,
+	0x0a, 0x0a, 0x61, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01,
+	0x28, 0x04, 0x52, 0x09, 0x61, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x49, 0x64, 0x12, 0x16, 0x0a,
+	0x06, 0x61, 0x6d, 0x6f, 0x75, 0x6e, 0x74, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x61,
+	0x6d, 0x6f, 0x75, 0x6e, 0x74, 0x12, 0x10, 0x0a, 0x03, 0x63, 0x61, 0x70, 0x18, 0x03, 0x20, 0x01,
+	0x28, 0x09, 0x52, 0x03, 0x63, 0x61, 0x70, 0x12, 0x28, 0x0a, 0x10, 0x6c, 0x6f, 0x77, 0x5f, 0x77,
+	0x61, 0x74, 0x65, 0x72, 0x5f, 0x62, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x18, 0x04, 0x20, 0x01, 0x28,
+	0x04, 0x52, 0x0e, 0x6c, 0x6f, 0x77, 0x57, 0x61, 0x74, 0x65, 0x72, 0x42, 0x6c, 0x6f, 0x63, 0x6b,
+	0x73, 0x12, 0x23, 0x0a, 0x0d, 0x72, 0x65, 0x66, 0x69, 0x6c, 0x6c, 0x5f, 0x68, 0x65, 0x69, 0x67,
+	0x68, 0x74, 0x18, 0x05, 0x20, 0x01, 0x28, 0x03, 0x52, 0x0c, 0x72, 0x65, 0x66, 0x69, 0x6c, 0x6c,
+	0x48, 0x65, 0x69, 0x67, 0x68, 0x74, 0x22, 0x6c, 0x0a, 0x0b, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x52,
+	0x65, 0x66, 0x69, 0x6c, 0x6c, 0x12, 0x1d, 0x0a, 0x0a, 0x61, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74,
 	0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x09, 0x61, 0x63, 0x63, 0x6f, 0x75,
-	0x6e, 0x74, 0x49, 0x64, 0x12, 0x1a, 0x0a, 0x08, 0x72, 0x65, 0x66, 0x75, 0x6e, 0x64, 0x65, 0x64,
-	0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x08, 0x72, 0x65, 0x66, 0x75, 0x6e, 0x64, 0x65, 0x64,
-	0x22, 0xae, 0x01, 0x0a, 0x14, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x52, 0x65, 0x66, 0x69, 0x6c, 0x6c,
-	0x50, 0x6f, 0x6c, 0x69, 0x63, 0x79, 0x53, 0x65, 0x74, 0x12, 0x1d, 0x0a, 0x0a, 0x61, 0x63, 0x63,
-	0x6f, 0x75, 0x6e, 0x74, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x09, 0x61,
-	0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x49, 0x64, 0x12, 0x16, 0x0a, 0x06, 0x61, 0x6d, 0x6f, 0x75,
-	0x6e, 0x74, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x61, 0x6d, 0x6f, 0x75, 0x6e, 0x74,
-	0x12, 0x10, 0x0a, 0x03, 0x63, 0x61, 0x70, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x03, 0x63,
-	0x61, 0x70, 0x12, 0x28, 0x0a, 0x10, 0x6c, 0x6f, 0x77, 0x5f, 0x77, 0x61, 0x74, 0x65, 0x72, 0x5f,
-	0x62, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x18, 0x04, 0x20, 0x01, 0x28, 0x04, 0x52, 0x0e, 0x6c, 0x6f,
-	0x77, 0x57, 0x61, 0x74, 0x65, 0x72, 0x42, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x12, 0x23, 0x0a, 0x0d,
-	0x72, 0x65, 0x66, 0x69, 0x6c, 0x6c, 0x5f, 0x68, 0x65, 0x69, 0x67, 0x68, 0x74, 0x18, 0x05, 0x20,
-	0x01, 0x28, 0x03, 0x52, 0x0c, 0x72, 0x65, 0x66, 0x69, 0x6c, 0x6c, 0x48, 0x65, 0x69, 0x67, 0x68,
-	0x74, 0x22, 0x6c, 0x0a, 0x0b, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x52, 0x65, 0x66, 0x69, 0x6c, 0x6c,
-	0x12, 0x1d, 0x0a, 0x0a, 0x61, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x5f, 0x69, 0x64, 0x18, 0x01,
-	0x20, 0x01, 0x28, 0x04, 0x52, 0x09, 0x61, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x49, 0x64, 0x12,
-	0x0e, 0x0a, 0x02, 0x6f, 0x6b, 0x18, 0x02, 0x20, 0x01, 0x28, 0x08, 0x52, 0x02, 0x6f, 0x6b, 0x12,
-	0x16, 0x0a, 0x06, 0x61, 0x6d, 0x6f, 0x75, 0x6e, 0x74, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52,
-	0x06, 0x61, 0x6d, 0x6f, 0x75, 0x6e, 0x74, 0x12, 0x16, 0x0a, 0x06, 0x72, 0x65, 0x61, 0x73, 0x6f,
-	0x6e, 0x18, 0x04, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e, 0x22,
-	0x6e, 0x0a, 0x14, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x41, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x43,
-	0x72, 0x65, 0x64, 0x69, 0x74, 0x65, 0x64, 0x12, 0x1d, 0x0a, 0x0a, 0x61, 0x63, 0x63, 0x6f, 0x75,
-	0x6e, 0x74, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x09, 0x61, 0x63, 0x63,
-	0x6f, 0x75, 0x6e, 0x74, 0x49, 0x64, 0x12, 0x1f, 0x0a, 0x0b, 0x66, 0x72, 0x6f, 0x6d, 0x5f, 0x6d,
-	0x6f, 0x64, 0x75, 0x6c, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x0a, 0x66, 0x72, 0x6f,
-	0x6d, 0x4d, 0x6f, 0x64, 0x75, 0x6c, 0x65, 0x12, 0x16, 0x0a, 0x06, 0x61, 0x6d, 0x6f, 0x75, 0x6e,
-	0x74, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x61, 0x6d, 0x6f, 0x75, 0x6e, 0x74, 0x42,
-	0x35, 0x5a, 0x33, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x63, 0x6f,
-	0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2d, 0x6e, 0x65, 0x74, 0x77, 0x6f, 0x72, 0x6b, 0x2f, 0x63,
-	0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x78, 0x2f, 0x65, 0x73, 0x63, 0x72, 0x6f, 0x77,
-	0x2f, 0x74, 0x79, 0x70, 0x65, 0x73, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
+	0x6e, 0x74, 0x49, 0x64, 0x12, 0x0e, 0x0a, 0x02, 0x6f, 0x6b, 0x18, 0x02, 0x20, 0x01, 0x28, 0x08,
+	0x52, 0x02, 0x6f, 0x6b, 0x12, 0x16, 0x0a, 0x06, 0x61, 0x6d, 0x6f, 0x75, 0x6e, 0x74, 0x18, 0x03,
+	0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x61, 0x6d, 0x6f, 0x75, 0x6e, 0x74, 0x12, 0x16, 0x0a, 0x06,
+	0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e, 0x18, 0x04, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x72, 0x65,
+	0x61, 0x73, 0x6f, 0x6e, 0x22, 0x6e, 0x0a, 0x14, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x41, 0x63, 0x63,
+	0x6f, 0x75, 0x6e, 0x74, 0x43, 0x72, 0x65, 0x64, 0x69, 0x74, 0x65, 0x64, 0x12, 0x1d, 0x0a, 0x0a,
+	0x61, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04,
+	0x52, 0x09, 0x61, 0x63, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x49, 0x64, 0x12, 0x1f, 0x0a, 0x0b, 0x66,
+	0x72, 0x6f, 0x6d, 0x5f, 0x6d, 0x6f, 0x64, 0x75, 0x6c, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09,
+	0x52, 0x0a, 0x66, 0x72, 0x6f, 0x6d, 0x4d, 0x6f, 0x64, 0x75, 0x6c, 0x65, 0x12, 0x16, 0x0a, 0x06,
+	0x61, 0x6d, 0x6f, 0x75, 0x6e, 0x74, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x61, 0x6d,
+	0x6f, 0x75, 0x6e, 0x74, 0x42, 0x35, 0x5a, 0x33, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63,
+	0x6f, 0x6d, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2d, 0x6e, 0x65, 0x74, 0x77,
+	0x6f, 0x72, 0x6b, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x78, 0x2f, 0x65,
+	0x73, 0x63, 0x72, 0x6f, 0x77, 0x2f, 0x74, 0x79, 0x70, 0x65, 0x73, 0x62, 0x06, 0x70, 0x72, 0x6f,
+	0x74, 0x6f, 0x33,
 }
 
 var (
@@ -7499,7 +8074,7 @@ func file_computed_escrow_v1_events_proto_rawDescGZIP() []byte {
 	return file_computed_escrow_v1_events_proto_rawDescData
 }
 
-var file_computed_escrow_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_computed_escrow_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_computed_escrow_v1_events_proto_goTypes = []interface{}{
 	(*EventParamsUpdated)(nil),     // 0: computed.escrow.v1.EventParamsUpdated
 	(*EventAccountOpened)(nil),     // 1: computed.escrow.v1.EventAccountOpened
@@ -7507,16 +8082,17 @@ var file_computed_escrow_v1_events_proto_goTypes = []interface{}{
 	(*EventStreamOpened)(nil),      // 3: computed.escrow.v1.EventStreamOpened
 	(*EventStreamClosed)(nil),      // 4: computed.escrow.v1.EventStreamClosed
 	(*EventStreamRateChanged)(nil), // 5: computed.escrow.v1.EventStreamRateChanged
-	(*EventWithdrawn)(nil),         // 6: computed.escrow.v1.EventWithdrawn
-	(*EventAccountDepleted)(nil),   // 7: computed.escrow.v1.EventAccountDepleted
-	(*EventAccountClosed)(nil),     // 8: computed.escrow.v1.EventAccountClosed
-	(*EventRefillPolicySet)(nil),   // 9: computed.escrow.v1.EventRefillPolicySet
-	(*EventRefill)(nil),            // 10: computed.escrow.v1.EventRefill
-	(*EventAccountCredited)(nil),   // 11: computed.escrow.v1.EventAccountCredited
-	(*Params)(nil),                 // 12: computed.escrow.v1.Params
+	(*EventStreamPaid)(nil),        // 6: computed.escrow.v1.EventStreamPaid
+	(*EventWithdrawn)(nil),         // 7: computed.escrow.v1.EventWithdrawn
+	(*EventAccountDepleted)(nil),   // 8: computed.escrow.v1.EventAccountDepleted
+	(*EventAccountClosed)(nil),     // 9: computed.escrow.v1.EventAccountClosed
+	(*EventRefillPolicySet)(nil),   // 10: computed.escrow.v1.EventRefillPolicySet
+	(*EventRefill)(nil),            // 11: computed.escrow.v1.EventRefill
+	(*EventAccountCredited)(nil),   // 12: computed.escrow.v1.EventAccountCredited
+	(*Params)(nil),                 // 13: computed.escrow.v1.Params
 }
 var file_computed_escrow_v1_events_proto_depIdxs = []int32{
-	12, // 0: computed.escrow.v1.EventParamsUpdated.params:type_name -> computed.escrow.v1.Params
+	13, // 0: computed.escrow.v1.EventParamsUpdated.params:type_name -> computed.escrow.v1.Params
 	1,  // [1:1] is the sub-list for method output_type
 	1,  // [1:1] is the sub-list for method input_type
 	1,  // [1:1] is the sub-list for extension type_name
@@ -7604,7 +8180,7 @@ func file_computed_escrow_v1_events_proto_init() {
 			}
 		}
 		file_computed_escrow_v1_events_proto_msgTypes[6].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventWithdrawn); i {
+			switch v := v.(*EventStreamPaid); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -7616,7 +8192,7 @@ func file_computed_escrow_v1_events_proto_init() {
 			}
 		}
 		file_computed_escrow_v1_events_proto_msgTypes[7].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventAccountDepleted); i {
+			switch v := v.(*EventWithdrawn); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -7628,7 +8204,7 @@ func file_computed_escrow_v1_events_proto_init() {
 			}
 		}
 		file_computed_escrow_v1_events_proto_msgTypes[8].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventAccountClosed); i {
+			switch v := v.(*EventAccountDepleted); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -7640,7 +8216,7 @@ func file_computed_escrow_v1_events_proto_init() {
 			}
 		}
 		file_computed_escrow_v1_events_proto_msgTypes[9].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventRefillPolicySet); i {
+			switch v := v.(*EventAccountClosed); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -7652,7 +8228,7 @@ func file_computed_escrow_v1_events_proto_init() {
 			}
 		}
 		file_computed_escrow_v1_events_proto_msgTypes[10].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventRefill); i {
+			switch v := v.(*EventRefillPolicySet); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -7664,6 +8240,18 @@ func file_computed_escrow_v1_events_proto_init() {
 			}
 		}
 		file_computed_escrow_v1_events_proto_msgTypes[11].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*EventRefill); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_computed_escrow_v1_events_proto_msgTypes[12].Exporter = func(v interface{}, i int) interface{} {
 			switch v := v.(*EventAccountCredited); i {
 			case 0:
 				return &v.state
@@ -7682,7 +8270,7 @@ func file_computed_escrow_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_computed_escrow_v1_events_proto_rawDesc,
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -14,15 +14,443 @@ import (
 	sync "sync"
 )
 
+var _ protoreflect.List = (*_GenesisState_2_list)(nil)
+
+type _GenesisState_2_list struct {
+	list *[]*Bond
+}
+
+func (x *_GenesisState_2_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_GenesisState_2_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfMessage((*x.list)[i].ProtoReflect())
+}
+
+func (x *_GenesisState_2_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*Bond)
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_GenesisState_2_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*Bond)
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_GenesisState_2_list) AppendMutable() protoreflect.Value {
+	v := new(Bond)
+	*x.list = append(*x.list, v)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_2_list) Truncate(n int) {
+	for i := n; i < len(*x.list); i++ {
+		(*x.list)[i] = nil
+	}
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_GenesisState_2_list) NewElement() protoreflect.Value {
+	v := new(Bond)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_2_list) IsValid() bool {
+	return x.list != nil
+}
+
+var _ protoreflect.List = (*_GenesisState_3_list)(nil)
+
+type _GenesisState_3_list struct {
+	list *[]*Unbonding
+}
+
+func (x *_GenesisState_3_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_GenesisState_3_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfMessage((*x.list)[i].ProtoReflect())
+}
+
+func (x *_GenesisState_3_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*Unbonding)
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_GenesisState_3_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*Unbonding)
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_GenesisState_3_list) AppendMutable() protoreflect.Value {
+	v := new(Unbonding)
+	*x.list = append(*x.list, v)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_3_list) Truncate(n int) {
+	for i := n; i < len(*x.list); i++ {
+		(*x.list)[i] = nil
+	}
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_GenesisState_3_list) NewElement() protoreflect.Value {
+	v := new(Unbonding)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_3_list) IsValid() bool {
+	return x.list != nil
+}
+
+var _ protoreflect.List = (*_GenesisState_4_list)(nil)
+
+type _GenesisState_4_list struct {
+	list *[]*LeaseSLA
+}
+
+func (x *_GenesisState_4_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_GenesisState_4_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfMessage((*x.list)[i].ProtoReflect())
+}
+
+func (x *_GenesisState_4_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*LeaseSLA)
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_GenesisState_4_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*LeaseSLA)
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_GenesisState_4_list) AppendMutable() protoreflect.Value {
+	v := new(LeaseSLA)
+	*x.list = append(*x.list, v)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_4_list) Truncate(n int) {
+	for i := n; i < len(*x.list); i++ {
+		(*x.list)[i] = nil
+	}
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_GenesisState_4_list) NewElement() protoreflect.Value {
+	v := new(LeaseSLA)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_4_list) IsValid() bool {
+	return x.list != nil
+}
+
+var _ protoreflect.List = (*_GenesisState_5_list)(nil)
+
+type _GenesisState_5_list struct {
+	list *[]*SLAReport
+}
+
+func (x *_GenesisState_5_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_GenesisState_5_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfMessage((*x.list)[i].ProtoReflect())
+}
+
+func (x *_GenesisState_5_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*SLAReport)
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_GenesisState_5_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*SLAReport)
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_GenesisState_5_list) AppendMutable() protoreflect.Value {
+	v := new(SLAReport)
+	*x.list = append(*x.list, v)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_5_list) Truncate(n int) {
+	for i := n; i < len(*x.list); i++ {
+		(*x.list)[i] = nil
+	}
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_GenesisState_5_list) NewElement() protoreflect.Value {
+	v := new(SLAReport)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_5_list) IsValid() bool {
+	return x.list != nil
+}
+
+var _ protoreflect.List = (*_GenesisState_6_list)(nil)
+
+type _GenesisState_6_list struct {
+	list *[]*ReceiptBatch
+}
+
+func (x *_GenesisState_6_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_GenesisState_6_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfMessage((*x.list)[i].ProtoReflect())
+}
+
+func (x *_GenesisState_6_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*ReceiptBatch)
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_GenesisState_6_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*ReceiptBatch)
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_GenesisState_6_list) AppendMutable() protoreflect.Value {
+	v := new(ReceiptBatch)
+	*x.list = append(*x.list, v)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_6_list) Truncate(n int) {
+	for i := n; i < len(*x.list); i++ {
+		(*x.list)[i] = nil
+	}
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_GenesisState_6_list) NewElement() protoreflect.Value {
+	v := new(ReceiptBatch)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_6_list) IsValid() bool {
+	return x.list != nil
+}
+
+var _ protoreflect.List = (*_GenesisState_7_list)(nil)
+
+type _GenesisState_7_list struct {
+	list *[]*Dispute
+}
+
+func (x *_GenesisState_7_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_GenesisState_7_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfMessage((*x.list)[i].ProtoReflect())
+}
+
+func (x *_GenesisState_7_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*Dispute)
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_GenesisState_7_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*Dispute)
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_GenesisState_7_list) AppendMutable() protoreflect.Value {
+	v := new(Dispute)
+	*x.list = append(*x.list, v)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_7_list) Truncate(n int) {
+	for i := n; i < len(*x.list); i++ {
+		(*x.list)[i] = nil
+	}
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_GenesisState_7_list) NewElement() protoreflect.Value {
+	v := new(Dispute)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_7_list) IsValid() bool {
+	return x.list != nil
+}
+
+var _ protoreflect.List = (*_GenesisState_8_list)(nil)
+
+type _GenesisState_8_list struct {
+	list *[]*Replication
+}
+
+func (x *_GenesisState_8_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_GenesisState_8_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfMessage((*x.list)[i].ProtoReflect())
+}
+
+func (x *_GenesisState_8_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*Replication)
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_GenesisState_8_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*Replication)
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_GenesisState_8_list) AppendMutable() protoreflect.Value {
+	v := new(Replication)
+	*x.list = append(*x.list, v)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_8_list) Truncate(n int) {
+	for i := n; i < len(*x.list); i++ {
+		(*x.list)[i] = nil
+	}
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_GenesisState_8_list) NewElement() protoreflect.Value {
+	v := new(Replication)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_8_list) IsValid() bool {
+	return x.list != nil
+}
+
+var _ protoreflect.List = (*_GenesisState_9_list)(nil)
+
+type _GenesisState_9_list struct {
+	list *[]*ReputationEntry
+}
+
+func (x *_GenesisState_9_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_GenesisState_9_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfMessage((*x.list)[i].ProtoReflect())
+}
+
+func (x *_GenesisState_9_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*ReputationEntry)
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_GenesisState_9_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.Message()
+	concreteValue := valueUnwrapped.Interface().(*ReputationEntry)
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_GenesisState_9_list) AppendMutable() protoreflect.Value {
+	v := new(ReputationEntry)
+	*x.list = append(*x.list, v)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_9_list) Truncate(n int) {
+	for i := n; i < len(*x.list); i++ {
+		(*x.list)[i] = nil
+	}
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_GenesisState_9_list) NewElement() protoreflect.Value {
+	v := new(ReputationEntry)
+	return protoreflect.ValueOfMessage(v.ProtoReflect())
+}
+
+func (x *_GenesisState_9_list) IsValid() bool {
+	return x.list != nil
+}
+
 var (
-	md_GenesisState        protoreflect.MessageDescriptor
-	fd_GenesisState_params protoreflect.FieldDescriptor
+	md_GenesisState                   protoreflect.MessageDescriptor
+	fd_GenesisState_params            protoreflect.FieldDescriptor
+	fd_GenesisState_bonds             protoreflect.FieldDescriptor
+	fd_GenesisState_unbondings        protoreflect.FieldDescriptor
+	fd_GenesisState_leases            protoreflect.FieldDescriptor
+	fd_GenesisState_reports           protoreflect.FieldDescriptor
+	fd_GenesisState_batches           protoreflect.FieldDescriptor
+	fd_GenesisState_disputes          protoreflect.FieldDescriptor
+	fd_GenesisState_replications      protoreflect.FieldDescriptor
+	fd_GenesisState_reputations       protoreflect.FieldDescriptor
+	fd_GenesisState_next_unbonding_id protoreflect.FieldDescriptor
+	fd_GenesisState_next_dispute_id   protoreflect.FieldDescriptor
 )
 
 func init() {
 	file_computed_sla_v1_genesis_proto_init()
 	md_GenesisState = File_computed_sla_v1_genesis_proto.Messages().ByName("GenesisState")
 	fd_GenesisState_params = md_GenesisState.Fields().ByName("params")
+	fd_GenesisState_bonds = md_GenesisState.Fields().ByName("bonds")
+	fd_GenesisState_unbondings = md_GenesisState.Fields().ByName("unbondings")
+	fd_GenesisState_leases = md_GenesisState.Fields().ByName("leases")
+	fd_GenesisState_reports = md_GenesisState.Fields().ByName("reports")
+	fd_GenesisState_batches = md_GenesisState.Fields().ByName("batches")
+	fd_GenesisState_disputes = md_GenesisState.Fields().ByName("disputes")
+	fd_GenesisState_replications = md_GenesisState.Fields().ByName("replications")
+	fd_GenesisState_reputations = md_GenesisState.Fields().ByName("reputations")
+	fd_GenesisState_next_unbonding_id = md_GenesisState.Fields().ByName("next_unbonding_id")
+	fd_GenesisState_next_dispute_id = md_GenesisState.Fields().ByName("next_dispute_id")
 }
 
 var _ protoreflect.Message = (*fastReflection_GenesisState)(nil)
@@ -96,6 +524,66 @@ func (x *fastReflection_GenesisState) Range(f func(protoreflect.FieldDescriptor,
 			return
 		}
 	}
+	if len(x.Bonds) != 0 {
+		value := protoreflect.ValueOfList(&_GenesisState_2_list{list: &x.Bonds})
+		if !f(fd_GenesisState_bonds, value) {
+			return
+		}
+	}
+	if len(x.Unbondings) != 0 {
+		value := protoreflect.ValueOfList(&_GenesisState_3_list{list: &x.Unbondings})
+		if !f(fd_GenesisState_unbondings, value) {
+			return
+		}
+	}
+	if len(x.Leases) != 0 {
+		value := protoreflect.ValueOfList(&_GenesisState_4_list{list: &x.Leases})
+		if !f(fd_GenesisState_leases, value) {
+			return
+		}
+	}
+	if len(x.Reports) != 0 {
+		value := protoreflect.ValueOfList(&_GenesisState_5_list{list: &x.Reports})
+		if !f(fd_GenesisState_reports, value) {
+			return
+		}
+	}
+	if len(x.Batches) != 0 {
+		value := protoreflect.ValueOfList(&_GenesisState_6_list{list: &x.Batches})
+		if !f(fd_GenesisState_batches, value) {
+			return
+		}
+	}
+	if len(x.Disputes) != 0 {
+		value := protoreflect.ValueOfList(&_GenesisState_7_list{list: &x.Disputes})
+		if !f(fd_GenesisState_disputes, value) {
+			return
+		}
+	}
+	if len(x.Replications) != 0 {
+		value := protoreflect.ValueOfList(&_GenesisState_8_list{list: &x.Replications})
+		if !f(fd_GenesisState_replications, value) {
+			return
+		}
+	}
+	if len(x.Reputations) != 0 {
+		value := protoreflect.ValueOfList(&_GenesisState_9_list{list: &x.Reputations})
+		if !f(fd_GenesisState_reputations, value) {
+			return
+		}
+	}
+	if x.NextUnbondingId != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.NextUnbondingId)
+		if !f(fd_GenesisState_next_unbonding_id, value) {
+			return
+		}
+	}
+	if x.NextDisputeId != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.NextDisputeId)
+		if !f(fd_GenesisState_next_dispute_id, value) {
+			return
+		}
+	}
 }
 
 // Has reports whether a field is populated.
@@ -113,6 +601,26 @@ func (x *fastReflection_GenesisState) Has(fd protoreflect.FieldDescriptor) bool 
 	switch fd.FullName() {
 	case "computed.sla.v1.GenesisState.params":
 		return x.Params != nil
+	case "computed.sla.v1.GenesisState.bonds":
+		return len(x.Bonds) != 0
+	case "computed.sla.v1.GenesisState.unbondings":
+		return len(x.Unbondings) != 0
+	case "computed.sla.v1.GenesisState.leases":
+		return len(x.Leases) != 0
+	case "computed.sla.v1.GenesisState.reports":
+		return len(x.Reports) != 0
+	case "computed.sla.v1.GenesisState.batches":
+		return len(x.Batches) != 0
+	case "computed.sla.v1.GenesisState.disputes":
+		return len(x.Disputes) != 0
+	case "computed.sla.v1.GenesisState.replications":
+		return len(x.Replications) != 0
+	case "computed.sla.v1.GenesisState.reputations":
+		return len(x.Reputations) != 0
+	case "computed.sla.v1.GenesisState.next_unbonding_id":
+		return x.NextUnbondingId != uint64(0)
+	case "computed.sla.v1.GenesisState.next_dispute_id":
+		return x.NextDisputeId != uint64(0)
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.GenesisState"))
@@ -131,6 +639,26 @@ func (x *fastReflection_GenesisState) Clear(fd protoreflect.FieldDescriptor) {
 	switch fd.FullName() {
 	case "computed.sla.v1.GenesisState.params":
 		x.Params = nil
+	case "computed.sla.v1.GenesisState.bonds":
+		x.Bonds = nil
+	case "computed.sla.v1.GenesisState.unbondings":
+		x.Unbondings = nil
+	case "computed.sla.v1.GenesisState.leases":
+		x.Leases = nil
+	case "computed.sla.v1.GenesisState.reports":
+		x.Reports = nil
+	case "computed.sla.v1.GenesisState.batches":
+		x.Batches = nil
+	case "computed.sla.v1.GenesisState.disputes":
+		x.Disputes = nil
+	case "computed.sla.v1.GenesisState.replications":
+		x.Replications = nil
+	case "computed.sla.v1.GenesisState.reputations":
+		x.Reputations = nil
+	case "computed.sla.v1.GenesisState.next_unbonding_id":
+		x.NextUnbondingId = uint64(0)
+	case "computed.sla.v1.GenesisState.next_dispute_id":
+		x.NextDisputeId = uint64(0)
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.GenesisState"))
@@ -150,6 +678,60 @@ func (x *fastReflection_GenesisState) Get(descriptor protoreflect.FieldDescripto
 	case "computed.sla.v1.GenesisState.params":
 		value := x.Params
 		return protoreflect.ValueOfMessage(value.ProtoReflect())
+	case "computed.sla.v1.GenesisState.bonds":
+		if len(x.Bonds) == 0 {
+			return protoreflect.ValueOfList(&_GenesisState_2_list{})
+		}
+		listValue := &_GenesisState_2_list{list: &x.Bonds}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.sla.v1.GenesisState.unbondings":
+		if len(x.Unbondings) == 0 {
+			return protoreflect.ValueOfList(&_GenesisState_3_list{})
+		}
+		listValue := &_GenesisState_3_list{list: &x.Unbondings}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.sla.v1.GenesisState.leases":
+		if len(x.Leases) == 0 {
+			return protoreflect.ValueOfList(&_GenesisState_4_list{})
+		}
+		listValue := &_GenesisState_4_list{list: &x.Leases}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.sla.v1.GenesisState.reports":
+		if len(x.Reports) == 0 {
+			return protoreflect.ValueOfList(&_GenesisState_5_list{})
+		}
+		listValue := &_GenesisState_5_list{list: &x.Reports}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.sla.v1.GenesisState.batches":
+		if len(x.Batches) == 0 {
+			return protoreflect.ValueOfList(&_GenesisState_6_list{})
+		}
+		listValue := &_GenesisState_6_list{list: &x.Batches}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.sla.v1.GenesisState.disputes":
+		if len(x.Disputes) == 0 {
+			return protoreflect.ValueOfList(&_GenesisState_7_list{})
+		}
+		listValue := &_GenesisState_7_list{list: &x.Disputes}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.sla.v1.GenesisState.replications":
+		if len(x.Replications) == 0 {
+			return protoreflect.ValueOfList(&_GenesisState_8_list{})
+		}
+		listValue := &_GenesisState_8_list{list: &x.Replications}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.sla.v1.GenesisState.reputations":
+		if len(x.Reputations) == 0 {
+			return protoreflect.ValueOfList(&_GenesisState_9_list{})
+		}
+		listValue := &_GenesisState_9_list{list: &x.Reputations}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.sla.v1.GenesisState.next_unbonding_id":
+		value := x.NextUnbondingId
+		return protoreflect.ValueOfUint64(value)
+	case "computed.sla.v1.GenesisState.next_dispute_id":
+		value := x.NextDisputeId
+		return protoreflect.ValueOfUint64(value)
 	default:
 		if descriptor.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.GenesisState"))
@@ -172,6 +754,42 @@ func (x *fastReflection_GenesisState) Set(fd protoreflect.FieldDescriptor, value
 	switch fd.FullName() {
 	case "computed.sla.v1.GenesisState.params":
 		x.Params = value.Message().Interface().(*Params)
+	case "computed.sla.v1.GenesisState.bonds":
+		lv := value.List()
+		clv := lv.(*_GenesisState_2_list)
+		x.Bonds = *clv.list
+	case "computed.sla.v1.GenesisState.unbondings":
+		lv := value.List()
+		clv := lv.(*_GenesisState_3_list)
+		x.Unbondings = *clv.list
+	case "computed.sla.v1.GenesisState.leases":
+		lv := value.List()
+		clv := lv.(*_GenesisState_4_list)
+		x.Leases = *clv.list
+	case "computed.sla.v1.GenesisState.reports":
+		lv := value.List()
+		clv := lv.(*_GenesisState_5_list)
+		x.Reports = *clv.list
+	case "computed.sla.v1.GenesisState.batches":
+		lv := value.List()
+		clv := lv.(*_GenesisState_6_list)
+		x.Batches = *clv.list
+	case "computed.sla.v1.GenesisState.disputes":
+		lv := value.List()
+		clv := lv.(*_GenesisState_7_list)
+		x.Disputes = *clv.list
+	case "computed.sla.v1.GenesisState.replications":
+		lv := value.List()
+		clv := lv.(*_GenesisState_8_list)
+		x.Replications = *clv.list
+	case "computed.sla.v1.GenesisState.reputations":
+		lv := value.List()
+		clv := lv.(*_GenesisState_9_list)
+		x.Reputations = *clv.list
+	case "computed.sla.v1.GenesisState.next_unbonding_id":
+		x.NextUnbondingId = value.Uint()
+	case "computed.sla.v1.GenesisState.next_dispute_id":
+		x.NextDisputeId = value.Uint()
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.GenesisState"))
@@ -197,6 +815,58 @@ func (x *fastReflection_GenesisState) Mutable(fd protoreflect.FieldDescriptor) p
 			x.Params = new(Params)
 		}
 		return protoreflect.ValueOfMessage(x.Params.ProtoReflect())
+	case "computed.sla.v1.GenesisState.bonds":
+		if x.Bonds == nil {
+			x.Bonds = []*Bond{}
+		}
+		value := &_GenesisState_2_list{list: &x.Bonds}
+		return protoreflect.ValueOfList(value)
+	case "computed.sla.v1.GenesisState.unbondings":
+		if x.Unbondings == nil {
+			x.Unbondings = []*Unbonding{}
+		}
+		value := &_GenesisState_3_list{list: &x.Unbondings}
+		return protoreflect.ValueOfList(value)
+	case "computed.sla.v1.GenesisState.leases":
+		if x.Leases == nil {
+			x.Leases = []*LeaseSLA{}
+		}
+		value := &_GenesisState_4_list{list: &x.Leases}
+		return protoreflect.ValueOfList(value)
+	case "computed.sla.v1.GenesisState.reports":
+		if x.Reports == nil {
+			x.Reports = []*SLAReport{}
+		}
+		value := &_GenesisState_5_list{list: &x.Reports}
+		return protoreflect.ValueOfList(value)
+	case "computed.sla.v1.GenesisState.batches":
+		if x.Batches == nil {
+			x.Batches = []*ReceiptBatch{}
+		}
+		value := &_GenesisState_6_list{list: &x.Batches}
+		return protoreflect.ValueOfList(value)
+	case "computed.sla.v1.GenesisState.disputes":
+		if x.Disputes == nil {
+			x.Disputes = []*Dispute{}
+		}
+		value := &_GenesisState_7_list{list: &x.Disputes}
+		return protoreflect.ValueOfList(value)
+	case "computed.sla.v1.GenesisState.replications":
+		if x.Replications == nil {
+			x.Replications = []*Replication{}
+		}
+		value := &_GenesisState_8_list{list: &x.Replications}
+		return protoreflect.ValueOfList(value)
+	case "computed.sla.v1.GenesisState.reputations":
+		if x.Reputations == nil {
+			x.Reputations = []*ReputationEntry{}
+		}
+		value := &_GenesisState_9_list{list: &x.Reputations}
+		return protoreflect.ValueOfList(value)
+	case "computed.sla.v1.GenesisState.next_unbonding_id":
+		panic(fmt.Errorf("field next_unbonding_id of message computed.sla.v1.GenesisState is not mutable"))
+	case "computed.sla.v1.GenesisState.next_dispute_id":
+		panic(fmt.Errorf("field next_dispute_id of message computed.sla.v1.GenesisState is not mutable"))
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.GenesisState"))
@@ -213,6 +883,34 @@ func (x *fastReflection_GenesisState) NewField(fd protoreflect.FieldDescriptor) 
 	case "computed.sla.v1.GenesisState.params":
 		m := new(Params)
 		return protoreflect.ValueOfMessage(m.ProtoReflect())
+	case "computed.sla.v1.GenesisState.bonds":
+		list := []*Bond{}
+		return protoreflect.ValueOfList(&_GenesisState_2_list{list: &list})
+	case "computed.sla.v1.GenesisState.unbondings":
+		list := []*Unbonding{}
+		return protoreflect.ValueOfList(&_GenesisState_3_list{list: &list})
+	case "computed.sla.v1.GenesisState.leases":
+		list := []*LeaseSLA{}
+		return protoreflect.ValueOfList(&_GenesisState_4_list{list: &list})
+	case "computed.sla.v1.GenesisState.reports":
+		list := []*SLAReport{}
+		return protoreflect.ValueOfList(&_GenesisState_5_list{list: &list})
+	case "computed.sla.v1.GenesisState.batches":
+		list := []*ReceiptBatch{}
+		return protoreflect.ValueOfList(&_GenesisState_6_list{list: &list})
+	case "computed.sla.v1.GenesisState.disputes":
+		list := []*Dispute{}
+		return protoreflect.ValueOfList(&_GenesisState_7_list{list: &list})
+	case "computed.sla.v1.GenesisState.replications":
+		list := []*Replication{}
+		return protoreflect.ValueOfList(&_GenesisState_8_list{list: &list})
+	case "computed.sla.v1.GenesisState.reputations":
+		list := []*ReputationEntry{}
+		return protoreflect.ValueOfList(&_GenesisState_9_list{list: &list})
+	case "computed.sla.v1.GenesisState.next_unbonding_id":
+		return protoreflect.ValueOfUint64(uint64(0))
+	case "computed.sla.v1.GenesisState.next_dispute_id":
+		return protoreflect.ValueOfUint64(uint64(0))
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.GenesisState"))
@@ -286,6 +984,60 @@ func (x *fastReflection_GenesisState) ProtoMethods() *protoiface.Methods {
 			l = options.Size(x.Params)
 			n += 1 + l + runtime.Sov(uint64(l))
 		}
+		if len(x.Bonds) > 0 {
+			for _, e := range x.Bonds {
+				l = options.Size(e)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		if len(x.Unbondings) > 0 {
+			for _, e := range x.Unbondings {
+				l = options.Size(e)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		if len(x.Leases) > 0 {
+			for _, e := range x.Leases {
+				l = options.Size(e)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		if len(x.Reports) > 0 {
+			for _, e := range x.Reports {
+				l = options.Size(e)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		if len(x.Batches) > 0 {
+			for _, e := range x.Batches {
+				l = options.Size(e)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		if len(x.Disputes) > 0 {
+			for _, e := range x.Disputes {
+				l = options.Size(e)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		if len(x.Replications) > 0 {
+			for _, e := range x.Replications {
+				l = options.Size(e)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		if len(x.Reputations) > 0 {
+			for _, e := range x.Reputations {
+				l = options.Size(e)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		if x.NextUnbondingId != 0 {
+			n += 1 + runtime.Sov(uint64(x.NextUnbondingId))
+		}
+		if x.NextDisputeId != 0 {
+			n += 1 + runtime.Sov(uint64(x.NextDisputeId))
+		}
 		if x.unknownFields != nil {
 			n += len(x.unknownFields)
 		}
@@ -314,6 +1066,144 @@ func (x *fastReflection_GenesisState) ProtoMethods() *protoiface.Methods {
 		if x.unknownFields != nil {
 			i -= len(x.unknownFields)
 			copy(dAtA[i:], x.unknownFields)
+		}
+		if x.NextDisputeId != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.NextDisputeId))
+			i--
+			dAtA[i] = 0x58
+		}
+		if x.NextUnbondingId != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.NextUnbondingId))
+			i--
+			dAtA[i] = 0x50
+		}
+		if len(x.Reputations) > 0 {
+			for iNdEx := len(x.Reputations) - 1; iNdEx >= 0; iNdEx-- {
+				encoded, err := options.Marshal(x.Reputations[iNdEx])
+				if err != nil {
+					return protoiface.MarshalOutput{
+						NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+						Buf:               input.Buf,
+					}, err
+				}
+				i -= len(encoded)
+				copy(dAtA[i:], encoded)
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(encoded)))
+				i--
+				dAtA[i] = 0x4a
+			}
+		}
+		if len(x.Replications) > 0 {
+			for iNdEx := len(x.Replications) - 1; iNdEx >= 0; iNdEx-- {
+				encoded, err := options.Marshal(x.Replications[iNdEx])
+				if err != nil {
+					return protoiface.MarshalOutput{
+						NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+						Buf:               input.Buf,
+					}, err
+				}
+				i -= len(encoded)
+				copy(dAtA[i:], encoded)
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(encoded)))
+				i--
+				dAtA[i] = 0x42
+			}
+		}
+		if len(x.Disputes) > 0 {
+			for iNdEx := len(x.Disputes) - 1; iNdEx >= 0; iNdEx-- {
+				encoded, err := options.Marshal(x.Disputes[iNdEx])
+				if err != nil {
+					return protoiface.MarshalOutput{
+						NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+						Buf:               input.Buf,
+					}, err
+				}
+				i -= len(encoded)
+				copy(dAtA[i:], encoded)
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(encoded)))
+				i--
+				dAtA[i] = 0x3a
+			}
+		}
+		if len(x.Batches) > 0 {
+			for iNdEx := len(x.Batches) - 1; iNdEx >= 0; iNdEx-- {
+				encoded, err := options.Marshal(x.Batches[iNdEx])
+				if err != nil {
+					return protoiface.MarshalOutput{
+						NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+						Buf:               input.Buf,
+					}, err
+				}
+				i -= len(encoded)
+				copy(dAtA[i:], encoded)
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(encoded)))
+				i--
+				dAtA[i] = 0x32
+			}
+		}
+		if len(x.Reports) > 0 {
+			for iNdEx := len(x.Reports) - 1; iNdEx >= 0; iNdEx-- {
+				encoded, err := options.Marshal(x.Reports[iNdEx])
+				if err != nil {
+					return protoiface.MarshalOutput{
+						NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+						Buf:               input.Buf,
+					}, err
+				}
+				i -= len(encoded)
+				copy(dAtA[i:], encoded)
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(encoded)))
+				i--
+				dAtA[i] = 0x2a
+			}
+		}
+		if len(x.Leases) > 0 {
+			for iNdEx := len(x.Leases) - 1; iNdEx >= 0; iNdEx-- {
+				encoded, err := options.Marshal(x.Leases[iNdEx])
+				if err != nil {
+					return protoiface.MarshalOutput{
+						NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+						Buf:               input.Buf,
+					}, err
+				}
+				i -= len(encoded)
+				copy(dAtA[i:], encoded)
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(encoded)))
+				i--
+				dAtA[i] = 0x22
+			}
+		}
+		if len(x.Unbondings) > 0 {
+			for iNdEx := len(x.Unbondings) - 1; iNdEx >= 0; iNdEx-- {
+				encoded, err := options.Marshal(x.Unbondings[iNdEx])
+				if err != nil {
+					return protoiface.MarshalOutput{
+						NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+						Buf:               input.Buf,
+					}, err
+				}
+				i -= len(encoded)
+				copy(dAtA[i:], encoded)
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(encoded)))
+				i--
+				dAtA[i] = 0x1a
+			}
+		}
+		if len(x.Bonds) > 0 {
+			for iNdEx := len(x.Bonds) - 1; iNdEx >= 0; iNdEx-- {
+				encoded, err := options.Marshal(x.Bonds[iNdEx])
+				if err != nil {
+					return protoiface.MarshalOutput{
+						NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+						Buf:               input.Buf,
+					}, err
+				}
+				i -= len(encoded)
+				copy(dAtA[i:], encoded)
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(encoded)))
+				i--
+				dAtA[i] = 0x12
+			}
 		}
 		if x.Params != nil {
 			encoded, err := options.Marshal(x.Params)
@@ -414,6 +1304,316 @@ func (x *fastReflection_GenesisState) ProtoMethods() *protoiface.Methods {
 					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
 				}
 				iNdEx = postIndex
+			case 2:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Bonds", wireType)
+				}
+				var msglen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					msglen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if msglen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + msglen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Bonds = append(x.Bonds, &Bond{})
+				if err := options.Unmarshal(dAtA[iNdEx:postIndex], x.Bonds[len(x.Bonds)-1]); err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				iNdEx = postIndex
+			case 3:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Unbondings", wireType)
+				}
+				var msglen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					msglen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if msglen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + msglen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Unbondings = append(x.Unbondings, &Unbonding{})
+				if err := options.Unmarshal(dAtA[iNdEx:postIndex], x.Unbondings[len(x.Unbondings)-1]); err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				iNdEx = postIndex
+			case 4:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Leases", wireType)
+				}
+				var msglen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					msglen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if msglen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + msglen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Leases = append(x.Leases, &LeaseSLA{})
+				if err := options.Unmarshal(dAtA[iNdEx:postIndex], x.Leases[len(x.Leases)-1]); err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				iNdEx = postIndex
+			case 5:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Reports", wireType)
+				}
+				var msglen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					msglen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if msglen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + msglen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Reports = append(x.Reports, &SLAReport{})
+				if err := options.Unmarshal(dAtA[iNdEx:postIndex], x.Reports[len(x.Reports)-1]); err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				iNdEx = postIndex
+			case 6:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Batches", wireType)
+				}
+				var msglen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					msglen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if msglen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + msglen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Batches = append(x.Batches, &ReceiptBatch{})
+				if err := options.Unmarshal(dAtA[iNdEx:postIndex], x.Batches[len(x.Batches)-1]); err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				iNdEx = postIndex
+			case 7:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Disputes", wireType)
+				}
+				var msglen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					msglen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if msglen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + msglen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Disputes = append(x.Disputes, &Dispute{})
+				if err := options.Unmarshal(dAtA[iNdEx:postIndex], x.Disputes[len(x.Disputes)-1]); err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				iNdEx = postIndex
+			case 8:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Replications", wireType)
+				}
+				var msglen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					msglen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if msglen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + msglen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Replications = append(x.Replications, &Replication{})
+				if err := options.Unmarshal(dAtA[iNdEx:postIndex], x.Replications[len(x.Replications)-1]); err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				iNdEx = postIndex
+			case 9:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Reputations", wireType)
+				}
+				var msglen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					msglen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if msglen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + msglen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Reputations = append(x.Reputations, &ReputationEntry{})
+				if err := options.Unmarshal(dAtA[iNdEx:postIndex], x.Reputations[len(x.Reputations)-1]); err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				iNdEx = postIndex
+			case 10:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field NextUnbondingId", wireType)
+				}
+				x.NextUnbondingId = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.NextUnbondingId |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 11:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field NextDisputeId", wireType)
+				}
+				x.NextDisputeId = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.NextDisputeId |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
 			default:
 				iNdEx = preIndex
 				skippy, err := runtime.Skip(dAtA[iNdEx:])
@@ -462,13 +1662,23 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// GenesisState is the x/sla state at genesis and in exports.
+// GenesisState is the x/sla state at genesis and in exports. Queues are rebuilt from it.
 type GenesisState struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
-	Params *Params `protobuf:"bytes,1,opt,name=params,proto3" json:"params,omitempty"`
+	Params          *Params            `protobuf:"bytes,1,opt,name=params,proto3" json:"params,omitempty"`
+	Bonds           []*Bond            `protobuf:"bytes,2,rep,name=bonds,proto3" json:"bonds,omitempty"`
+	Unbondings      []*Unbonding       `protobuf:"bytes,3,rep,name=unbondings,proto3" json:"unbondings,omitempty"`
+	Leases          []*LeaseSLA        `protobuf:"bytes,4,rep,name=leases,proto3" json:"leases,omitempty"`
+	Reports         []*SLAReport       `protobuf:"bytes,5,rep,name=reports,proto3" json:"reports,omitempty"`
+	Batches         []*ReceiptBatch    `protobuf:"bytes,6,rep,name=batches,proto3" json:"batches,omitempty"`
+	Disputes        []*Dispute         `protobuf:"bytes,7,rep,name=disputes,proto3" json:"disputes,omitempty"`
+	Replications    []*Replication     `protobuf:"bytes,8,rep,name=replications,proto3" json:"replications,omitempty"`
+	Reputations     []*ReputationEntry `protobuf:"bytes,9,rep,name=reputations,proto3" json:"reputations,omitempty"`
+	NextUnbondingId uint64             `protobuf:"varint,10,opt,name=next_unbonding_id,json=nextUnbondingId,proto3" json:"next_unbonding_id,omitempty"`
+	NextDisputeId   uint64             `protobuf:"varint,11,opt,name=next_dispute_id,json=nextDisputeId,proto3" json:"next_dispute_id,omitempty"`
 }
 
 func (x *GenesisState) Reset() {
@@ -498,6 +1708,76 @@ func (x *GenesisState) GetParams() *Params {
 	return nil
 }
 
+func (x *GenesisState) GetBonds() []*Bond {
+	if x != nil {
+		return x.Bonds
+	}
+	return nil
+}
+
+func (x *GenesisState) GetUnbondings() []*Unbonding {
+	if x != nil {
+		return x.Unbondings
+	}
+	return nil
+}
+
+func (x *GenesisState) GetLeases() []*LeaseSLA {
+	if x != nil {
+		return x.Leases
+	}
+	return nil
+}
+
+func (x *GenesisState) GetReports() []*SLAReport {
+	if x != nil {
+		return x.Reports
+	}
+	return nil
+}
+
+func (x *GenesisState) GetBatches() []*ReceiptBatch {
+	if x != nil {
+		return x.Batches
+	}
+	return nil
+}
+
+func (x *GenesisState) GetDisputes() []*Dispute {
+	if x != nil {
+		return x.Disputes
+	}
+	return nil
+}
+
+func (x *GenesisState) GetReplications() []*Replication {
+	if x != nil {
+		return x.Replications
+	}
+	return nil
+}
+
+func (x *GenesisState) GetReputations() []*ReputationEntry {
+	if x != nil {
+		return x.Reputations
+	}
+	return nil
+}
+
+func (x *GenesisState) GetNextUnbondingId() uint64 {
+	if x != nil {
+		return x.NextUnbondingId
+	}
+	return 0
+}
+
+func (x *GenesisState) GetNextDisputeId() uint64 {
+	if x != nil {
+		return x.NextDisputeId
+	}
+	return 0
+}
+
 var File_computed_sla_v1_genesis_proto protoreflect.FileDescriptor
 
 var file_computed_sla_v1_genesis_proto_rawDesc = []byte{
@@ -507,16 +1787,55 @@ var file_computed_sla_v1_genesis_proto_rawDesc = []byte{
 	0x1a, 0x11, 0x61, 0x6d, 0x69, 0x6e, 0x6f, 0x2f, 0x61, 0x6d, 0x69, 0x6e, 0x6f, 0x2e, 0x70, 0x72,
 	0x6f, 0x74, 0x6f, 0x1a, 0x1c, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x73, 0x6c,
 	0x61, 0x2f, 0x76, 0x31, 0x2f, 0x70, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x2e, 0x70, 0x72, 0x6f, 0x74,
-	0x6f, 0x1a, 0x14, 0x67, 0x6f, 0x67, 0x6f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x2f, 0x67, 0x6f, 0x67,
-	0x6f, 0x2e, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x22, 0x4a, 0x0a, 0x0c, 0x47, 0x65, 0x6e, 0x65, 0x73,
-	0x69, 0x73, 0x53, 0x74, 0x61, 0x74, 0x65, 0x12, 0x3a, 0x0a, 0x06, 0x70, 0x61, 0x72, 0x61, 0x6d,
-	0x73, 0x18, 0x01, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x17, 0x2e, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74,
-	0x65, 0x64, 0x2e, 0x73, 0x6c, 0x61, 0x2e, 0x76, 0x31, 0x2e, 0x50, 0x61, 0x72, 0x61, 0x6d, 0x73,
-	0x42, 0x09, 0xc8, 0xde, 0x1f, 0x00, 0xa8, 0xe7, 0xb0, 0x2a, 0x01, 0x52, 0x06, 0x70, 0x61, 0x72,
-	0x61, 0x6d, 0x73, 0x42, 0x32, 0x5a, 0x30, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f,
-	0x6d, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2d, 0x6e, 0x65, 0x74, 0x77, 0x6f,
-	0x72, 0x6b, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x78, 0x2f, 0x73, 0x6c,
-	0x61, 0x2f, 0x74, 0x79, 0x70, 0x65, 0x73, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
+	0x6f, 0x1a, 0x19, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x73, 0x6c, 0x61, 0x2f,
+	0x76, 0x31, 0x2f, 0x73, 0x6c, 0x61, 0x2e, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x1a, 0x14, 0x67, 0x6f,
+	0x67, 0x6f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x2f, 0x67, 0x6f, 0x67, 0x6f, 0x2e, 0x70, 0x72, 0x6f,
+	0x74, 0x6f, 0x22, 0x95, 0x05, 0x0a, 0x0c, 0x47, 0x65, 0x6e, 0x65, 0x73, 0x69, 0x73, 0x53, 0x74,
+	0x61, 0x74, 0x65, 0x12, 0x3a, 0x0a, 0x06, 0x70, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x18, 0x01, 0x20,
+	0x01, 0x28, 0x0b, 0x32, 0x17, 0x2e, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2e, 0x73,
+	0x6c, 0x61, 0x2e, 0x76, 0x31, 0x2e, 0x50, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x42, 0x09, 0xc8, 0xde,
+	0x1f, 0x00, 0xa8, 0xe7, 0xb0, 0x2a, 0x01, 0x52, 0x06, 0x70, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x12,
+	0x31, 0x0a, 0x05, 0x62, 0x6f, 0x6e, 0x64, 0x73, 0x18, 0x02, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x15,
+	0x2e, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2e, 0x73, 0x6c, 0x61, 0x2e, 0x76, 0x31,
+	0x2e, 0x42, 0x6f, 0x6e, 0x64, 0x42, 0x04, 0xc8, 0xde, 0x1f, 0x00, 0x52, 0x05, 0x62, 0x6f, 0x6e,
+	0x64, 0x73, 0x12, 0x40, 0x0a, 0x0a, 0x75, 0x6e, 0x62, 0x6f, 0x6e, 0x64, 0x69, 0x6e, 0x67, 0x73,
+	0x18, 0x03, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x1a, 0x2e, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65,
+	0x64, 0x2e, 0x73, 0x6c, 0x61, 0x2e, 0x76, 0x31, 0x2e, 0x55, 0x6e, 0x62, 0x6f, 0x6e, 0x64, 0x69,
+	0x6e, 0x67, 0x42, 0x04, 0xc8, 0xde, 0x1f, 0x00, 0x52, 0x0a, 0x75, 0x6e, 0x62, 0x6f, 0x6e, 0x64,
+	0x69, 0x6e, 0x67, 0x73, 0x12, 0x37, 0x0a, 0x06, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x73, 0x18, 0x04,
+	0x20, 0x03, 0x28, 0x0b, 0x32, 0x19, 0x2e, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2e,
+	0x73, 0x6c, 0x61, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x65, 0x61, 0x73, 0x65, 0x53, 0x4c, 0x41, 0x42,
+	0x04, 0xc8, 0xde, 0x1f, 0x00, 0x52, 0x06, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x73, 0x12, 0x3a, 0x0a,
+	0x07, 0x72, 0x65, 0x70, 0x6f, 0x72, 0x74, 0x73, 0x18, 0x05, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x1a,
+	0x2e, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2e, 0x73, 0x6c, 0x61, 0x2e, 0x76, 0x31,
+	0x2e, 0x53, 0x4c, 0x41, 0x52, 0x65, 0x70, 0x6f, 0x72, 0x74, 0x42, 0x04, 0xc8, 0xde, 0x1f, 0x00,
+	0x52, 0x07, 0x72, 0x65, 0x70, 0x6f, 0x72, 0x74, 0x73, 0x12, 0x3d, 0x0a, 0x07, 0x62, 0x61, 0x74,
+	0x63, 0x68, 0x65, 0x73, 0x18, 0x06, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x1d, 0x2e, 0x63, 0x6f, 0x6d,
+	0x70, 0x75, 0x74, 0x65, 0x64, 0x2e, 0x73, 0x6c, 0x61, 0x2e, 0x76, 0x31, 0x2e, 0x52, 0x65, 0x63,
+	0x65, 0x69, 0x70, 0x74, 0x42, 0x61, 0x74, 0x63, 0x68, 0x42, 0x04, 0xc8, 0xde, 0x1f, 0x00, 0x52,
+	0x07, 0x62, 0x61, 0x74, 0x63, 0x68, 0x65, 0x73, 0x12, 0x3a, 0x0a, 0x08, 0x64, 0x69, 0x73, 0x70,
+	0x75, 0x74, 0x65, 0x73, 0x18, 0x07, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x18, 0x2e, 0x63, 0x6f, 0x6d,
+	0x70, 0x75, 0x74, 0x65, 0x64, 0x2e, 0x73, 0x6c, 0x61, 0x2e, 0x76, 0x31, 0x2e, 0x44, 0x69, 0x73,
+	0x70, 0x75, 0x74, 0x65, 0x42, 0x04, 0xc8, 0xde, 0x1f, 0x00, 0x52, 0x08, 0x64, 0x69, 0x73, 0x70,
+	0x75, 0x74, 0x65, 0x73, 0x12, 0x46, 0x0a, 0x0c, 0x72, 0x65, 0x70, 0x6c, 0x69, 0x63, 0x61, 0x74,
+	0x69, 0x6f, 0x6e, 0x73, 0x18, 0x08, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x1c, 0x2e, 0x63, 0x6f, 0x6d,
+	0x70, 0x75, 0x74, 0x65, 0x64, 0x2e, 0x73, 0x6c, 0x61, 0x2e, 0x76, 0x31, 0x2e, 0x52, 0x65, 0x70,
+	0x6c, 0x69, 0x63, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x42, 0x04, 0xc8, 0xde, 0x1f, 0x00, 0x52, 0x0c,
+	0x72, 0x65, 0x70, 0x6c, 0x69, 0x63, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x12, 0x48, 0x0a, 0x0b,
+	0x72, 0x65, 0x70, 0x75, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x18, 0x09, 0x20, 0x03, 0x28,
+	0x0b, 0x32, 0x20, 0x2e, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2e, 0x73, 0x6c, 0x61,
+	0x2e, 0x76, 0x31, 0x2e, 0x52, 0x65, 0x70, 0x75, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x45, 0x6e,
+	0x74, 0x72, 0x79, 0x42, 0x04, 0xc8, 0xde, 0x1f, 0x00, 0x52, 0x0b, 0x72, 0x65, 0x70, 0x75, 0x74,
+	0x61, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x12, 0x2a, 0x0a, 0x11, 0x6e, 0x65, 0x78, 0x74, 0x5f, 0x75,
+	0x6e, 0x62, 0x6f, 0x6e, 0x64, 0x69, 0x6e, 0x67, 0x5f, 0x69, 0x64, 0x18, 0x0a, 0x20, 0x01, 0x28,
+	0x04, 0x52, 0x0f, 0x6e, 0x65, 0x78, 0x74, 0x55, 0x6e, 0x62, 0x6f, 0x6e, 0x64, 0x69, 0x6e, 0x67,
+	0x49, 0x64, 0x12, 0x26, 0x0a, 0x0f, 0x6e, 0x65, 0x78, 0x74, 0x5f, 0x64, 0x69, 0x73, 0x70, 0x75,
+	0x74, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x0b, 0x20, 0x01, 0x28, 0x04, 0x52, 0x0d, 0x6e, 0x65, 0x78,
+	0x74, 0x44, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x49, 0x64, 0x42, 0x32, 0x5a, 0x30, 0x67, 0x69,
+	0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65,
+	0x64, 0x2d, 0x6e, 0x65, 0x74, 0x77, 0x6f, 0x72, 0x6b, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74,
+	0x65, 0x64, 0x2f, 0x78, 0x2f, 0x73, 0x6c, 0x61, 0x2f, 0x74, 0x79, 0x70, 0x65, 0x73, 0x62, 0x06,
+	0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
 }
 
 var (
@@ -533,16 +1852,32 @@ func file_computed_sla_v1_genesis_proto_rawDescGZIP() []byte {
 
 var file_computed_sla_v1_genesis_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_computed_sla_v1_genesis_proto_goTypes = []interface{}{
-	(*GenesisState)(nil), // 0: computed.sla.v1.GenesisState
-	(*Params)(nil),       // 1: computed.sla.v1.Params
+	(*GenesisState)(nil),    // 0: computed.sla.v1.GenesisState
+	(*Params)(nil),          // 1: computed.sla.v1.Params
+	(*Bond)(nil),            // 2: computed.sla.v1.Bond
+	(*Unbonding)(nil),       // 3: computed.sla.v1.Unbonding
+	(*LeaseSLA)(nil),        // 4: computed.sla.v1.LeaseSLA
+	(*SLAReport)(nil),       // 5: computed.sla.v1.SLAReport
+	(*ReceiptBatch)(nil),    // 6: computed.sla.v1.ReceiptBatch
+	(*Dispute)(nil),         // 7: computed.sla.v1.Dispute
+	(*Replication)(nil),     // 8: computed.sla.v1.Replication
+	(*ReputationEntry)(nil), // 9: computed.sla.v1.ReputationEntry
 }
 var file_computed_sla_v1_genesis_proto_depIdxs = []int32{
 	1, // 0: computed.sla.v1.GenesisState.params:type_name -> computed.sla.v1.Params
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	2, // 1: computed.sla.v1.GenesisState.bonds:type_name -> computed.sla.v1.Bond
+	3, // 2: computed.sla.v1.GenesisState.unbondings:type_name -> computed.sla.v1.Unbonding
+	4, // 3: computed.sla.v1.GenesisState.leases:type_name -> computed.sla.v1.LeaseSLA
+	5, // 4: computed.sla.v1.GenesisState.reports:type_name -> computed.sla.v1.SLAReport
+	6, // 5: computed.sla.v1.GenesisState.batches:type_name -> computed.sla.v1.ReceiptBatch
+	7, // 6: computed.sla.v1.GenesisState.disputes:type_name -> computed.sla.v1.Dispute
+	8, // 7: computed.sla.v1.GenesisState.replications:type_name -> computed.sla.v1.Replication
+	9, // 8: computed.sla.v1.GenesisState.reputations:type_name -> computed.sla.v1.ReputationEntry
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_computed_sla_v1_genesis_proto_init() }
@@ -551,6 +1886,7 @@ func file_computed_sla_v1_genesis_proto_init() {
 		return
 	}
 	file_computed_sla_v1_params_proto_init()
+	file_computed_sla_v1_sla_proto_init()
 	if !protoimpl.UnsafeEnabled {
 		file_computed_sla_v1_genesis_proto_msgTypes[0].Exporter = func(v interface{}, i int) interface{} {
 			switch v := v.(*GenesisState); i {

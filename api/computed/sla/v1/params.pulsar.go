@@ -3,8 +3,11 @@ package slav1
 
 import (
 	_ "cosmossdk.io/api/amino"
+	v1beta1 "cosmossdk.io/api/cosmos/base/v1beta1"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	runtime "github.com/cosmos/cosmos-proto/runtime"
+	_ "github.com/cosmos/gogoproto/gogoproto"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoiface "google.golang.org/protobuf/runtime/protoiface"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -59,13 +62,68 @@ func (x *_Params_1_list) IsValid() bool {
 	return x.list != nil
 }
 
+var _ protoreflect.List = (*_Params_10_list)(nil)
+
+type _Params_10_list struct {
+	list *[]string
+}
+
+func (x *_Params_10_list) Len() int {
+	if x.list == nil {
+		return 0
+	}
+	return len(*x.list)
+}
+
+func (x *_Params_10_list) Get(i int) protoreflect.Value {
+	return protoreflect.ValueOfString((*x.list)[i])
+}
+
+func (x *_Params_10_list) Set(i int, value protoreflect.Value) {
+	valueUnwrapped := value.String()
+	concreteValue := valueUnwrapped
+	(*x.list)[i] = concreteValue
+}
+
+func (x *_Params_10_list) Append(value protoreflect.Value) {
+	valueUnwrapped := value.String()
+	concreteValue := valueUnwrapped
+	*x.list = append(*x.list, concreteValue)
+}
+
+func (x *_Params_10_list) AppendMutable() protoreflect.Value {
+	panic(fmt.Errorf("AppendMutable can not be called on message Params at list field Arbiters as it is not of Message kind"))
+}
+
+func (x *_Params_10_list) Truncate(n int) {
+	*x.list = (*x.list)[:n]
+}
+
+func (x *_Params_10_list) NewElement() protoreflect.Value {
+	v := ""
+	return protoreflect.ValueOfString(v)
+}
+
+func (x *_Params_10_list) IsValid() bool {
+	return x.list != nil
+}
+
 var (
-	md_Params                       protoreflect.MessageDescriptor
-	fd_Params_bond_denoms           protoreflect.FieldDescriptor
-	fd_Params_unbonding_blocks      protoreflect.FieldDescriptor
-	fd_Params_breaches_to_terminate protoreflect.FieldDescriptor
-	fd_Params_dispute_window_blocks protoreflect.FieldDescriptor
-	fd_Params_replica_slash_bps     protoreflect.FieldDescriptor
+	md_Params                         protoreflect.MessageDescriptor
+	fd_Params_bond_denoms             protoreflect.FieldDescriptor
+	fd_Params_unbonding_blocks        protoreflect.FieldDescriptor
+	fd_Params_breaches_to_terminate   protoreflect.FieldDescriptor
+	fd_Params_dispute_window_blocks   protoreflect.FieldDescriptor
+	fd_Params_replica_slash_bps       protoreflect.FieldDescriptor
+	fd_Params_report_grace_blocks     protoreflect.FieldDescriptor
+	fd_Params_dispute_deposit         protoreflect.FieldDescriptor
+	fd_Params_dispute_response_blocks protoreflect.FieldDescriptor
+	fd_Params_dispute_vote_blocks     protoreflect.FieldDescriptor
+	fd_Params_arbiters                protoreflect.FieldDescriptor
+	fd_Params_reputation_weight_bps   protoreflect.FieldDescriptor
+	fd_Params_initial_reputation_bps  protoreflect.FieldDescriptor
+	fd_Params_commit_blocks           protoreflect.FieldDescriptor
+	fd_Params_reveal_blocks           protoreflect.FieldDescriptor
 )
 
 func init() {
@@ -76,6 +134,15 @@ func init() {
 	fd_Params_breaches_to_terminate = md_Params.Fields().ByName("breaches_to_terminate")
 	fd_Params_dispute_window_blocks = md_Params.Fields().ByName("dispute_window_blocks")
 	fd_Params_replica_slash_bps = md_Params.Fields().ByName("replica_slash_bps")
+	fd_Params_report_grace_blocks = md_Params.Fields().ByName("report_grace_blocks")
+	fd_Params_dispute_deposit = md_Params.Fields().ByName("dispute_deposit")
+	fd_Params_dispute_response_blocks = md_Params.Fields().ByName("dispute_response_blocks")
+	fd_Params_dispute_vote_blocks = md_Params.Fields().ByName("dispute_vote_blocks")
+	fd_Params_arbiters = md_Params.Fields().ByName("arbiters")
+	fd_Params_reputation_weight_bps = md_Params.Fields().ByName("reputation_weight_bps")
+	fd_Params_initial_reputation_bps = md_Params.Fields().ByName("initial_reputation_bps")
+	fd_Params_commit_blocks = md_Params.Fields().ByName("commit_blocks")
+	fd_Params_reveal_blocks = md_Params.Fields().ByName("reveal_blocks")
 }
 
 var _ protoreflect.Message = (*fastReflection_Params)(nil)
@@ -173,6 +240,60 @@ func (x *fastReflection_Params) Range(f func(protoreflect.FieldDescriptor, proto
 			return
 		}
 	}
+	if x.ReportGraceBlocks != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.ReportGraceBlocks)
+		if !f(fd_Params_report_grace_blocks, value) {
+			return
+		}
+	}
+	if x.DisputeDeposit != nil {
+		value := protoreflect.ValueOfMessage(x.DisputeDeposit.ProtoReflect())
+		if !f(fd_Params_dispute_deposit, value) {
+			return
+		}
+	}
+	if x.DisputeResponseBlocks != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.DisputeResponseBlocks)
+		if !f(fd_Params_dispute_response_blocks, value) {
+			return
+		}
+	}
+	if x.DisputeVoteBlocks != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.DisputeVoteBlocks)
+		if !f(fd_Params_dispute_vote_blocks, value) {
+			return
+		}
+	}
+	if len(x.Arbiters) != 0 {
+		value := protoreflect.ValueOfList(&_Params_10_list{list: &x.Arbiters})
+		if !f(fd_Params_arbiters, value) {
+			return
+		}
+	}
+	if x.ReputationWeightBps != uint32(0) {
+		value := protoreflect.ValueOfUint32(x.ReputationWeightBps)
+		if !f(fd_Params_reputation_weight_bps, value) {
+			return
+		}
+	}
+	if x.InitialReputationBps != uint32(0) {
+		value := protoreflect.ValueOfUint32(x.InitialReputationBps)
+		if !f(fd_Params_initial_reputation_bps, value) {
+			return
+		}
+	}
+	if x.CommitBlocks != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.CommitBlocks)
+		if !f(fd_Params_commit_blocks, value) {
+			return
+		}
+	}
+	if x.RevealBlocks != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.RevealBlocks)
+		if !f(fd_Params_reveal_blocks, value) {
+			return
+		}
+	}
 }
 
 // Has reports whether a field is populated.
@@ -198,6 +319,24 @@ func (x *fastReflection_Params) Has(fd protoreflect.FieldDescriptor) bool {
 		return x.DisputeWindowBlocks != uint64(0)
 	case "computed.sla.v1.Params.replica_slash_bps":
 		return x.ReplicaSlashBps != uint32(0)
+	case "computed.sla.v1.Params.report_grace_blocks":
+		return x.ReportGraceBlocks != uint64(0)
+	case "computed.sla.v1.Params.dispute_deposit":
+		return x.DisputeDeposit != nil
+	case "computed.sla.v1.Params.dispute_response_blocks":
+		return x.DisputeResponseBlocks != uint64(0)
+	case "computed.sla.v1.Params.dispute_vote_blocks":
+		return x.DisputeVoteBlocks != uint64(0)
+	case "computed.sla.v1.Params.arbiters":
+		return len(x.Arbiters) != 0
+	case "computed.sla.v1.Params.reputation_weight_bps":
+		return x.ReputationWeightBps != uint32(0)
+	case "computed.sla.v1.Params.initial_reputation_bps":
+		return x.InitialReputationBps != uint32(0)
+	case "computed.sla.v1.Params.commit_blocks":
+		return x.CommitBlocks != uint64(0)
+	case "computed.sla.v1.Params.reveal_blocks":
+		return x.RevealBlocks != uint64(0)
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.Params"))
@@ -224,6 +363,24 @@ func (x *fastReflection_Params) Clear(fd protoreflect.FieldDescriptor) {
 		x.DisputeWindowBlocks = uint64(0)
 	case "computed.sla.v1.Params.replica_slash_bps":
 		x.ReplicaSlashBps = uint32(0)
+	case "computed.sla.v1.Params.report_grace_blocks":
+		x.ReportGraceBlocks = uint64(0)
+	case "computed.sla.v1.Params.dispute_deposit":
+		x.DisputeDeposit = nil
+	case "computed.sla.v1.Params.dispute_response_blocks":
+		x.DisputeResponseBlocks = uint64(0)
+	case "computed.sla.v1.Params.dispute_vote_blocks":
+		x.DisputeVoteBlocks = uint64(0)
+	case "computed.sla.v1.Params.arbiters":
+		x.Arbiters = nil
+	case "computed.sla.v1.Params.reputation_weight_bps":
+		x.ReputationWeightBps = uint32(0)
+	case "computed.sla.v1.Params.initial_reputation_bps":
+		x.InitialReputationBps = uint32(0)
+	case "computed.sla.v1.Params.commit_blocks":
+		x.CommitBlocks = uint64(0)
+	case "computed.sla.v1.Params.reveal_blocks":
+		x.RevealBlocks = uint64(0)
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.Params"))
@@ -258,6 +415,36 @@ func (x *fastReflection_Params) Get(descriptor protoreflect.FieldDescriptor) pro
 	case "computed.sla.v1.Params.replica_slash_bps":
 		value := x.ReplicaSlashBps
 		return protoreflect.ValueOfUint32(value)
+	case "computed.sla.v1.Params.report_grace_blocks":
+		value := x.ReportGraceBlocks
+		return protoreflect.ValueOfUint64(value)
+	case "computed.sla.v1.Params.dispute_deposit":
+		value := x.DisputeDeposit
+		return protoreflect.ValueOfMessage(value.ProtoReflect())
+	case "computed.sla.v1.Params.dispute_response_blocks":
+		value := x.DisputeResponseBlocks
+		return protoreflect.ValueOfUint64(value)
+	case "computed.sla.v1.Params.dispute_vote_blocks":
+		value := x.DisputeVoteBlocks
+		return protoreflect.ValueOfUint64(value)
+	case "computed.sla.v1.Params.arbiters":
+		if len(x.Arbiters) == 0 {
+			return protoreflect.ValueOfList(&_Params_10_list{})
+		}
+		listValue := &_Params_10_list{list: &x.Arbiters}
+		return protoreflect.ValueOfList(listValue)
+	case "computed.sla.v1.Params.reputation_weight_bps":
+		value := x.ReputationWeightBps
+		return protoreflect.ValueOfUint32(value)
+	case "computed.sla.v1.Params.initial_reputation_bps":
+		value := x.InitialReputationBps
+		return protoreflect.ValueOfUint32(value)
+	case "computed.sla.v1.Params.commit_blocks":
+		value := x.CommitBlocks
+		return protoreflect.ValueOfUint64(value)
+	case "computed.sla.v1.Params.reveal_blocks":
+		value := x.RevealBlocks
+		return protoreflect.ValueOfUint64(value)
 	default:
 		if descriptor.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.Params"))
@@ -290,6 +477,26 @@ func (x *fastReflection_Params) Set(fd protoreflect.FieldDescriptor, value proto
 		x.DisputeWindowBlocks = value.Uint()
 	case "computed.sla.v1.Params.replica_slash_bps":
 		x.ReplicaSlashBps = uint32(value.Uint())
+	case "computed.sla.v1.Params.report_grace_blocks":
+		x.ReportGraceBlocks = value.Uint()
+	case "computed.sla.v1.Params.dispute_deposit":
+		x.DisputeDeposit = value.Message().Interface().(*v1beta1.Coin)
+	case "computed.sla.v1.Params.dispute_response_blocks":
+		x.DisputeResponseBlocks = value.Uint()
+	case "computed.sla.v1.Params.dispute_vote_blocks":
+		x.DisputeVoteBlocks = value.Uint()
+	case "computed.sla.v1.Params.arbiters":
+		lv := value.List()
+		clv := lv.(*_Params_10_list)
+		x.Arbiters = *clv.list
+	case "computed.sla.v1.Params.reputation_weight_bps":
+		x.ReputationWeightBps = uint32(value.Uint())
+	case "computed.sla.v1.Params.initial_reputation_bps":
+		x.InitialReputationBps = uint32(value.Uint())
+	case "computed.sla.v1.Params.commit_blocks":
+		x.CommitBlocks = value.Uint()
+	case "computed.sla.v1.Params.reveal_blocks":
+		x.RevealBlocks = value.Uint()
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.Params"))
@@ -316,6 +523,17 @@ func (x *fastReflection_Params) Mutable(fd protoreflect.FieldDescriptor) protore
 		}
 		value := &_Params_1_list{list: &x.BondDenoms}
 		return protoreflect.ValueOfList(value)
+	case "computed.sla.v1.Params.dispute_deposit":
+		if x.DisputeDeposit == nil {
+			x.DisputeDeposit = new(v1beta1.Coin)
+		}
+		return protoreflect.ValueOfMessage(x.DisputeDeposit.ProtoReflect())
+	case "computed.sla.v1.Params.arbiters":
+		if x.Arbiters == nil {
+			x.Arbiters = []string{}
+		}
+		value := &_Params_10_list{list: &x.Arbiters}
+		return protoreflect.ValueOfList(value)
 	case "computed.sla.v1.Params.unbonding_blocks":
 		panic(fmt.Errorf("field unbonding_blocks of message computed.sla.v1.Params is not mutable"))
 	case "computed.sla.v1.Params.breaches_to_terminate":
@@ -324,6 +542,20 @@ func (x *fastReflection_Params) Mutable(fd protoreflect.FieldDescriptor) protore
 		panic(fmt.Errorf("field dispute_window_blocks of message computed.sla.v1.Params is not mutable"))
 	case "computed.sla.v1.Params.replica_slash_bps":
 		panic(fmt.Errorf("field replica_slash_bps of message computed.sla.v1.Params is not mutable"))
+	case "computed.sla.v1.Params.report_grace_blocks":
+		panic(fmt.Errorf("field report_grace_blocks of message computed.sla.v1.Params is not mutable"))
+	case "computed.sla.v1.Params.dispute_response_blocks":
+		panic(fmt.Errorf("field dispute_response_blocks of message computed.sla.v1.Params is not mutable"))
+	case "computed.sla.v1.Params.dispute_vote_blocks":
+		panic(fmt.Errorf("field dispute_vote_blocks of message computed.sla.v1.Params is not mutable"))
+	case "computed.sla.v1.Params.reputation_weight_bps":
+		panic(fmt.Errorf("field reputation_weight_bps of message computed.sla.v1.Params is not mutable"))
+	case "computed.sla.v1.Params.initial_reputation_bps":
+		panic(fmt.Errorf("field initial_reputation_bps of message computed.sla.v1.Params is not mutable"))
+	case "computed.sla.v1.Params.commit_blocks":
+		panic(fmt.Errorf("field commit_blocks of message computed.sla.v1.Params is not mutable"))
+	case "computed.sla.v1.Params.reveal_blocks":
+		panic(fmt.Errorf("field reveal_blocks of message computed.sla.v1.Params is not mutable"))
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.Params"))
@@ -348,6 +580,26 @@ func (x *fastReflection_Params) NewField(fd protoreflect.FieldDescriptor) protor
 		return protoreflect.ValueOfUint64(uint64(0))
 	case "computed.sla.v1.Params.replica_slash_bps":
 		return protoreflect.ValueOfUint32(uint32(0))
+	case "computed.sla.v1.Params.report_grace_blocks":
+		return protoreflect.ValueOfUint64(uint64(0))
+	case "computed.sla.v1.Params.dispute_deposit":
+		m := new(v1beta1.Coin)
+		return protoreflect.ValueOfMessage(m.ProtoReflect())
+	case "computed.sla.v1.Params.dispute_response_blocks":
+		return protoreflect.ValueOfUint64(uint64(0))
+	case "computed.sla.v1.Params.dispute_vote_blocks":
+		return protoreflect.ValueOfUint64(uint64(0))
+	case "computed.sla.v1.Params.arbiters":
+		list := []string{}
+		return protoreflect.ValueOfList(&_Params_10_list{list: &list})
+	case "computed.sla.v1.Params.reputation_weight_bps":
+		return protoreflect.ValueOfUint32(uint32(0))
+	case "computed.sla.v1.Params.initial_reputation_bps":
+		return protoreflect.ValueOfUint32(uint32(0))
+	case "computed.sla.v1.Params.commit_blocks":
+		return protoreflect.ValueOfUint64(uint64(0))
+	case "computed.sla.v1.Params.reveal_blocks":
+		return protoreflect.ValueOfUint64(uint64(0))
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.Params"))
@@ -435,6 +687,37 @@ func (x *fastReflection_Params) ProtoMethods() *protoiface.Methods {
 		if x.ReplicaSlashBps != 0 {
 			n += 1 + runtime.Sov(uint64(x.ReplicaSlashBps))
 		}
+		if x.ReportGraceBlocks != 0 {
+			n += 1 + runtime.Sov(uint64(x.ReportGraceBlocks))
+		}
+		if x.DisputeDeposit != nil {
+			l = options.Size(x.DisputeDeposit)
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		if x.DisputeResponseBlocks != 0 {
+			n += 1 + runtime.Sov(uint64(x.DisputeResponseBlocks))
+		}
+		if x.DisputeVoteBlocks != 0 {
+			n += 1 + runtime.Sov(uint64(x.DisputeVoteBlocks))
+		}
+		if len(x.Arbiters) > 0 {
+			for _, s := range x.Arbiters {
+				l = len(s)
+				n += 1 + l + runtime.Sov(uint64(l))
+			}
+		}
+		if x.ReputationWeightBps != 0 {
+			n += 1 + runtime.Sov(uint64(x.ReputationWeightBps))
+		}
+		if x.InitialReputationBps != 0 {
+			n += 1 + runtime.Sov(uint64(x.InitialReputationBps))
+		}
+		if x.CommitBlocks != 0 {
+			n += 1 + runtime.Sov(uint64(x.CommitBlocks))
+		}
+		if x.RevealBlocks != 0 {
+			n += 1 + runtime.Sov(uint64(x.RevealBlocks))
+		}
 		if x.unknownFields != nil {
 			n += len(x.unknownFields)
 		}
@@ -463,6 +746,64 @@ func (x *fastReflection_Params) ProtoMethods() *protoiface.Methods {
 		if x.unknownFields != nil {
 			i -= len(x.unknownFields)
 			copy(dAtA[i:], x.unknownFields)
+		}
+		if x.RevealBlocks != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.RevealBlocks))
+			i--
+			dAtA[i] = 0x70
+		}
+		if x.CommitBlocks != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.CommitBlocks))
+			i--
+			dAtA[i] = 0x68
+		}
+		if x.InitialReputationBps != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.InitialReputationBps))
+			i--
+			dAtA[i] = 0x60
+		}
+		if x.ReputationWeightBps != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.ReputationWeightBps))
+			i--
+			dAtA[i] = 0x58
+		}
+		if len(x.Arbiters) > 0 {
+			for iNdEx := len(x.Arbiters) - 1; iNdEx >= 0; iNdEx-- {
+				i -= len(x.Arbiters[iNdEx])
+				copy(dAtA[i:], x.Arbiters[iNdEx])
+				i = runtime.EncodeVarint(dAtA, i, uint64(len(x.Arbiters[iNdEx])))
+				i--
+				dAtA[i] = 0x52
+			}
+		}
+		if x.DisputeVoteBlocks != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.DisputeVoteBlocks))
+			i--
+			dAtA[i] = 0x48
+		}
+		if x.DisputeResponseBlocks != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.DisputeResponseBlocks))
+			i--
+			dAtA[i] = 0x40
+		}
+		if x.DisputeDeposit != nil {
+			encoded, err := options.Marshal(x.DisputeDeposit)
+			if err != nil {
+				return protoiface.MarshalOutput{
+					NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+					Buf:               input.Buf,
+				}, err
+			}
+			i -= len(encoded)
+			copy(dAtA[i:], encoded)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(encoded)))
+			i--
+			dAtA[i] = 0x3a
+		}
+		if x.ReportGraceBlocks != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.ReportGraceBlocks))
+			i--
+			dAtA[i] = 0x30
 		}
 		if x.ReplicaSlashBps != 0 {
 			i = runtime.EncodeVarint(dAtA, i, uint64(x.ReplicaSlashBps))
@@ -650,6 +991,207 @@ func (x *fastReflection_Params) ProtoMethods() *protoiface.Methods {
 						break
 					}
 				}
+			case 6:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field ReportGraceBlocks", wireType)
+				}
+				x.ReportGraceBlocks = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.ReportGraceBlocks |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 7:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field DisputeDeposit", wireType)
+				}
+				var msglen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					msglen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if msglen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + msglen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				if x.DisputeDeposit == nil {
+					x.DisputeDeposit = &v1beta1.Coin{}
+				}
+				if err := options.Unmarshal(dAtA[iNdEx:postIndex], x.DisputeDeposit); err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				iNdEx = postIndex
+			case 8:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field DisputeResponseBlocks", wireType)
+				}
+				x.DisputeResponseBlocks = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.DisputeResponseBlocks |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 9:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field DisputeVoteBlocks", wireType)
+				}
+				x.DisputeVoteBlocks = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.DisputeVoteBlocks |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 10:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Arbiters", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Arbiters = append(x.Arbiters, string(dAtA[iNdEx:postIndex]))
+				iNdEx = postIndex
+			case 11:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field ReputationWeightBps", wireType)
+				}
+				x.ReputationWeightBps = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.ReputationWeightBps |= uint32(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 12:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field InitialReputationBps", wireType)
+				}
+				x.InitialReputationBps = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.InitialReputationBps |= uint32(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 13:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field CommitBlocks", wireType)
+				}
+				x.CommitBlocks = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.CommitBlocks |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 14:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field RevealBlocks", wireType)
+				}
+				x.RevealBlocks = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.RevealBlocks |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
 			default:
 				iNdEx = preIndex
 				skippy, err := runtime.Skip(dAtA[iNdEx:])
@@ -698,22 +1240,42 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Params govern provider bonds, SLA enforcement and disputes.
+// Params govern provider bonds, SLA enforcement, disputes, reputation and replication.
 type Params struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
-	// bond_denoms lists the denoms a provider may bond.
+	// bond_denoms lists the denoms a provider may bond. Penalties are paid in the lease's payment
+	// denom from the provider's bond in that denom, so payment denoms belong here too.
 	BondDenoms []string `protobuf:"bytes,1,rep,name=bond_denoms,json=bondDenoms,proto3" json:"bond_denoms,omitempty"`
-	// unbonding_blocks is how long unbonded collateral stays slashable.
+	// unbonding_blocks is how long unbonded collateral waits before it is returned.
 	UnbondingBlocks uint64 `protobuf:"varint,2,opt,name=unbonding_blocks,json=unbondingBlocks,proto3" json:"unbonding_blocks,omitempty"`
 	// breaches_to_terminate is the number of breached windows that ends a lease.
 	BreachesToTerminate uint32 `protobuf:"varint,3,opt,name=breaches_to_terminate,json=breachesToTerminate,proto3" json:"breaches_to_terminate,omitempty"`
-	// dispute_window_blocks is how long after a window closes a buyer may dispute it.
+	// dispute_window_blocks is how long after a window is judged its buyer may dispute it.
 	DisputeWindowBlocks uint64 `protobuf:"varint,4,opt,name=dispute_window_blocks,json=disputeWindowBlocks,proto3" json:"dispute_window_blocks,omitempty"`
 	// replica_slash_bps is the fraction of bond slashed from a dissenting or absent replica.
 	ReplicaSlashBps uint32 `protobuf:"varint,5,opt,name=replica_slash_bps,json=replicaSlashBps,proto3" json:"replica_slash_bps,omitempty"`
+	// report_grace_blocks: a window's report is taken from the window's last block until this
+	// many blocks after it; the window is judged in the EndBlock of the last of them.
+	ReportGraceBlocks uint64 `protobuf:"varint,6,opt,name=report_grace_blocks,json=reportGraceBlocks,proto3" json:"report_grace_blocks,omitempty"`
+	// dispute_deposit is locked by the buyer with every dispute; the loser's side forfeits it.
+	DisputeDeposit *v1beta1.Coin `protobuf:"bytes,7,opt,name=dispute_deposit,json=disputeDeposit,proto3" json:"dispute_deposit,omitempty"`
+	// dispute_response_blocks is how long a provider has to answer a dispute.
+	DisputeResponseBlocks uint64 `protobuf:"varint,8,opt,name=dispute_response_blocks,json=disputeResponseBlocks,proto3" json:"dispute_response_blocks,omitempty"`
+	// dispute_vote_blocks is how long arbiters have to vote on an answered dispute.
+	DisputeVoteBlocks uint64 `protobuf:"varint,9,opt,name=dispute_vote_blocks,json=disputeVoteBlocks,proto3" json:"dispute_vote_blocks,omitempty"`
+	// arbiters are the accounts governance trusts to vote on disputes.
+	Arbiters []string `protobuf:"bytes,10,rep,name=arbiters,proto3" json:"arbiters,omitempty"`
+	// reputation_weight_bps is the EMA weight of the newest window's attainment.
+	ReputationWeightBps uint32 `protobuf:"varint,11,opt,name=reputation_weight_bps,json=reputationWeightBps,proto3" json:"reputation_weight_bps,omitempty"`
+	// initial_reputation_bps is a provider's reputation before its first judged window.
+	InitialReputationBps uint32 `protobuf:"varint,12,opt,name=initial_reputation_bps,json=initialReputationBps,proto3" json:"initial_reputation_bps,omitempty"`
+	// commit_blocks and reveal_blocks are the commit-reveal deadlines of replicated orders,
+	// counted from the block the order cleared (reveal after commit).
+	CommitBlocks uint64 `protobuf:"varint,13,opt,name=commit_blocks,json=commitBlocks,proto3" json:"commit_blocks,omitempty"`
+	RevealBlocks uint64 `protobuf:"varint,14,opt,name=reveal_blocks,json=revealBlocks,proto3" json:"reveal_blocks,omitempty"`
 }
 
 func (x *Params) Reset() {
@@ -771,6 +1333,69 @@ func (x *Params) GetReplicaSlashBps() uint32 {
 	return 0
 }
 
+func (x *Params) GetReportGraceBlocks() uint64 {
+	if x != nil {
+		return x.ReportGraceBlocks
+	}
+	return 0
+}
+
+func (x *Params) GetDisputeDeposit() *v1beta1.Coin {
+	if x != nil {
+		return x.DisputeDeposit
+	}
+	return nil
+}
+
+func (x *Params) GetDisputeResponseBlocks() uint64 {
+	if x != nil {
+		return x.DisputeResponseBlocks
+	}
+	return 0
+}
+
+func (x *Params) GetDisputeVoteBlocks() uint64 {
+	if x != nil {
+		return x.DisputeVoteBlocks
+	}
+	return 0
+}
+
+func (x *Params) GetArbiters() []string {
+	if x != nil {
+		return x.Arbiters
+	}
+	return nil
+}
+
+func (x *Params) GetReputationWeightBps() uint32 {
+	if x != nil {
+		return x.ReputationWeightBps
+	}
+	return 0
+}
+
+func (x *Params) GetInitialReputationBps() uint32 {
+	if x != nil {
+		return x.InitialReputationBps
+	}
+	return 0
+}
+
+func (x *Params) GetCommitBlocks() uint64 {
+	if x != nil {
+		return x.CommitBlocks
+	}
+	return 0
+}
+
+func (x *Params) GetRevealBlocks() uint64 {
+	if x != nil {
+		return x.RevealBlocks
+	}
+	return 0
+}
+
 var File_computed_sla_v1_params_proto protoreflect.FileDescriptor
 
 var file_computed_sla_v1_params_proto_rawDesc = []byte{
@@ -778,27 +1403,61 @@ var file_computed_sla_v1_params_proto_rawDesc = []byte{
 	0x31, 0x2f, 0x70, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x2e, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x12, 0x0f,
 	0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2e, 0x73, 0x6c, 0x61, 0x2e, 0x76, 0x31, 0x1a,
 	0x11, 0x61, 0x6d, 0x69, 0x6e, 0x6f, 0x2f, 0x61, 0x6d, 0x69, 0x6e, 0x6f, 0x2e, 0x70, 0x72, 0x6f,
-	0x74, 0x6f, 0x22, 0x84, 0x02, 0x0a, 0x06, 0x50, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x12, 0x1f, 0x0a,
-	0x0b, 0x62, 0x6f, 0x6e, 0x64, 0x5f, 0x64, 0x65, 0x6e, 0x6f, 0x6d, 0x73, 0x18, 0x01, 0x20, 0x03,
-	0x28, 0x09, 0x52, 0x0a, 0x62, 0x6f, 0x6e, 0x64, 0x44, 0x65, 0x6e, 0x6f, 0x6d, 0x73, 0x12, 0x29,
-	0x0a, 0x10, 0x75, 0x6e, 0x62, 0x6f, 0x6e, 0x64, 0x69, 0x6e, 0x67, 0x5f, 0x62, 0x6c, 0x6f, 0x63,
-	0x6b, 0x73, 0x18, 0x02, 0x20, 0x01, 0x28, 0x04, 0x52, 0x0f, 0x75, 0x6e, 0x62, 0x6f, 0x6e, 0x64,
-	0x69, 0x6e, 0x67, 0x42, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x12, 0x32, 0x0a, 0x15, 0x62, 0x72, 0x65,
-	0x61, 0x63, 0x68, 0x65, 0x73, 0x5f, 0x74, 0x6f, 0x5f, 0x74, 0x65, 0x72, 0x6d, 0x69, 0x6e, 0x61,
-	0x74, 0x65, 0x18, 0x03, 0x20, 0x01, 0x28, 0x0d, 0x52, 0x13, 0x62, 0x72, 0x65, 0x61, 0x63, 0x68,
-	0x65, 0x73, 0x54, 0x6f, 0x54, 0x65, 0x72, 0x6d, 0x69, 0x6e, 0x61, 0x74, 0x65, 0x12, 0x32, 0x0a,
-	0x15, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x5f, 0x77, 0x69, 0x6e, 0x64, 0x6f, 0x77, 0x5f,
-	0x62, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x18, 0x04, 0x20, 0x01, 0x28, 0x04, 0x52, 0x13, 0x64, 0x69,
-	0x73, 0x70, 0x75, 0x74, 0x65, 0x57, 0x69, 0x6e, 0x64, 0x6f, 0x77, 0x42, 0x6c, 0x6f, 0x63, 0x6b,
-	0x73, 0x12, 0x2a, 0x0a, 0x11, 0x72, 0x65, 0x70, 0x6c, 0x69, 0x63, 0x61, 0x5f, 0x73, 0x6c, 0x61,
-	0x73, 0x68, 0x5f, 0x62, 0x70, 0x73, 0x18, 0x05, 0x20, 0x01, 0x28, 0x0d, 0x52, 0x0f, 0x72, 0x65,
-	0x70, 0x6c, 0x69, 0x63, 0x61, 0x53, 0x6c, 0x61, 0x73, 0x68, 0x42, 0x70, 0x73, 0x3a, 0x1a, 0x8a,
-	0xe7, 0xb0, 0x2a, 0x15, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x78, 0x2f, 0x73,
-	0x6c, 0x61, 0x2f, 0x50, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x42, 0x32, 0x5a, 0x30, 0x67, 0x69, 0x74,
-	0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64,
-	0x2d, 0x6e, 0x65, 0x74, 0x77, 0x6f, 0x72, 0x6b, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65,
-	0x64, 0x2f, 0x78, 0x2f, 0x73, 0x6c, 0x61, 0x2f, 0x74, 0x79, 0x70, 0x65, 0x73, 0x62, 0x06, 0x70,
-	0x72, 0x6f, 0x74, 0x6f, 0x33,
+	0x74, 0x6f, 0x1a, 0x1e, 0x63, 0x6f, 0x73, 0x6d, 0x6f, 0x73, 0x2f, 0x62, 0x61, 0x73, 0x65, 0x2f,
+	0x76, 0x31, 0x62, 0x65, 0x74, 0x61, 0x31, 0x2f, 0x63, 0x6f, 0x69, 0x6e, 0x2e, 0x70, 0x72, 0x6f,
+	0x74, 0x6f, 0x1a, 0x19, 0x63, 0x6f, 0x73, 0x6d, 0x6f, 0x73, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f,
+	0x2f, 0x63, 0x6f, 0x73, 0x6d, 0x6f, 0x73, 0x2e, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x1a, 0x14, 0x67,
+	0x6f, 0x67, 0x6f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x2f, 0x67, 0x6f, 0x67, 0x6f, 0x2e, 0x70, 0x72,
+	0x6f, 0x74, 0x6f, 0x22, 0xd5, 0x05, 0x0a, 0x06, 0x50, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x12, 0x1f,
+	0x0a, 0x0b, 0x62, 0x6f, 0x6e, 0x64, 0x5f, 0x64, 0x65, 0x6e, 0x6f, 0x6d, 0x73, 0x18, 0x01, 0x20,
+	0x03, 0x28, 0x09, 0x52, 0x0a, 0x62, 0x6f, 0x6e, 0x64, 0x44, 0x65, 0x6e, 0x6f, 0x6d, 0x73, 0x12,
+	0x29, 0x0a, 0x10, 0x75, 0x6e, 0x62, 0x6f, 0x6e, 0x64, 0x69, 0x6e, 0x67, 0x5f, 0x62, 0x6c, 0x6f,
+	0x63, 0x6b, 0x73, 0x18, 0x02, 0x20, 0x01, 0x28, 0x04, 0x52, 0x0f, 0x75, 0x6e, 0x62, 0x6f, 0x6e,
+	0x64, 0x69, 0x6e, 0x67, 0x42, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x12, 0x32, 0x0a, 0x15, 0x62, 0x72,
+	0x65, 0x61, 0x63, 0x68, 0x65, 0x73, 0x5f, 0x74, 0x6f, 0x5f, 0x74, 0x65, 0x72, 0x6d, 0x69, 0x6e,
+	0x61, 0x74, 0x65, 0x18, 0x03, 0x20, 0x01, 0x28, 0x0d, 0x52, 0x13, 0x62, 0x72, 0x65, 0x61, 0x63,
+	0x68, 0x65, 0x73, 0x54, 0x6f, 0x54, 0x65, 0x72, 0x6d, 0x69, 0x6e, 0x61, 0x74, 0x65, 0x12, 0x32,
+	0x0a, 0x15, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x5f, 0x77, 0x69, 0x6e, 0x64, 0x6f, 0x77,
+	0x5f, 0x62, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x18, 0x04, 0x20, 0x01, 0x28, 0x04, 0x52, 0x13, 0x64,
+	0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x57, 0x69, 0x6e, 0x64, 0x6f, 0x77, 0x42, 0x6c, 0x6f, 0x63,
+	0x6b, 0x73, 0x12, 0x2a, 0x0a, 0x11, 0x72, 0x65, 0x70, 0x6c, 0x69, 0x63, 0x61, 0x5f, 0x73, 0x6c,
+	0x61, 0x73, 0x68, 0x5f, 0x62, 0x70, 0x73, 0x18, 0x05, 0x20, 0x01, 0x28, 0x0d, 0x52, 0x0f, 0x72,
+	0x65, 0x70, 0x6c, 0x69, 0x63, 0x61, 0x53, 0x6c, 0x61, 0x73, 0x68, 0x42, 0x70, 0x73, 0x12, 0x2e,
+	0x0a, 0x13, 0x72, 0x65, 0x70, 0x6f, 0x72, 0x74, 0x5f, 0x67, 0x72, 0x61, 0x63, 0x65, 0x5f, 0x62,
+	0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x18, 0x06, 0x20, 0x01, 0x28, 0x04, 0x52, 0x11, 0x72, 0x65, 0x70,
+	0x6f, 0x72, 0x74, 0x47, 0x72, 0x61, 0x63, 0x65, 0x42, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x12, 0x4d,
+	0x0a, 0x0f, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x5f, 0x64, 0x65, 0x70, 0x6f, 0x73, 0x69,
+	0x74, 0x18, 0x07, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x19, 0x2e, 0x63, 0x6f, 0x73, 0x6d, 0x6f, 0x73,
+	0x2e, 0x62, 0x61, 0x73, 0x65, 0x2e, 0x76, 0x31, 0x62, 0x65, 0x74, 0x61, 0x31, 0x2e, 0x43, 0x6f,
+	0x69, 0x6e, 0x42, 0x09, 0xc8, 0xde, 0x1f, 0x00, 0xa8, 0xe7, 0xb0, 0x2a, 0x01, 0x52, 0x0e, 0x64,
+	0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x44, 0x65, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x12, 0x36, 0x0a,
+	0x17, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x5f, 0x72, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73,
+	0x65, 0x5f, 0x62, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x18, 0x08, 0x20, 0x01, 0x28, 0x04, 0x52, 0x15,
+	0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x42,
+	0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x12, 0x2e, 0x0a, 0x13, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65,
+	0x5f, 0x76, 0x6f, 0x74, 0x65, 0x5f, 0x62, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x18, 0x09, 0x20, 0x01,
+	0x28, 0x04, 0x52, 0x11, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x56, 0x6f, 0x74, 0x65, 0x42,
+	0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x12, 0x34, 0x0a, 0x08, 0x61, 0x72, 0x62, 0x69, 0x74, 0x65, 0x72,
+	0x73, 0x18, 0x0a, 0x20, 0x03, 0x28, 0x09, 0x42, 0x18, 0xd2, 0xb4, 0x2d, 0x14, 0x63, 0x6f, 0x73,
+	0x6d, 0x6f, 0x73, 0x2e, 0x41, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73, 0x53, 0x74, 0x72, 0x69, 0x6e,
+	0x67, 0x52, 0x08, 0x61, 0x72, 0x62, 0x69, 0x74, 0x65, 0x72, 0x73, 0x12, 0x32, 0x0a, 0x15, 0x72,
+	0x65, 0x70, 0x75, 0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x5f, 0x77, 0x65, 0x69, 0x67, 0x68, 0x74,
+	0x5f, 0x62, 0x70, 0x73, 0x18, 0x0b, 0x20, 0x01, 0x28, 0x0d, 0x52, 0x13, 0x72, 0x65, 0x70, 0x75,
+	0x74, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x57, 0x65, 0x69, 0x67, 0x68, 0x74, 0x42, 0x70, 0x73, 0x12,
+	0x34, 0x0a, 0x16, 0x69, 0x6e, 0x69, 0x74, 0x69, 0x61, 0x6c, 0x5f, 0x72, 0x65, 0x70, 0x75, 0x74,
+	0x61, 0x74, 0x69, 0x6f, 0x6e, 0x5f, 0x62, 0x70, 0x73, 0x18, 0x0c, 0x20, 0x01, 0x28, 0x0d, 0x52,
+	0x14, 0x69, 0x6e, 0x69, 0x74, 0x69, 0x61, 0x6c, 0x52, 0x65, 0x70, 0x75, 0x74, 0x61, 0x74, 0x69,
+	0x6f, 0x6e, 0x42, 0x70, 0x73, 0x12, 0x23, 0x0a, 0x0d, 0x63, 0x6f, 0x6d, 0x6d, 0x69, 0x74, 0x5f,
+	0x62, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x18, 0x0d, 0x20, 0x01, 0x28, 0x04, 0x52, 0x0c, 0x63, 0x6f,
+	0x6d, 0x6d, 0x69, 0x74, 0x42, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x12, 0x23, 0x0a, 0x0d, 0x72, 0x65,
+	0x76, 0x65, 0x61, 0x6c, 0x5f, 0x62, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x18, 0x0e, 0x20, 0x01, 0x28,
+	0x04, 0x52, 0x0c, 0x72, 0x65, 0x76, 0x65, 0x61, 0x6c, 0x42, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x3a,
+	0x1a, 0x8a, 0xe7, 0xb0, 0x2a, 0x15, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x78,
+	0x2f, 0x73, 0x6c, 0x61, 0x2f, 0x50, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x42, 0x32, 0x5a, 0x30, 0x67,
+	0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74,
+	0x65, 0x64, 0x2d, 0x6e, 0x65, 0x74, 0x77, 0x6f, 0x72, 0x6b, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75,
+	0x74, 0x65, 0x64, 0x2f, 0x78, 0x2f, 0x73, 0x6c, 0x61, 0x2f, 0x74, 0x79, 0x70, 0x65, 0x73, 0x62,
+	0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
 }
 
 var (
@@ -815,14 +1474,16 @@ func file_computed_sla_v1_params_proto_rawDescGZIP() []byte {
 
 var file_computed_sla_v1_params_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_computed_sla_v1_params_proto_goTypes = []interface{}{
-	(*Params)(nil), // 0: computed.sla.v1.Params
+	(*Params)(nil),       // 0: computed.sla.v1.Params
+	(*v1beta1.Coin)(nil), // 1: cosmos.base.v1beta1.Coin
 }
 var file_computed_sla_v1_params_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	1, // 0: computed.sla.v1.Params.dispute_deposit:type_name -> cosmos.base.v1beta1.Coin
+	1, // [1:1] is the sub-list for method output_type
+	1, // [1:1] is the sub-list for method input_type
+	1, // [1:1] is the sub-list for extension type_name
+	1, // [1:1] is the sub-list for extension extendee
+	0, // [0:1] is the sub-list for field type_name
 }
 
 func init() { file_computed_sla_v1_params_proto_init() }

@@ -1,0 +1,138 @@
+package docker
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/docker/go-connections/nat"
+
+	"github.com/computed-network/computed/provider/exec"
+)
+
+func newTestDriver(t *testing.T, cfg Config) *Driver {
+	t.Helper()
+	d, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func TestNewValidatesConfig(t *testing.T) {
+	for _, cfg := range []Config{
+		{ContainerPort: "80-90/tcp"},
+		{ContainerPort: "http"},
+		{ContainerPort: "8080/quic"},
+		{DefaultCPUMillis: -1},
+		{DefaultMemoryMiB: -1},
+		{StopTimeout: -1},
+		{Network: "host"},
+	} {
+		if d, err := New(cfg); err == nil {
+			d.Close()
+			t.Errorf("New(%+v) accepted", cfg)
+		}
+	}
+	d := newTestDriver(t, Config{})
+	if d.port != "8080/tcp" || d.Name() != "docker" {
+		t.Errorf("defaults: port %q name %q", d.port, d.Name())
+	}
+}
+
+func TestContainerSpecService(t *testing.T) {
+	d := newTestDriver(t, Config{Network: "leases", DefaultCPUMillis: 1000, DefaultMemoryMiB: 256})
+	cc, hc, err := d.containerSpec(exec.TaskConfig{
+		ID: "lease-1", LeaseID: 1, Args: []string{"serve"},
+		Env:       map[string]string{"B": "2", "A": "1"},
+		CPUMillis: 1500,
+	}, "sha256:"+hexA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"A=1", "B=2"}; !reflect.DeepEqual(cc.Env, want) {
+		t.Errorf("env %v, want %v", cc.Env, want)
+	}
+	if !reflect.DeepEqual([]string(cc.Cmd), []string{"serve"}) {
+		t.Errorf("cmd %v", cc.Cmd)
+	}
+	if cc.Labels[labelLease] != "1" || cc.Labels[labelTask] != "lease-1" || cc.Labels[labelOneShot] != "" {
+		t.Errorf("labels %v", cc.Labels)
+	}
+	// The task's CPU limit wins; memory falls back to the default.
+	if hc.NanoCPUs != 1_500_000_000 || hc.Memory != 256<<20 {
+		t.Errorf("limits: %d nano CPUs, %d bytes", hc.NanoCPUs, hc.Memory)
+	}
+	if !hc.ReadonlyRootfs || hc.Privileged || hc.AutoRemove ||
+		!reflect.DeepEqual([]string(hc.CapDrop), []string{"ALL"}) ||
+		!reflect.DeepEqual(hc.SecurityOpt, []string{"no-new-privileges"}) {
+		t.Errorf("hardening: %+v", hc)
+	}
+	if string(hc.NetworkMode) != "leases" {
+		t.Errorf("network %q", hc.NetworkMode)
+	}
+	want := nat.PortMap{"8080/tcp": {{HostIP: "127.0.0.1", HostPort: ""}}}
+	if !reflect.DeepEqual(hc.PortBindings, want) {
+		t.Errorf("port bindings %v, want %v", hc.PortBindings, want)
+	}
+	if len(hc.DeviceRequests) != 0 {
+		t.Errorf("device requests without GPUs: %v", hc.DeviceRequests)
+	}
+}
+
+func TestContainerSpecOneShot(t *testing.T) {
+	d := newTestDriver(t, Config{})
+	cc, hc, err := d.containerSpec(exec.TaskConfig{ID: "job", Input: []byte{}}, "sha256:"+hexA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cc.OpenStdin || !cc.StdinOnce || !cc.AttachStdin || cc.Labels[labelOneShot] != "true" {
+		t.Errorf("one-shot stdin not wired: %+v", cc)
+	}
+	if len(hc.PortBindings) != 0 || len(cc.ExposedPorts) != 0 {
+		t.Errorf("one-shot publishes ports: %v", hc.PortBindings)
+	}
+	if hc.NanoCPUs != 0 || hc.Memory != 0 {
+		t.Errorf("limits without defaults: %d, %d", hc.NanoCPUs, hc.Memory)
+	}
+}
+
+func TestContainerSpecGPUs(t *testing.T) {
+	task := exec.TaskConfig{ID: "gpu", GPUs: []string{"GPU-1234", "1"}}
+	_, _, err := newTestDriver(t, Config{}).containerSpec(task, "sha256:"+hexA)
+	if !errors.Is(err, exec.ErrRefused) {
+		t.Fatalf("GPUs without runtime = %v, want ErrRefused", err)
+	}
+	_, hc, err := newTestDriver(t, Config{GPURuntime: true}).containerSpec(task, "sha256:"+hexA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hc.DeviceRequests) != 1 {
+		t.Fatalf("device requests %v", hc.DeviceRequests)
+	}
+	r := hc.DeviceRequests[0]
+	if r.Driver != "nvidia" || !reflect.DeepEqual(r.DeviceIDs, task.GPUs) || !reflect.DeepEqual(r.Capabilities, [][]string{{"gpu"}}) {
+		t.Errorf("device request %+v", r)
+	}
+}
+
+func TestContainerSpecRejectsBadInput(t *testing.T) {
+	d := newTestDriver(t, Config{})
+	for _, task := range []exec.TaskConfig{
+		{ID: "x", Env: map[string]string{"A=B": "1"}},
+		{ID: "x", Env: map[string]string{"": "1"}},
+		{ID: "x", Env: map[string]string{"A": "nul\x00"}},
+		{ID: "x", CPUMillis: -5},
+		{ID: "x", MemoryMiB: 1 << 50},
+	} {
+		if _, _, err := d.containerSpec(task, "sha256:"+hexA); err == nil {
+			t.Errorf("containerSpec(%+v) accepted", task)
+		}
+	}
+	for _, id := range []string{"", "-x", "a/b", "a b", "../x"} {
+		if _, err := containerName(id); err == nil {
+			t.Errorf("containerName(%q) accepted", id)
+		}
+	}
+}

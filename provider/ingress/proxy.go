@@ -1,0 +1,130 @@
+package ingress
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httputil"
+	"strings"
+	"sync"
+	"time"
+)
+
+// statusClientClosed is recorded when the client went away before the backend answered
+// (nginx's convention); it does not count against the provider.
+const statusClientClosed = 499
+
+// Proxy is the measuring reverse proxy of one lease. It is safe for concurrent use.
+type Proxy struct {
+	cfg       Config
+	transport *http.Transport
+	rp        *httputil.ReverseProxy
+	writers   sync.Pool
+	windows   windowSet
+	metrics   *metrics // nil without a Registerer
+
+	healthURL   string
+	probeClient *http.Client
+	prober      proberState
+}
+
+// New builds the proxy for cfg. It does not contact the backend; start the prober with Run
+// or Start.
+func New(cfg Config) (*Proxy, error) {
+	cfg, target, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	p := &Proxy{cfg: cfg, transport: newTransport()}
+	p.writers.New = func() any { return new(statusWriter) }
+	p.rp = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.SetXForwarded()
+		},
+		Transport:    p.transport,
+		BufferPool:   newBufferPool(256),
+		ErrorHandler: p.handleError,
+		// ReverseProxy logs body-copy failures per request; they are counted instead.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+
+	health := *target
+	health.Path = strings.TrimSuffix(target.Path, "/") + cfg.HealthPath
+	health.RawPath, health.RawQuery, health.Fragment = "", "", ""
+	p.healthURL = health.String()
+	p.probeClient = &http.Client{
+		Transport: p.transport,
+		Timeout:   cfg.ProbeTimeout,
+		// A redirect is not a healthy answer.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+
+	if cfg.Registerer != nil {
+		if p.metrics, err = newMetrics(cfg.Registerer, cfg.LeaseID); err != nil {
+			return nil, fmt.Errorf("ingress: registering metrics: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// ServeHTTP proxies req to the backend and records its latency and status in the window of
+// the time it was received.
+func (p *Proxy) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
+	start := time.Now()
+	sw := p.writers.Get().(*statusWriter)
+	sw.rw = rw
+	// Deferred so an aborted response (ReverseProxy panics mid-body) is still recorded.
+	defer p.finish(sw, start)
+	p.rp.ServeHTTP(sw, req)
+	sw.completed = true
+}
+
+func (p *Proxy) finish(sw *statusWriter, start time.Time) {
+	elapsed := time.Since(start)
+	status := sw.status
+	switch {
+	case !sw.completed:
+		status = 0
+	case status == 0:
+		status = http.StatusOK // nothing written: the server sends an empty 200
+	}
+	*sw = statusWriter{}
+	p.writers.Put(sw)
+
+	s := Sample{UnixMillis: start.UnixMilli(), Micros: uint64(elapsed / time.Microsecond), Status: uint16(status)}
+	if !p.windows.get(p.cfg.WindowOf(start)).record(s) {
+		p.windows.dropped.Add(1)
+		if p.metrics != nil {
+			p.metrics.droppedCtr.Inc()
+		}
+	}
+	if p.metrics != nil {
+		p.metrics.request(status, elapsed)
+	}
+	if p.cfg.OnRequest != nil {
+		p.cfg.OnRequest(s)
+	}
+}
+
+// handleError answers requests the backend did not: 502, or nothing when the client is gone.
+func (p *Proxy) handleError(rw http.ResponseWriter, req *http.Request, _ error) {
+	if req.Context().Err() != nil {
+		if sw, ok := rw.(*statusWriter); ok {
+			sw.status = statusClientClosed
+		}
+		return
+	}
+	rw.WriteHeader(http.StatusBadGateway)
+}
+
+// Release is for when the lease ends: it stops the prober, removes the lease's metric series
+// and closes idle backend connections. Window data stays readable.
+func (p *Proxy) Release() {
+	p.Stop()
+	if p.metrics != nil {
+		p.metrics.forget()
+	}
+	p.transport.CloseIdleConnections()
+}

@@ -1,0 +1,227 @@
+package ingress
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestProxyPassesRequestAndResponseThrough(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/base/v1/infer" || r.URL.RawQuery != "model=x" {
+			http.Error(w, "unexpected target "+r.URL.String(), http.StatusTeapot)
+			return
+		}
+		if r.Header.Get("X-Forwarded-For") == "" {
+			http.Error(w, "missing X-Forwarded-For", http.StatusTeapot)
+			return
+		}
+		w.Header().Set("X-Backend", "seen "+r.Header.Get("X-Request"))
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, "hello")
+	}))
+	defer backend.Close()
+	p, srv := startProxy(t, Config{LeaseID: 7, Backend: backend.URL + "/base"})
+
+	resp, body := get(t, srv.URL+"/v1/infer?model=x", http.Header{"X-Request": {"abc"}})
+	if resp.StatusCode != http.StatusCreated || body != "hello" {
+		t.Fatalf("got %d %q, want 201 \"hello\"", resp.StatusCode, body)
+	}
+	if got := resp.Header.Get("X-Backend"); got != "seen abc" {
+		t.Fatalf("X-Backend = %q, want %q", got, "seen abc")
+	}
+
+	st := mustSnapshot(t, p, 1)
+	if st.Requests != 1 || st.Errors != 0 {
+		t.Fatalf("requests=%d errors=%d, want 1 and 0", st.Requests, st.Errors)
+	}
+	if s := st.Samples[0]; s.Status != http.StatusCreated || s.Micros == 0 {
+		t.Fatalf("sample %+v, want status 201 and a latency", s)
+	}
+}
+
+func TestProxyBackendDownIs502AndCountsAsError(t *testing.T) {
+	backend := httptest.NewServer(http.NotFoundHandler())
+	url := backend.URL
+	backend.Close() // nothing listens there any more
+	p, srv := startProxy(t, Config{Backend: url})
+
+	resp, _ := get(t, srv.URL+"/", nil)
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("status %d, want 502", resp.StatusCode)
+	}
+	st := mustSnapshot(t, p, 1)
+	if st.Requests != 1 || st.Errors != 1 || st.Samples[0].Status != http.StatusBadGateway {
+		t.Fatalf("requests=%d errors=%d samples=%+v, want one 502 error", st.Requests, st.Errors, st.Samples)
+	}
+}
+
+func TestProxyBackend5xxCountsAsError(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/fail" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer backend.Close()
+	p, srv := startProxy(t, Config{Backend: backend.URL})
+
+	get(t, srv.URL+"/fail", nil)
+	get(t, srv.URL+"/missing", nil) // a 4xx is the client's problem
+	st := mustSnapshot(t, p, 1)
+	if st.Requests != 2 || st.Errors != 1 {
+		t.Fatalf("requests=%d errors=%d, want 2 and 1", st.Requests, st.Errors)
+	}
+}
+
+func TestProxyResponseCutOffMidBodyIsRecordedAsAborted(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		brw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")
+		brw.Flush()
+		conn.Close()
+	}))
+	defer backend.Close()
+	samples := make(chan Sample, 1)
+	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(s Sample) { samples <- s }})
+
+	resp, err := http.Get(srv.URL + "/")
+	if err == nil {
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if err == nil {
+		t.Fatal("client read a complete response, want it cut off")
+	}
+	if s := <-samples; s.Status != 0 {
+		t.Fatalf("sample status %d, want 0 (aborted)", s.Status)
+	}
+	if st := mustSnapshot(t, p, 1); st.Errors != 1 {
+		t.Fatalf("errors=%d, want 1", st.Errors)
+	}
+}
+
+func TestProxyClientGoneIs499AndNotAnError(t *testing.T) {
+	arrived := make(chan struct{})
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-r.Context().Done()
+	}))
+	defer backend.Close()
+	samples := make(chan Sample, 1)
+	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(s Sample) { samples <- s }})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/", nil)
+	if _, err := http.DefaultClient.Do(req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("client error %v, want context.Canceled", err)
+	}
+	select {
+	case s := <-samples:
+		if s.Status != statusClientClosed {
+			t.Fatalf("sample status %d, want 499", s.Status)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no sample recorded for the cancelled request")
+	}
+	if st := mustSnapshot(t, p, 1); st.Errors != 0 {
+		t.Fatalf("errors=%d, want 0", st.Errors)
+	}
+}
+
+func TestProxyUpgradeIsRecordedAs101(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		brw.Flush()
+		line, _ := brw.ReadString('\n')
+		brw.WriteString(line)
+		brw.Flush()
+	}))
+	defer backend.Close()
+	samples := make(chan Sample, 1)
+	_, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(s Sample) { samples <- s }})
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/ws", nil)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "echo")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d, want 101", resp.StatusCode)
+	}
+	rwc := resp.Body.(io.ReadWriteCloser)
+	io.WriteString(rwc, "ping\n")
+	if line, _ := bufio.NewReader(rwc).ReadString('\n'); line != "ping\n" {
+		t.Fatalf("echo %q, want %q", line, "ping\n")
+	}
+	rwc.Close()
+	if s := <-samples; s.Status != http.StatusSwitchingProtocols {
+		t.Fatalf("sample status %d, want 101", s.Status)
+	}
+}
+
+func TestOnRequestCalledOncePerRequest(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	defer backend.Close()
+	var calls atomic.Int64
+	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(Sample) { calls.Add(1) }})
+
+	const n = 50
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			get(t, srv.URL+"/", nil)
+		}()
+	}
+	wg.Wait()
+	if got := calls.Load(); got != n {
+		t.Fatalf("OnRequest called %d times, want %d", got, n)
+	}
+	if st := mustSnapshot(t, p, 1); st.Requests != n {
+		t.Fatalf("requests=%d, want %d", st.Requests, n)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	for _, cfg := range []Config{
+		{},
+		{Backend: "127.0.0.1:8080"},
+		{Backend: "ftp://host/"},
+		{Backend: "http://"},
+		{Backend: "http://host", HealthPath: "healthz"},
+		{Backend: "http://host", ProbeInterval: -time.Second},
+	} {
+		if _, err := New(cfg); err == nil || !strings.HasPrefix(err.Error(), "ingress: ") {
+			t.Errorf("New(%+v) error %v, want an ingress: error", cfg, err)
+		}
+	}
+}

@@ -1,0 +1,64 @@
+package types
+
+import (
+	"crypto/sha256"
+
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	markettypes "github.com/computed-network/computed/x/market/types"
+)
+
+// The rules below are pure functions of stored values, so clients (the sidecar, the CLI) and the
+// chain compute the same windows, penalties and commitments.
+
+// WindowEnd is the last height of window w (from 1) of a lease that started at start: window w
+// covers heights (start + (w-1)*length, start + w*length].
+func WindowEnd(start int64, length uint64, w uint64) int64 {
+	return start + int64(w*length)
+}
+
+// WindowDue is the height in whose EndBlock window w is judged: its last block plus the grace
+// the provider has to report it.
+func WindowDue(start int64, length uint64, w uint64, grace uint64) int64 {
+	return WindowEnd(start, length, w) + int64(grace)
+}
+
+// WindowPenalty is what a breached window costs the provider: penalty_bps of what the buyer pays
+// for one window at the lease's price.
+func WindowPenalty(price sdk.Coin, terms markettypes.SLATerms) sdk.Coin {
+	amt := price.Amount.Mul(sdkmath.NewIntFromUint64(terms.WindowBlocks)).
+		Mul(sdkmath.NewInt(int64(terms.PenaltyBps))).QuoRaw(10_000)
+	return sdk.NewCoin(price.Denom, amt)
+}
+
+// Breaches reports whether stats miss terms: P95 latency above the bound (when one is set) or
+// availability below it.
+func Breaches(terms markettypes.SLATerms, s WindowStats) bool {
+	if terms.P95LatencyMs > 0 && s.P95LatencyUs > uint64(terms.P95LatencyMs)*1000 {
+		return true
+	}
+	return s.AvailabilityBps < terms.AvailabilityBps
+}
+
+// NextReputation folds one window's attainment (10000 met, 0 breached) into a score as an
+// integer EMA with weight bps.
+func NextReputation(score, attainment, weightBps uint32) uint32 {
+	return uint32((uint64(score)*uint64(10_000-weightBps) + uint64(attainment)*uint64(weightBps)) / 10_000)
+}
+
+// Commitment is what a replica commits: SHA-256(result digest || provider address bytes || salt).
+// Binding the provider stops one replica from copying another's commitment.
+func Commitment(resultDigest []byte, provider sdk.AccAddress, salt []byte) []byte {
+	h := sha256.New()
+	h.Write(resultDigest)
+	h.Write(provider)
+	h.Write(salt)
+	return h.Sum(nil)
+}
+
+// Replicated reports whether an order runs as a replicated deterministic job.
+func Replicated(o markettypes.Order) bool {
+	return o.Replicas > 1 && o.Workload.WasmHash != ""
+}
