@@ -158,7 +158,9 @@ func (k Keeper) GetLease(ctx context.Context, id uint64) (types.Lease, error) {
 }
 
 // GetOrder returns an order by id.
-func (k Keeper) GetOrder(ctx context.Context, id uint64) (types.Order, error) { return k.getOrder(ctx, id) }
+func (k Keeper) GetOrder(ctx context.Context, id uint64) (types.Order, error) {
+	return k.getOrder(ctx, id)
+}
 
 // SetOrderResult records the result digest x/sla's commit-reveal agreed on for a replicated order.
 func (k Keeper) SetOrderResult(ctx context.Context, orderID uint64, resultDigest string) error {
