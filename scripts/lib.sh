@@ -49,6 +49,17 @@ short_gov() {
           s/"expedited_voting_period": "[0-9]*s"/"expedited_voting_period": "15s"/' "$1"
 }
 
+# dev_sla GENESIS: x/sla deadlines short enough to watch on a 1 s-block dev chain.
+dev_sla() {
+  sed -i 's/"report_grace_blocks": "[0-9]*"/"report_grace_blocks": "2"/;
+          s/"unbonding_blocks": "[0-9]*"/"unbonding_blocks": "20"/;
+          s/"dispute_window_blocks": "[0-9]*"/"dispute_window_blocks": "30"/;
+          s/"dispute_response_blocks": "[0-9]*"/"dispute_response_blocks": "10"/;
+          s/"dispute_vote_blocks": "[0-9]*"/"dispute_vote_blocks": "10"/;
+          s/"commit_blocks": "[0-9]*"/"commit_blocks": "5"/;
+          s/"reveal_blocks": "[0-9]*"/"reveal_blocks": "5"/' "$1"
+}
+
 # json_field JSON KEY: the first string or number value of KEY in compact JSON (no jq needed).
 json_field() {
   echo "$1" | tr -d ' \n' | sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\)\"\{0,1\}[,}].*/\1/p" | head -1

@@ -16,7 +16,7 @@ OFF=${LOCALNET_PORT_OFFSET:-0}
 RPC_PORT=$((26657 + OFF)) P2P_PORT=$((26656 + OFF)) ABCI_PORT=$((26658 + OFF))
 GRPC_PORT=$((9090 + OFF)) API_PORT=$((1317 + OFF))
 RPC=tcp://127.0.0.1:$RPC_PORT
-KEYS=(validator alice bob provider)
+KEYS=(validator alice bob provider carol)
 
 init_chain() {
   rm -rf "$HOME_DIR"
@@ -31,6 +31,7 @@ init_chain() {
   "$BIN" genesis gentx validator 100000000000ucmpt --chain-id "$CHAIN_ID" "${kr[@]}" >/dev/null 2>&1
   "$BIN" genesis collect-gentxs --home "$HOME_DIR" >/dev/null 2>&1
   short_gov "$HOME_DIR/config/genesis.json"
+  dev_sla "$HOME_DIR/config/genesis.json"
   "$BIN" genesis validate --home "$HOME_DIR" >/dev/null
 
   local cfg=$HOME_DIR/config/config.toml app=$HOME_DIR/config/app.toml client=$HOME_DIR/config/client.toml

@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,37 +16,22 @@ type generator struct {
 	maxInFlight int
 }
 
-// target is one endpoint under load and its accumulated measurements.
-type target struct {
-	name  string
-	url   string
-	total *recorder
-}
-
-func (g *generator) run(t *target, d time.Duration, rec *recorder) {
-	if t.total == nil {
-		t.total = newRecorder()
-	}
+// run loads url for d and records into rec.
+func (g *generator) run(url string, d time.Duration, rec *recorder) {
 	interval := time.Duration(float64(time.Second) / g.rate)
 	n := int(d / interval)
 	var (
 		wg       sync.WaitGroup
 		inFlight atomic.Int64
 	)
-
-	// The scheduler sleeps on its own OS thread with nanosleep: Go's timers wake up to a
-	// millisecond late on an idle runtime, which would send the load in 1 ms bursts.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	preciseSleepSetup()
-
-	cpu0 := processCPU()
 	start := time.Now()
 	for i := range n {
 		due := start.Add(time.Duration(i) * interval)
+		// Go timers may wake up to ~1 ms late; the requests that fell due meanwhile then go
+		// out back to back, each still timed from its own due time.
 		sleepUntil(due)
 		if inFlight.Load() >= int64(g.maxInFlight) {
-			rec.failed(due)
+			rec.failed()
 			continue
 		}
 		inFlight.Add(1)
@@ -55,12 +39,11 @@ func (g *generator) run(t *target, d time.Duration, rec *recorder) {
 		go func() {
 			defer wg.Done()
 			defer inFlight.Add(-1)
-			g.send(t.url, due, rec)
+			g.send(url, due, rec)
 		}()
 	}
 	wg.Wait()
 	rec.wall += time.Since(start)
-	rec.cpu += processCPU() - cpu0
 }
 
 func (g *generator) send(url string, due time.Time, rec *recorder) {
@@ -71,8 +54,14 @@ func (g *generator) send(url string, due time.Time, rec *recorder) {
 	}
 	done := time.Now()
 	if err != nil || resp.StatusCode != http.StatusOK {
-		rec.failed(due)
+		rec.failed()
 		return
 	}
 	rec.ok(due, sent, done)
+}
+
+func sleepUntil(t time.Time) {
+	if d := time.Until(t); d > 0 {
+		time.Sleep(d)
+	}
 }

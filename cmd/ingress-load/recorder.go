@@ -17,10 +17,17 @@ type recorder struct {
 	oks      int64
 	failures int64
 	wall     time.Duration
-	// cpu is the process's CPU time while this target was loaded: client, server(s) and,
-	// for the proxied target, the proxy. The difference per request is the proxy's cost.
-	cpu time.Duration
+	// cpu is the CPU time each process spent while this target was loaded.
+	cpu [numProcs]time.Duration
 }
+
+// The processes whose CPU time is accounted.
+const (
+	procClient = iota
+	procBackend
+	procProxy
+	numProcs
+)
 
 func newRecorder() *recorder {
 	return &recorder{
@@ -37,7 +44,7 @@ func (r *recorder) ok(due, sent, done time.Time) {
 	r.mu.Unlock()
 }
 
-func (r *recorder) failed(time.Time) {
+func (r *recorder) failed() {
 	r.mu.Lock()
 	r.failures++
 	r.mu.Unlock()
@@ -51,16 +58,9 @@ func (r *recorder) merge(o *recorder) {
 	r.oks += o.oks
 	r.failures += o.failures
 	r.wall += o.wall
-	r.cpu += o.cpu
-}
-
-// cpuPerRequest is the process CPU time per sent request, in µs.
-func (r *recorder) cpuPerRequest() float64 {
-	n := r.oks + r.failures
-	if n == 0 {
-		return 0
+	for i := range r.cpu {
+		r.cpu[i] += o.cpu[i]
 	}
-	return float64(r.cpu.Microseconds()) / float64(n)
 }
 
 // achieved is the rate of successful responses over the slices' wall time (send schedule
@@ -71,5 +71,16 @@ func (r *recorder) achieved() float64 {
 	}
 	return float64(r.oks) / r.wall.Seconds()
 }
+
+// cpuPerRequest is a process's CPU time per sent request, in µs.
+func (r *recorder) cpuPerRequest(proc int) float64 {
+	n := r.oks + r.failures
+	if n == 0 {
+		return 0
+	}
+	return float64(r.cpu[proc].Microseconds()) / float64(n)
+}
+
+func (r *recorder) p(q float64) float64 { return ms(r.latency.ValueAtQuantile(q)) }
 
 func ms(micros int64) float64 { return float64(micros) / 1000 }

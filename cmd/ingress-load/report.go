@@ -4,63 +4,91 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/computed-network/computed/provider/ingress"
 )
 
 // overheadTargetMs is the budget the proxy must stay within at P95.
 const overheadTargetMs = 0.5
 
-func printSummary(o options, targets []*target, pairP95 []float64) {
-	fmt.Printf("\n%-8s %10s %12s %8s %7s %8s %8s %8s %8s %12s %11s\n",
+func printSliceHeader() {
+	fmt.Printf("%-5s %-8s %9s %7s %7s %7s %11s %12s   %s\n",
+		"slice", "target", "achieved", "p50_ms", "p95_ms", "p99_ms", "backend_p95", "in_proxy_p95", "cpu_us/req client/backend/proxy")
+}
+
+func printSliceRow(r sliceResult) {
+	inProxy := "-"
+	if r.inProxyP95 > 0 {
+		inProxy = fmt.Sprintf("%.3f", ms(int64(r.inProxyP95)))
+	}
+	fmt.Printf("%-5d %-8s %9.1f %7.3f %7.3f %7.3f %11.3f %12s   %.0f/%.0f/%.0f\n",
+		r.n, r.target, r.rec.achieved(), r.rec.p(50), r.rec.p(95), r.rec.p(99), ms(r.backendP95), inProxy,
+		r.rec.cpuPerRequest(procClient), r.rec.cpuPerRequest(procBackend), r.rec.cpuPerRequest(procProxy))
+}
+
+func printSummary(o options, targets []*target, results []sliceResult) {
+	fmt.Printf("\n%-8s %10s %12s %7s %6s %7s %7s %7s %7s %12s %11s\n",
 		"target", "target_rps", "achieved_rps", "ok", "errors", "p50_ms", "p95_ms", "p99_ms", "max_ms", "send_lag_p99", "cpu_us/req")
 	for _, t := range targets {
 		r := t.total
-		fmt.Printf("%-8s %10.0f %12.1f %8d %7d %8.3f %8.3f %8.3f %8.3f %12.3f %11.1f\n",
-			t.name, o.rate, r.achieved(), r.oks, r.failures,
-			ms(r.latency.ValueAtQuantile(50)), ms(r.latency.ValueAtQuantile(95)),
-			ms(r.latency.ValueAtQuantile(99)), ms(r.latency.Max()), ms(r.lag.ValueAtQuantile(99)), r.cpuPerRequest())
+		total := r.cpuPerRequest(procClient) + r.cpuPerRequest(procBackend) + r.cpuPerRequest(procProxy)
+		fmt.Printf("%-8s %10.0f %12.1f %7d %6d %7.3f %7.3f %7.3f %7.3f %12.3f %11.0f\n",
+			t.name, o.rate, r.achieved(), r.oks, r.failures, r.p(50), r.p(95), r.p(99),
+			ms(r.latency.Max()), ms(r.lag.ValueAtQuantile(99)), total)
 	}
+
 	direct, proxied := targets[0].total, targets[1].total
-	p95 := ms(proxied.latency.ValueAtQuantile(95)) - ms(direct.latency.ValueAtQuantile(95))
-	p50 := ms(proxied.latency.ValueAtQuantile(50)) - ms(direct.latency.ValueAtQuantile(50))
-	p99 := ms(proxied.latency.ValueAtQuantile(99)) - ms(direct.latency.ValueAtQuantile(99))
+	p95 := proxied.p(95) - direct.p(95)
 	verdict := "met"
 	if p95 > overheadTargetMs {
 		verdict = "MISSED"
 	}
 	fmt.Printf("\nproxy overhead: P50 %+.3f ms, P95 %+.3f ms, P99 %+.3f ms (target P95 <= %.1f ms: %s)\n",
-		p50, p95, p99, overheadTargetMs, verdict)
-	sorted := slices.Clone(pairP95)
-	slices.Sort(sorted)
-	parts := make([]string, len(pairP95))
-	for i, d := range pairP95 {
+		proxied.p(50)-direct.p(50), p95, proxied.p(99)-direct.p(99), overheadTargetMs, verdict)
+
+	// Each adjacent direct/proxied pair ran within a few seconds of each other, so its
+	// difference is less exposed to other load on the machine than the totals are.
+	var pairs []float64
+	for i := 1; i < len(results); i += 2 {
+		a, b := results[i-1], results[i]
+		if a.target != "proxied" {
+			a, b = b, a
+		}
+		pairs = append(pairs, a.rec.p(95)-b.rec.p(95))
+	}
+	parts := make([]string, len(pairs))
+	for i, d := range pairs {
 		parts[i] = fmt.Sprintf("%+.3f", d)
 	}
-	fmt.Printf("P95 overhead per slice pair: median %+.3f ms [%s]\n", median(sorted), strings.Join(parts, " "))
+	fmt.Printf("P95 overhead per slice pair: median %+.3f ms [%s]\n", median(pairs), strings.Join(parts, " "))
+	fmt.Printf("proxy process CPU: %.0f µs per proxied request\n", proxied.cpuPerRequest(procProxy))
 }
 
-func median(sorted []float64) float64 {
-	n := len(sorted)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 1 {
-		return sorted[n/2]
-	}
-	return (sorted[n/2-1] + sorted[n/2]) / 2
-}
-
-// printProxyView shows the proxy's own windows: what it would report on chain.
-func printProxyView(p *ingress.Proxy) {
-	fmt.Printf("\nproxy's windows (its own measurement, receipt to last byte; includes warm-up):\n")
-	fmt.Printf("%-8s %9s %7s %8s %8s %7s %10s\n", "window", "requests", "errors", "p95_ms", "p99_ms", "probes", "avail_bps")
-	for _, w := range p.Windows() {
-		st, ok := p.Snapshot(w)
-		if !ok {
-			continue
+// printProxyWindows prints what the proxy itself recorded in the proxied slices' windows.
+func printProxyWindows(proxy *child, n int) error {
+	var reqs, errs, probes, ok uint64
+	for w := 1; w <= n; w++ {
+		var st proxyStats
+		if err := proxy.control(fmt.Sprintf("stats?window=%d", w), &st); err != nil {
+			return err
 		}
-		fmt.Printf("%-8d %9d %7d %8.3f %8.3f %7d %10d\n", st.Window, st.Requests, st.Errors,
-			ms(int64(st.P95Micros)), ms(int64(st.P99Micros)), st.Probes, st.AvailabilityBps)
+		reqs += st.Requests
+		errs += st.Errors
+		probes += st.Probes
+		ok += st.Probes * uint64(st.AvailabilityBps) / 10000
+	}
+	fmt.Printf("proxy's own windows over the slices: %d requests, %d errors, %d/%d health probes ok\n", reqs, errs, ok, probes)
+	return nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	switch {
+	case n == 0:
+		return 0
+	case n%2 == 1:
+		return s[n/2]
+	default:
+		return (s[n/2-1] + s[n/2]) / 2
 	}
 }

@@ -20,7 +20,7 @@ var nodeCommands = map[string]bool{
 // homeFree commands may run against a home that does not exist yet (they create it or ignore it).
 var homeFree = map[string]bool{
 	"init": true, "keys": true, "version": true, "help": true, "completion": true, "config": true,
-	"testnet": true,
+	"testnet": true, "provider": true,
 }
 
 func topLevel(cmd *cobra.Command) string {

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"time"
+)
+
+// target is one endpoint under load and its accumulated measurements.
+type target struct {
+	name  string
+	url   string
+	total *recorder
+}
+
+// sliceResult is one slice's figures, printed as a row.
+type sliceResult struct {
+	n          int
+	target     string
+	rec        *recorder
+	backendP95 int64  // µs, the backend's own handler time
+	inProxyP95 uint64 // µs, the proxy's own measurement (proxied slices only)
+}
+
+// drive starts the backend and proxy processes and runs the measurement.
+func drive(o options) error {
+	if o.rate <= 0 || o.duration <= 0 || o.slices < 2 || o.slices%2 != 0 {
+		return errors.New("need -rate > 0, -duration > 0 and an even -slices >= 2")
+	}
+	backend, err := startChild(o, roleBackend)
+	if err != nil {
+		return err
+	}
+	defer backend.stop()
+	o.backend = backend.url
+	proxy, err := startChild(o, roleProxy)
+	if err != nil {
+		return err
+	}
+	defer proxy.stop()
+
+	gen := &generator{client: newClient(), rate: o.rate, maxInFlight: o.maxInFlight}
+	targets := []*target{
+		{name: "direct", url: backend.url + "/work", total: newRecorder()},
+		{name: "proxied", url: proxy.url + "/work", total: newRecorder()},
+	}
+	// Warm connection pools and heaps; the proxy counts this in window 0.
+	for _, t := range targets {
+		gen.run(t.url, o.warmup, newRecorder())
+	}
+	if err := proxy.control("profile", nil); err != nil {
+		return err
+	}
+	if err := backend.control("stats", nil); err != nil { // resets the backend's histogram
+		return err
+	}
+
+	slice := o.duration / time.Duration(o.slices)
+	proxyProcs := runtime.GOMAXPROCS(0)
+	if o.proxyProcs > 0 {
+		proxyProcs = o.proxyProcs
+	}
+	fmt.Printf("ingress-load: %.0f req/s per target, %d alternating slices of %v (%v per target), backend work %v, body %d B, %d CPUs, GOMAXPROCS %d (proxy %d)\n\n",
+		o.rate, o.slices, slice, o.duration/2, o.work, o.bodySize, runtime.NumCPU(), runtime.GOMAXPROCS(0), proxyProcs)
+	printSliceHeader()
+	var results []sliceResult
+	for i := range o.slices {
+		// ABBA order, so drift in the machine's state over the run favours neither target.
+		t := targets[(i+i/2)%2]
+		window := i + 1
+		if err := proxy.control(fmt.Sprintf("window?n=%d", window), nil); err != nil {
+			return err
+		}
+		rec := newRecorder()
+		cpu0 := [numProcs]time.Duration{processCPU(os.Getpid()), backend.cpu(), proxy.cpu()}
+		gen.run(t.url, slice, rec)
+		cpu1 := [numProcs]time.Duration{processCPU(os.Getpid()), backend.cpu(), proxy.cpu()}
+		for p := range rec.cpu {
+			rec.cpu[p] = cpu1[p] - cpu0[p]
+		}
+		t.total.merge(rec)
+
+		res := sliceResult{n: window, target: t.name, rec: rec}
+		var bs backendStats
+		if err := backend.control("stats", &bs); err != nil {
+			return err
+		}
+		res.backendP95 = bs.P95
+		var ps proxyStats
+		if err := proxy.control(fmt.Sprintf("stats?window=%d", window), &ps); err != nil {
+			return err
+		}
+		res.inProxyP95 = ps.P95Micros
+		results = append(results, res)
+		printSliceRow(res)
+	}
+
+	printSummary(o, targets, results)
+	return printProxyWindows(proxy, o.slices)
+}
+
+// newClient is the one client both targets are loaded with, so they differ only by the proxy.
+func newClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: 1024,
+		// Beyond this, requests queue for a connection (still timed from their due time)
+		// instead of exhausting file descriptors when the machine stalls.
+		MaxConnsPerHost:    1024,
+		IdleConnTimeout:    90 * time.Second,
+		DisableCompression: true,
+	}}
+}
+
+// drain reads and closes a response body so its connection is reused.
+func drain(resp *http.Response) error {
+	_, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return err
+}

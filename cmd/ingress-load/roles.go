@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/computed-network/computed/provider/ingress"
+)
+
+// backendStats is the backend's own handler time since the previous call.
+type backendStats struct {
+	Count int64 `json:"count"`
+	P95   int64 `json:"p95_us"`
+}
+
+// runBackend answers /work with a small body after the simulated work and /healthz with 200.
+func runBackend(o options) error {
+	body := []byte(strings.Repeat("x", o.bodySize))
+	var (
+		mu    sync.Mutex
+		times = hdrhistogram.New(1, 60_000_000, 3)
+	)
+	work := func(w http.ResponseWriter) {
+		start := time.Now()
+		if o.work > 0 {
+			time.Sleep(o.work)
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(body)
+		mu.Lock()
+		times.RecordValue(time.Since(start).Microseconds())
+		mu.Unlock()
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/work":
+			work(w)
+		case "/healthz":
+		case controlPrefix + "stats":
+			mu.Lock()
+			st := backendStats{Count: times.TotalCount(), P95: times.ValueAtQuantile(95)}
+			times.Reset()
+			mu.Unlock()
+			json.NewEncoder(w).Encode(st)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	return serveChild(h, nil)
+}
+
+// proxyStats is the part of a window's ingress.WindowStats the driver prints.
+type proxyStats struct {
+	Requests, Errors     uint64
+	P95Micros, P99Micros uint64
+	Probes               uint64
+	AvailabilityBps      uint32
+}
+
+// runProxy serves the ingress proxy. The driver numbers the windows: each slice is its own
+// window, so the proxy's view of a slice can be set beside the client's.
+func runProxy(o options) error {
+	if o.proxyGOGC > 0 {
+		debug.SetGCPercent(o.proxyGOGC)
+	}
+	var window atomic.Uint64
+	proxy, err := ingress.New(ingress.Config{
+		LeaseID:    1,
+		Backend:    o.backend,
+		Registerer: prometheus.NewRegistry(),
+		WindowOf:   func(time.Time) uint64 { return window.Load() },
+	})
+	if err != nil {
+		return err
+	}
+	if err := proxy.Start(); err != nil {
+		return err
+	}
+	defer proxy.Release()
+
+	var (
+		profMu  sync.Mutex
+		profile *os.File
+	)
+	control := func(w http.ResponseWriter, r *http.Request) {
+		switch strings.TrimPrefix(r.URL.Path, controlPrefix) {
+		case "window":
+			n, err := strconv.ParseUint(r.URL.Query().Get("n"), 10, 64)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			window.Store(n)
+			json.NewEncoder(w).Encode(n)
+		case "stats":
+			n, err := strconv.ParseUint(r.URL.Query().Get("window"), 10, 64)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			st, _ := proxy.Snapshot(n)
+			json.NewEncoder(w).Encode(proxyStats{st.Requests, st.Errors, st.P95Micros, st.P99Micros, st.Probes, st.AvailabilityBps})
+		case "profile":
+			// Started by the driver after warm-up, so the profile covers the measured slices.
+			profMu.Lock()
+			defer profMu.Unlock()
+			if o.cpuProfile != "" && profile == nil {
+				f, err := os.Create(o.cpuProfile)
+				if err == nil {
+					err = pprof.StartCPUProfile(f)
+				}
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusInternalServerError)
+					return
+				}
+				profile = f
+			}
+			json.NewEncoder(w).Encode(profile != nil)
+		default:
+			http.NotFound(w, r)
+		}
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, controlPrefix) {
+			control(w, r)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	})
+	return serveChild(h, func() {
+		profMu.Lock()
+		defer profMu.Unlock()
+		if profile != nil {
+			pprof.StopCPUProfile()
+			profile.Close()
+		}
+	})
+}

@@ -1,0 +1,166 @@
+// Package attest collects hardware attestation evidence for a chain-issued nonce: from NVIDIA's
+// remote attestation service (NRAS) with the GPUs' confidential-computing reports in production,
+// or from a configured command (the development issuer, build/devattest) in development, so the
+// node binary never carries test keys.
+package attest
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/computed-network/computed/provider/gpu"
+	attesttypes "github.com/computed-network/computed/x/attest/types"
+)
+
+// Evidence is what MsgSubmitAttestation carries.
+type Evidence struct {
+	Token []byte
+	GPUs  []attesttypes.ClaimedGPU
+}
+
+// Collector turns a nonce into evidence.
+type Collector interface {
+	Collect(ctx context.Context, nonce []byte) (Evidence, error)
+}
+
+// Command runs a development issuer: Token is the stdout of TokenCmd with "{nonce}" replaced by
+// the hex nonce; the GPU claims are the JSON lines ({"sku","vram_gib","uuid"}) ClaimsCmd prints.
+type Command struct {
+	TokenCmd  []string
+	ClaimsCmd []string
+}
+
+// Collect implements Collector.
+func (c Command) Collect(ctx context.Context, nonce []byte) (Evidence, error) {
+	if len(c.TokenCmd) == 0 || len(c.ClaimsCmd) == 0 {
+		return Evidence{}, errors.New("attestation command not configured")
+	}
+	args := make([]string, len(c.TokenCmd))
+	for i, a := range c.TokenCmd {
+		args[i] = strings.ReplaceAll(a, "{nonce}", hex.EncodeToString(nonce))
+	}
+	token, err := run(ctx, args)
+	if err != nil {
+		return Evidence{}, err
+	}
+	claims, err := run(ctx, c.ClaimsCmd)
+	if err != nil {
+		return Evidence{}, err
+	}
+	var gpus []attesttypes.ClaimedGPU
+	dec := json.NewDecoder(bytes.NewReader(claims))
+	for dec.More() {
+		var g struct {
+			Sku     string `json:"sku"`
+			VramGib uint32 `json:"vram_gib"`
+			UUID    string `json:"uuid"`
+		}
+		if err := dec.Decode(&g); err != nil {
+			return Evidence{}, fmt.Errorf("claims: %w", err)
+		}
+		gpus = append(gpus, attesttypes.ClaimedGPU{Sku: g.Sku, VramGib: g.VramGib, Uuid: g.UUID})
+	}
+	if len(gpus) == 0 {
+		return Evidence{}, errors.New("claims command printed no GPU")
+	}
+	return Evidence{Token: token, GPUs: gpus}, nil
+}
+
+func run(ctx context.Context, argv []string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %s", argv[0], err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+// NRAS asks an NRAS-compatible endpoint for a detached EAT over the GPUs' attestation reports.
+type NRAS struct {
+	URL     string
+	Backend gpu.Backend
+	Client  *http.Client
+}
+
+// nrasRequest is NRAS v3's GPU attestation request body.
+type nrasRequest struct {
+	Nonce        string         `json:"nonce"`
+	Arch         string         `json:"arch"`
+	EvidenceList []nrasEvidence `json:"evidence_list"`
+}
+
+type nrasEvidence struct {
+	Evidence    string `json:"evidence"`
+	Certificate string `json:"certificate"`
+}
+
+// Collect implements Collector: one report per confidential-computing GPU, bound to the nonce.
+func (n NRAS) Collect(ctx context.Context, nonce []byte) (Evidence, error) {
+	if len(nonce) != 32 {
+		return Evidence{}, fmt.Errorf("nonce must be 32 bytes, got %d", len(nonce))
+	}
+	devices, err := n.Backend.Devices(ctx)
+	if err != nil {
+		return Evidence{}, err
+	}
+	var n32 [32]byte
+	copy(n32[:], nonce)
+	req := nrasRequest{Nonce: hex.EncodeToString(nonce), Arch: "HOPPER"}
+	var gpus []attesttypes.ClaimedGPU
+	for _, d := range devices {
+		if !d.CCEnabled {
+			continue
+		}
+		report, certs, err := n.Backend.AttestationReport(ctx, d.Index, n32)
+		if err != nil {
+			return Evidence{}, fmt.Errorf("GPU %d: %w", d.Index, err)
+		}
+		req.EvidenceList = append(req.EvidenceList, nrasEvidence{
+			Evidence: base64.StdEncoding.EncodeToString(report), Certificate: base64.StdEncoding.EncodeToString(certs),
+		})
+		gpus = append(gpus, attesttypes.ClaimedGPU{Sku: d.SKU, VramGib: d.VRAMGiB, Uuid: d.UUID})
+	}
+	if len(gpus) == 0 {
+		return Evidence{}, errors.New("no GPU has confidential computing on")
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return Evidence{}, err
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(body))
+	if err != nil {
+		return Evidence{}, err
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	client := n.Client
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	res, err := client.Do(hreq)
+	if err != nil {
+		return Evidence{}, fmt.Errorf("NRAS: %w", err)
+	}
+	defer res.Body.Close()
+	token, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return Evidence{}, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return Evidence{}, fmt.Errorf("NRAS answered %s: %s", res.Status, bytes.TrimSpace(token))
+	}
+	return Evidence{Token: token, GPUs: gpus}, nil
+}

@@ -1,0 +1,197 @@
+// Package bid decides which orders the sidecar bids on and at what price: it fits an order's
+// requirements to free GPUs and prices the bid by the operator's policy, never below the floor
+// nor above the order's ceiling. GPUs are reserved while a bid is open and released on loss.
+package bid
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/computed-network/computed/provider/gpu"
+	markettypes "github.com/computed-network/computed/x/market/types"
+)
+
+// Policy is the operator's pricing policy.
+type Policy struct {
+	// Metro the provider serves (it is registered there on chain).
+	Metro string
+	// Denom the provider accepts; orders in another denom are skipped.
+	Denom string
+	// BasePerGPUHour is the per-SKU list price of one GPU for one hour, in Denom's base unit.
+	BasePerGPUHour map[string]int64
+	// MetroMultiplierBps scales the base price for this metro (10000 = 1x).
+	MetroMultiplierBps int64
+	// UtilisationScalingBps raises the price by this fraction at full reservation (0 = flat):
+	// price × (1 + scaling × reserved/total).
+	UtilisationScalingBps int64
+	// FloorPerBlock is the lowest price per block the provider ever bids.
+	FloorPerBlock int64
+	// BlockSeconds converts per-hour prices to per-block prices.
+	BlockSeconds int64
+	// Evidence the provider holds (orders requiring other types are skipped).
+	Evidence []markettypes.EvidenceType
+	// SupportsWASM / SupportsOCI say which workloads the configured executors can run.
+	SupportsWASM, SupportsOCI bool
+}
+
+// Decision is the engine's answer for one order.
+type Decision struct {
+	Bid    bool
+	Price  sdk.Coin
+	GPUs   []string
+	Reason string
+}
+
+// Engine fits orders to the inventory. It is safe for concurrent use.
+type Engine struct {
+	policy Policy
+	mu     sync.Mutex
+	// reserved maps GPU UUID → the order it is held for (an open bid or a running lease).
+	reserved map[string]uint64
+	devices  []gpu.Device
+}
+
+// New returns an engine over devices.
+func New(policy Policy, devices []gpu.Device) *Engine {
+	if policy.BlockSeconds <= 0 {
+		policy.BlockSeconds = 1
+	}
+	if policy.MetroMultiplierBps <= 0 {
+		policy.MetroMultiplierBps = 10_000
+	}
+	return &Engine{policy: policy, reserved: map[string]uint64{}, devices: devices}
+}
+
+// SetDevices replaces the inventory (GPUs appear, vanish or change utilisation).
+func (e *Engine) SetDevices(devices []gpu.Device) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.devices = devices
+}
+
+// Evaluate decides on order o and, when it bids, reserves the GPUs for it.
+func (e *Engine) Evaluate(o markettypes.Order) Decision {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	req := o.Requirements
+	skip := func(format string, a ...any) Decision { return Decision{Reason: fmt.Sprintf(format, a...)} }
+	switch {
+	case o.State != markettypes.ORDER_STATE_OPEN:
+		return skip("order %d is %s", o.Id, o.State)
+	case req.Metro != e.policy.Metro:
+		return skip("metro %s, we serve %s", req.Metro, e.policy.Metro)
+	case o.MaxPricePerBlock.Denom != e.policy.Denom:
+		return skip("priced in %s, we take %s", o.MaxPricePerBlock.Denom, e.policy.Denom)
+	case o.Workload.WasmHash != "" && !e.policy.SupportsWASM:
+		return skip("WASM workload, no wasm executor")
+	case o.Workload.OciDigest != "" && !e.policy.SupportsOCI:
+		return skip("OCI workload, no docker executor")
+	}
+	for _, t := range req.Evidence {
+		if !e.holds(t) {
+			return skip("order requires %s evidence", t)
+		}
+	}
+	for _, id := range e.reserved {
+		if id == o.Id {
+			return skip("already bidding on order %d", o.Id)
+		}
+	}
+	var free []gpu.Device
+	for _, d := range e.devices {
+		if d.SKU == req.GpuSku && d.VRAMGiB >= req.MinVramGib {
+			if _, held := e.reserved[d.UUID]; !held {
+				free = append(free, d)
+			}
+		}
+	}
+	if uint32(len(free)) < req.GpuCount || req.GpuCount == 0 {
+		return skip("needs %d x %s (>= %d GiB), %d free", req.GpuCount, req.GpuSku, req.MinVramGib, len(free))
+	}
+	base, ok := e.policy.BasePerGPUHour[req.GpuSku]
+	if !ok {
+		return skip("no price for %s", req.GpuSku)
+	}
+	price := e.price(base, int64(req.GpuCount))
+	if price.LT(sdkmath.NewInt(e.policy.FloorPerBlock)) {
+		price = sdkmath.NewInt(e.policy.FloorPerBlock)
+	}
+	if price.GT(o.MaxPricePerBlock.Amount) {
+		return skip("our price %s%s is above the ceiling %s", price, e.policy.Denom, o.MaxPricePerBlock)
+	}
+	sort.Slice(free, func(i, j int) bool { return free[i].Index < free[j].Index })
+	uuids := make([]string, req.GpuCount)
+	for i := range uuids {
+		uuids[i] = free[i].UUID
+		e.reserved[free[i].UUID] = o.Id
+	}
+	return Decision{Bid: true, Price: sdk.NewCoin(e.policy.Denom, price), GPUs: uuids}
+}
+
+// price is base per GPU-hour × GPUs × block seconds / 3600, times the metro multiplier, times
+// the utilisation scaling. Integer arithmetic throughout; rounding is up so the provider never
+// undercuts its own list price.
+func (e *Engine) price(basePerGPUHour, gpus int64) sdkmath.Int {
+	p := sdkmath.NewInt(basePerGPUHour).MulRaw(gpus).MulRaw(e.policy.BlockSeconds).MulRaw(e.policy.MetroMultiplierBps)
+	total := int64(len(e.devices))
+	if total > 0 && e.policy.UtilisationScalingBps > 0 {
+		p = p.MulRaw(10_000*total + e.policy.UtilisationScalingBps*int64(len(e.reserved))).QuoRaw(total * 10_000)
+	}
+	den := int64(3600 * 10_000)
+	return p.AddRaw(den - 1).QuoRaw(den)
+}
+
+func (e *Engine) holds(t markettypes.EvidenceType) bool {
+	for _, h := range e.policy.Evidence {
+		if h == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Hold reserves specific GPUs for an order (re-attaching a running lease after a restart).
+func (e *Engine) Hold(orderID uint64, uuids []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, u := range uuids {
+		e.reserved[u] = orderID
+	}
+}
+
+// Release frees the GPUs held for an order (bid lost, lease closed).
+func (e *Engine) Release(orderID uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for u, id := range e.reserved {
+		if id == orderID {
+			delete(e.reserved, u)
+		}
+	}
+}
+
+// Held returns the GPUs held for an order.
+func (e *Engine) Held(orderID uint64) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for u, id := range e.reserved {
+		if id == orderID {
+			out = append(out, u)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Reserved is how many GPUs are held.
+func (e *Engine) Reserved() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.reserved)
+}

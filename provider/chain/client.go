@@ -1,0 +1,198 @@
+// Package chain is the sidecar's link to the node: it signs and broadcasts transactions (through
+// an authz grant when the sidecar's key is not the provider's), waits for their inclusion, and
+// queries module state over the node's RPC (client.Context is a gRPC connection over ABCI query).
+package chain
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/tx"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	"github.com/cosmos/cosmos-sdk/x/authz"
+)
+
+// Client signs with one key and acts for one provider.
+type Client struct {
+	ctx      client.Context
+	keyName  string
+	signer   sdk.AccAddress
+	provider sdk.AccAddress
+	fees     sdk.Coins
+	gas      uint64
+	granter  sdk.AccAddress // fee granter, optional
+	timeout  time.Duration
+
+	mu sync.Mutex // one transaction at a time: sequences stay in order
+}
+
+// Config is how the client signs.
+type Config struct {
+	KeyName string
+	// Provider is the operator address the sidecar acts for; empty means the key's own address.
+	Provider string
+	Fees     sdk.Coins
+	Gas      uint64
+	// FeeGranter pays the fees through a feegrant when set.
+	FeeGranter string
+	// Timeout bounds the wait for a transaction's inclusion.
+	Timeout time.Duration
+}
+
+// New builds a client over clientCtx, which must carry the codec, tx config, keyring, chain id
+// and an RPC client.
+func New(clientCtx client.Context, cfg Config) (*Client, error) {
+	rec, err := clientCtx.Keyring.Key(cfg.KeyName)
+	if err != nil {
+		return nil, fmt.Errorf("key %q: %w", cfg.KeyName, err)
+	}
+	signer, err := rec.GetAddress()
+	if err != nil {
+		return nil, err
+	}
+	provider := signer
+	if cfg.Provider != "" {
+		if provider, err = sdk.AccAddressFromBech32(cfg.Provider); err != nil {
+			return nil, fmt.Errorf("provider address: %w", err)
+		}
+	}
+	c := &Client{
+		ctx:     clientCtx.WithFromName(cfg.KeyName).WithFromAddress(signer).WithBroadcastMode("sync"),
+		keyName: cfg.KeyName, signer: signer, provider: provider, fees: cfg.Fees, gas: cfg.Gas, timeout: cfg.Timeout,
+	}
+	if c.gas == 0 {
+		c.gas = 400_000
+	}
+	if c.timeout == 0 {
+		c.timeout = 30 * time.Second
+	}
+	if cfg.FeeGranter != "" {
+		if c.granter, err = sdk.AccAddressFromBech32(cfg.FeeGranter); err != nil {
+			return nil, fmt.Errorf("fee granter: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// Provider is the address the sidecar acts for.
+func (c *Client) Provider() sdk.AccAddress { return c.provider }
+
+// Signer is the sidecar key's address.
+func (c *Client) Signer() sdk.AccAddress { return c.signer }
+
+// Context is the client context, a gRPC connection for module query clients.
+func (c *Client) Context() client.Context { return c.ctx }
+
+// Result is an included transaction.
+type Result struct {
+	Hash   string
+	Height int64
+	Events []sdk.StringEvent
+	Code   uint32
+	Log    string
+}
+
+// ErrTxFailed is wrapped when the chain refused or failed a transaction.
+var ErrTxFailed = errors.New("transaction failed")
+
+// Send signs msgs (wrapped in authz MsgExec when the sidecar acts for another provider),
+// broadcasts them and waits until they are in a block.
+func (c *Client) Send(ctx context.Context, msgs ...sdk.Msg) (*Result, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.signer.Equals(c.provider) {
+		exec := authz.NewMsgExec(c.signer, msgs)
+		msgs = []sdk.Msg{&exec}
+	}
+	f := tx.Factory{}.
+		WithChainID(c.ctx.ChainID).WithKeybase(c.ctx.Keyring).WithTxConfig(c.ctx.TxConfig).
+		WithAccountRetriever(authtypes.AccountRetriever{}).WithGas(c.gas).WithFees(c.fees.String()).
+		WithSignMode(signing.SignMode_SIGN_MODE_DIRECT).WithFeeGranter(c.granter)
+	f, err := f.Prepare(c.ctx)
+	if err != nil {
+		return nil, fmt.Errorf("account: %w", err)
+	}
+	txb, err := f.BuildUnsignedTx(msgs...)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Sign(ctx, f, c.keyName, txb, true); err != nil {
+		return nil, err
+	}
+	bz, err := c.ctx.TxConfig.TxEncoder()(txb.GetTx())
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.ctx.BroadcastTxSync(bz)
+	if err != nil {
+		return nil, fmt.Errorf("broadcast: %w", err)
+	}
+	if res.Code != 0 {
+		return nil, fmt.Errorf("%w: check: code %d: %s", ErrTxFailed, res.Code, res.RawLog)
+	}
+	return c.wait(ctx, res.TxHash)
+}
+
+// wait polls for the transaction until it is in a block.
+func (c *Client) wait(ctx context.Context, hash string) (*Result, error) {
+	raw, err := hex.DecodeString(hash)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(c.timeout)
+	for time.Now().Before(deadline) {
+		r, err := c.ctx.Client.Tx(ctx, raw, false)
+		if err == nil {
+			out := &Result{Hash: hash, Height: r.Height, Code: r.TxResult.Code, Log: r.TxResult.Log}
+			for _, e := range r.TxResult.Events {
+				out.Events = append(out.Events, sdk.StringifyEvent(e))
+			}
+			if r.TxResult.Code != 0 {
+				return out, fmt.Errorf("%w: code %d: %s", ErrTxFailed, r.TxResult.Code, r.TxResult.Log)
+			}
+			return out, nil
+		}
+		if !strings.Contains(err.Error(), "not found") {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	return nil, fmt.Errorf("transaction %s not in a block after %s", hash, c.timeout)
+}
+
+// Height is the node's latest block height.
+func (c *Client) Height(ctx context.Context) (int64, error) {
+	st, err := c.ctx.Client.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.SyncInfo.LatestBlockHeight, nil
+}
+
+// Attr returns the first value of attribute key in events of type typ (quotes trimmed: typed
+// events JSON-encode their values).
+func Attr(events []sdk.StringEvent, typ, key string) string {
+	for _, e := range events {
+		if e.Type != typ {
+			continue
+		}
+		for _, a := range e.Attributes {
+			if a.Key == key {
+				return strings.Trim(a.Value, `"`)
+			}
+		}
+	}
+	return ""
+}

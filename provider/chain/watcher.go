@@ -1,0 +1,121 @@
+package chain
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	"github.com/cosmos/gogoproto/proto"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
+
+// Block is what the watcher hands on for one height: every typed event from the block's
+// transactions (successful ones) and from FinalizeBlock (BeginBlock/EndBlock: leases that close in
+// EndBlock are only visible there).
+type Block struct {
+	Height int64
+	Time   time.Time
+	Events []proto.Message
+}
+
+// Watcher follows the chain block by block from a cursor. It is woken by a CometBFT websocket
+// subscription to new block headers and, after a restart or a dropped connection, catches up by
+// reading every height since the cursor, so no event is missed.
+type Watcher struct {
+	rpc rpcclient.Client
+	// Poll is the fallback interval when no websocket notification arrives.
+	Poll time.Duration
+}
+
+// NewWatcher follows the node behind rpc.
+func NewWatcher(rpc rpcclient.Client) *Watcher { return &Watcher{rpc: rpc, Poll: 2 * time.Second} }
+
+// Run calls handle for every block after cursor, in order, until ctx ends. handle returning an
+// error stops Run (the caller restarts from its persisted cursor).
+func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) error) error {
+	wake := make(chan struct{}, 1)
+	if ev, ok := w.rpc.(rpcclient.EventsClient); ok {
+		if s, ok := w.rpc.(interface {
+			IsRunning() bool
+			Start() error
+		}); ok && !s.IsRunning() {
+			_ = s.Start()
+		}
+		ch, err := ev.Subscribe(ctx, "computed-provider", "tm.event='NewBlockHeader'", 16)
+		if err == nil {
+			go func() {
+				for range ch {
+					select {
+					case wake <- struct{}{}:
+					default:
+					}
+				}
+			}()
+			defer ev.Unsubscribe(context.Background(), "computed-provider", "tm.event='NewBlockHeader'") //nolint:errcheck
+		}
+	}
+	for {
+		st, err := w.rpc.Status(ctx)
+		if err == nil {
+			for h := cursor + 1; h <= st.SyncInfo.LatestBlockHeight; h++ {
+				b, err := w.block(ctx, h)
+				if err != nil {
+					return err
+				}
+				if err := handle(b); err != nil {
+					return err
+				}
+				cursor = h
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		case <-time.After(w.Poll):
+		}
+	}
+}
+
+// block reads one height's events.
+func (w *Watcher) block(ctx context.Context, h int64) (Block, error) {
+	res, err := w.rpc.BlockResults(ctx, &h)
+	if err != nil {
+		return Block{}, fmt.Errorf("block results %d: %w", h, err)
+	}
+	b := Block{Height: h}
+	if hdr, err := w.rpc.Header(ctx, &h); err == nil && hdr.Header != nil {
+		b.Time = hdr.Header.Time
+	}
+	add := func(events []abci.Event) {
+		for _, e := range events {
+			if msg, err := ParseEvent(e); err == nil {
+				b.Events = append(b.Events, msg)
+			}
+		}
+	}
+	for _, tx := range res.TxsResults {
+		if tx.Code == 0 {
+			add(tx.Events)
+		}
+	}
+	add(res.FinalizeBlockEvents)
+	return b, nil
+}
+
+// ParseEvent decodes a typed event. The SDK appends plain attributes to typed events ("mode" on
+// FinalizeBlock events, "msg_index" on transaction events) whose values are not JSON; they are
+// dropped before decoding.
+func ParseEvent(e abci.Event) (proto.Message, error) {
+	clean := abci.Event{Type: e.Type}
+	for _, a := range e.Attributes {
+		if a.Key == "mode" || a.Key == "msg_index" {
+			continue
+		}
+		clean.Attributes = append(clean.Attributes, a)
+	}
+	return sdk.ParseTypedEvent(clean)
+}

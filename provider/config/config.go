@@ -1,0 +1,289 @@
+// Package config is the sidecar's TOML configuration: `computed provider init` writes a
+// commented default, `computed provider start` reads it.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/template"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Config is the whole sidecar configuration.
+type Config struct {
+	Chain     Chain             `toml:"chain"`
+	Provider  Provider          `toml:"provider"`
+	GPU       GPU               `toml:"gpu"`
+	Pricing   Pricing           `toml:"pricing"`
+	Attest    Attest            `toml:"attestation"`
+	Executors Executors         `toml:"executors"`
+	Listen    Listen            `toml:"listen"`
+	Receipts  Receipts          `toml:"receipts"`
+	DataDir   string            `toml:"data_dir"`
+	Extra     map[string]string `toml:"extra,omitempty"`
+}
+
+// Chain is how to reach the node and sign.
+type Chain struct {
+	RPC            string `toml:"rpc"`
+	GRPC           string `toml:"grpc"`
+	ChainID        string `toml:"chain_id"`
+	KeyName        string `toml:"key_name"`
+	KeyringBackend string `toml:"keyring_backend"`
+	KeyringDir     string `toml:"keyring_dir"`
+	Fees           string `toml:"fees"`
+	Gas            uint64 `toml:"gas"`
+	FeeGranter     string `toml:"fee_granter"`
+}
+
+// Provider is the operator identity and standing.
+type Provider struct {
+	// Operator is the provider address the sidecar acts for through an authz grant; empty when
+	// the sidecar's key is the operator key itself.
+	Operator string `toml:"operator"`
+	Metro    string `toml:"metro"`
+	Endpoint string `toml:"endpoint"`
+	// Bond is kept bonded in x/sla (topped up at start).
+	Bond string `toml:"bond"`
+	// WithdrawEveryBlocks is how often earnings are withdrawn from escrow.
+	WithdrawEveryBlocks int64 `toml:"withdraw_every_blocks"`
+}
+
+// GPU selects the inventory backend.
+type GPU struct {
+	// Backend is "nvml" (real GPUs through go-nvml) or "mock" (go-nvml's mock package).
+	Backend   string `toml:"backend"`
+	MockCount int    `toml:"mock_count"`
+}
+
+// Pricing is the bid policy.
+type Pricing struct {
+	Denom                 string           `toml:"denom"`
+	BasePerGPUHour        map[string]int64 `toml:"base_per_gpu_hour"`
+	MetroMultiplierBps    int64            `toml:"metro_multiplier_bps"`
+	UtilisationScalingBps int64            `toml:"utilisation_scaling_bps"`
+	FloorPerBlock         int64            `toml:"floor_per_block"`
+	BlockSeconds          int64            `toml:"block_seconds"`
+}
+
+// Attest is how evidence is collected.
+type Attest struct {
+	// Mode is "command" (development issuer) or "nras".
+	Mode          string   `toml:"mode"`
+	NRASURL       string   `toml:"nras_url"`
+	TokenCommand  []string `toml:"token_command"`
+	ClaimsCommand []string `toml:"claims_command"`
+	RenewBefore   Duration `toml:"renew_before"`
+}
+
+// Executors enables the workload drivers.
+type Executors struct {
+	WASMDir       string              `toml:"wasm_dir"`
+	Docker        bool                `toml:"docker"`
+	DockerGPUs    bool                `toml:"docker_gpus"`
+	ProcessAllow  map[string][]string `toml:"process_allow"`
+	JobTimeout    Duration            `toml:"job_timeout"`
+	DefaultMemMiB int64               `toml:"default_memory_mib"`
+}
+
+// Listen is where the sidecar serves ingress, receipts, status and metrics.
+type Listen struct {
+	HTTP string `toml:"http"`
+}
+
+// Receipts sets the anchoring trigger.
+type Receipts struct {
+	MaxBatch int      `toml:"max_batch"`
+	MaxAge   Duration `toml:"max_age"`
+}
+
+// Default is a development configuration: local node, mock 8×H100, dev attestation issuer.
+func Default(home string) Config {
+	return Config{
+		Chain: Chain{
+			RPC: "tcp://127.0.0.1:26657", GRPC: "127.0.0.1:9090", ChainID: "computed-local",
+			KeyName: "provider", KeyringBackend: "test", KeyringDir: home, Fees: "5000ucmpt", Gas: 500_000,
+		},
+		Provider: Provider{Metro: "FRA", Endpoint: "http://127.0.0.1:8480", Bond: "1000000uusdc", WithdrawEveryBlocks: 20},
+		GPU:      GPU{Backend: "mock", MockCount: 8},
+		Pricing: Pricing{
+			Denom: "uusdc", BasePerGPUHour: map[string]int64{"H100-SXM-80GB": 2_000_000, "H200-SXM-141GB": 3_000_000},
+			MetroMultiplierBps: 10_000, UtilisationScalingBps: 2_000, FloorPerBlock: 1, BlockSeconds: 1,
+		},
+		Attest: Attest{
+			Mode: "command", NRASURL: "https://nras.attestation.nvidia.com/v3/attest/gpu",
+			TokenCommand:  []string{"devattest", "nras", "--nonce", "{nonce}", "--gpus", "8"},
+			ClaimsCommand: []string{"devattest", "gpus", "--gpus", "8"},
+			RenewBefore:   Duration{10 * time.Minute},
+		},
+		Executors: Executors{WASMDir: filepath.Join(home, "wasm"), JobTimeout: Duration{30 * time.Second}, DefaultMemMiB: 512},
+		Listen:    Listen{HTTP: "127.0.0.1:8480"},
+		Receipts:  Receipts{MaxBatch: 1000, MaxAge: Duration{5 * time.Second}},
+		DataDir:   filepath.Join(home, "provider-data"),
+	}
+}
+
+// Validate checks what start needs.
+func (c Config) Validate() error {
+	switch {
+	case c.Chain.RPC == "" || c.Chain.ChainID == "" || c.Chain.KeyName == "":
+		return errors.New("chain.rpc, chain.chain_id and chain.key_name are required")
+	case c.Provider.Metro == "":
+		return errors.New("provider.metro is required")
+	case c.GPU.Backend != "nvml" && c.GPU.Backend != "mock":
+		return fmt.Errorf("gpu.backend must be nvml or mock, got %q", c.GPU.Backend)
+	case c.Attest.Mode != "command" && c.Attest.Mode != "nras":
+		return fmt.Errorf("attestation.mode must be command or nras, got %q", c.Attest.Mode)
+	case c.Pricing.Denom == "" || len(c.Pricing.BasePerGPUHour) == 0:
+		return errors.New("pricing.denom and pricing.base_per_gpu_hour are required")
+	case c.Listen.HTTP == "" || c.DataDir == "":
+		return errors.New("listen.http and data_dir are required")
+	}
+	return nil
+}
+
+// Load reads a config file.
+func Load(path string) (Config, error) {
+	bz, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	var c Config
+	dec := toml.NewDecoder(bytes.NewReader(bz))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, c.Validate()
+}
+
+// Write writes c as commented TOML; it refuses to overwrite unless force.
+func Write(path string, c Config, force bool) error {
+	if _, err := os.Stat(path); err == nil && !force {
+		return fmt.Errorf("%s exists (use --force to overwrite)", path)
+	}
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, c); err != nil {
+		return err
+	}
+	// Round-trip check: the template must produce a file Load accepts.
+	var back Config
+	if err := toml.Unmarshal(buf.Bytes(), &back); err != nil {
+		return fmt.Errorf("config template: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o600)
+}
+
+var tmpl = template.Must(template.New("config").Funcs(template.FuncMap{
+	"q": func(s string) string {
+		b, _ := toml.Marshal(map[string]string{"v": s})
+		return string(bytes.TrimSpace(bytes.TrimPrefix(b, []byte("v = "))))
+	},
+	"list": func(l []string) string {
+		b, _ := toml.Marshal(map[string][]string{"v": l})
+		return string(bytes.TrimSpace(bytes.TrimPrefix(b, []byte("v = "))))
+	},
+}).Parse(`# computed provider sidecar configuration (computed provider init).
+
+# Where the sidecar keeps its crash-safe state (bbolt): receipt sequences, pending batches,
+# commit salts and what the chain acknowledged. Back it up with the operator key.
+data_dir = {{q .DataDir}}
+
+[chain]
+# CometBFT RPC of a node you trust (websocket events and transactions go through it).
+rpc = {{q .Chain.RPC}}
+grpc = {{q .Chain.GRPC}}
+chain_id = {{q .Chain.ChainID}}
+# The sidecar's hot key. With provider.operator set, it acts through the authz grant that
+# 'computed provider grant' creates (limited to the sidecar's message types).
+key_name = {{q .Chain.KeyName}}
+keyring_backend = {{q .Chain.KeyringBackend}}
+keyring_dir = {{q .Chain.KeyringDir}}
+fees = {{q .Chain.Fees}}
+gas = {{.Chain.Gas}}
+# Optional: an account whose feegrant pays the sidecar's fees.
+fee_granter = {{q .Chain.FeeGranter}}
+
+[provider]
+# The operator (provider) address; empty when key_name is the operator key itself.
+operator = {{q .Provider.Operator}}
+metro = {{q .Provider.Metro}}
+# Public base URL of this sidecar's ingress (registered on chain).
+endpoint = {{q .Provider.Endpoint}}
+# Collateral kept bonded in x/sla; orders may require a minimum free bond.
+bond = {{q .Provider.Bond}}
+withdraw_every_blocks = {{.Provider.WithdrawEveryBlocks}}
+
+[gpu]
+# "nvml" reads the real GPUs (needs the NVIDIA driver); "mock" pretends to be mock_count H100s.
+backend = {{q .GPU.Backend}}
+mock_count = {{.GPU.MockCount}}
+
+[pricing]
+denom = {{q .Pricing.Denom}}
+# Price per block = base per GPU-hour x GPUs x block_seconds / 3600 x metro multiplier, raised by
+# up to utilisation_scaling_bps as GPUs fill up, never below floor_per_block and never above an
+# order's ceiling (the sidecar skips such orders).
+metro_multiplier_bps = {{.Pricing.MetroMultiplierBps}}
+utilisation_scaling_bps = {{.Pricing.UtilisationScalingBps}}
+floor_per_block = {{.Pricing.FloorPerBlock}}
+block_seconds = {{.Pricing.BlockSeconds}}
+
+[pricing.base_per_gpu_hour]
+{{range $k, $v := .Pricing.BasePerGPUHour}}{{q $k}} = {{$v}}
+{{end}}
+[attestation]
+# "nras": NVML confidential-computing reports sent to nras_url for a detached EAT.
+# "command": a development issuer; {nonce} is replaced by the chain's hex nonce.
+mode = {{q .Attest.Mode}}
+nras_url = {{q .Attest.NRASURL}}
+token_command = {{list .Attest.TokenCommand}}
+claims_command = {{list .Attest.ClaimsCommand}}
+# Re-attest when the record has less than this left.
+renew_before = {{q .Attest.RenewBefore.String}}
+
+[executors]
+# WASM modules (named by their SHA-256 in orders) are looked up here as <sha256>.wasm.
+wasm_dir = {{q .Executors.WASMDir}}
+# Docker Engine API executor (images pinned by digest; never pulled).
+docker = {{.Executors.Docker}}
+docker_gpus = {{.Executors.DockerGPUs}}
+job_timeout = {{q .Executors.JobTimeout.String}}
+default_memory_mib = {{.Executors.DefaultMemMiB}}
+
+# Development only: allow-listed commands the process executor may run, name = argv.
+[executors.process_allow]
+
+[listen]
+# One listener: /leases/<id>/... (ingress), /receipts/<lease>/<seq>, /status, /metrics.
+http = {{q .Listen.HTTP}}
+
+[receipts]
+# A batch is anchored when max_batch receipts wait or the oldest is max_age old.
+max_batch = {{.Receipts.MaxBatch}}
+max_age = {{q .Receipts.MaxAge.String}}
+`))
+
+// Duration is a time.Duration written as "30s" in TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }

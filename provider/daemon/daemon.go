@@ -1,0 +1,232 @@
+// Package daemon is the provider sidecar: it keeps the provider attested and bonded, bids on
+// orders it can serve, runs won leases behind the latency-measuring ingress, anchors receipts,
+// reports SLA windows, commits and reveals replicated results, and withdraws earnings. All it
+// must not forget lives in the bbolt store, so a kill -9 at any point loses nothing.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/computed-network/computed/provider/attest"
+	"github.com/computed-network/computed/provider/bid"
+	"github.com/computed-network/computed/provider/chain"
+	"github.com/computed-network/computed/provider/config"
+	"github.com/computed-network/computed/provider/exec"
+	"github.com/computed-network/computed/provider/gpu"
+	"github.com/computed-network/computed/provider/metrics"
+	"github.com/computed-network/computed/provider/receipts"
+	"github.com/computed-network/computed/provider/state"
+)
+
+// Daemon is one running sidecar.
+type Daemon struct {
+	cfg       config.Config
+	log       *slog.Logger
+	chain     *chain.Client
+	watcher   *chain.Watcher
+	store     *state.Store
+	gpus      gpu.Backend
+	engine    *bid.Engine
+	drivers   map[string]exec.Driver
+	collector attest.Collector
+	metrics   *metrics.Metrics
+	batcher   *receipts.Batcher
+	builder   *receipts.Builder
+
+	height    atomic.Int64
+	provider  string
+	tokenHash []byte
+
+	mu     sync.Mutex
+	leases map[uint64]*leaseRun
+	bids   map[uint64]uint64 // our open bid → order
+
+	// urgent carries bids, commits and reveals, which have deadlines; txs carries the rest.
+	urgent      chan txJob
+	txs         chan txJob
+	reportGrace atomic.Int64
+	head        atomic.Int64 // the chain's latest height as last seen (blocks below it are replays)
+	listener    net.Listener
+}
+
+// Deps are the parts a caller (the CLI, a test) builds.
+type Deps struct {
+	Chain     *chain.Client
+	Watcher   *chain.Watcher
+	Store     *state.Store
+	GPUs      gpu.Backend
+	Drivers   map[string]exec.Driver
+	Collector attest.Collector
+	Log       *slog.Logger
+}
+
+// New assembles a daemon.
+func New(cfg config.Config, d Deps) (*Daemon, error) {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	devices, err := d.GPUs.Devices(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("GPU inventory: %w", err)
+	}
+	_, hasWASM := d.Drivers["wasm"]
+	_, hasDocker := d.Drivers["docker"]
+	policy := bid.Policy{
+		Metro: cfg.Provider.Metro, Denom: cfg.Pricing.Denom, BasePerGPUHour: cfg.Pricing.BasePerGPUHour,
+		MetroMultiplierBps: cfg.Pricing.MetroMultiplierBps, UtilisationScalingBps: cfg.Pricing.UtilisationScalingBps,
+		FloorPerBlock: cfg.Pricing.FloorPerBlock, BlockSeconds: cfg.Pricing.BlockSeconds,
+		Evidence:     evidenceFor(cfg),
+		SupportsWASM: hasWASM, SupportsOCI: hasDocker,
+	}
+	dm := &Daemon{
+		cfg: cfg, log: d.Log, chain: d.Chain, watcher: d.Watcher, store: d.Store, gpus: d.GPUs,
+		engine: bid.New(policy, devices), drivers: d.Drivers, collector: d.Collector, metrics: metrics.New(),
+		provider: d.Chain.Provider().String(), leases: map[uint64]*leaseRun{}, bids: map[uint64]uint64{},
+		txs: make(chan txJob, 1024), urgent: make(chan txJob, 256),
+	}
+	dm.builder = receipts.NewBuilder(d.Store)
+	dm.batcher, err = receipts.NewBatcher(d.Store, receipts.BatcherConfig{
+		MaxBatch: cfg.Receipts.MaxBatch, MaxAge: cfg.Receipts.MaxAge.Duration, ResendAfter: 30 * time.Second,
+		OnError: func(lease uint64, err error) {
+			dm.metrics.ChainErrors.WithLabelValues("receipt_batch").Inc()
+			dm.log.Warn("receipt batch", "lease", lease, "err", err)
+		},
+	}, dm.submitBatch)
+	if err != nil {
+		return nil, err
+	}
+	return dm, nil
+}
+
+// Run starts everything and blocks until ctx ends or a part fails.
+func (d *Daemon) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var err error
+	if d.listener, err = net.Listen("tcp", d.cfg.Listen.HTTP); err != nil {
+		return fmt.Errorf("listen %s: %w", d.cfg.Listen.HTTP, err)
+	}
+	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(d.listener) }()
+	defer srv.Close()
+	go d.sendLoop(ctx)
+
+	h, err := d.chain.Height(ctx)
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	d.height.Store(h)
+	d.head.Store(h)
+	if err := d.ensureProvider(ctx); err != nil {
+		return err
+	}
+	if err := d.resume(ctx); err != nil {
+		return err
+	}
+	cursor, err := d.store.Cursor()
+	if err != nil {
+		return err
+	}
+	if cursor == 0 {
+		// First start: open orders are found by paging the chain (catchUp), not by replaying it.
+		cursor = h
+		if err := d.store.SetCursor(cursor); err != nil {
+			return err
+		}
+	}
+	if err := d.catchUp(ctx); err != nil {
+		return err
+	}
+	go func() {
+		if err := d.batcher.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			d.log.Error("batcher stopped", "err", err)
+		}
+	}()
+	d.log.Info("sidecar running", "provider", d.provider, "height", h, "cursor", cursor, "listen", d.listener.Addr().String())
+	err = d.watcher.Run(ctx, cursor, d.handleBlock)
+	d.stopAll()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Addr is the listener's address once Run has started.
+func (d *Daemon) Addr() string {
+	if d.listener == nil {
+		return ""
+	}
+	return d.listener.Addr().String()
+}
+
+// txJob is one transaction for the send loop.
+type txJob struct {
+	what string
+	msgs []sdk.Msg
+	done func(*chain.Result, error)
+}
+
+// sendLoop sends transactions one at a time, in the order they were queued, so the signer's
+// sequence never races and the watcher never waits on the chain.
+func (d *Daemon) sendLoop(ctx context.Context) {
+	for {
+		var j txJob
+		select {
+		case j = <-d.urgent:
+		default:
+			select {
+			case <-ctx.Done():
+				return
+			case j = <-d.urgent:
+			case j = <-d.txs:
+			}
+		}
+		res, err := d.chain.Send(ctx, j.msgs...)
+		if err != nil {
+			d.metrics.ChainErrors.WithLabelValues(j.what).Inc()
+			d.log.Warn("transaction failed", "what", j.what, "err", err)
+		}
+		if j.done != nil {
+			j.done(res, err)
+		}
+	}
+}
+
+// urgentWork are the transactions with deadlines a few blocks away: they jump the queue.
+var urgentWork = map[string]bool{"bid": true, "commit": true, "reveal": true}
+
+// queue hands msgs to the send loop.
+func (d *Daemon) queue(what string, done func(*chain.Result, error), msgs ...sdk.Msg) {
+	j := txJob{what: what, msgs: msgs, done: done}
+	if urgentWork[what] {
+		d.urgent <- j
+		return
+	}
+	d.txs <- j
+}
+
+// sendNow sends msgs through the send loop and waits for the outcome.
+func (d *Daemon) sendNow(ctx context.Context, what string, msgs ...sdk.Msg) (*chain.Result, error) {
+	type out struct {
+		res *chain.Result
+		err error
+	}
+	ch := make(chan out, 1)
+	d.queue(what, func(r *chain.Result, err error) { ch <- out{r, err} }, msgs...)
+	select {
+	case o := <-ch:
+		return o.res, o.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

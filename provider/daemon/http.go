@@ -1,0 +1,136 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/computed-network/computed/provider/receipts"
+	escrowtypes "github.com/computed-network/computed/x/escrow/types"
+	slatypes "github.com/computed-network/computed/x/sla/types"
+)
+
+// routes is the sidecar's one listener: the leases' ingress under /leases/<id>/, receipt proofs
+// under /receipts/<lease>/<seq>, /status and /metrics.
+func (d *Daemon) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(d.metrics.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("/receipts/", receipts.Handler(d.store))
+	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) {
+		st := d.Status(r.Context())
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(st)
+	})
+	mux.HandleFunc("/leases/", func(w http.ResponseWriter, r *http.Request) {
+		rest := strings.TrimPrefix(r.URL.Path, "/leases/")
+		idStr, path, _ := strings.Cut(rest, "/")
+		id, err := strconv.ParseUint(idStr, 10, 64)
+		if err != nil {
+			http.Error(w, "bad lease id", http.StatusBadRequest)
+			return
+		}
+		d.mu.Lock()
+		run := d.leases[id]
+		d.mu.Unlock()
+		if run == nil || run.proxy == nil {
+			http.Error(w, "no such lease here", http.StatusNotFound)
+			return
+		}
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/" + path
+		r2.URL.RawPath = ""
+		run.proxy.ServeHTTP(w, r2)
+	})
+	return mux
+}
+
+// Status is what `computed provider status` prints.
+type Status struct {
+	Provider    string        `json:"provider"`
+	Height      int64         `json:"height"`
+	GPUs        []GPUStatus   `json:"gpus"`
+	Attestation string        `json:"attestation"`
+	Bond        string        `json:"bond"`
+	Locked      string        `json:"locked"`
+	Reputation  uint32        `json:"reputation_bps"`
+	OpenBids    []uint64      `json:"open_bids"`
+	Leases      []LeaseStatus `json:"leases"`
+}
+
+// GPUStatus is one GPU.
+type GPUStatus struct {
+	UUID        string `json:"uuid"`
+	SKU         string `json:"sku"`
+	Utilisation uint32 `json:"utilisation_pct"`
+	Reserved    bool   `json:"reserved"`
+}
+
+// LeaseStatus is one running lease.
+type LeaseStatus struct {
+	ID            uint64 `json:"id"`
+	Order         uint64 `json:"order"`
+	Executor      string `json:"executor"`
+	Endpoint      string `json:"endpoint"`
+	Ingress       string `json:"ingress"`
+	RunwayBlocks  int64  `json:"runway_blocks"`
+	WindowsMet    uint64 `json:"windows_met"`
+	WindowsJudged uint64 `json:"windows_judged"`
+	Breaches      uint32 `json:"breaches"`
+	Anchored      uint64 `json:"receipts_anchored"`
+}
+
+// Status gathers the sidecar's and the chain's view of the provider.
+func (d *Daemon) Status(ctx context.Context) Status {
+	st := Status{Provider: d.provider, Height: d.height.Load()}
+	if devs, err := d.gpus.Devices(ctx); err == nil {
+		held := map[string]bool{}
+		d.mu.Lock()
+		for _, r := range d.leases {
+			for _, g := range r.rec.GPUs {
+				held[g] = true
+			}
+		}
+		d.mu.Unlock()
+		for _, g := range devs {
+			st.GPUs = append(st.GPUs, GPUStatus{UUID: g.UUID, SKU: g.SKU, Utilisation: g.UtilizationPct, Reserved: held[g.UUID]})
+			d.metrics.GPUUtilisation.WithLabelValues(g.UUID, g.SKU).Set(float64(g.UtilizationPct))
+		}
+	}
+	sq := slatypes.NewQueryClient(d.chain.Context())
+	if b, err := sq.Bond(ctx, &slatypes.QueryBondRequest{Provider: d.provider}); err == nil {
+		st.Bond, st.Locked = b.Bond.Bonded.String(), b.Bond.Locked.String()
+	}
+	if r, err := sq.Reputation(ctx, &slatypes.QueryReputationRequest{Provider: d.provider}); err == nil {
+		st.Reputation = r.ScoreBps
+	}
+	st.Attestation = "none"
+	if d.tokenHash != nil {
+		st.Attestation = "attested"
+	}
+	d.mu.Lock()
+	for id := range d.bids {
+		st.OpenBids = append(st.OpenBids, id)
+	}
+	runs := make([]*leaseRun, 0, len(d.leases))
+	for _, r := range d.leases {
+		runs = append(runs, r)
+	}
+	d.mu.Unlock()
+	eq := escrowtypes.NewQueryClient(d.chain.Context())
+	for _, r := range runs {
+		ls := LeaseStatus{ID: r.rec.LeaseID, Order: r.rec.OrderID, Executor: r.rec.Executor, Endpoint: r.rec.Endpoint,
+			Ingress: "/leases/" + strconv.FormatUint(r.rec.LeaseID, 10) + "/"}
+		if a, err := eq.Account(ctx, &escrowtypes.QueryAccountRequest{Id: r.rec.OrderID}); err == nil && a.Account.DepletionHeight > 0 {
+			ls.RunwayBlocks = a.Account.DepletionHeight - st.Height
+		}
+		if l, err := sq.LeaseSLA(ctx, &slatypes.QueryLeaseSLARequest{LeaseId: r.rec.LeaseID}); err == nil {
+			ls.WindowsMet, ls.WindowsJudged, ls.Breaches, ls.Anchored = l.Lease.WindowsMet, l.Lease.WindowsJudged, l.Lease.Breaches, l.Lease.LastSequence
+		}
+		st.Leases = append(st.Leases, ls)
+	}
+	return st
+}

@@ -1,0 +1,369 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/computed-network/computed/provider/chain"
+	"github.com/computed-network/computed/provider/exec"
+	"github.com/computed-network/computed/provider/ingress"
+	"github.com/computed-network/computed/provider/receipts"
+	"github.com/computed-network/computed/provider/state"
+	escrowtypes "github.com/computed-network/computed/x/escrow/types"
+	markettypes "github.com/computed-network/computed/x/market/types"
+	slatypes "github.com/computed-network/computed/x/sla/types"
+)
+
+// leaseRun is a lease the sidecar is running.
+type leaseRun struct {
+	rec    state.LeaseRecord
+	order  markettypes.Order
+	lease  markettypes.Lease
+	driver exec.Driver
+	proxy  *ingress.Proxy
+	info   receipts.LeaseInfo
+
+	mu      sync.Mutex
+	pending []ingress.Sample // requests not yet in a receipt
+}
+
+// windowOf maps now to the lease's SLA window from the chain height: requests served while
+// block h is the latest belong to the window holding block h+1.
+func (d *Daemon) windowOf(l *leaseRun) func(time.Time) uint64 {
+	return func(time.Time) uint64 {
+		w := l.rec.WindowBlocks
+		if w == 0 {
+			return 1
+		}
+		next := d.height.Load() + 1 - l.rec.StartHeight
+		if next <= 0 {
+			return 1
+		}
+		return uint64(next+int64(w)-1) / w
+	}
+}
+
+// startLease runs a lease the provider won: it starts the workload, the ingress in front of it
+// and, for a replicated job, the commit-reveal.
+func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
+	mq := markettypes.NewQueryClient(d.chain.Context())
+	lres, err := mq.Lease(ctx, &markettypes.QueryLeaseRequest{Id: leaseID})
+	if err != nil {
+		return err
+	}
+	l := lres.Lease
+	if l.Provider != d.provider {
+		return nil
+	}
+	ores, err := mq.Order(ctx, &markettypes.QueryOrderRequest{Id: l.OrderId})
+	if err != nil {
+		return err
+	}
+	o := ores.Order
+	rec, err := d.store.GetLease(leaseID)
+	if errors.Is(err, state.ErrNotFound) {
+		rec = state.LeaseRecord{
+			LeaseID: leaseID, OrderID: o.Id, TaskID: fmt.Sprintf("lease-%d", leaseID), StartHeight: l.StartHeight,
+			State: state.LeaseRunning, WindowBlocks: o.Sla.WindowBlocks, Replicated: slatypes.Replicated(o),
+			GPUs: d.engine.Held(o.Id),
+		}
+		if rec.Replicated {
+			rec.WindowBlocks = 0
+		}
+	} else if err != nil {
+		return err
+	}
+	d.engine.Hold(o.Id, rec.GPUs)
+	run := &leaseRun{rec: rec, order: o, lease: l}
+	run.info = receipts.LeaseInfo{
+		LeaseID: leaseID, GpuSku: o.Requirements.GpuSku, VramGib: o.Requirements.MinVramGib, Metro: o.Requirements.Metro,
+		WorkloadDigest: workloadDigest(o.Workload), AttestationTokenHash: d.tokenHash, PricePerBlock: l.PricePerBlock,
+	}
+	cfg := exec.TaskConfig{ID: rec.TaskID, LeaseID: leaseID, GPUs: rec.GPUs, MemoryMiB: d.cfg.Executors.DefaultMemMiB}
+	switch {
+	case o.Workload.WasmHash != "":
+		run.driver = d.drivers["wasm"]
+		cfg.Workload = filepath.Join(d.cfg.Executors.WASMDir, o.Workload.WasmHash+".wasm")
+		cfg.Digest = o.Workload.WasmHash
+		if rec.Replicated {
+			cfg.Input = []byte(o.Workload.InputCommitment)
+		}
+	case o.Workload.OciDigest != "":
+		run.driver = d.drivers["docker"]
+		cfg.Workload, cfg.Digest = o.Workload.OciDigest, o.Workload.OciDigest
+	}
+	if run.driver == nil {
+		return fmt.Errorf("lease %d: no executor for workload %+v", leaseID, o.Workload)
+	}
+	rec.Executor, rec.Workload = run.driver.Name(), cfg.Workload
+	st, err := run.driver.Start(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("lease %d: start: %w", leaseID, err)
+	}
+	if !rec.Replicated {
+		endpoint, err := run.driver.Endpoint(ctx, rec.TaskID)
+		if err != nil {
+			return fmt.Errorf("lease %d: endpoint: %w", leaseID, err)
+		}
+		rec.Endpoint = endpoint
+		run.proxy, err = ingress.New(ingress.Config{
+			LeaseID: leaseID, Backend: endpoint, WindowOf: d.windowOf(run), Registerer: d.metrics.Registry,
+			OnRequest: func(s ingress.Sample) {
+				run.mu.Lock()
+				run.pending = append(run.pending, s)
+				run.mu.Unlock()
+			},
+		})
+		if err != nil {
+			return err
+		}
+		if err := run.proxy.Start(); err != nil {
+			return err
+		}
+	}
+	run.rec = rec
+	if err := d.store.PutLease(rec); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.leases[leaseID] = run
+	n := len(d.leases)
+	d.mu.Unlock()
+	d.metrics.Leases.Set(float64(n))
+	d.log.Info("lease running", "lease", leaseID, "order", o.Id, "executor", rec.Executor, "state", st.State, "endpoint", rec.Endpoint)
+	if rec.Replicated {
+		go d.replicate(context.WithoutCancel(ctx), run)
+	}
+	return nil
+}
+
+func workloadDigest(w markettypes.Workload) string {
+	if w.OciDigest != "" {
+		return w.OciDigest
+	}
+	return w.WasmHash
+}
+
+// resume re-adopts the leases the store says were running when the sidecar stopped.
+func (d *Daemon) resume(ctx context.Context) error {
+	recs, err := d.store.Leases()
+	if err != nil {
+		return err
+	}
+	mq := markettypes.NewQueryClient(d.chain.Context())
+	for _, r := range recs {
+		if r.State != state.LeaseRunning {
+			continue
+		}
+		res, err := mq.Lease(ctx, &markettypes.QueryLeaseRequest{Id: r.LeaseID})
+		if err != nil {
+			return err
+		}
+		if res.Lease.State != markettypes.LEASE_STATE_ACTIVE {
+			d.finishLease(ctx, r.LeaseID, nil)
+			continue
+		}
+		if err := d.startLease(ctx, r.LeaseID); err != nil {
+			d.log.Error("resume lease", "lease", r.LeaseID, "err", err)
+		}
+	}
+	return nil
+}
+
+// finishLease stops a closed lease's workload and ingress, receipts what it served last and
+// reports nothing more. The store keeps its receipts and batches for proofs.
+func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun) {
+	if run == nil {
+		d.mu.Lock()
+		run = d.leases[leaseID]
+		d.mu.Unlock()
+	}
+	rec, err := d.store.GetLease(leaseID)
+	if err != nil {
+		return
+	}
+	if run != nil {
+		d.receiptPending(run, d.height.Load())
+		if run.proxy != nil {
+			run.proxy.Stop()
+			run.proxy.Release()
+		}
+		if run.driver != nil {
+			_ = run.driver.Stop(ctx, rec.TaskID)
+		}
+	} else if drv := d.drivers[rec.Executor]; drv != nil {
+		_ = drv.Stop(ctx, rec.TaskID)
+	}
+	rec.State = state.LeaseClosed
+	_ = d.store.PutLease(rec)
+	d.engine.Release(rec.OrderID)
+	d.mu.Lock()
+	delete(d.leases, leaseID)
+	n := len(d.leases)
+	d.mu.Unlock()
+	d.metrics.Leases.Set(float64(n))
+	d.batcher.Add(leaseID)
+	d.log.Info("lease closed", "lease", leaseID)
+}
+
+// stopAll stops every ingress (workloads keep running so a restart can re-attach to them).
+func (d *Daemon) stopAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, r := range d.leases {
+		if r.proxy != nil {
+			r.proxy.Stop()
+		}
+	}
+}
+
+// receiptPending turns the requests served since the last receipt into one receipt: one unit of
+// work per block interval, committing to the requests' samples (input) and their statuses
+// (output), priced at the lease's rate for one block.
+func (d *Daemon) receiptPending(run *leaseRun, h int64) {
+	run.mu.Lock()
+	samples := run.pending
+	run.pending = nil
+	run.mu.Unlock()
+	if len(samples) == 0 {
+		return
+	}
+	in := make([]byte, 0, 18*len(samples))
+	out := sha256.New()
+	for _, s := range samples {
+		in = append(in, ingress.EncodeSample(s)...)
+		var b [2]byte
+		binary.BigEndian.PutUint16(b[:], s.Status)
+		out.Write(b[:])
+	}
+	_, err := d.builder.Append(run.info, receipts.Work{
+		Start: time.UnixMilli(samples[0].UnixMillis), End: time.UnixMilli(samples[len(samples)-1].UnixMillis),
+		Input: in, Output: out.Sum(nil), Price: run.lease.PricePerBlock,
+		SettlementRef: fmt.Sprintf("lease/%d@%d", run.rec.LeaseID, h),
+	})
+	if err != nil {
+		d.log.Error("receipt", "lease", run.rec.LeaseID, "err", err)
+		return
+	}
+	d.batcher.Add(run.rec.LeaseID)
+}
+
+// submitBatch anchors one batch; the batcher calls it in order and retries it unchanged.
+func (d *Daemon) submitBatch(ctx context.Context, b state.Batch) (string, error) {
+	msg := &slatypes.MsgSubmitReceiptBatch{
+		Provider: d.provider, LeaseId: b.LeaseID, FirstSequence: b.First, LastSequence: b.Last, Count: b.Count,
+		MerkleRoot: b.Root, Usage: sdk.NewCoin(b.Denom, b.Usage),
+	}
+	res, err := d.sendNow(ctx, "receipt_batch", msg)
+	if err != nil {
+		if strings.Contains(err.Error(), slatypes.ErrSequenceGap.Error()) && d.anchored(ctx, b) {
+			return "", receipts.ErrAnchored
+		}
+		return "", err
+	}
+	d.metrics.BatchesPosted.Inc()
+	d.metrics.ReceiptsPosted.Add(float64(b.Count))
+	return res.Hash, nil
+}
+
+// anchored reports whether the chain already holds exactly this batch (sent before a crash).
+func (d *Daemon) anchored(ctx context.Context, b state.Batch) bool {
+	res, err := slatypes.NewQueryClient(d.chain.Context()).ReceiptBatch(ctx, &slatypes.QueryReceiptBatchRequest{LeaseId: b.LeaseID, Sequence: b.First})
+	return err == nil && res.Batch.FirstSequence == b.First && res.Batch.LastSequence == b.Last &&
+		string(res.Batch.MerkleRoot) == string(b.Root)
+}
+
+// tickLease runs at every block for a running lease: receipts, due SLA reports, withdrawals.
+func (d *Daemon) tickLease(ctx context.Context, run *leaseRun, h int64) {
+	if run.rec.Replicated {
+		return
+	}
+	d.receiptPending(run, h)
+	head := d.head.Load()
+	if w := run.rec.WindowBlocks; w > 0 {
+		// Report every window that ended at or before h and was not yet reported, unless its
+		// deadline has already passed on chain (a replay after downtime: nothing to save).
+		for win := run.rec.LastReportedWindow + 1; slatypes.WindowEnd(run.rec.StartHeight, w, win) <= h; win++ {
+			if head > slatypes.WindowEnd(run.rec.StartHeight, w, win)+d.grace(ctx) {
+				run.rec.LastReportedWindow = win
+				continue
+			}
+			d.reportWindow(ctx, run, win)
+		}
+	}
+	if every := d.cfg.Provider.WithdrawEveryBlocks; every > 0 && h == head && (h-run.rec.StartHeight)%every == 0 && h > run.rec.StartHeight {
+		res, err := escrowtypes.NewQueryClient(d.chain.Context()).Stream(ctx, &escrowtypes.QueryStreamRequest{LeaseId: run.rec.LeaseID})
+		if err == nil && res.Stream.Earned.IsPositive() {
+			d.queue("withdraw", nil, &escrowtypes.MsgWithdraw{Payee: d.provider, LeaseId: run.rec.LeaseID})
+		}
+	}
+}
+
+// grace is the chain's report_grace_blocks (read once).
+func (d *Daemon) grace(ctx context.Context) int64 {
+	if g := d.reportGrace.Load(); g > 0 {
+		return g
+	}
+	res, err := slatypes.NewQueryClient(d.chain.Context()).Params(ctx, &slatypes.QueryParamsRequest{})
+	if err != nil {
+		return 1
+	}
+	g := int64(res.Params.ReportGraceBlocks)
+	d.reportGrace.Store(g)
+	return g
+}
+
+// reportWindow closes the window's stats in the ingress and reports them. The store marks it
+// reported only after the chain took it, so a crash in between reports it again (the chain
+// refuses the duplicate, which counts as done).
+func (d *Daemon) reportWindow(ctx context.Context, run *leaseRun, win uint64) {
+	if done, _ := d.store.WindowReported(run.rec.LeaseID, win); done {
+		run.rec.LastReportedWindow = win
+		return
+	}
+	st, ok := run.proxy.Snapshot(win)
+	if ok {
+		if closed, err := run.proxy.Close(win); err == nil {
+			st = closed
+		}
+	}
+	avail := st.AvailabilityBps
+	if st.Probes == 0 {
+		avail = 10_000 // no probe ran in the window (too short); traffic errors still count
+		if st.Requests > 0 {
+			avail = uint32((st.Requests - st.Errors) * 10_000 / st.Requests)
+		}
+	}
+	root := st.SamplesRoot
+	if len(root) != 32 {
+		root = ingress.SamplesRoot(nil)
+	}
+	msg := &slatypes.MsgSubmitSLAReport{
+		Provider: d.provider, LeaseId: run.rec.LeaseID, Window: win, Requests: st.Requests,
+		P95LatencyUs: st.P95Micros, P99LatencyUs: max(st.P99Micros, st.P95Micros), AvailabilityBps: avail, SamplesRoot: root,
+	}
+	// In memory only: the store learns of the report once the chain has taken it, so a crash
+	// before that reports the window again after the restart.
+	run.rec.LastReportedWindow = win
+	leaseID := run.rec.LeaseID
+	d.queue("sla_report", func(_ *chain.Result, err error) {
+		if err == nil || strings.Contains(err.Error(), slatypes.ErrDuplicateReport.Error()) {
+			_ = d.store.MarkWindowReported(leaseID, win)
+			if rec, gerr := d.store.GetLease(leaseID); gerr == nil && rec.LastReportedWindow < win {
+				rec.LastReportedWindow = win
+				_ = d.store.PutLease(rec)
+			}
+			d.metrics.Reports.Inc()
+		}
+	}, msg)
+	d.log.Info("sla report", "lease", run.rec.LeaseID, "window", win, "requests", st.Requests, "p95_us", st.P95Micros, "availability_bps", avail)
+}

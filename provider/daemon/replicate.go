@@ -1,0 +1,112 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/computed-network/computed/provider/exec"
+	"github.com/computed-network/computed/provider/state"
+	slatypes "github.com/computed-network/computed/x/sla/types"
+)
+
+type waiter interface {
+	Wait(ctx context.Context, id string) (exec.TaskStatus, error)
+}
+
+// replicate runs a replicated job to completion, commits to its result and reveals it once the
+// commit phase has closed. The salt and digest are stored before the commitment is sent, so a
+// restart reveals what was committed.
+func (d *Daemon) replicate(ctx context.Context, run *leaseRun) {
+	if err := d.replicateOnce(ctx, run); err != nil {
+		d.log.Error("replication", "lease", run.rec.LeaseID, "err", err)
+	}
+}
+
+func (d *Daemon) replicateOnce(ctx context.Context, run *leaseRun) error {
+	orderID, leaseID := run.order.Id, run.rec.LeaseID
+	c, err := d.store.GetCommit(orderID)
+	if errors.Is(err, state.ErrNotFound) {
+		w, ok := run.driver.(waiter)
+		if !ok {
+			return fmt.Errorf("executor %s cannot run one-shot jobs", run.driver.Name())
+		}
+		st, err := w.Wait(ctx, run.rec.TaskID)
+		if err != nil {
+			return err
+		}
+		if st.ResultDigest == "" {
+			return fmt.Errorf("job ended %s without a result: %s", st.State, st.Error)
+		}
+		digest, err := hex.DecodeString(st.ResultDigest)
+		if err != nil {
+			return err
+		}
+		salt := make([]byte, 32)
+		if _, err := rand.Read(salt); err != nil {
+			return err
+		}
+		c = state.Commit{LeaseID: leaseID, ResultDigest: digest, Salt: salt,
+			CommitHash: slatypes.Commitment(digest, d.chain.Provider(), salt)}
+		if err := d.store.PutCommit(orderID, c); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	q := slatypes.NewQueryClient(d.chain.Context())
+	if !c.Committed {
+		_, err := d.sendNow(ctx, "commit", &slatypes.MsgCommitResult{Provider: d.provider, LeaseId: leaseID, Commitment: c.CommitHash})
+		if err != nil && !errors.Is(err, slatypes.ErrAlreadyCommitted) && !containsErr(err, slatypes.ErrAlreadyCommitted) {
+			return fmt.Errorf("commit: %w", err)
+		}
+		c.Committed = true
+		if err := d.store.PutCommit(orderID, c); err != nil {
+			return err
+		}
+		d.log.Info("result committed", "order", orderID, "lease", leaseID, "digest", hex.EncodeToString(c.ResultDigest))
+	}
+	if c.Revealed {
+		return nil
+	}
+	for {
+		res, err := q.Replication(ctx, &slatypes.QueryReplicationRequest{OrderId: orderID})
+		if err != nil {
+			return err
+		}
+		r := res.Replication
+		if r.Status == slatypes.REPLICATION_STATUS_AGREED || r.Status == slatypes.REPLICATION_STATUS_FAILED {
+			return nil
+		}
+		if d.height.Load() >= r.CommitDeadline {
+			break // the next block is past the commit deadline
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	if _, err := d.sendNow(ctx, "reveal", &slatypes.MsgRevealResult{Provider: d.provider, LeaseId: leaseID, ResultDigest: c.ResultDigest, Salt: c.Salt}); err != nil {
+		return fmt.Errorf("reveal: %w", err)
+	}
+	c.Revealed = true
+	d.log.Info("result revealed", "order", orderID, "lease", leaseID)
+	return d.store.PutCommit(orderID, c)
+}
+
+func containsErr(err, target error) bool {
+	return err != nil && target != nil && len(target.Error()) > 0 && contains(err.Error(), target.Error())
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}

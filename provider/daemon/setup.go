@@ -1,0 +1,153 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"time"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
+
+	"github.com/computed-network/computed/provider/chain"
+	"github.com/computed-network/computed/provider/config"
+	attesttypes "github.com/computed-network/computed/x/attest/types"
+	markettypes "github.com/computed-network/computed/x/market/types"
+	slatypes "github.com/computed-network/computed/x/sla/types"
+)
+
+func evidenceFor(config.Config) []markettypes.EvidenceType {
+	// Both collectors produce NVIDIA NRAS tokens.
+	return []markettypes.EvidenceType{markettypes.EVIDENCE_TYPE_NVIDIA_NRAS}
+}
+
+// ensureProvider registers the provider in its metro if it is not, attests it if its record is
+// missing or about to lapse, and tops its bond up to the configured amount.
+func (d *Daemon) ensureProvider(ctx context.Context) error {
+	aq := attesttypes.NewQueryClient(d.chain.Context())
+	if _, err := aq.Provider(ctx, &attesttypes.QueryProviderRequest{Operator: d.provider}); err != nil {
+		d.log.Info("registering provider", "metro", d.cfg.Provider.Metro)
+		if _, err := d.sendNow(ctx, "register", &attesttypes.MsgRegisterProvider{
+			Operator: d.provider, Metro: d.cfg.Provider.Metro, Endpoint: d.cfg.Provider.Endpoint, HotKey: d.chain.Signer().String(),
+		}); err != nil {
+			return fmt.Errorf("register provider: %w", err)
+		}
+	}
+	if err := d.ensureAttested(ctx); err != nil {
+		return err
+	}
+	return d.ensureBond(ctx)
+}
+
+// ensureAttested attests unless a record is valid for longer than renew_before.
+func (d *Daemon) ensureAttested(ctx context.Context) error {
+	aq := attesttypes.NewQueryClient(d.chain.Context())
+	res, err := aq.Attestation(ctx, &attesttypes.QueryAttestationRequest{Provider: d.provider})
+	now := time.Now().Unix()
+	if err == nil {
+		for _, r := range res.Records {
+			left := r.ValidUntil - now
+			d.metrics.AttestationLeft.Set(float64(left))
+			if left > int64(d.cfg.Attest.RenewBefore.Duration.Seconds()) {
+				if d.tokenHash == nil {
+					d.tokenHash = r.EvidenceHash
+				}
+				return nil
+			}
+		}
+	}
+	d.log.Info("attesting")
+	cres, err := d.sendNow(ctx, "challenge", &attesttypes.MsgRequestChallenge{Provider: d.provider})
+	if err != nil {
+		return fmt.Errorf("request challenge: %w", err)
+	}
+	id, err := strconv.ParseUint(chain.Attr(cres.Events, "computed.attest.v1.EventChallengeIssued", "challenge_id"), 10, 64)
+	if err != nil {
+		return fmt.Errorf("challenge id: %w", err)
+	}
+	nonce, err := hex.DecodeString(chain.Attr(cres.Events, "computed.attest.v1.EventChallengeIssued", "nonce"))
+	if err != nil {
+		return fmt.Errorf("challenge nonce: %w", err)
+	}
+	ev, err := d.collector.Collect(ctx, nonce)
+	if err != nil {
+		return fmt.Errorf("collect evidence: %w", err)
+	}
+	if _, err := d.sendNow(ctx, "attest", &attesttypes.MsgSubmitAttestation{
+		Provider: d.provider, ChallengeId: id, EvidenceType: markettypes.EVIDENCE_TYPE_NVIDIA_NRAS, Evidence: ev.Token, Gpus: ev.GPUs,
+	}); err != nil {
+		return fmt.Errorf("submit attestation: %w", err)
+	}
+	sum := sha256.Sum256(ev.Token)
+	d.tokenHash = sum[:]
+	d.log.Info("attested", "gpus", len(ev.GPUs))
+	return nil
+}
+
+// ensureBond bonds the difference between the configured bond and what is bonded.
+func (d *Daemon) ensureBond(ctx context.Context) error {
+	if d.cfg.Provider.Bond == "" {
+		return nil
+	}
+	want, err := sdk.ParseCoinNormalized(d.cfg.Provider.Bond)
+	if err != nil {
+		return fmt.Errorf("provider.bond: %w", err)
+	}
+	res, err := slatypes.NewQueryClient(d.chain.Context()).Bond(ctx, &slatypes.QueryBondRequest{Provider: d.provider})
+	if err != nil {
+		return fmt.Errorf("query bond: %w", err)
+	}
+	have := res.Bond.Bonded.AmountOf(want.Denom)
+	if have.GTE(want.Amount) {
+		return nil
+	}
+	add := sdk.NewCoin(want.Denom, want.Amount.Sub(have))
+	d.log.Info("bonding", "amount", add.String())
+	if _, err := d.sendNow(ctx, "bond", &slatypes.MsgBond{Provider: d.provider, Amount: add}); err != nil {
+		return fmt.Errorf("bond: %w", err)
+	}
+	return nil
+}
+
+// catchUp pages through what happened while the sidecar was away: open orders to bid on, and
+// the provider's active leases (resume adopts the ones in the store; others are started).
+func (d *Daemon) catchUp(ctx context.Context) error {
+	mq := markettypes.NewQueryClient(d.chain.Context())
+	var key []byte
+	for {
+		res, err := mq.Orders(ctx, &markettypes.QueryOrdersRequest{State: markettypes.ORDER_STATE_OPEN, Pagination: &query.PageRequest{Key: key, Limit: 100}})
+		if err != nil {
+			return fmt.Errorf("list open orders: %w", err)
+		}
+		for _, o := range res.Orders {
+			d.considerOrder(ctx, o)
+		}
+		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
+			break
+		}
+		key = res.Pagination.NextKey
+	}
+	key = nil
+	for {
+		res, err := mq.Leases(ctx, &markettypes.QueryLeasesRequest{Provider: d.provider, State: markettypes.LEASE_STATE_ACTIVE, Pagination: &query.PageRequest{Key: key, Limit: 100}})
+		if err != nil {
+			return fmt.Errorf("list leases: %w", err)
+		}
+		for _, l := range res.Leases {
+			d.mu.Lock()
+			_, running := d.leases[l.Id]
+			d.mu.Unlock()
+			if !running {
+				if err := d.startLease(ctx, l.Id); err != nil {
+					d.log.Error("start lease", "lease", l.Id, "err", err)
+				}
+			}
+		}
+		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
+			return nil
+		}
+		key = res.Pagination.NextKey
+	}
+}

@@ -1,0 +1,43 @@
+// Package metrics holds the sidecar's Prometheus metrics, served at /metrics.
+package metrics
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the sidecar's counters and gauges.
+type Metrics struct {
+	Registry        *prometheus.Registry
+	Bids            prometheus.Counter
+	BidsSkipped     prometheus.Counter
+	Wins            prometheus.Counter
+	Leases          prometheus.Gauge
+	GPUUtilisation  *prometheus.GaugeVec
+	ReceiptsPosted  prometheus.Counter
+	BatchesPosted   prometheus.Counter
+	Reports         prometheus.Counter
+	ChainErrors     *prometheus.CounterVec
+	Height          prometheus.Gauge
+	AttestationLeft prometheus.Gauge
+}
+
+// New registers the metrics on a fresh registry (plus Go and process collectors).
+func New() *Metrics {
+	r := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry:        r,
+		Bids:            prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_bids_total", Help: "Bids placed."}),
+		BidsSkipped:     prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_bids_skipped_total", Help: "Orders seen and not bid on."}),
+		Wins:            prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_wins_total", Help: "Leases won."}),
+		Leases:          prometheus.NewGauge(prometheus.GaugeOpts{Name: "computed_provider_leases", Help: "Leases running."}),
+		GPUUtilisation:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "computed_provider_gpu_utilisation_percent", Help: "GPU utilisation reported by the GPU backend."}, []string{"uuid", "sku"}),
+		ReceiptsPosted:  prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_receipts_anchored_total", Help: "Receipts anchored on chain."}),
+		BatchesPosted:   prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_receipt_batches_total", Help: "Receipt batches submitted."}),
+		Reports:         prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_sla_reports_total", Help: "SLA window reports submitted."}),
+		ChainErrors:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "computed_provider_chain_errors_total", Help: "Failed chain operations."}, []string{"op"}),
+		Height:          prometheus.NewGauge(prometheus.GaugeOpts{Name: "computed_provider_chain_height", Help: "Last block processed."}),
+		AttestationLeft: prometheus.NewGauge(prometheus.GaugeOpts{Name: "computed_provider_attestation_seconds_left", Help: "Seconds until the attestation record lapses."}),
+	}
+	r.MustRegister(m.Bids, m.BidsSkipped, m.Wins, m.Leases, m.GPUUtilisation, m.ReceiptsPosted, m.BatchesPosted,
+		m.Reports, m.ChainErrors, m.Height, m.AttestationLeft,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
