@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: a fresh single-validator chain, the four computed modules answering, a bank transfer
-# of the dev stable coin through the real tx path, the market flow (scripts/market-flow.sh), the
-# provider sidecar end to end (scripts/provider-demo.sh), a clean stop.
+# of the dev stable coin through the real tx path, the market flow (scripts/market-flow.sh), x/sla's
+# bond/receipt/breach flow (scripts/sla-flow.sh), the provider sidecar end to end (scripts/provider-demo.sh), a clean stop.
 # Exits non-zero if any step or check fails; leaves nothing running.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,11 +61,14 @@ echo "bob:   $b1 uusdc"
 step "the GPU market: an order, two bids, a lease paid per block from escrow until it runs dry"
 "$ROOT/scripts/market-flow.sh" "$BIN"
 
+step "x/sla through the CLI: a bond, a locked unbond, receipt batches' gas, a breaching window paid to the buyer"
+"$ROOT/scripts/sla-flow.sh" "$BIN"
+
 step "the provider sidecar: authz-granted hot key, mock GPUs, bid, lease, ingress, receipts, SLA window, withdrawal"
 "$ROOT/scripts/provider-demo.sh" "$BIN"
 
 step "stopping"
 cleanup
 trap - EXIT
-printf '\nsummary: chain %s ran; 4 computed modules answered; %s uusdc moved alice -> bob; an order cleared into a lease that escrow paid per block until it closed at the announced height; a sidecar bid, ran a WASM lease behind its ingress, anchored receipts (one verified on chain), reported an SLA window judged met and withdrew earnings; node and sidecar stopped.\n' \
+printf '\nsummary: chain %s ran; 4 computed modules answered; %s uusdc moved alice -> bob; an order cleared into a lease that escrow paid per block until it closed at the announced height; a breaching SLA window paid the buyer its penalty from the bond; a sidecar bid, ran a WASM lease behind its ingress, anchored receipts (one verified on chain), reported an SLA window judged met and withdrew earnings; node and sidecar stopped.\n' \
   "$LOCALNET_CHAIN_ID" "$amount"

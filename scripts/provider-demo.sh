@@ -13,66 +13,24 @@ source "$ROOT/scripts/lib.sh"
 BIN=${1:-$ROOT/build/computed}
 HOME_DIR=${LOCALNET_HOME:-$ROOT/.localnet}
 OFF=${LOCALNET_PORT_OFFSET:-0}
-RPC=tcp://127.0.0.1:$((26657 + OFF))
-CHAIN_ID=$(sed -n 's/^chain-id = "\(.*\)"/\1/p' "$HOME_DIR/config/client.toml")
-PHOME=$HOME_DIR/sidecar
-LISTEN=127.0.0.1:$((8480 + OFF))
-H=(--home "$HOME_DIR")
-step() { printf '\n-- %s\n' "$*"; }
-die() { echo "provider-demo: $*" >&2; [ -f "$PHOME/sidecar.log" ] && tail -30 "$PHOME/sidecar.log" >&2; exit 1; }
-q() { "$BIN" query "$@" "${H[@]}" -o json | tr -d ' \n'; }
-height() { "$BIN" status "${H[@]}" 2>/dev/null | tr -d ' \n' | sed -n 's/.*"latest_block_height":"\([0-9]*\)".*/\1/p'; }
-bal() { q bank balance "$1" "$2" | sed -n 's/.*"amount":"\([0-9]*\)".*/\1/p'; }
-stop_sidecar() { stop_pid "$PHOME/sidecar.pid"; }
+source "$ROOT/scripts/sidecar-lib.sh"
 trap stop_sidecar EXIT
 
 step "the WASM workload: provider/exec/wasm/testdata/echo built for wasip1"
-mkdir -p "$PHOME/wasm"
-"$ROOT/scripts/build-wasm.sh" "$PHOME/echo.wasm" >/dev/null
-wasm_hash=$(sha256sum "$PHOME/echo.wasm" | cut -d' ' -f1)
-cp "$PHOME/echo.wasm" "$PHOME/wasm/$wasm_hash.wasm"
+sidecar_wasm
 echo "echo.wasm sha256 $wasm_hash"
 
 step "carol (operator) grants a fresh sidecar key authz for the sidecar's messages and a feegrant"
-"$BIN" keys add sidecar --keyring-backend test "${H[@]}" --output json >"$PHOME/sidecar.key.json" 2>&1 || true
-carol=$("$BIN" keys show carol -a "${H[@]}")
-alice=$("$BIN" keys show alice -a "${H[@]}")
-sidecar=$("$BIN" keys show sidecar -a "${H[@]}")
-run_tx "$BIN" "$HOME_DIR" bank send carol "$sidecar" 1ucmpt >/dev/null # the account must exist to sign
-out=$("$BIN" provider grant "$sidecar" --from carol "${H[@]}" --fees 20000ucmpt --gas 800000 --yes -o json 2>&1 | tr -d ' \n')
-[ "$(json_field "$out" code)" = 0 ] || die "grant refused: $out"
-for ((i = 0; i < 20; i++)); do
-  grants=$(q authz grants "$carol" "$sidecar" 2>/dev/null | grep -o '"msg":"[^"]*"' | wc -l) || true
-  [ "${grants:-0}" -ge 13 ] && break
-  sleep 0.5
-done
-echo "sidecar $sidecar may send $grants message types for carol; fees paid by carol's feegrant"
+sidecar_grant
 
 step "computed provider init + start (mock 8×H100-SXM-80GB, dev attestation issuer)"
-rm -f "$PHOME/provider.toml"
-"$BIN" provider init "${H[@]}" --config "$PHOME/provider.toml" --key sidecar --operator "$carol" --metro AMS \
-  --chain-id "$CHAIN_ID" --chain-rpc "$RPC" --listen "$LISTEN" --gpu-backend mock --bond 5000000uusdc \
-  --devattest "$ROOT/build/devattest" --keyring-backend test
-sed -i "s#^wasm_dir = .*#wasm_dir = \"$PHOME/wasm\"#; s#^data_dir = .*#data_dir = \"$PHOME/data\"#; s#^fee_granter = .*#fee_granter = \"$carol\"#; s#^withdraw_every_blocks = .*#withdraw_every_blocks = 10#; s#^max_age = .*#max_age = \"2s\"#" "$PHOME/provider.toml"
-"$BIN" provider start "${H[@]}" --config "$PHOME/provider.toml" >"$PHOME/sidecar.log" 2>&1 &
-sidecar_pid=$!
-echo "$sidecar_pid" >"$PHOME/sidecar.pid"
-for ((i = 0; i < 60; i++)); do
-  grep -q "sidecar running" "$PHOME/sidecar.log" && break
-  kill -0 "$sidecar_pid" 2>/dev/null || die "sidecar exited"
-  sleep 0.5
-done
-grep -q "sidecar running" "$PHOME/sidecar.log" || die "sidecar did not come up"
+sidecar_init
+sidecar_start
 grep -E "registering|attested|bonding" "$PHOME/sidecar.log" | sed 's/^time=[^ ]* //' || true
 echo "chain: carol's bond $(q sla bond "$carol" | grep -o '"bonded":\[[^]]*\]')"
 
 step "alice orders 8×H100 in AMS for the echo service: P95 ≤ 50 ms, availability ≥ 90%, 10-block windows"
-res=$(run_tx "$BIN" "$HOME_DIR" market create-order \
-  --requirements '{"gpu_sku":"H100-SXM-80GB","gpu_count":8,"min_vram_gib":80,"metro":"AMS","evidence":["EVIDENCE_TYPE_NVIDIA_NRAS"],"min_provider_bond":{"denom":"uusdc","amount":"1000000"}}' \
-  --max-price-per-block 20000uusdc --deposit 3000000uusdc --bidding-window-blocks 5 --policy auto --replicas 1 \
-  --workload "{\"wasm_hash\":\"$wasm_hash\"}" --sla '{"p95_latency_ms":50,"availability_bps":9000,"window_blocks":10,"penalty_bps":500}' --from alice)
-order=$(event_attr "$res" order_id)
-created=$(json_field "$res" height)
+order_service 10
 echo "order $order created at height $created"
 for ((i = 0; i < 30; i++)); do
   bid=$(q market bids --order-id "$order" | grep -o '"provider":"'"$carol"'"' | head -1) || true
@@ -82,12 +40,8 @@ done
 [ -n "$bid" ] || die "the sidecar did not bid"
 bid_h=$(q market bids --order-id "$order" | sed -n 's/.*"created_height":"\([0-9]*\)".*/\1/p' | head -1)
 echo "sidecar's bid included at height $bid_h ($((bid_h - created)) block(s) after the order)"
-for ((i = 0; i < 30; i++)); do
-  lease=$(q market leases --owner "$alice" --state active | sed -n 's/.*"id":"\([0-9]*\)","order_id":"'"$order"'".*/\1/p' | head -1) || true
-  [ -n "$lease" ] && grep -q "lease running.*lease=$lease" "$PHOME/sidecar.log" && break
-  sleep 0.5
-done
-[ -n "$lease" ] || die "no lease"
+[ $((bid_h - created)) -le 2 ] || die "bid took more than 2 blocks"
+await_lease
 echo "lease $lease: $(grep "lease running.*lease=$lease" "$PHOME/sidecar.log" | sed 's/^time=[^ ]* //')"
 
 step "requests through the sidecar's ingress (http://$LISTEN/leases/$lease/)"

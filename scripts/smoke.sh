@@ -9,6 +9,7 @@ TMP=$(mktemp -d)
 pass=0 fail=0
 cleanup() {
   LOCALNET_HOME=$TMP/demo "$ROOT/scripts/localnet.sh" stop "$BIN" >/dev/null 2>&1
+  LOCALNET_HOME=$TMP/crash "$ROOT/scripts/localnet.sh" stop "$BIN" >/dev/null 2>&1
   TESTNET_HOME=$TMP/testnet "$ROOT/scripts/testnet.sh" stop "$BIN" >/dev/null 2>&1
   rm -rf "$TMP"
 }
@@ -62,6 +63,17 @@ if "$BIN" export --home "$TMP/demo" >"$TMP/export.json" 2>"$TMP/export.err"; the
 else
   ko "export: $(tail -1 "$TMP/export.err")"
 fi
+
+# --- the sidecar survives SIGKILL: receipts without gap or duplicate, every window reported ----
+export LOCALNET_HOME=$TMP/crash LOCALNET_PORT_OFFSET=3200 LOCALNET_CHAIN_ID=computed-crash
+if "$ROOT/scripts/localnet.sh" start "$BIN" >"$TMP/crash.log" 2>&1 &&
+  "$ROOT/scripts/provider-crash.sh" "$BIN" >>"$TMP/crash.log" 2>&1; then
+  ok "sidecar crash test: $(grep 'batches anchor' "$TMP/crash.log"); $(grep 'windows judged' "$TMP/crash.log" | cut -d: -f1)"
+else
+  ko "sidecar crash test"; tail -30 "$TMP/crash.log"
+fi
+"$ROOT/scripts/localnet.sh" stop "$BIN" >/dev/null 2>&1 || true
+unset LOCALNET_HOME LOCALNET_PORT_OFFSET LOCALNET_CHAIN_ID
 
 # --- four validators ----------------------------------------------------------------------------
 if TESTNET_HOME=$TMP/testnet "$ROOT/scripts/testnet.sh" start "$BIN" >"$TMP/testnet.log" 2>&1; then
