@@ -16,7 +16,7 @@ OFF=${LOCALNET_PORT_OFFSET:-0}
 RPC_PORT=$((26657 + OFF)) P2P_PORT=$((26656 + OFF)) ABCI_PORT=$((26658 + OFF))
 GRPC_PORT=$((9090 + OFF)) API_PORT=$((1317 + OFF))
 RPC=tcp://127.0.0.1:$RPC_PORT
-KEYS=(validator alice bob provider carol)
+KEYS=(validator alice bob provider carol dave)
 
 init_chain() {
   rm -rf "$HOME_DIR"

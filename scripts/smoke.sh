@@ -72,6 +72,11 @@ if "$ROOT/scripts/localnet.sh" start "$BIN" >"$TMP/crash.log" 2>&1 &&
 else
   ko "sidecar crash test"; tail -30 "$TMP/crash.log"
 fi
+if "$ROOT/scripts/replication-flow.sh" "$BIN" >"$TMP/replication.log" 2>&1; then
+  ok "replicated job with two sidecars: $(grep 'agreed digest' "$TMP/replication.log" | cut -d' ' -f1-3); $(tail -1 "$TMP/replication.log")"
+else
+  ko "replicated job with two sidecars"; tail -30 "$TMP/replication.log"
+fi
 "$ROOT/scripts/localnet.sh" stop "$BIN" >/dev/null 2>&1 || true
 unset LOCALNET_HOME LOCALNET_PORT_OFFSET LOCALNET_CHAIN_ID
 

@@ -3,13 +3,16 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/computed-network/computed/provider/receipts"
+	attesttypes "github.com/computed-network/computed/x/attest/types"
 	escrowtypes "github.com/computed-network/computed/x/escrow/types"
 	slatypes "github.com/computed-network/computed/x/sla/types"
 )
@@ -107,9 +110,13 @@ func (d *Daemon) Status(ctx context.Context) Status {
 	if r, err := sq.Reputation(ctx, &slatypes.QueryReputationRequest{Provider: d.provider}); err == nil {
 		st.Reputation = r.ScoreBps
 	}
-	st.Attestation = "none"
-	if d.tokenHash != nil {
-		st.Attestation = "attested"
+	st.Attestation = "no valid record"
+	if res, err := attesttypes.NewQueryClient(d.chain.Context()).Attestation(ctx, &attesttypes.QueryAttestationRequest{Provider: d.provider}); err == nil {
+		for _, r := range res.Records {
+			until := time.Unix(r.ValidUntil, 0).UTC()
+			st.Attestation = fmt.Sprintf("%s, %d GPUs, valid until %s (%s left)", r.EvidenceType, len(r.Gpus),
+				until.Format(time.RFC3339), time.Until(until).Round(time.Second))
+		}
 	}
 	d.mu.Lock()
 	for id := range d.bids {

@@ -305,6 +305,11 @@ func (d *Daemon) tickLease(ctx context.Context, run *leaseRun, h int64) {
 		if err == nil && res.Stream.Earned.IsPositive() {
 			d.queue("withdraw", nil, &escrowtypes.MsgWithdraw{Payee: d.provider, LeaseId: run.rec.LeaseID})
 		}
+		// Runway: warn while the buyer's deposit has less than a few withdrawal periods left.
+		if acc, err := escrowtypes.NewQueryClient(d.chain.Context()).Account(ctx, &escrowtypes.QueryAccountRequest{Id: run.rec.OrderID}); err == nil &&
+			acc.Account.DepletionHeight > 0 && acc.Account.DepletionHeight-h < 5*every {
+			d.log.Warn("lease runway low", "lease", run.rec.LeaseID, "blocks_left", acc.Account.DepletionHeight-h)
+		}
 	}
 }
 
