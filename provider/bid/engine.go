@@ -138,12 +138,15 @@ func (e *Engine) Evaluate(o markettypes.Order) Decision {
 // undercuts its own list price.
 func (e *Engine) price(basePerGPUHour, gpus int64) sdkmath.Int {
 	p := sdkmath.NewInt(basePerGPUHour).MulRaw(gpus).MulRaw(e.policy.BlockSeconds).MulRaw(e.policy.MetroMultiplierBps)
+	den := sdkmath.NewInt(3600 * 10_000)
 	total := int64(len(e.devices))
 	if total > 0 && e.policy.UtilisationScalingBps > 0 {
-		p = p.MulRaw(10_000*total + e.policy.UtilisationScalingBps*int64(len(e.reserved))).QuoRaw(total * 10_000)
+		// Scale numerator and denominator and divide once: truncating the scaled price first
+		// could lose a fraction and round the result down by a unit.
+		p = p.MulRaw(10_000*total + e.policy.UtilisationScalingBps*int64(len(e.reserved)))
+		den = den.MulRaw(total * 10_000)
 	}
-	den := int64(3600 * 10_000)
-	return p.AddRaw(den - 1).QuoRaw(den)
+	return p.Add(den).SubRaw(1).Quo(den)
 }
 
 func (e *Engine) holds(t markettypes.EvidenceType) bool {

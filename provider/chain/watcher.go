@@ -36,6 +36,10 @@ func NewWatcher(rpc rpcclient.Client) *Watcher { return &Watcher{rpc: rpc, Poll:
 // Run calls handle for every block after cursor, in order, until ctx ends. handle returning an
 // error stops Run (the caller restarts from its persisted cursor).
 func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) error) error {
+	// The node never closes a subscription channel, so the reader below stops on this
+	// context: otherwise every Run that ends on a handler error would leak it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	wake := make(chan struct{}, 1)
 	if ev, ok := w.rpc.(rpcclient.EventsClient); ok {
 		if s, ok := w.rpc.(interface {
@@ -47,7 +51,15 @@ func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) erro
 		ch, err := ev.Subscribe(ctx, "computed-provider", "tm.event='NewBlockHeader'", 16)
 		if err == nil {
 			go func() {
-				for range ch {
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case _, ok := <-ch:
+						if !ok {
+							return
+						}
+					}
 					select {
 					case wake <- struct{}{}:
 					default:

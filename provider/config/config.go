@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/template"
 	"time"
 
@@ -157,9 +158,29 @@ func Load(path string) (Config, error) {
 	dec := toml.NewDecoder(bytes.NewReader(bz))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
+		return Config{}, decodeError(path, err)
 	}
 	return c, c.Validate()
+}
+
+// decodeError says where the file is wrong: go-toml's own messages name neither the unknown
+// keys nor the line.
+func decodeError(path string, err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		keys := make([]string, len(strict.Errors))
+		for i, e := range strict.Errors {
+			row, _ := e.Position()
+			keys[i] = fmt.Sprintf("%s (line %d)", strings.Join(e.Key(), "."), row)
+		}
+		return fmt.Errorf("%s: unknown keys: %s: %w", path, strings.Join(keys, ", "), err)
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, col := de.Position()
+		return fmt.Errorf("%s:%d:%d: %w", path, row, col, err)
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // Write writes c as commented TOML; it refuses to overwrite unless force.
@@ -259,9 +280,10 @@ docker_gpus = {{.Executors.DockerGPUs}}
 job_timeout = {{q .Executors.JobTimeout.String}}
 default_memory_mib = {{.Executors.DefaultMemMiB}}
 
-# Development only: allow-listed commands the process executor may run, name = argv.
 [executors.process_allow]
-
+# Development only: allow-listed commands the process executor may run, name = argv.
+{{range $k, $v := .Executors.ProcessAllow}}{{q $k}} = {{list $v}}
+{{end}}
 [listen]
 # One listener: /leases/<id>/... (ingress), /receipts/<lease>/<seq>, /status, /metrics.
 http = {{q .Listen.HTTP}}
@@ -270,7 +292,10 @@ http = {{q .Listen.HTTP}}
 # A batch is anchored when max_batch receipts wait or the oldest is max_age old.
 max_batch = {{.Receipts.MaxBatch}}
 max_age = {{q .Receipts.MaxAge.String}}
-`))
+{{if .Extra}}
+[extra]
+{{range $k, $v := .Extra}}{{q $k}} = {{q $v}}
+{{end}}{{end}}`))
 
 // Duration is a time.Duration written as "30s" in TOML.
 type Duration struct{ time.Duration }

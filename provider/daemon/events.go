@@ -86,9 +86,15 @@ func (d *Daemon) ownsLease(id uint64) bool {
 	return err == nil && rec.LeaseID == id
 }
 
-// considerOrder asks the bid engine and bids when it says so.
-func (d *Daemon) considerOrder(_ context.Context, o markettypes.Order) {
+// considerOrder asks the bid engine and bids when it says so. Bond and reputation are the
+// chain's to know, so they are checked here first: a bid the chain would refuse costs fees.
+func (d *Daemon) considerOrder(ctx context.Context, o markettypes.Order) {
 	if o.Owner == d.provider {
+		return
+	}
+	if why := d.standingFails(ctx, o.Requirements); why != "" {
+		d.metrics.BidsSkipped.Inc()
+		d.log.Info("not bidding", "order", o.Id, "reason", why)
 		return
 	}
 	dec := d.engine.Evaluate(o)
@@ -105,4 +111,22 @@ func (d *Daemon) considerOrder(_ context.Context, o markettypes.Order) {
 		}
 		d.metrics.Bids.Inc()
 	}, &markettypes.MsgCreateBid{Provider: d.provider, OrderId: o.Id, PricePerBlock: dec.Price})
+}
+
+// standingFails says why the provider's bond or reputation cannot meet req ("" if they can).
+func (d *Daemon) standingFails(ctx context.Context, req markettypes.Requirements) string {
+	sq := slatypes.NewQueryClient(d.chain.Context())
+	if req.MinReputationBps > 0 {
+		r, err := sq.Reputation(ctx, &slatypes.QueryReputationRequest{Provider: d.provider})
+		if err != nil || r.ScoreBps < req.MinReputationBps {
+			return "reputation below the order's minimum"
+		}
+	}
+	if min := req.MinProviderBond; min.Denom != "" && min.IsPositive() {
+		b, err := sq.Bond(ctx, &slatypes.QueryBondRequest{Provider: d.provider})
+		if err != nil || b.Bond.Bonded.AmountOf(min.Denom).Sub(b.Bond.Locked.AmountOf(min.Denom)).LT(min.Amount) {
+			return "free bond below the order's minimum " + min.String()
+		}
+	}
+	return ""
 }

@@ -1,0 +1,130 @@
+package bid
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func uuids(t *testing.T, idx ...int) []string {
+	t.Helper()
+	devs := h100Devices(t)
+	out := make([]string, len(idx))
+	for i, j := range idx {
+		out[i] = devs[j].UUID
+	}
+	return out
+}
+
+// TestReservation: GPUs promised in an open bid are not promised again until released.
+func TestReservation(t *testing.T) {
+	devs := h100Devices(t)
+	e := New(basePolicy(), devs)
+
+	a := e.Evaluate(openOrder(1, 6))
+	// Lowest indexes first, so allocations are predictable for the operator.
+	if !a.Bid || !slices.Equal(a.GPUs, uuids(t, 0, 1, 2, 3, 4, 5)) {
+		t.Fatalf("order 1: %+v", a)
+	}
+	if got := e.Held(1); !slices.Equal(got, slices.Sorted(slices.Values(a.GPUs))) {
+		t.Fatalf("Held(1) = %v, want %v", got, a.GPUs)
+	}
+	if b := e.Evaluate(openOrder(2, 4)); b.Bid || !strings.Contains(b.Reason, "2 free") {
+		t.Fatalf("order 2 needs GPUs order 1 holds: %+v", b)
+	}
+	if c := e.Evaluate(openOrder(3, 2)); !c.Bid || !slices.Equal(c.GPUs, uuids(t, 6, 7)) {
+		t.Fatalf("order 3 fits in what is left: %+v", c)
+	}
+	// A second event for the same order must not double-book it.
+	if again := e.Evaluate(openOrder(1, 1)); again.Bid || !strings.Contains(again.Reason, "already bidding on order 1") {
+		t.Fatalf("order 1 again: %+v", again)
+	}
+	if e.Reserved() != 8 {
+		t.Fatalf("Reserved() = %d, want 8", e.Reserved())
+	}
+
+	e.Release(1)
+	if e.Reserved() != 2 || len(e.Held(1)) != 0 || len(e.Held(3)) != 2 {
+		t.Fatalf("after Release(1): reserved %d, held(1) %v, held(3) %v", e.Reserved(), e.Held(1), e.Held(3))
+	}
+	if b := e.Evaluate(openOrder(2, 4)); !b.Bid || !slices.Equal(b.GPUs, uuids(t, 0, 1, 2, 3)) {
+		t.Fatalf("order 2 after release: %+v", b)
+	}
+	// Releasing an order with nothing held is harmless.
+	e.Release(42)
+	if e.Reserved() != 6 {
+		t.Fatalf("Release of an unknown order changed Reserved() to %d", e.Reserved())
+	}
+}
+
+// TestHold: re-attaching a running lease after a restart takes exactly those GPUs out of the
+// pool, and the held order counts as already bid on.
+func TestHold(t *testing.T) {
+	e := New(basePolicy(), h100Devices(t))
+	held := uuids(t, 0, 2, 4, 6)
+	e.Hold(5, held)
+	if got := e.Held(5); !slices.Equal(got, slices.Sorted(slices.Values(held))) {
+		t.Fatalf("Held(5) = %v, want %v", got, held)
+	}
+	d := e.Evaluate(openOrder(6, 4))
+	if !d.Bid || !slices.Equal(d.GPUs, uuids(t, 1, 3, 5, 7)) {
+		t.Fatalf("order 6 must get the GPUs not held: %+v", d)
+	}
+	if d := e.Evaluate(openOrder(5, 1)); d.Bid {
+		t.Fatalf("order 5 is held already: %+v", d)
+	}
+	e.Release(5)
+	if d := e.Evaluate(openOrder(7, 4)); !d.Bid || !slices.Equal(d.GPUs, held) {
+		t.Fatalf("after Release(5): %+v", d)
+	}
+}
+
+// TestSetDevices: the inventory can shrink under the engine (a GPU falls off the bus).
+func TestSetDevices(t *testing.T) {
+	devs := h100Devices(t)
+	e := New(basePolicy(), devs)
+	e.SetDevices(devs[:2])
+	if d := e.Evaluate(openOrder(1, 3)); d.Bid || !strings.Contains(d.Reason, "2 free") {
+		t.Fatalf("3 GPUs on a 2-GPU inventory: %+v", d)
+	}
+	e.SetDevices(devs)
+	if d := e.Evaluate(openOrder(1, 3)); !d.Bid {
+		t.Fatalf("3 GPUs on the full inventory: %+v", d)
+	}
+}
+
+// TestConcurrentEvaluate: the daemon evaluates orders from several goroutines; no GPU may be
+// promised to two orders.
+func TestConcurrentEvaluate(t *testing.T) {
+	e := New(basePolicy(), h100Devices(t))
+	var (
+		mu    sync.Mutex
+		given = map[string]uint64{}
+		bids  int
+		wg    sync.WaitGroup
+	)
+	for id := uint64(1); id <= 32; id++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := e.Evaluate(openOrder(id, 1))
+			mu.Lock()
+			defer mu.Unlock()
+			if !d.Bid {
+				return
+			}
+			bids++
+			for _, u := range d.GPUs {
+				if other, dup := given[u]; dup {
+					t.Errorf("GPU %s given to orders %d and %d", u, other, id)
+				}
+				given[u] = id
+			}
+		}()
+	}
+	wg.Wait()
+	if bids != 8 || e.Reserved() != 8 {
+		t.Fatalf("%d bids, %d reserved; want 8 of each", bids, e.Reserved())
+	}
+}

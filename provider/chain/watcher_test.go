@@ -1,0 +1,266 @@
+package chain
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/cosmos/gogoproto/proto"
+
+	markettypes "github.com/computed-network/computed/x/market/types"
+)
+
+var genesisTime = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// fakeRPC serves block results from a map. The embedded nil Client makes any call the watcher
+// is not expected to make panic.
+type fakeRPC struct {
+	rpcclient.Client
+
+	mu          sync.Mutex
+	latest      int64
+	statusFails int // Status fails this many times first
+	blocks      map[int64]*ctypes.ResultBlockResults
+	failAt      int64 // BlockResults fails at this height
+	asked       []int64
+	sub         chan ctypes.ResultEvent
+	unsubscribe int
+}
+
+func (f *fakeRPC) setLatest(h int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.latest = h
+}
+
+func (f *fakeRPC) Status(context.Context) (*ctypes.ResultStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.statusFails > 0 {
+		f.statusFails--
+		return nil, errors.New("connection refused")
+	}
+	return &ctypes.ResultStatus{SyncInfo: ctypes.SyncInfo{LatestBlockHeight: f.latest}}, nil
+}
+
+func (f *fakeRPC) BlockResults(_ context.Context, h *int64) (*ctypes.ResultBlockResults, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = append(f.asked, *h)
+	if *h == f.failAt {
+		return nil, errors.New("pruned")
+	}
+	if r, ok := f.blocks[*h]; ok {
+		return r, nil
+	}
+	return &ctypes.ResultBlockResults{Height: *h}, nil
+}
+
+func (f *fakeRPC) Header(_ context.Context, h *int64) (*ctypes.ResultHeader, error) {
+	return &ctypes.ResultHeader{Header: &cmttypes.Header{Height: *h, Time: genesisTime.Add(time.Duration(*h) * time.Second)}}, nil
+}
+
+func (f *fakeRPC) IsRunning() bool { return true }
+
+func (f *fakeRPC) Subscribe(_ context.Context, _, query string, _ ...int) (<-chan ctypes.ResultEvent, error) {
+	if f.sub == nil || query != "tm.event='NewBlockHeader'" {
+		return nil, errors.New("no websocket")
+	}
+	return f.sub, nil
+}
+
+func (f *fakeRPC) Unsubscribe(context.Context, string, string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.unsubscribe++
+	return nil
+}
+
+func (f *fakeRPC) heightsAsked() []int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.asked)
+}
+
+func leaseClosed(id uint64) *markettypes.EventLeaseClosed {
+	return &markettypes.EventLeaseClosed{LeaseId: id, OrderId: id * 10, Reason: "CLOSE_REASON_EXPIRED"}
+}
+
+// TestWatcherDelivers: every height after the cursor, in order, with the typed events of
+// successful transactions first and then FinalizeBlock's; failed transactions and plain SDK
+// events are dropped.
+func TestWatcherDelivers(t *testing.T) {
+	f := &fakeRPC{latest: 5, blocks: map[int64]*ctypes.ResultBlockResults{
+		3: {
+			TxsResults: []*abci.ExecTxResult{
+				{Code: 0, Events: []abci.Event{
+					{Type: "message", Attributes: []abci.EventAttribute{attr("action", "/computed.market.v1.MsgCloseLease")}},
+					typedEvent(t, leaseClosed(1), attr("msg_index", "0")),
+				}},
+				// A failed transaction's events describe state that was rolled back.
+				{Code: 5, Events: []abci.Event{typedEvent(t, leaseClosed(99), attr("msg_index", "0"))}},
+				{Code: 0, Events: []abci.Event{typedEvent(t, leaseClosed(2), attr("msg_index", "0"))}},
+			},
+			FinalizeBlockEvents: []abci.Event{
+				typedEvent(t, leaseClosed(3), attr("mode", "EndBlock")),
+				{Type: "coin_spent", Attributes: []abci.EventAttribute{attr("amount", "1uusdc"), attr("mode", "EndBlock")}},
+			},
+		},
+		5: {FinalizeBlockEvents: []abci.Event{typedEvent(t, leaseClosed(4), attr("mode", "EndBlock"))}},
+	}}
+	w := NewWatcher(f)
+	w.Poll = time.Hour // nothing after height 5 is expected; the test cancels
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	var got []Block
+	err := w.Run(ctx, 2, func(b Block) error {
+		got = append(got, b)
+		if b.Height == 5 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want context.Canceled", err)
+	}
+	want := []Block{
+		{Height: 3, Events: []proto.Message{leaseClosed(1), leaseClosed(2), leaseClosed(3)}},
+		{Height: 4},
+		{Height: 5, Events: []proto.Message{leaseClosed(4)}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d blocks, want %d: %+v", len(got), len(want), got)
+	}
+	for i, b := range got {
+		if b.Height != want[i].Height || !b.Time.Equal(genesisTime.Add(time.Duration(b.Height)*time.Second)) {
+			t.Errorf("block %d: height %d time %v", i, b.Height, b.Time)
+		}
+		if len(b.Events) != len(want[i].Events) {
+			t.Errorf("height %d: events %v, want %v", b.Height, b.Events, want[i].Events)
+			continue
+		}
+		for j := range b.Events {
+			if !proto.Equal(b.Events[j], want[i].Events[j]) {
+				t.Errorf("height %d event %d = %v, want %v", b.Height, j, b.Events[j], want[i].Events[j])
+			}
+		}
+	}
+	// The cursor's own height and those before it were handled before the restart.
+	if asked := f.heightsAsked(); !slices.Equal(asked, []int64{3, 4, 5}) {
+		t.Errorf("BlockResults asked for %v", asked)
+	}
+}
+
+// TestWatcherStopsOnHandleError: the caller persists its cursor after each block it handled;
+// a failed block must stop Run so it is retried from there, not skipped.
+func TestWatcherStopsOnHandleError(t *testing.T) {
+	f := &fakeRPC{latest: 6}
+	w := NewWatcher(f)
+	boom := errors.New("store full")
+	var heights []int64
+	err := w.Run(context.Background(), 0, func(b Block) error {
+		heights = append(heights, b.Height)
+		if b.Height == 2 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Run = %v, want the handler's error", err)
+	}
+	if !slices.Equal(heights, []int64{1, 2}) || !slices.Equal(f.heightsAsked(), []int64{1, 2}) {
+		t.Fatalf("handled %v, read %v; want both to stop at 2", heights, f.heightsAsked())
+	}
+}
+
+// TestWatcherBlockResultsError: a height the node cannot serve stops Run with the height
+// named, rather than being skipped.
+func TestWatcherBlockResultsError(t *testing.T) {
+	f := &fakeRPC{latest: 6, failAt: 4}
+	var heights []int64
+	err := NewWatcher(f).Run(context.Background(), 2, func(b Block) error {
+		heights = append(heights, b.Height)
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "block results 4") || !strings.Contains(err.Error(), "pruned") {
+		t.Fatalf("Run = %v, want a 'block results 4: pruned' error", err)
+	}
+	if !slices.Equal(heights, []int64{3}) {
+		t.Fatalf("handled %v, want [3]", heights)
+	}
+}
+
+// TestWatcherRetriesStatus: a node that is briefly unreachable is polled again, not fatal.
+func TestWatcherRetriesStatus(t *testing.T) {
+	f := &fakeRPC{latest: 1, statusFails: 2}
+	w := NewWatcher(f)
+	w.Poll = time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := w.Run(ctx, 0, func(b Block) error {
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want context.Canceled after height 1", err)
+	}
+}
+
+// TestWatcherWakesOnNewBlock: a websocket notification makes the watcher read the new heights
+// at once instead of waiting for the poll; the subscription is dropped when Run ends and its
+// reader goroutine does not outlive Run.
+func TestWatcherWakesOnNewBlock(t *testing.T) {
+	f := &fakeRPC{latest: 1, sub: make(chan ctypes.ResultEvent)}
+	w := NewWatcher(f)
+	w.Poll = time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var heights []int64
+	boom := errors.New("stop")
+	err := w.Run(ctx, 0, func(b Block) error {
+		heights = append(heights, b.Height)
+		switch b.Height {
+		case 1:
+			f.setLatest(3)
+			go func() { f.sub <- ctypes.ResultEvent{Query: "tm.event='NewBlockHeader'"} }()
+		case 3:
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Run = %v (heights %v), want to be woken for heights 2 and 3", err, heights)
+	}
+	if !slices.Equal(heights, []int64{1, 2, 3}) {
+		t.Fatalf("handled %v", heights)
+	}
+	f.mu.Lock()
+	unsub := f.unsubscribe
+	f.mu.Unlock()
+	if unsub != 1 {
+		t.Errorf("Unsubscribe called %d times, want 1", unsub)
+	}
+	// The node never closes the channel; a reader still ranging over it would take these.
+	// Run has returned (its context is live), so nothing may be listening any more. Each send
+	// gets a short grace; a leaked reader would take every one of them.
+	taken := 0
+	for range 20 {
+		select {
+		case f.sub <- ctypes.ResultEvent{}:
+			taken++
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if taken == 20 {
+		t.Errorf("the subscription reader outlived Run")
+	}
+}
