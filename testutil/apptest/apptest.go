@@ -24,6 +24,7 @@ import (
 	"github.com/computed-network/computed/app"
 	escrowkeeper "github.com/computed-network/computed/x/escrow/keeper"
 	marketkeeper "github.com/computed-network/computed/x/market/keeper"
+	slakeeper "github.com/computed-network/computed/x/sla/keeper"
 )
 
 // USDC is the dev stable denom tests pay in.
@@ -146,6 +147,7 @@ func (f *Fixture) CheckInvariants() {
 	for name, inv := range map[string]sdk.Invariant{
 		"escrow": escrowkeeper.AllInvariants(f.App.EscrowKeeper),
 		"market": marketkeeper.AllInvariants(f.App.MarketKeeper),
+		"sla":    slakeeper.AllInvariants(f.App.SLAKeeper),
 	} {
 		msg, broken := inv(ctx)
 		require.False(f.T, broken, "%s invariant: %s", name, msg)

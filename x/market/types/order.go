@@ -11,9 +11,11 @@ import (
 
 // Bounds on free-form order fields: they are stored on chain and echoed in events.
 const (
-	MaxSKULength  = 64
-	MaxGPUCount   = 64
-	MaxDetailSize = 256
+	// MaxSLAWindowBlocks bounds an SLA window (one day at 1 s blocks).
+	MaxSLAWindowBlocks = 86_400
+	MaxSKULength       = 64
+	MaxGPUCount        = 64
+	MaxDetailSize      = 256
 )
 
 var (
@@ -76,6 +78,10 @@ func (m *MsgCreateOrder) ValidateStateless() error {
 		return invalid("sla penalty_bps must be at most 10000, got %d", s.PenaltyBps)
 	case (s.P95LatencyMs > 0 || s.AvailabilityBps > 0) && s.WindowBlocks == 0:
 		return invalid("sla window_blocks must be positive when latency or availability is set")
+	case s.WindowBlocks > MaxSLAWindowBlocks:
+		// A window's penalty scales with its length; an unbounded one could take a whole bond
+		// for a single breach.
+		return invalid("sla window_blocks must be at most %d, got %d", MaxSLAWindowBlocks, s.WindowBlocks)
 	}
 	w := m.Workload
 	switch {

@@ -194,8 +194,9 @@ func (k Keeper) releaseBond(ctx context.Context, provider sdk.AccAddress, leaseI
 // slash pays up to amount from provider's bond to recipient and returns what it paid. Locked
 // bond is slashable too: locks say what may not be withdrawn, not what is safe from penalties.
 func (k Keeper) slash(ctx context.Context, provider, recipient sdk.AccAddress, amount sdk.Coin) (sdk.Coin, error) {
-	if amount.Denom == "" || !amount.IsPositive() {
-		return sdk.NewCoin(amount.Denom, sdkmath.ZeroInt()), nil
+	if amount.Denom == "" || amount.Amount.IsNil() || !amount.IsPositive() {
+		// A literal, not sdk.NewCoin, which panics on the empty denom this branch admits.
+		return sdk.Coin{Denom: amount.Denom, Amount: sdkmath.ZeroInt()}, nil
 	}
 	b, err := k.getBond(ctx, provider)
 	if err != nil {

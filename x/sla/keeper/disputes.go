@@ -223,6 +223,17 @@ func (k Keeper) resolveDispute(ctx context.Context, d types.Dispute, buyerWins b
 		if d.Penalty, err = k.breach(ctx, d.LeaseId, "dispute lost"); err != nil {
 			return err
 		}
+		// The window no longer counts as met (read after breach, which may have closed the lease).
+		ls, err := k.getLeaseSLA(ctx, d.LeaseId)
+		if err != nil {
+			return err
+		}
+		if ls.WindowsMet > 0 {
+			ls.WindowsMet--
+		}
+		if err := k.Leases.Set(ctx, ls.LeaseId, ls); err != nil {
+			return err
+		}
 		r.Status, r.Penalty = types.WINDOW_STATUS_DISPUTE_LOST, d.Penalty
 		if err := k.Reports.Set(ctx, key, r); err != nil {
 			return err

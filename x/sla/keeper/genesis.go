@@ -42,18 +42,24 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		if err := k.Leases.Set(ctx, ls.LeaseId, ls); err != nil {
 			return err
 		}
-		if !ls.Active {
+		if ls.Active {
+			p, err := k.addr(ls.Provider, "lease provider")
+			if err != nil {
+				return err
+			}
+			if err := k.LeasesByProvider.Set(ctx, collections.Join([]byte(p), ls.LeaseId)); err != nil {
+				return err
+			}
+		}
+		if ls.Terms.WindowBlocks == 0 {
 			continue
 		}
-		p, err := k.addr(ls.Provider, "lease provider")
-		if err != nil {
-			return err
-		}
-		if err := k.LeasesByProvider.Set(ctx, collections.Join([]byte(p), ls.LeaseId)); err != nil {
-			return err
-		}
-		if ls.Terms.WindowBlocks > 0 {
-			due := types.WindowDue(ls.StartHeight, ls.Terms.WindowBlocks, ls.NextWindow, gs.Params.ReportGraceBlocks)
+		// A closed lease may still have windows that ended before the close and are judged at
+		// their deadlines. The exporting chain had judged every deadline before this height, so
+		// a closed lease whose next deadline is past has nothing left; one whose deadline is to
+		// come is queued, and judgeWindow drops it then if the lease closed inside the window.
+		due := types.WindowDue(ls.StartHeight, ls.Terms.WindowBlocks, ls.NextWindow, gs.Params.ReportGraceBlocks)
+		if ls.Active || due >= height(ctx) {
 			if err := k.WindowQueue.Set(ctx, collections.Join(due, ls.LeaseId)); err != nil {
 				return err
 			}

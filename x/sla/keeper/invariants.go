@@ -15,6 +15,18 @@ func RegisterInvariants(ir sdk.InvariantRegistry, k Keeper) {
 	ir.RegisterRoute(types.ModuleName, "bond-locks", BondLocksInvariant(k))
 }
 
+// AllInvariants runs every invariant, as x/market's and x/escrow's do; tests call it after each block.
+func AllInvariants(k Keeper) sdk.Invariant {
+	return func(ctx sdk.Context) (string, bool) {
+		for _, inv := range []sdk.Invariant{ModuleBalanceInvariant(k), BondLocksInvariant(k)} {
+			if msg, broken := inv(ctx); broken {
+				return msg, true
+			}
+		}
+		return "", false
+	}
+}
+
 // Held is everything the module account must hold: every bond, every unbonding on its way back
 // and every deposit of an open dispute.
 func (k Keeper) Held(ctx context.Context) (sdk.Coins, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -29,6 +30,9 @@ func (k Keeper) submitBatch(ctx context.Context, msg *types.MsgSubmitReceiptBatc
 		return errorsmod.Wrapf(types.ErrUnauthorized, "only lease %d's provider %s may anchor its receipts", ls.LeaseId, ls.Provider)
 	case !ls.Active:
 		return errorsmod.Wrapf(types.ErrLeaseClosed, "lease %d", ls.LeaseId)
+	case ls.LastSequence == math.MaxUint64:
+		// The next sequence would wrap to 0 and overlap the first batch.
+		return errorsmod.Wrapf(types.ErrSequenceGap, "lease %d has anchored every sequence", ls.LeaseId)
 	case msg.FirstSequence != ls.LastSequence+1:
 		return errorsmod.Wrapf(types.ErrSequenceGap, "lease %d anchored up to %d; the next batch must start at %d, not %d",
 			ls.LeaseId, ls.LastSequence, ls.LastSequence+1, msg.FirstSequence)

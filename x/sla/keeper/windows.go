@@ -118,9 +118,20 @@ func (k Keeper) judgeWindow(ctx context.Context, leaseID uint64) error {
 		return err
 	}
 	w := ls.NextWindow
+	now := height(ctx)
 	due := types.WindowDue(ls.StartHeight, ls.Terms.WindowBlocks, w, params.ReportGraceBlocks)
-	if err := k.WindowQueue.Remove(ctx, collections.Join(due, leaseID)); err != nil {
-		return err
+	// The entry being processed sits at this height, or at the window's deadline when it is
+	// processed late (imported from genesis). Both go: an entry left behind would be processed
+	// again in every later block, judging windows before they end.
+	for _, h := range []int64{now, due} {
+		if err := k.WindowQueue.Remove(ctx, collections.Join(h, leaseID)); err != nil {
+			return err
+		}
+	}
+	if due > now {
+		// report_grace_blocks grew since the entry was queued: the provider may still report, so
+		// the window waits for its deadline under the params in force.
+		return k.WindowQueue.Set(ctx, collections.Join(due, leaseID))
 	}
 	closed, err := k.closedAt(ctx, ls)
 	if err != nil {
@@ -141,7 +152,6 @@ func (k Keeper) judgeWindow(ctx context.Context, leaseID uint64) error {
 	default:
 		r.Status = types.WINDOW_STATUS_MET
 	}
-	now := height(ctx)
 	r.JudgedHeight = now
 	r.Penalty = sdk.NewInt64Coin(ls.PricePerBlock.Denom, 0)
 	ls.NextWindow++

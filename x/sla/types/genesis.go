@@ -46,6 +46,13 @@ func (gs GenesisState) Validate() error {
 			return bad("lease %d zero or duplicate", l.LeaseId)
 		}
 		leases[l.LeaseId] = true
+		// Penalties and locks build coins from these denoms; an empty one would panic there.
+		if err := l.PricePerBlock.Validate(); err != nil {
+			return bad("lease %d price: %v", l.LeaseId, err)
+		}
+		if err := l.LockedBond.Validate(); err != nil {
+			return bad("lease %d locked bond: %v", l.LeaseId, err)
+		}
 	}
 	for _, r := range gs.Reports {
 		if !leases[r.LeaseId] || r.Window == 0 {

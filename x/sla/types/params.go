@@ -32,6 +32,10 @@ func DefaultParams() Params {
 	}
 }
 
+// MaxParamBlocks bounds every block-count param (ten years of one-second blocks): a larger count
+// added to a height could wrap int64 and put a deadline in the past.
+const MaxParamBlocks = 10 * 365 * 24 * 60 * 60
+
 // Validate rejects params that would make bonds meaningless or enforcement impossible.
 func (p Params) Validate() error {
 	if len(p.BondDenoms) == 0 {
@@ -64,6 +68,19 @@ func (p Params) Validate() error {
 		return fmt.Errorf("initial_reputation_bps must be at most 10000, got %d", p.InitialReputationBps)
 	case p.CommitBlocks == 0 || p.RevealBlocks == 0:
 		return fmt.Errorf("commit_blocks and reveal_blocks must be positive")
+	}
+	// A slice, not a map: the first bad field named must not depend on iteration order.
+	for _, f := range []struct {
+		name string
+		v    uint64
+	}{
+		{"unbonding_blocks", p.UnbondingBlocks}, {"dispute_window_blocks", p.DisputeWindowBlocks},
+		{"report_grace_blocks", p.ReportGraceBlocks}, {"dispute_response_blocks", p.DisputeResponseBlocks},
+		{"dispute_vote_blocks", p.DisputeVoteBlocks}, {"commit_blocks", p.CommitBlocks}, {"reveal_blocks", p.RevealBlocks},
+	} {
+		if f.v > MaxParamBlocks {
+			return fmt.Errorf("%s must be at most %d, got %d", f.name, MaxParamBlocks, f.v)
+		}
 	}
 	if err := p.DisputeDeposit.Validate(); err != nil {
 		return fmt.Errorf("dispute_deposit: %w", err)

@@ -2,6 +2,7 @@ package types
 
 import (
 	"crypto/sha256"
+	"math"
 
 	sdkmath "cosmossdk.io/math"
 
@@ -13,16 +14,26 @@ import (
 // The rules below are pure functions of stored values, so clients (the sidecar, the CLI) and the
 // chain compute the same windows, penalties and commitments.
 
-// WindowEnd is the last height of window w (from 1) of a lease that started at start: window w
-// covers heights (start + (w-1)*length, start + w*length].
+// WindowEnd is the last height of window w (from 1) of a lease that started at start (a block
+// height, never negative): window w covers heights (start + (w-1)*length, start + w*length]. A
+// window that would end beyond the largest height gets math.MaxInt64, so it never ends; letting
+// the product wrap would put its end in the past and have it judged, and penalised, at once.
 func WindowEnd(start int64, length uint64, w uint64) int64 {
+	room := uint64(math.MaxInt64 - start)
+	if length != 0 && w > room/length {
+		return math.MaxInt64
+	}
 	return start + int64(w*length)
 }
 
 // WindowDue is the height in whose EndBlock window w is judged: its last block plus the grace
-// the provider has to report it.
+// the provider has to report it (saturating like WindowEnd).
 func WindowDue(start int64, length uint64, w uint64, grace uint64) int64 {
-	return WindowEnd(start, length, w) + int64(grace)
+	end := WindowEnd(start, length, w)
+	if grace > uint64(math.MaxInt64-end) {
+		return math.MaxInt64
+	}
+	return end + int64(grace)
 }
 
 // WindowPenalty is what a breached window costs the provider: penalty_bps of what the buyer pays
@@ -43,9 +54,16 @@ func Breaches(terms markettypes.SLATerms, s WindowStats) bool {
 }
 
 // NextReputation folds one window's attainment (10000 met, 0 breached) into a score as an
-// integer EMA with weight bps.
+// integer EMA with weight bps, rounded towards the attainment: rounding always down would stall
+// a provider that meets every window short of 10000 (at 9991 with a 10% weight), and orders
+// asking for more could never be served.
 func NextReputation(score, attainment, weightBps uint32) uint32 {
-	return uint32((uint64(score)*uint64(10_000-weightBps) + uint64(attainment)*uint64(weightBps)) / 10_000)
+	sum := uint64(score)*uint64(10_000-weightBps) + uint64(attainment)*uint64(weightBps)
+	next := sum / 10_000
+	if attainment > score && sum%10_000 != 0 {
+		next++
+	}
+	return uint32(next)
 }
 
 // Commitment is what a replica commits: SHA-256(result digest || provider address bytes || salt).

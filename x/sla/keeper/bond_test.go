@@ -1,0 +1,199 @@
+package keeper_test
+
+import (
+	"testing"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+	sdkmath "cosmossdk.io/math"
+	"github.com/stretchr/testify/require"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+
+	"github.com/computed-network/computed/testutil/keepertest"
+	markettypes "github.com/computed-network/computed/x/market/types"
+	"github.com/computed-network/computed/x/sla/keeper"
+	"github.com/computed-network/computed/x/sla/types"
+)
+
+func (e *env) unbond(p sdk.AccAddress, c sdk.Coin) (*types.MsgUnbondResponse, error) {
+	var res *types.MsgUnbondResponse
+	_, err := e.Exec(func(ctx sdk.Context) error {
+		var err error
+		res, err = e.srv.Unbond(ctx, &types.MsgUnbond{Provider: p.String(), Amount: c})
+		return err
+	})
+	return res, err
+}
+
+// TestBondAndUnbond: bonding moves coins into the bond; unbonding takes them out of the bond at
+// once and returns them in the EndBlock of the completion height, not a block earlier.
+func TestBondAndUnbond(t *testing.T) {
+	e := setup(t)
+	p := e.providers[0]
+	before := e.Balance(p, cmpt)
+
+	ev := e.must(func(ctx sdk.Context) error {
+		_, err := e.srv.Bond(ctx, &types.MsgBond{Provider: p.String(), Amount: cmptCoin(5_000)})
+		return err
+	})
+	require.True(t, hasTxEvent(ev, "computed.sla.v1.EventBonded"))
+	e.bond(p, usdcCoin(300))
+	require.Equal(t, before.SubRaw(5_000), e.Balance(p, cmpt))
+	require.Equal(t, sdk.NewCoins(cmptCoin(5_000), usdcCoin(300)), e.bondOf(p).Bonded)
+	free, err := e.App.SLAKeeper.FreeBond(e.Ctx(), p, cmpt)
+	require.NoError(t, err)
+	require.Equal(t, amt(5_000), free)
+
+	res, err := e.unbond(p, cmptCoin(2_000))
+	require.NoError(t, err)
+	require.Equal(t, e.Height()+5, res.CompletionHeight)
+	require.Equal(t, sdk.NewCoins(cmptCoin(3_000), usdcCoin(300)), e.bondOf(p).Bonded)
+	q, err := e.q.Bond(e.Ctx(), &types.QueryBondRequest{Provider: p.String()})
+	require.NoError(t, err)
+	require.Len(t, q.Unbondings, 1)
+	require.Equal(t, cmptCoin(2_000), q.Unbondings[0].Amount)
+	queued, err := e.App.SLAKeeper.UnbondingQueue.Has(e.Ctx(), collections.Join(res.CompletionHeight, res.UnbondingId))
+	require.NoError(t, err)
+	require.True(t, queued)
+	e.checkAll()
+
+	e.finalizeThrough(res.CompletionHeight - 1)
+	require.Equal(t, before.SubRaw(5_000), e.Balance(p, cmpt), "still unbonding")
+	e.finalizeThrough(res.CompletionHeight)
+	require.Equal(t, before.SubRaw(3_000), e.Balance(p, cmpt), "returned in the completion height's EndBlock")
+	require.True(t, hasEvent(e.BlockEvents(), "computed.sla.v1.EventUnbondingCompleted"))
+	has, err := e.App.SLAKeeper.Unbondings.Has(e.Ctx(), res.UnbondingId)
+	require.NoError(t, err)
+	require.False(t, has)
+	e.checkAll()
+
+	// Unbonding everything left removes the bond record.
+	_, err = e.unbond(p, cmptCoin(3_000))
+	require.NoError(t, err)
+	_, err = e.unbond(p, usdcCoin(300))
+	require.NoError(t, err)
+	has, err = e.App.SLAKeeper.Bonds.Has(e.Ctx(), p)
+	require.NoError(t, err)
+	require.False(t, has)
+	e.checkAll()
+}
+
+func TestBondRejects(t *testing.T) {
+	e := setup(t)
+	p := e.providers[0]
+	e.bond(p, cmptCoin(1_000))
+	gs, bal := e.snapshot()
+	cases := []struct {
+		name   string
+		unbond bool
+		sender string
+		amount sdk.Coin
+		err    *errorsmod.Error
+	}{
+		{"bond: bad address", false, "cmpt1nope", cmptCoin(1), types.ErrInvalidAddress},
+		{"bond: zero", false, p.String(), cmptCoin(0), types.ErrInvalidAmount},
+		{"bond: negative", false, p.String(), sdk.Coin{Denom: cmpt, Amount: sdkmath.NewInt(-1)}, types.ErrInvalidAmount},
+		{"bond: no amount", false, p.String(), sdk.Coin{Denom: cmpt}, types.ErrInvalidAmount},
+		{"bond: bad denom", false, p.String(), sdk.Coin{Denom: "-x", Amount: sdkmath.NewInt(1)}, types.ErrInvalidAmount},
+		{"bond: denom not bondable", false, p.String(), sdk.NewInt64Coin("uatom", 1), types.ErrDenomNotBondable},
+		{"bond: more than the balance", false, p.String(), sdk.NewCoin(usdc, e.Balance(p, usdc).AddRaw(1)), sdkerrors.ErrInsufficientFunds},
+		{"unbond: bad address", true, "cmpt1nope", cmptCoin(1), types.ErrInvalidAddress},
+		{"unbond: zero", true, p.String(), cmptCoin(0), types.ErrInvalidAmount},
+		{"unbond: no amount", true, p.String(), sdk.Coin{Denom: cmpt}, types.ErrInvalidAmount},
+		{"unbond: more than bonded", true, p.String(), cmptCoin(1_001), types.ErrInsufficientBond},
+		{"unbond: denom never bonded", true, p.String(), usdcCoin(1), types.ErrInsufficientBond},
+		{"unbond: never bonded", true, e.stranger.String(), cmptCoin(1), types.ErrInsufficientBond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.Exec(func(ctx sdk.Context) error {
+				if tc.unbond {
+					_, err := e.srv.Unbond(ctx, &types.MsgUnbond{Provider: tc.sender, Amount: tc.amount})
+					return err
+				}
+				_, err := e.srv.Bond(ctx, &types.MsgBond{Provider: tc.sender, Amount: tc.amount})
+				return err
+			})
+			require.ErrorIs(t, err, tc.err)
+		})
+	}
+	e.requireUnchanged(gs, bal)
+}
+
+// TestBondLocking: a lease locks its order's min_provider_bond; the locked part cannot be unbonded
+// while the lease runs, and is free again once it closes.
+func TestBondLocking(t *testing.T) {
+	e := setup(t)
+	p := e.providers[0]
+	e.bond(p, cmptCoin(1_000))
+	m := slaOrder(e.buyer)
+	m.Requirements.MinProviderBond = cmptCoin(600)
+	lease := e.lease(p, m)
+
+	require.Equal(t, sdk.NewCoins(cmptCoin(600)), e.bondOf(p).Locked)
+	require.Equal(t, cmptCoin(600), e.slaLease(lease).LockedBond)
+	require.True(t, hasEvent(e.BlockEvents(), "computed.sla.v1.EventBondLocked"))
+	e.checkAll()
+
+	gs, bal := e.snapshot()
+	_, err := e.unbond(p, cmptCoin(401))
+	require.ErrorIs(t, err, types.ErrInsufficientBond, "600 of 1000 is locked")
+	e.requireUnchanged(gs, bal)
+	first, err := e.unbond(p, cmptCoin(400))
+	require.NoError(t, err, "the free part may go")
+	// Nothing is free now, so another order asking for a bond is out of reach.
+	other := e.createOrder(m)
+	require.ErrorIs(t, e.bidOn(p, other, price), types.ErrInsufficientBond)
+	e.finalizeThrough(first.CompletionHeight)
+
+	e.must(func(ctx sdk.Context) error {
+		_, err := e.mkt.CloseLease(ctx, &markettypes.MsgCloseLease{Sender: e.buyer.String(), LeaseId: lease})
+		return err
+	})
+	require.Empty(t, e.bondOf(p).Locked, "the lock goes with the lease")
+	require.False(t, e.slaLease(lease).Active)
+	before := e.Balance(p, cmpt)
+	res, err := e.unbond(p, cmptCoin(600))
+	require.NoError(t, err)
+	e.finalizeThrough(res.CompletionHeight - 1)
+	require.Equal(t, before, e.Balance(p, cmpt))
+	e.finalizeThrough(res.CompletionHeight)
+	require.Equal(t, before.AddRaw(600), e.Balance(p, cmpt), "returned exactly at completion")
+	e.checkAll()
+}
+
+// TestLockShortfall: a provider whose free bond shrank between its bid and the clearing locks
+// what is there, and the lock event says how much was missing.
+func TestLockShortfall(t *testing.T) {
+	e := setup(t)
+	p := e.providers[0]
+	e.bond(p, cmptCoin(1_000))
+	m := slaOrder(e.buyer)
+	m.Requirements.MinProviderBond = cmptCoin(800)
+	id := e.createOrder(m)
+	require.NoError(t, e.bidOn(p, id, price))
+	_, err := e.unbond(p, cmptCoin(500))
+	require.NoError(t, err)
+	e.clear(id)
+	lease := e.leasesOf(id)[0]
+	require.Equal(t, cmptCoin(500), e.slaLease(lease).LockedBond)
+	require.Equal(t, sdk.NewCoins(cmptCoin(500)), e.bondOf(p).Locked)
+	e.checkAll()
+}
+
+// TestSlashNothing: slashing nothing, in no denom or without an amount, moves nothing and does
+// not panic (sdk.NewCoin would on the empty denom); a provider without bond pays nothing and the
+// bank is never called (the keeper here has none).
+func TestSlashNothing(t *testing.T) {
+	env := keepertest.New(t, types.StoreKey)
+	k := keeper.NewKeeper(env.Cdc, env.Store, env.AddressCodec, env.Authority, nil, nil, nil, nil)
+	p := sdk.AccAddress(make([]byte, 20))
+	for _, amount := range []sdk.Coin{{}, {Denom: usdc}, usdcCoin(0), {Denom: usdc, Amount: sdkmath.NewInt(-1)}, usdcCoin(5)} {
+		paid, err := k.Slash(env.Ctx, p, p, amount)
+		require.NoError(t, err)
+		require.True(t, paid.Amount.IsZero(), "%v", amount)
+		require.Equal(t, amount.Denom, paid.Denom)
+	}
+}
