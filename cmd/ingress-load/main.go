@@ -5,6 +5,12 @@
 // alternating slices so both see the same machine state. It prints both latency
 // distributions, the proxy's P95 overhead and the CPU each process spent per request.
 //
+// The load is open-loop: request i is due at start + i/rate regardless of earlier answers,
+// and its latency runs from that due time to the end of its response body, so a stall counts
+// against every request scheduled behind it (no coordinated omission). Sends are paced with Go
+// timers, which wake at about millisecond granularity: at 5,000 req/s requests leave in small
+// bursts, the same for both targets.
+//
 //	go run ./cmd/ingress-load -rate 5000 -duration 20s
 //	go run ./cmd/ingress-load -work 0 -cpuprofile proxy.pprof   # backend answers at once
 package main

@@ -36,16 +36,12 @@ func printSummary(o options, targets []*target, results []sliceResult) {
 	}
 
 	direct, proxied := targets[0].total, targets[1].total
-	p95 := proxied.p(95) - direct.p(95)
-	verdict := "met"
-	if p95 > overheadTargetMs {
-		verdict = "MISSED"
-	}
-	fmt.Printf("\nproxy overhead: P50 %+.3f ms, P95 %+.3f ms, P99 %+.3f ms (target P95 <= %.1f ms: %s)\n",
-		proxied.p(50)-direct.p(50), p95, proxied.p(99)-direct.p(99), overheadTargetMs, verdict)
+	fmt.Printf("\nproxy overhead over all slices: P50 %+.3f ms, P95 %+.3f ms, P99 %+.3f ms\n",
+		proxied.p(50)-direct.p(50), proxied.p(95)-direct.p(95), proxied.p(99)-direct.p(99))
 
-	// Each adjacent direct/proxied pair ran within a few seconds of each other, so its
-	// difference is less exposed to other load on the machine than the totals are.
+	// Each adjacent direct/proxied pair ran within a few seconds of each other, so the median
+	// of the pairs' differences is less exposed to bursts of other load on the machine than
+	// the totals are; the verdict uses it.
 	var pairs []float64
 	for i := 1; i < len(results); i += 2 {
 		a, b := results[i-1], results[i]
@@ -58,7 +54,12 @@ func printSummary(o options, targets []*target, results []sliceResult) {
 	for i, d := range pairs {
 		parts[i] = fmt.Sprintf("%+.3f", d)
 	}
-	fmt.Printf("P95 overhead per slice pair: median %+.3f ms [%s]\n", median(pairs), strings.Join(parts, " "))
+	verdict := "met"
+	if median(pairs) > overheadTargetMs {
+		verdict = "MISSED"
+	}
+	fmt.Printf("P95 overhead per slice pair: median %+.3f ms [%s] (target <= %.1f ms: %s)\n",
+		median(pairs), strings.Join(parts, " "), overheadTargetMs, verdict)
 	fmt.Printf("proxy process CPU: %.0f µs per proxied request\n", proxied.cpuPerRequest(procProxy))
 }
 

@@ -60,13 +60,14 @@ func BenchmarkRecord(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	start := time.Now()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			sw := p.writers.Get().(*statusWriter)
 			sw.status, sw.completed = http.StatusOK, true
-			p.finish(sw, start)
+			p.finish(sw, req, start)
 		}
 	})
 }

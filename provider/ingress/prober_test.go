@@ -33,7 +33,7 @@ func TestAvailabilityFromHealthFailingHalfTheTime(t *testing.T) {
 		}
 	}))
 	defer backend.Close()
-	p, _ := startProxy(t, Config{Backend: backend.URL, HealthPath: "/ready", ProbeInterval: time.Millisecond})
+	p, _ := startProxy(t, Config{Backend: backend.URL, HealthPath: "/ready", ProbeInterval: time.Millisecond, ProbeTimeout: 5 * time.Second})
 
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestWindowWithoutProbesReportsZeroProbes(t *testing.T) {
 func TestRunReturnsWhenContextDone(t *testing.T) {
 	backend := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer backend.Close()
-	p, _ := startProxy(t, Config{Backend: backend.URL, ProbeInterval: time.Millisecond})
+	p, _ := startProxy(t, Config{Backend: backend.URL, ProbeInterval: time.Millisecond, ProbeTimeout: 5 * time.Second})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -18,8 +20,10 @@ const statusClientClosed = 499
 // Proxy is the measuring reverse proxy of one lease. It is safe for concurrent use.
 type Proxy struct {
 	cfg       Config
-	transport *http.Transport
+	transport *directTransport
 	rp        *httputil.ReverseProxy
+	target    *url.URL
+	buffers   bufferPool
 	writers   sync.Pool
 	windows   windowSet
 	metrics   *metrics // nil without a Registerer
@@ -36,7 +40,7 @@ func New(cfg Config) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{cfg: cfg, transport: newTransport()}
+	p := &Proxy{cfg: cfg, transport: newDirectTransport(hostPort(target), newTransport()), target: target, buffers: newBufferPool(256)}
 	p.writers.New = func() any { return new(statusWriter) }
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -44,7 +48,7 @@ func New(cfg Config) (*Proxy, error) {
 			pr.SetXForwarded()
 		},
 		Transport:    p.transport,
-		BufferPool:   newBufferPool(256),
+		BufferPool:   p.buffers,
 		ErrorHandler: p.handleError,
 		// ReverseProxy logs body-copy failures per request; they are counted instead.
 		ErrorLog: log.New(io.Discard, "", 0),
@@ -55,7 +59,7 @@ func New(cfg Config) (*Proxy, error) {
 	health.RawPath, health.RawQuery, health.Fragment = "", "", ""
 	p.healthURL = health.String()
 	p.probeClient = &http.Client{
-		Transport: p.transport,
+		Transport: p.transport.fallback,
 		Timeout:   cfg.ProbeTimeout,
 		// A redirect is not a healthy answer.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -76,15 +80,17 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 	sw := p.writers.Get().(*statusWriter)
 	sw.rw = rw
 	// Deferred so an aborted response (ReverseProxy panics mid-body) is still recorded.
-	defer p.finish(sw, start)
-	p.rp.ServeHTTP(sw, req)
+	defer p.finish(sw, req, start)
+	p.forward(sw, req)
 	sw.completed = true
 }
 
-func (p *Proxy) finish(sw *statusWriter, start time.Time) {
+func (p *Proxy) finish(sw *statusWriter, req *http.Request, start time.Time) {
 	elapsed := time.Since(start)
 	status := sw.status
 	switch {
+	case !sw.completed && req.Context().Err() != nil:
+		status = statusClientClosed // the client hung up mid-response
 	case !sw.completed:
 		status = 0
 	case status == 0:
@@ -127,4 +133,15 @@ func (p *Proxy) Release() {
 		p.metrics.forget()
 	}
 	p.transport.CloseIdleConnections()
+}
+
+// hostPort is target's host with the scheme's default port when none is given.
+func hostPort(target *url.URL) string {
+	if target.Port() != "" {
+		return target.Host
+	}
+	if target.Scheme == "https" {
+		return net.JoinHostPort(target.Hostname(), "443")
+	}
+	return net.JoinHostPort(target.Hostname(), "80")
 }

@@ -146,6 +146,37 @@ func TestProxyClientGoneIs499AndNotAnError(t *testing.T) {
 	}
 }
 
+func TestProxyClientHangingUpMidResponseIs499(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first\n")
+		http.NewResponseController(w).Flush()
+		<-r.Context().Done() // stream until the proxy gives up on us
+	}))
+	defer backend.Close()
+	samples := make(chan Sample, 1)
+	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(s Sample) { samples <- s }})
+
+	resp, err := http.Get(srv.URL + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line, _ := bufio.NewReader(resp.Body).ReadString('\n'); line != "first\n" {
+		t.Fatalf("first chunk %q", line)
+	}
+	resp.Body.Close() // hang up mid-response
+	select {
+	case s := <-samples:
+		if s.Status != statusClientClosed {
+			t.Fatalf("sample status %d, want 499", s.Status)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no sample recorded after the client hung up")
+	}
+	if st := mustSnapshot(t, p, 1); st.Errors != 0 {
+		t.Fatalf("errors=%d, want 0: the client hung up", st.Errors)
+	}
+}
+
 func TestProxyUpgradeIsRecordedAs101(t *testing.T) {
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, brw, err := http.NewResponseController(w).Hijack()

@@ -17,8 +17,8 @@ type Sample struct {
 	// handed to the server connection.
 	Micros uint64
 	// Status is the HTTP status written to the client: 502 when the backend could not be
-	// reached, 499 when the client went away first, and 0 when the response was cut off
-	// after its header had been sent (the backend failed mid-body).
+	// reached, 499 when the client went away before the response was complete, and 0 when
+	// the response was cut off after its header had been sent (the backend failed mid-body).
 	Status uint16
 }
 
