@@ -8,6 +8,8 @@ import (
 	"os"
 	"runtime"
 	"time"
+
+	"github.com/computed-network/computed/provider/ingress"
 )
 
 // target is one endpoint under load and its accumulated measurements.
@@ -43,7 +45,7 @@ func drive(o options) error {
 	}
 	defer proxy.stop()
 
-	gen := &generator{client: newClient(), rate: o.rate, maxInFlight: o.maxInFlight}
+	gen := &generator{client: newClient(o.client), rate: o.rate, maxInFlight: o.maxInFlight}
 	targets := []*target{
 		{name: "direct", url: backend.url + "/work", total: newRecorder()},
 		{name: "proxied", url: proxy.url + "/work", total: newRecorder()},
@@ -104,7 +106,12 @@ func drive(o options) error {
 }
 
 // newClient is the one client both targets are loaded with, so they differ only by the proxy.
-func newClient() *http.Client {
+// "direct" is the proxy's own keep-alive transport (no per-connection goroutines): the load
+// generator shares the two cores with what it measures, so its own cost matters.
+func newClient(kind string) *http.Client {
+	if kind == "direct" {
+		return &http.Client{Transport: ingress.NewHTTP1Transport()}
+	}
 	return &http.Client{Transport: &http.Transport{
 		MaxIdleConns:        1024,
 		MaxIdleConnsPerHost: 1024,

@@ -36,6 +36,7 @@ type options struct {
 	gomaxprocs  int
 	// Runtime settings of the proxy process alone: the knobs a provider has for its sidecar.
 	proxyProcs int
+	client     string
 	proxyGOGC  int
 
 	// Set in the child processes.
@@ -55,6 +56,7 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the proxy process over the measured slices to this file")
 	flag.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS of every process (0: runtime default)")
 	flag.IntVar(&o.proxyProcs, "proxy-gomaxprocs", 0, "GOMAXPROCS of the proxy process (0: as -gomaxprocs)")
+	flag.StringVar(&o.client, "client", "direct", "load generator's HTTP client: direct (keep-alive, no per-connection goroutines) or std (net/http Transport)")
 	flag.IntVar(&o.proxyGOGC, "proxy-gogc", 0, "GOGC of the proxy process (0: runtime default)")
 	flag.StringVar(&o.role, "role", "", "internal: run as the backend or proxy child process")
 	flag.StringVar(&o.backend, "backend", "", "internal: the proxy child's backend URL")

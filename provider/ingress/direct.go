@@ -186,3 +186,38 @@ func (b *directBody) release(complete bool) {
 	}
 	b.t.put(b.c)
 }
+
+// HTTP1Transport is a RoundTripper for plain-HTTP/1.1 servers that does each exchange on the
+// caller's goroutine over pooled keep-alive connections, one pool per host: what the proxy
+// uses towards its backend, offered to clients (the load generator) that want the same cost.
+type HTTP1Transport struct {
+	mu       sync.Mutex
+	hosts    map[string]*directTransport
+	fallback *http.Transport
+}
+
+// NewHTTP1Transport returns an empty transport.
+func NewHTTP1Transport() *HTTP1Transport {
+	return &HTTP1Transport{hosts: map[string]*directTransport{}, fallback: newTransport()}
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *HTTP1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.mu.Lock()
+	d, ok := t.hosts[req.URL.Host]
+	if !ok {
+		d = newDirectTransport(hostPort(req.URL), t.fallback)
+		t.hosts[req.URL.Host] = d
+	}
+	t.mu.Unlock()
+	return d.RoundTrip(req)
+}
+
+// CloseIdleConnections closes every pooled connection.
+func (t *HTTP1Transport) CloseIdleConnections() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, d := range t.hosts {
+		d.CloseIdleConnections()
+	}
+}
