@@ -162,14 +162,22 @@ func (d *Driver) spawn(cfg exec.TaskConfig, prefix []string) (*task, error) {
 		done:   make(chan struct{}),
 		status: exec.TaskStatus{ID: cfg.ID, State: exec.TaskRunning, StartedAt: time.Now()},
 	}
+	copied := make(chan struct{})
 	go func() {
 		_, _ = io.Copy(t.logs, pr)
-		pr.Close()
+		close(copied)
 	}()
 	go func() {
 		err := cmd.Wait()
 		// The task's processes end with its leader: nothing it forked outlives the lease.
 		_ = signalGroup(cmd.Process, syscall.SIGKILL)
+		// The logs are complete when the task is seen to end: the pipe drains to EOF once the group
+		// is dead. A process that left the group could hold it open, so the wait is bounded.
+		select {
+		case <-copied:
+		case <-time.After(logDrainTimeout):
+		}
+		pr.Close()
 		t.mu.Lock()
 		t.status.EndedAt = time.Now()
 		t.status.ExitCode = cmd.ProcessState.ExitCode()
@@ -187,6 +195,9 @@ func (d *Driver) spawn(cfg exec.TaskConfig, prefix []string) (*task, error) {
 	}()
 	return t, nil
 }
+
+// logDrainTimeout bounds how long an ended task waits for its output pipe to drain.
+const logDrainTimeout = 2 * time.Second
 
 // awaitReady waits until the task listens on its port, exits, or ReadyTimeout passes (then it is
 // taken to be a job that serves nothing). If ctx ends first the task is stopped, so an abandoned
