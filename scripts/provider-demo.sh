@@ -29,6 +29,23 @@ sidecar_start
 grep -E "registering|attested|bonding" "$PHOME/sidecar.log" | sed 's/^time=[^ ]* //' || true
 echo "chain: carol's bond $(q sla bond "$carol" | grep -o '"bonded":\[[^]]*\]')"
 
+step "orders the sidecar must not bid on: another metro, more GPUs than it has, a ceiling under its price, SEV-SNP evidence, another SKU"
+decoys=()
+decoy() { # REQUIREMENTS MAX_PRICE
+  local res
+  res=$(run_tx "$BIN" "$HOME_DIR" market create-order --requirements "$1" --max-price-per-block "$2" \
+    --deposit 100000uusdc --bidding-window-blocks 5 --policy auto --replicas 1 \
+    --workload "{\"wasm_hash\":\"$wasm_hash\"}" --from alice)
+  decoys+=("$(event_attr "$res" order_id)")
+}
+nras='"evidence":["EVIDENCE_TYPE_NVIDIA_NRAS"]'
+decoy '{"gpu_sku":"H100-SXM-80GB","gpu_count":8,"min_vram_gib":80,"metro":"FRA",'"$nras"'}' 20000uusdc
+decoy '{"gpu_sku":"H100-SXM-80GB","gpu_count":16,"min_vram_gib":80,"metro":"AMS",'"$nras"'}' 40000uusdc
+decoy '{"gpu_sku":"H100-SXM-80GB","gpu_count":8,"min_vram_gib":80,"metro":"AMS",'"$nras"'}' 1000uusdc
+decoy '{"gpu_sku":"H100-SXM-80GB","gpu_count":8,"min_vram_gib":80,"metro":"AMS","evidence":["EVIDENCE_TYPE_AMD_SEV_SNP"]}' 20000uusdc
+decoy '{"gpu_sku":"H200-SXM-141GB","gpu_count":8,"min_vram_gib":141,"metro":"AMS",'"$nras"'}' 30000uusdc
+echo "orders ${decoys[*]} created"
+
 step "alice orders 8×H100 in AMS for the echo service: P95 ≤ 50 ms, availability ≥ 90%, 10-block windows"
 order_service 10
 echo "order $order created at height $created"
@@ -43,6 +60,12 @@ echo "sidecar's bid included at height $bid_h ($((bid_h - created)) block(s) aft
 [ $((bid_h - created)) -le 2 ] || die "bid took more than 2 blocks"
 await_lease
 echo "lease $lease: $(grep "lease running.*lease=$lease" "$PHOME/sidecar.log" | sed 's/^time=[^ ]* //')"
+for d in "${decoys[@]}"; do
+  q market bids --order-id "$d" | grep -q '"provider":"'"$carol"'"' && die "the sidecar bid on order $d"
+  why=$(grep -E "not bidding\"? order=$d " "$PHOME/sidecar.log" | head -1 | sed 's/.*reason=//')
+  [ -n "$why" ] || die "the sidecar logged no decision on order $d"
+  echo "no bid on order $d: $why"
+done
 
 step "requests through the sidecar's ingress (http://$LISTEN/leases/$lease/)"
 for i in $(seq 1 20); do
