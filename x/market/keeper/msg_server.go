@@ -51,6 +51,11 @@ func (m msgServer) CloseOrder(ctx context.Context, msg *types.MsgCloseOrder) (*t
 	if o.State == types.ORDER_STATE_CLOSED {
 		return nil, errorsmod.Wrapf(types.ErrOrderClosed, "order %d", o.Id)
 	}
+	if h := m.k.hooks.hooks; h != nil {
+		if err := h.BeforeOwnerClosesOrder(ctx, o); err != nil {
+			return nil, err
+		}
+	}
 	if err := m.k.closeOrder(ctx, o, types.CLOSE_REASON_OWNER); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,9 @@ type MarketHooks interface {
 	AfterLeaseCreated(ctx context.Context, lease Lease, order Order) error
 	// AfterLeaseClosed is called once the lease is closed and its stream settled.
 	AfterLeaseClosed(ctx context.Context, lease Lease) error
+	// BeforeOwnerClosesOrder may refuse the owner's MsgCloseOrder with a registered error; nothing
+	// has changed when it is called.
+	BeforeOwnerClosesOrder(ctx context.Context, order Order) error
 }
 
 // MarketHooksWrapper lets depinject collect hooks from every module (one per module).
@@ -39,6 +42,16 @@ func (m MultiMarketHooks) AfterLeaseClosed(ctx context.Context, lease Lease) err
 		errs = append(errs, h.AfterLeaseClosed(ctx, lease))
 	}
 	return errors.Join(errs...)
+}
+
+// BeforeOwnerClosesOrder asks every hook in order; the first refusal stands.
+func (m MultiMarketHooks) BeforeOwnerClosesOrder(ctx context.Context, order Order) error {
+	for _, h := range m {
+		if err := h.BeforeOwnerClosesOrder(ctx, order); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AttestationFilter carries x/attest's bid filter to x/sla, which composes it with its own bond

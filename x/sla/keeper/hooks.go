@@ -2,8 +2,10 @@ package keeper
 
 import (
 	"context"
+	"errors"
 
 	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
 	sdkmath "cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -95,6 +97,26 @@ func (h Hooks) AfterLeaseClosed(ctx context.Context, lease markettypes.Lease) er
 		return err
 	}
 	return k.LeasesByProvider.Remove(ctx, collections.Join([]byte(provider), ls.LeaseId))
+}
+
+// BeforeOwnerClosesOrder refuses to close a replicated order while its replicas commit or reveal:
+// their streams are paused and each winner is paid only when the result is agreed, so a close then
+// would refund the buyer in full for work already done. The order closes itself at resolution,
+// at most the params' commit plus reveal blocks after its first lease.
+func (h Hooks) BeforeOwnerClosesOrder(ctx context.Context, order markettypes.Order) error {
+	r, err := h.k.Replications.Get(ctx, order.Id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if r.Status == types.REPLICATION_STATUS_COMMITTING || r.Status == types.REPLICATION_STATUS_REVEALING {
+		return errorsmod.Wrapf(types.ErrReplicationOpen,
+			"order %d's replicas commit until height %d and reveal until %d; it closes itself when the result is resolved",
+			order.Id, r.CommitDeadline, r.RevealDeadline)
+	}
+	return nil
 }
 
 // AfterAttestationLapsed breaches every active lease of the provider: the buyer paid for attested

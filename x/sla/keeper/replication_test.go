@@ -274,3 +274,53 @@ func TestCommitRevealRejects(t *testing.T) {
 		types.ErrReplicationPhase, "resolved")
 	e.checkAll()
 }
+
+// TestReplicatedOrderClosesOnlyWhenResolved: the buyer cannot close a replicated order while its
+// replicas commit or reveal (that would refund it in full for work done); the order closes itself
+// at resolution, and the buyer may close an ordinary order whenever it likes.
+func TestReplicatedOrderClosesOnlyWhenResolved(t *testing.T) {
+	e := setup(t)
+	orderID, leases := e.replicatedJob(3, usdc)
+	closeOrder := func() error {
+		_, err := e.Exec(func(ctx sdk.Context) error {
+			_, err := e.mkt.CloseOrder(ctx, &markettypes.MsgCloseOrder{Owner: e.buyer.String(), OrderId: orderID})
+			return err
+		})
+		return err
+	}
+	refused := func(phase types.ReplicationStatus) {
+		t.Helper()
+		require.Equal(t, phase, e.replication(orderID).Status)
+		gs, bal := e.snapshot()
+		before := e.order(orderID)
+		err := closeOrder()
+		require.ErrorIs(t, err, types.ErrReplicationOpen)
+		require.Equal(t, before, e.order(orderID))
+		for _, l := range leases {
+			require.Equal(t, markettypes.LEASE_STATE_ACTIVE, e.marketLease(l).State)
+		}
+		e.requireUnchanged(gs, bal)
+	}
+	refused(types.REPLICATION_STATUS_COMMITTING)
+	e.NextBlock()
+	for i := range leases {
+		require.NoError(t, e.commit(e.providers[i], leases[i], digestA))
+	}
+	r := e.replication(orderID)
+	e.finalizeThrough(r.CommitDeadline)
+	require.NoError(t, e.reveal(e.providers[0], leases[0], digestA))
+	refused(types.REPLICATION_STATUS_REVEALING)
+	require.NoError(t, e.reveal(e.providers[1], leases[1], digestA))
+	require.NoError(t, e.reveal(e.providers[2], leases[2], digestA))
+	require.Equal(t, types.REPLICATION_STATUS_AGREED, e.replication(orderID).Status)
+	require.Equal(t, markettypes.ORDER_STATE_CLOSED, e.order(orderID).State)
+	require.ErrorIs(t, closeOrder(), markettypes.ErrOrderClosed)
+
+	plain := e.createOrder(slaOrder(e.buyer))
+	_, err := e.Exec(func(ctx sdk.Context) error {
+		_, err := e.mkt.CloseOrder(ctx, &markettypes.MsgCloseOrder{Owner: e.buyer.String(), OrderId: plain})
+		return err
+	})
+	require.NoError(t, err)
+	e.checkAll()
+}

@@ -34,4 +34,5 @@ var (
 	ErrReportTooLate      = errorsmod.Register(ModuleName, 29, "window's report deadline has passed")
 	ErrDisputeWindowEnded = errorsmod.Register(ModuleName, 30, "challenge period has ended")
 	ErrNotRevealed        = errorsmod.Register(ModuleName, 31, "replica already revealed")
+	ErrReplicationOpen    = errorsmod.Register(ModuleName, 32, "order's replicated result is not resolved yet")
 )
