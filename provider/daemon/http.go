@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -127,6 +128,9 @@ func (d *Daemon) Status(ctx context.Context) Status {
 		runs = append(runs, r)
 	}
 	d.mu.Unlock()
+	// Maps give no order; the status reads the same way every time.
+	sort.Slice(st.OpenBids, func(i, j int) bool { return st.OpenBids[i] < st.OpenBids[j] })
+	sort.Slice(runs, func(i, j int) bool { return runs[i].rec.LeaseID < runs[j].rec.LeaseID })
 	eq := escrowtypes.NewQueryClient(d.chain.Context())
 	for _, r := range runs {
 		ls := LeaseStatus{ID: r.rec.LeaseID, Order: r.rec.OrderID, Executor: r.rec.Executor, Endpoint: r.rec.Endpoint,

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/computed-network/computed/provider/exec"
@@ -98,15 +99,8 @@ func (d *Daemon) replicateOnce(ctx context.Context, run *leaseRun) error {
 	return d.store.PutCommit(orderID, c)
 }
 
+// containsErr matches a chain error by its registered message: a DeliverTx failure comes back as
+// text in the result's log, not as the registered error value.
 func containsErr(err, target error) bool {
-	return err != nil && target != nil && len(target.Error()) > 0 && contains(err.Error(), target.Error())
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
+	return err != nil && target != nil && target.Error() != "" && strings.Contains(err.Error(), target.Error())
 }

@@ -1,0 +1,354 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cosmos/cosmos-sdk/testutil/network"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/computed-network/computed/provider/attest"
+	"github.com/computed-network/computed/provider/chain"
+	"github.com/computed-network/computed/provider/config"
+	"github.com/computed-network/computed/provider/daemon"
+	"github.com/computed-network/computed/provider/exec"
+	"github.com/computed-network/computed/provider/exec/wasm"
+	"github.com/computed-network/computed/provider/gpu"
+	"github.com/computed-network/computed/provider/receipts"
+	"github.com/computed-network/computed/provider/state"
+	computednet "github.com/computed-network/computed/testutil/network"
+	attesttest "github.com/computed-network/computed/x/attest/testutil"
+	attesttypes "github.com/computed-network/computed/x/attest/types"
+	markettypes "github.com/computed-network/computed/x/market/types"
+	slatypes "github.com/computed-network/computed/x/sla/types"
+)
+
+// devCollector signs evidence in process with the development NRAS issuer the default genesis
+// trusts (the CLI's dev mode runs build/devattest for the same tokens).
+type devCollector struct{}
+
+func (devCollector) Collect(_ context.Context, nonce []byte) (attest.Evidence, error) {
+	tok, err := attesttest.DevIssuer().ValidEAT(nonce, time.Now(), 8)
+	return attest.Evidence{Token: tok, GPUs: attesttest.Claims(8)}, err
+}
+
+// lockedBuffer collects the daemon's log for a failure report (t.Log after the test ends panics).
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestSidecarAgainstNode runs the provider daemon in process against a real in-process node:
+// it registers, attests and bonds its operator; skips orders it cannot serve (another metro,
+// more GPUs than it has, a ceiling under its price); bids on one it can within two blocks; runs
+// the won WASM lease behind its ingress; anchors receipts whose proof the chain accepts; reports
+// an SLA window the chain judges met; and stops the lease when the buyer closes the order.
+func TestSidecarAgainstNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real CometBFT node")
+	}
+	wasmDir := t.TempDir()
+	wasmHash := buildEcho(t, wasmDir)
+
+	cfg, err := computednet.DefaultConfig()
+	require.NoError(t, err)
+	cfg.NumValidators = 1
+	cfg.TimeoutCommit = 500 * time.Millisecond
+	var slaGen slatypes.GenesisState
+	require.NoError(t, cfg.Codec.UnmarshalJSON(cfg.GenesisState[slatypes.ModuleName], &slaGen))
+	slaGen.Params.ReportGraceBlocks = 2
+	cfg.GenesisState[slatypes.ModuleName] = cfg.Codec.MustMarshalJSON(&slaGen)
+	users := fundedUsers(t, &cfg, "buyer", "operator")
+	buyer, operator := users["buyer"], users["operator"]
+
+	net, err := network.New(t, t.TempDir(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(net.Cleanup)
+	_, err = net.WaitForHeight(2)
+	require.NoError(t, err)
+	val := net.Validators[0]
+
+	// The sidecar, built as `computed provider start` builds it, over its own RPC connection.
+	rpc, err := rpchttp.New(val.RPCAddress, "/websocket")
+	require.NoError(t, err)
+	clientCtx := val.ClientCtx.WithClient(rpc).WithNodeURI(val.RPCAddress).WithChainID(cfg.ChainID).WithKeyring(operator.kr)
+	home := t.TempDir()
+	c := config.Default(home)
+	c.Chain.RPC, c.Chain.ChainID, c.Chain.KeyName = val.RPCAddress, cfg.ChainID, operator.name
+	c.Provider.Metro, c.Provider.Bond = "AMS", "5000000uusdc"
+	c.Provider.WithdrawEveryBlocks = 5
+	c.Executors.WASMDir = wasmDir
+	c.Listen.HTTP = "127.0.0.1:0"
+	c.Receipts.MaxAge = config.Duration{Duration: time.Second}
+	cl, err := chain.New(clientCtx, chain.Config{KeyName: operator.name, Fees: mustCoins(t, c.Chain.Fees), Gas: c.Chain.Gas})
+	require.NoError(t, err)
+	store, err := state.Open(filepath.Join(home, "sidecar.db"))
+	require.NoError(t, err)
+	gpus := gpu.NewMock(gpu.H100Node())
+	logs := &lockedBuffer{}
+	d, err := daemon.New(c, daemon.Deps{
+		Chain: cl, Watcher: chain.NewWatcher(rpc), Store: store, GPUs: gpus,
+		Drivers:   map[string]exec.Driver{"wasm": wasm.New(wasm.Config{ModuleDir: wasmDir, Timeout: 30 * time.Second})},
+		Collector: devCollector{}, Log: slog.New(slog.NewTextHandler(logs, nil)),
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-stopped:
+		case <-time.After(20 * time.Second):
+			t.Error("sidecar did not stop")
+		}
+		store.Close()
+		gpus.Close()
+		if t.Failed() {
+			t.Logf("sidecar log:\n%s", logs.String())
+		}
+	})
+
+	market := markettypes.NewQueryClient(val.ClientCtx)
+	sla := slatypes.NewQueryClient(val.ClientCtx)
+	bg := context.Background()
+	eventually := func(what string, timeout time.Duration, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(timeout)
+		for !cond() {
+			select {
+			case err := <-stopped:
+				t.Fatalf("sidecar stopped while waiting for %s: %v", what, err)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+
+	// Standing: registered in AMS, attested for 8 GPUs, bonded as configured.
+	eventually("the sidecar to attest and bond", 60*time.Second, func() bool {
+		b, err := sla.Bond(bg, &slatypes.QueryBondRequest{Provider: operator.addr.String()})
+		return err == nil && b.Bond.Bonded.AmountOf("uusdc").Int64() == 5_000_000
+	})
+	p, err := attesttypes.NewQueryClient(val.ClientCtx).Provider(bg, &attesttypes.QueryProviderRequest{Operator: operator.addr.String()})
+	require.NoError(t, err)
+	require.Equal(t, "AMS", p.Provider.Metro)
+	att, err := attesttypes.NewQueryClient(val.ClientCtx).Attestation(bg, &attesttypes.QueryAttestationRequest{Provider: operator.addr.String()})
+	require.NoError(t, err)
+	require.NotEmpty(t, att.Records)
+	require.Len(t, att.Records[0].Gpus, 8)
+	eventually("the sidecar to listen", 20*time.Second, func() bool { return d.Addr() != "" })
+
+	order := func(req markettypes.Requirements, ceiling int64, sla markettypes.SLATerms) (uint64, int64) {
+		t.Helper()
+		req.Evidence = []markettypes.EvidenceType{markettypes.EVIDENCE_TYPE_NVIDIA_NRAS}
+		res := deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCreateOrder{
+			Owner: buyer.addr.String(), Requirements: req, MaxPricePerBlock: usdc(ceiling), BiddingWindowBlocks: 5,
+			Policy: markettypes.ACCEPTANCE_POLICY_AUTO, Replicas: 1, Workload: markettypes.Workload{WasmHash: wasmHash},
+			Sla: sla, Deposit: usdc(3_000_000),
+		})
+		require.Zero(t, res.Code, res.RawLog)
+		return uint64(eventAttrInt(t, res, "computed.market.v1.EventOrderCreated", "order_id")), res.Height
+	}
+	h100 := func(n uint32, metro string) markettypes.Requirements {
+		return markettypes.Requirements{GpuSku: "H100-SXM-80GB", GpuCount: n, MinVramGib: 80, Metro: metro}
+	}
+	// 8 mock H100s at 2,000,000 uusdc per GPU-hour and 1 s blocks ask 4,445 uusdc per block.
+	var decoys []uint64
+	for _, o := range []struct {
+		req     markettypes.Requirements
+		ceiling int64
+	}{{h100(8, "FRA"), 20_000}, {h100(16, "AMS"), 40_000}, {h100(8, "AMS"), 1_000}} {
+		id, _ := order(o.req, o.ceiling, markettypes.SLATerms{})
+		decoys = append(decoys, id)
+	}
+	terms := markettypes.SLATerms{P95LatencyMs: 50, AvailabilityBps: 9000, WindowBlocks: 6, PenaltyBps: 500}
+	orderID, created := order(h100(8, "AMS"), 20_000, terms)
+
+	var bid markettypes.Bid
+	eventually("the sidecar's bid", 30*time.Second, func() bool {
+		res, err := market.Bids(bg, &markettypes.QueryBidsRequest{OrderId: orderID, Provider: operator.addr.String()})
+		if err != nil || len(res.Bids) == 0 {
+			return false
+		}
+		bid = res.Bids[0]
+		return true
+	})
+	require.LessOrEqual(t, bid.CreatedHeight-created, int64(2), "bid included within two blocks of the order")
+	require.Equal(t, int64(4445), bid.PricePerBlock.Amount.Int64())
+
+	var lease markettypes.Lease
+	eventually("the lease", 30*time.Second, func() bool {
+		res, err := market.Leases(bg, &markettypes.QueryLeasesRequest{Provider: operator.addr.String()})
+		if err != nil {
+			return false
+		}
+		for _, l := range res.Leases {
+			if l.OrderId == orderID {
+				lease = l
+				return true
+			}
+		}
+		return false
+	})
+	for _, id := range decoys {
+		res, err := market.Bids(bg, &markettypes.QueryBidsRequest{OrderId: id, Provider: operator.addr.String()})
+		require.NoError(t, err)
+		require.Empty(t, res.Bids, "the sidecar must not bid on order %d", id)
+		require.Contains(t, logs.String(), fmt.Sprintf("order=%d ", id), "a logged decision on order %d", id)
+	}
+
+	// Requests through the ingress reach the WASM workload.
+	base := fmt.Sprintf("http://%s/leases/%d/", d.Addr(), lease.Id)
+	eventually("the lease's ingress", 30*time.Second, func() bool {
+		res, err := http.Post(base, "text/plain", strings.NewReader("ping"))
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	})
+	for i := 0; i < 10; i++ {
+		res, err := http.Post(base, "text/plain", strings.NewReader(fmt.Sprintf("request %d", i)))
+		require.NoError(t, err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
+		require.Contains(t, string(body), fmt.Sprintf("request %d", i))
+	}
+
+	// Receipts are anchored; the sidecar's proof of receipt 1 verifies against the chain's root,
+	// and a tampered receipt does not.
+	eventually("an anchored receipt batch", 30*time.Second, func() bool {
+		res, err := sla.ReceiptBatches(bg, &slatypes.QueryReceiptBatchesRequest{LeaseId: lease.Id})
+		return err == nil && len(res.Batches) > 0
+	})
+	var pr receipts.ProofResponse
+	eventually("receipt 1's proof from the sidecar", 30*time.Second, func() bool {
+		res, err := http.Get(fmt.Sprintf("http://%s/receipts/%d/1", d.Addr(), lease.Id))
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		return res.StatusCode == http.StatusOK && json.NewDecoder(res.Body).Decode(&pr) == nil
+	})
+	receipt, err := pr.Verify()
+	require.NoError(t, err)
+	verify := func(r slatypes.ReceiptLeaf) *slatypes.QueryVerifyReceiptResponse {
+		res, err := sla.VerifyReceipt(bg, &slatypes.QueryVerifyReceiptRequest{LeaseId: lease.Id, Receipt: r,
+			Proof: slatypes.MerkleProof{Total: pr.Proof.Total, Index: pr.Proof.Index, LeafHash: pr.Proof.LeafHash, Aunts: pr.Proof.Aunts}})
+		require.NoError(t, err)
+		return res
+	}
+	require.True(t, verify(receipt).Valid, "the anchored root accepts the sidecar's proof")
+	tampered := receipt
+	tampered.SettlementRef = "tampered"
+	require.False(t, verify(tampered).Valid, "a changed receipt fails")
+
+	// The first SLA window is reported by the sidecar and judged met.
+	eventually("window 1 judged", 60*time.Second, func() bool {
+		res, err := sla.Reports(bg, &slatypes.QueryReportsRequest{LeaseId: lease.Id})
+		if err != nil {
+			return false
+		}
+		for _, r := range res.Reports {
+			if r.Window == 1 && r.Status != slatypes.WINDOW_STATUS_REPORTED {
+				require.Equal(t, slatypes.WINDOW_STATUS_MET, r.Status, "window 1: %+v", r)
+				return true
+			}
+		}
+		return false
+	})
+
+	// The buyer closes the order; the sidecar stops the lease and its ingress answers 404.
+	res := deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCloseOrder{Owner: buyer.addr.String(), OrderId: orderID})
+	require.Zero(t, res.Code, res.RawLog)
+	eventually("the sidecar to stop the lease", 30*time.Second, func() bool {
+		res, err := http.Post(base, "text/plain", strings.NewReader("late"))
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusNotFound
+	})
+}
+
+// buildEcho builds the echo WASM workload into dir as <sha256>.wasm and returns the hash.
+func buildEcho(t *testing.T, dir string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "echo.wasm")
+	cmd := osexec.Command("bash", filepath.Join("..", "scripts", "build-wasm.sh"), out)
+	msg, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", msg)
+	bin, err := os.ReadFile(out)
+	require.NoError(t, err)
+	hash := sha256Hex(bin)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, hash+".wasm"), bin, 0o644))
+	return hash
+}
+
+func usdc(n int64) sdk.Coin { return sdk.NewInt64Coin("uusdc", n) }
+
+func mustCoins(t *testing.T, s string) sdk.Coins {
+	t.Helper()
+	c, err := sdk.ParseCoinsNormalized(s)
+	require.NoError(t, err)
+	return c
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// eventAttrInt is the integer attribute key of the first typ event of res.
+func eventAttrInt(t *testing.T, res sdk.TxResponse, typ, key string) int64 {
+	t.Helper()
+	for _, ev := range res.Events {
+		if ev.Type != typ {
+			continue
+		}
+		for _, a := range ev.Attributes {
+			if a.Key == key {
+				n, err := strconv.ParseInt(strings.Trim(a.Value, `"`), 10, 64)
+				require.NoError(t, err)
+				return n
+			}
+		}
+	}
+	t.Fatalf("no %s.%s in the result", typ, key)
+	return 0
+}

@@ -1,0 +1,86 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/computed-network/computed/provider/metrics"
+	"github.com/computed-network/computed/provider/state"
+	slatypes "github.com/computed-network/computed/x/sla/types"
+)
+
+// The daemon against a real node is tested in app/sidecar_test.go (TestSidecarAgainstNode) and
+// by scripts/provider-demo.sh and provider-crash.sh; these are the parts that need no chain.
+
+// windowOf numbers windows from 1: requests served while block h is the latest count in the
+// window that holds block h+1, matching the chain's WindowEnd.
+func TestWindowOf(t *testing.T) {
+	d := &Daemon{}
+	run := &leaseRun{rec: state.LeaseRecord{StartHeight: 100, WindowBlocks: 10}}
+	win := d.windowOf(run)
+	for _, tc := range []struct {
+		latest int64
+		want   uint64
+	}{{90, 1}, {99, 1}, {100, 1}, {109, 1}, {110, 2}, {119, 2}, {120, 3}} {
+		d.height.Store(tc.latest)
+		if got := win(time.Time{}); got != tc.want {
+			t.Errorf("latest height %d: window %d, want %d", tc.latest, got, tc.want)
+		}
+		// The chain's own rule: window w ends at StartHeight + w*WindowBlocks.
+		if next := tc.latest + 1; next > 100 && slatypes.WindowEnd(100, 10, tc.want) < next {
+			t.Errorf("latest height %d: block %d is past window %d's end", tc.latest, next, tc.want)
+		}
+	}
+	noWindows := d.windowOf(&leaseRun{rec: state.LeaseRecord{StartHeight: 100}})
+	if got := noWindows(time.Time{}); got != 1 {
+		t.Errorf("a lease without windows: window %d, want 1", got)
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	store, err := state.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	d := &Daemon{store: store, metrics: metrics.New(), leases: map[uint64]*leaseRun{}}
+	srv := httptest.NewServer(d.routes())
+	defer srv.Close()
+	for _, tc := range []struct {
+		path string
+		code int
+	}{
+		{"/leases/notanumber/", http.StatusBadRequest},
+		{"/leases/7/", http.StatusNotFound}, // not a lease this sidecar runs
+		{"/receipts/7/1", http.StatusNotFound},
+		{"/metrics", http.StatusOK},
+	} {
+		res, err := http.Get(srv.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.code {
+			t.Errorf("GET %s: %d, want %d", tc.path, res.StatusCode, tc.code)
+		}
+	}
+}
+
+func TestContainsErr(t *testing.T) {
+	chainErr := fmt.Errorf("tx failed: failed to execute message; message index: 0: lease 4: %s", slatypes.ErrAlreadyCommitted.Error())
+	if !containsErr(chainErr, slatypes.ErrAlreadyCommitted) {
+		t.Error("a DeliverTx log naming the error must match")
+	}
+	if containsErr(errors.New("out of gas"), slatypes.ErrAlreadyCommitted) || containsErr(nil, slatypes.ErrAlreadyCommitted) {
+		t.Error("matched an unrelated error")
+	}
+	if !strings.Contains(chainErr.Error(), "replica already committed") {
+		t.Fatal("the registered message changed; update the sidecar's matching")
+	}
+}
