@@ -49,6 +49,10 @@ expect_one_line_error "genesis account with a bad amount" "$BIN" genesis add-gen
 expect_one_line_error "balance query with a bad address" "$BIN" query bank balances notanaddress --home "$H"
 expect_one_line_error "send to a bad address" "$BIN" tx bank send alice cmpt1bad 1ucmpt --home "$H" --keyring-backend test --yes
 expect_one_line_error "unknown command" "$BIN" frobnicate
+expect_one_line_error "provider gpus with an unknown backend" "$BIN" provider gpus --backend x
+out=$("$BIN" provider gpus --backend mock 2>&1)
+[ "$(echo "$out" | grep -c ' H100-SXM-80GB ')" = 8 ] && echo "$out" | grep -q '^8 GPU(s) from the mock backend' &&
+  ok "provider gpus lists the mock node's 8 H100-SXM-80GB" || ko "provider gpus --backend mock: $out"
 
 # --- standard init flow, blocks, module queries, export ---------------------------------------
 if DEMO_HOME=$TMP/demo DEMO_PORT_OFFSET=3000 "$ROOT/scripts/demo.sh" "$BIN" >"$TMP/demo.log" 2>&1; then

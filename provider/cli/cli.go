@@ -48,7 +48,7 @@ compute receipts and reports SLA windows. Its config is <home>/provider.toml (--
 		RunE: client.ValidateCmd,
 	}
 	cmd.PersistentFlags().String(flagConfig, "", "sidecar config file (default <home>/provider.toml)")
-	cmd.AddCommand(initCmd(), startCmd(), statusCmd(), grantCmd(), receiptCmd())
+	cmd.AddCommand(initCmd(), startCmd(), statusCmd(), gpusCmd(), grantCmd(), receiptCmd())
 	return cmd
 }
 

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/computed-network/computed/provider/gpu"
+)
+
+// gpusCmd prints what a backend reports, without a chain or a config: what an operator checks
+// before starting the sidecar, and what the sidecar would advertise (SKU, VRAM, CC).
+func gpusCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "gpus",
+		Short: "List the GPUs the sidecar would see (NVML or mock), with the market SKU each maps to",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			backend, _ := cmd.Flags().GetString("backend")
+			count, _ := cmd.Flags().GetInt("mock-count")
+			asJSON, _ := cmd.Flags().GetBool("json")
+			var b gpu.Backend
+			switch backend {
+			case "nvml":
+				var err error
+				if b, err = gpu.NewNVML(); err != nil {
+					if errors.Is(err, gpu.ErrNoNVML) {
+						return fmt.Errorf("%w (no NVIDIA driver here? --backend mock shows the development inventory)", err)
+					}
+					return err
+				}
+			case "mock":
+				mc := gpu.H100Node()
+				if count > 0 {
+					mc.Count = count
+				}
+				b = gpu.NewMock(mc)
+			default:
+				return fmt.Errorf("--backend must be nvml or mock, got %q", backend)
+			}
+			defer b.Close()
+			devs, err := b.Devices(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(devs)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "INDEX\tNAME\tSKU\tVRAM\tMEMORY\tUTIL\tTEMP\tCC\tDRIVER\tUUID")
+			for _, d := range devs {
+				fmt.Fprintf(w, "%d\t%s\t%s\t%d GiB\t%d MiB\t%d%%\t%d C\t%v\t%s\t%s\n",
+					d.Index, d.Name, d.SKU, d.VRAMGiB, d.MemoryMiB, d.UtilizationPct, d.TemperatureC, d.CCEnabled, d.DriverVersion, d.UUID)
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			cmd.Printf("%d GPU(s) from the %s backend\n", len(devs), b.Name())
+			return nil
+		},
+	}
+	cmd.Flags().String("backend", "nvml", "inventory backend: nvml (this machine's GPUs) or mock")
+	cmd.Flags().Int("mock-count", 8, "GPUs in the mock backend")
+	cmd.Flags().Bool("json", false, "print JSON")
+	return cmd
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# gpu-check.sh: on a machine with NVIDIA GPUs, shows what the sidecar's NVML backend reports,
+# through its Go test and through the CLI. Needs no chain. Without Go on the machine, prebuilt
+# binaries are used (build them where Go is: `make build && go test -c -o build/gpu.test ./provider/gpu`),
+# so the GPU machine needs only the NVIDIA driver.
+#   scripts/gpu-check.sh
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+rc=0
+echo "-- nvidia-smi"
+nvidia-smi --query-gpu=index,name,uuid,memory.total,driver_version --format=csv 2>&1 || echo "(nvidia-smi not found)"
+echo "-- TestNVMLBackend (provider/gpu)"
+if command -v go >/dev/null; then
+  go test -count=1 -v -run 'TestNVMLBackend' ./provider/gpu || rc=1
+  make build >/dev/null 2>&1 || rc=1
+else
+  (cd provider/gpu && ../../build/gpu.test -test.run 'TestNVMLBackend' -test.v -test.count=1) || rc=1
+fi
+echo "-- computed provider gpus --backend nvml"
+build/computed provider gpus --backend nvml || rc=1
+exit $rc
