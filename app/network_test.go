@@ -159,7 +159,7 @@ func TestNetwork(t *testing.T) {
 		require.NoError(t, err)
 		res := deliver(t, net, 0, proposal)
 		require.Zero(t, res.Code, res.RawLog)
-		proposalID := proposalIDFromEvents(t, res)
+		proposalID := uint64(eventAttrInt(t, res, govtypes.EventTypeSubmitProposal, govtypes.AttributeKeyProposalID))
 		govq := govv1.NewQueryClient(val0.ClientCtx)
 		pr, err := govq.Proposal(context.Background(), &govv1.QueryProposalRequest{ProposalId: proposalID})
 		require.NoError(t, err)
@@ -361,22 +361,4 @@ func attestThroughTxs(t *testing.T, net *network.Network, u user) {
 		Evidence: evidence, Gpus: attesttest.Claims(8),
 	})
 	require.Zero(t, res.Code, res.RawLog)
-}
-
-func proposalIDFromEvents(t *testing.T, res sdk.TxResponse) uint64 {
-	t.Helper()
-	for _, ev := range res.Events {
-		if ev.Type != govtypes.EventTypeSubmitProposal {
-			continue
-		}
-		for _, attr := range ev.Attributes {
-			if attr.Key == govtypes.AttributeKeyProposalID {
-				var id uint64
-				require.NoError(t, json.Unmarshal([]byte(attr.Value), &id))
-				return id
-			}
-		}
-	}
-	t.Fatalf("no proposal id in events of tx %s", res.TxHash)
-	return 0
 }

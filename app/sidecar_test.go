@@ -27,13 +27,9 @@ import (
 
 	"github.com/computed-network/computed/provider/attest"
 	"github.com/computed-network/computed/provider/chain"
+	providercli "github.com/computed-network/computed/provider/cli"
 	"github.com/computed-network/computed/provider/config"
-	"github.com/computed-network/computed/provider/daemon"
-	"github.com/computed-network/computed/provider/exec"
-	"github.com/computed-network/computed/provider/exec/wasm"
-	"github.com/computed-network/computed/provider/gpu"
 	"github.com/computed-network/computed/provider/receipts"
-	"github.com/computed-network/computed/provider/state"
 	computednet "github.com/computed-network/computed/testutil/network"
 	attesttest "github.com/computed-network/computed/x/attest/testutil"
 	attesttypes "github.com/computed-network/computed/x/attest/types"
@@ -98,7 +94,7 @@ func TestSidecarAgainstNode(t *testing.T) {
 	require.NoError(t, err)
 	val := net.Validators[0]
 
-	// The sidecar, built as `computed provider start` builds it, over its own RPC connection.
+	// The sidecar, assembled as `computed provider start` assembles it, over its own RPC connection.
 	rpc, err := rpchttp.New(val.RPCAddress, "/websocket")
 	require.NoError(t, err)
 	clientCtx := val.ClientCtx.WithClient(rpc).WithNodeURI(val.RPCAddress).WithChainID(cfg.ChainID).WithKeyring(operator.kr)
@@ -110,17 +106,8 @@ func TestSidecarAgainstNode(t *testing.T) {
 	c.Executors.WASMDir = wasmDir
 	c.Listen.HTTP = "127.0.0.1:0"
 	c.Receipts.MaxAge = config.Duration{Duration: time.Second}
-	cl, err := chain.New(clientCtx, chain.Config{KeyName: operator.name, Fees: mustCoins(t, c.Chain.Fees), Gas: c.Chain.Gas})
-	require.NoError(t, err)
-	store, err := state.Open(filepath.Join(home, "sidecar.db"))
-	require.NoError(t, err)
-	gpus := gpu.NewMock(gpu.H100Node())
 	logs := &lockedBuffer{}
-	d, err := daemon.New(c, daemon.Deps{
-		Chain: cl, Watcher: chain.NewWatcher(rpc), Store: store, GPUs: gpus,
-		Drivers:   map[string]exec.Driver{"wasm": wasm.New(wasm.Config{ModuleDir: wasmDir, Timeout: 30 * time.Second})},
-		Collector: devCollector{}, Log: slog.New(slog.NewTextHandler(logs, nil)),
-	})
+	d, closeAll, err := providercli.Assemble(c, clientCtx, rpc, devCollector{}, slog.New(slog.NewTextHandler(logs, nil)))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
@@ -132,8 +119,7 @@ func TestSidecarAgainstNode(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Error("sidecar did not stop")
 		}
-		store.Close()
-		gpus.Close()
+		closeAll()
 		if t.Failed() {
 			t.Logf("sidecar log:\n%s", logs.String())
 		}
@@ -233,21 +219,24 @@ func TestSidecarAgainstNode(t *testing.T) {
 
 	// Requests through the ingress reach the WASM workload.
 	base := fmt.Sprintf("http://%s/leases/%d/", d.Addr(), lease.Id)
-	eventually("the lease's ingress", 30*time.Second, func() bool {
-		res, err := http.Post(base, "text/plain", strings.NewReader("ping"))
+	// post sends body through the ingress and returns the status and reply (0 if unreachable).
+	post := func(body string) (int, string) {
+		res, err := http.Post(base, "text/plain", strings.NewReader(body))
 		if err != nil {
-			return false
+			return 0, err.Error()
 		}
-		res.Body.Close()
-		return res.StatusCode == http.StatusOK
+		defer res.Body.Close()
+		reply, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(reply)
+	}
+	eventually("the lease's ingress", 30*time.Second, func() bool {
+		code, _ := post("ping")
+		return code == http.StatusOK
 	})
 	for i := 0; i < 10; i++ {
-		res, err := http.Post(base, "text/plain", strings.NewReader(fmt.Sprintf("request %d", i)))
-		require.NoError(t, err)
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		require.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
-		require.Contains(t, string(body), fmt.Sprintf("request %d", i))
+		code, reply := post(fmt.Sprintf("request %d", i))
+		require.Equal(t, http.StatusOK, code, "%s", reply)
+		require.Contains(t, reply, fmt.Sprintf("request %d", i))
 	}
 
 	// Receipts are anchored; the sidecar's proof of receipt 1 verifies against the chain's root,
@@ -297,12 +286,8 @@ func TestSidecarAgainstNode(t *testing.T) {
 	res := deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCloseOrder{Owner: buyer.addr.String(), OrderId: orderID})
 	require.Zero(t, res.Code, res.RawLog)
 	eventually("the sidecar to stop the lease", 30*time.Second, func() bool {
-		res, err := http.Post(base, "text/plain", strings.NewReader("late"))
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == http.StatusNotFound
+		code, _ := post("late")
+		return code == http.StatusNotFound
 	})
 }
 
@@ -322,13 +307,6 @@ func buildEcho(t *testing.T, dir string) string {
 
 func usdc(n int64) sdk.Coin { return sdk.NewInt64Coin("uusdc", n) }
 
-func mustCoins(t *testing.T, s string) sdk.Coins {
-	t.Helper()
-	c, err := sdk.ParseCoinsNormalized(s)
-	require.NoError(t, err)
-	return c
-}
-
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -337,18 +315,8 @@ func sha256Hex(b []byte) string {
 // eventAttrInt is the integer attribute key of the first typ event of res.
 func eventAttrInt(t *testing.T, res sdk.TxResponse, typ, key string) int64 {
 	t.Helper()
-	for _, ev := range res.Events {
-		if ev.Type != typ {
-			continue
-		}
-		for _, a := range ev.Attributes {
-			if a.Key == key {
-				n, err := strconv.ParseInt(strings.Trim(a.Value, `"`), 10, 64)
-				require.NoError(t, err)
-				return n
-			}
-		}
-	}
-	t.Fatalf("no %s.%s in the result", typ, key)
-	return 0
+	v := chain.Attr(sdk.StringifyEvents(res.Events), typ, key)
+	n, err := strconv.ParseInt(v, 10, 64)
+	require.NoError(t, err, "%s.%s = %q", typ, key, v)
+	return n
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
@@ -140,7 +141,7 @@ func startCmd() *cobra.Command {
 	return cmd
 }
 
-// build assembles a daemon from config: chain client, state store, GPUs, executors, collector.
+// build assembles a daemon from config, reaching the node and the keyring the config names.
 func build(cmd *cobra.Command, c config.Config) (*daemon.Daemon, func(), error) {
 	clientCtx, err := client.GetClientQueryContext(cmd)
 	if err != nil {
@@ -155,6 +156,14 @@ func build(cmd *cobra.Command, c config.Config) (*daemon.Daemon, func(), error) 
 		return nil, nil, fmt.Errorf("keyring: %w", err)
 	}
 	clientCtx = clientCtx.WithClient(rpc).WithNodeURI(c.Chain.RPC).WithChainID(c.Chain.ChainID).WithKeyring(kr)
+	return Assemble(c, clientCtx, rpc, nil, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
+}
+
+// Assemble builds the daemon `computed provider start` runs from config: chain client, state
+// store, GPUs, executors and collector. clientCtx must carry the codec, tx config, keyring and
+// chain id, and rpc the node's websocket client. A nil collector is the one the config selects;
+// tests pass one that signs in process. The returned func releases the store and the GPUs.
+func Assemble(c config.Config, clientCtx client.Context, rpc rpcclient.Client, collector attest.Collector, log *slog.Logger) (*daemon.Daemon, func(), error) {
 	fees, err := sdk.ParseCoinsNormalized(c.Chain.Fees)
 	if err != nil {
 		return nil, nil, fmt.Errorf("chain.fees: %w", err)
@@ -183,6 +192,7 @@ func build(cmd *cobra.Command, c config.Config) (*daemon.Daemon, func(), error) 
 		}
 		gpus = gpu.NewMock(mc)
 	}
+	closeAll := func() { store.Close(); gpus.Close() }
 	drivers := map[string]exec.Driver{
 		"wasm": wasm.New(wasm.Config{ModuleDir: c.Executors.WASMDir, Timeout: c.Executors.JobTimeout.Duration}),
 	}
@@ -192,24 +202,25 @@ func build(cmd *cobra.Command, c config.Config) (*daemon.Daemon, func(), error) 
 	if c.Executors.Docker {
 		dd, err := docker.New(docker.Config{GPURuntime: c.Executors.DockerGPUs, DefaultMemoryMiB: c.Executors.DefaultMemMiB})
 		if err != nil {
-			store.Close()
+			closeAll()
 			return nil, nil, fmt.Errorf("docker: %w", err)
 		}
 		drivers["docker"] = dd
 	}
-	var collector attest.Collector = attest.Command{TokenCmd: c.Attest.TokenCommand, ClaimsCmd: c.Attest.ClaimsCommand}
-	if c.Attest.Mode == "nras" {
-		collector = attest.NRAS{URL: c.Attest.NRASURL, Backend: gpus}
+	if collector == nil {
+		collector = attest.Command{TokenCmd: c.Attest.TokenCommand, ClaimsCmd: c.Attest.ClaimsCommand}
+		if c.Attest.Mode == "nras" {
+			collector = attest.NRAS{URL: c.Attest.NRASURL, Backend: gpus}
+		}
 	}
-	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	d, err := daemon.New(c, daemon.Deps{
 		Chain: cl, Watcher: chain.NewWatcher(rpc), Store: store, GPUs: gpus, Drivers: drivers, Collector: collector, Log: log,
 	})
 	if err != nil {
-		store.Close()
+		closeAll()
 		return nil, nil, err
 	}
-	return d, func() { store.Close(); gpus.Close() }, nil
+	return d, closeAll, nil
 }
 
 func statusCmd() *cobra.Command {
