@@ -33,6 +33,21 @@ func drive(o options) error {
 	if o.rate <= 0 || o.duration <= 0 || o.slices < 2 || o.slices%2 != 0 {
 		return errors.New("need -rate > 0, -duration > 0 and an even -slices >= 2")
 	}
+	if o.arrivals != "constant" && o.arrivals != "poisson" {
+		return fmt.Errorf("unknown -arrivals %q (constant or poisson)", o.arrivals)
+	}
+	plan, err := planPin(o.pin)
+	if err != nil {
+		return err
+	}
+	placement := "unpinned"
+	if plan != nil {
+		if err := pinTo(plan.client, o.gomaxprocs); err != nil {
+			return err
+		}
+		o.cpus = formatCPUs(plan.servers) // passed to the children
+		placement = fmt.Sprintf("client on CPU %s, backend and proxy on %s", formatCPUs(plan.client), o.cpus)
+	}
 	backend, err := startChild(o, roleBackend)
 	if err != nil {
 		return err
@@ -45,14 +60,16 @@ func drive(o options) error {
 	}
 	defer proxy.stop()
 
-	gen := &generator{client: newClient(o.client), rate: o.rate, maxInFlight: o.maxInFlight}
+	gen := &generator{client: newClient(o.client), rate: o.rate, maxInFlight: o.maxInFlight, pacing: o.pacing, arrivals: o.arrivals}
 	targets := []*target{
 		{name: "direct", url: backend.url + "/work", total: newRecorder()},
 		{name: "proxied", url: proxy.url + "/work", total: newRecorder()},
 	}
 	// Warm connection pools and heaps; the proxy counts this in window 0.
 	for _, t := range targets {
-		gen.run(t.url, o.warmup, newRecorder())
+		if err := gen.run(t.url, o.warmup, 0, newRecorder()); err != nil {
+			return err
+		}
 	}
 	if err := proxy.control("profile", nil); err != nil {
 		return err
@@ -63,12 +80,18 @@ func drive(o options) error {
 
 	slice := o.duration / time.Duration(o.slices)
 	proxyProcs := runtime.GOMAXPROCS(0)
+	if plan != nil && o.gomaxprocs <= 0 {
+		proxyProcs = len(plan.servers)
+	}
 	if o.proxyProcs > 0 {
 		proxyProcs = o.proxyProcs
 	}
-	fmt.Printf("ingress-load: %.0f req/s per target, %d alternating slices of %v (%v per target), backend work %v, body %d B, %d CPUs, GOMAXPROCS %d (proxy %d)\n\n",
-		o.rate, o.slices, slice, o.duration/2, o.work, o.bodySize, runtime.NumCPU(), runtime.GOMAXPROCS(0), proxyProcs)
-	printSliceHeader()
+	fmt.Printf("ingress-load: %.0f req/s per target, %d alternating slices of %v (%v per target), backend work %v, body %d B, %s arrivals paced by %s, %d CPUs (%s), GOMAXPROCS %d (proxy %d)\n\n",
+		o.rate, o.slices, slice, o.duration/2, o.work, o.bodySize, o.arrivals, o.pacing, runtime.NumCPU(), placement, runtime.GOMAXPROCS(0), proxyProcs)
+	rows := o.verbose || o.slices <= 20
+	if rows {
+		printSliceHeader()
+	}
 	var results []sliceResult
 	for i := range o.slices {
 		// ABBA order, so drift in the machine's state over the run favours neither target.
@@ -79,7 +102,9 @@ func drive(o options) error {
 		}
 		rec := newRecorder()
 		cpu0 := [numProcs]time.Duration{processCPU(os.Getpid()), backend.cpu(), proxy.cpu()}
-		gen.run(t.url, slice, rec)
+		if err := gen.run(t.url, slice, uint64(i/2+1), rec); err != nil {
+			return err
+		}
 		cpu1 := [numProcs]time.Duration{processCPU(os.Getpid()), backend.cpu(), proxy.cpu()}
 		for p := range rec.cpu {
 			rec.cpu[p] = cpu1[p] - cpu0[p]
@@ -98,7 +123,9 @@ func drive(o options) error {
 		}
 		res.inProxyP95 = ps.P95Micros
 		results = append(results, res)
-		printSliceRow(res)
+		if rows {
+			printSliceRow(res)
+		}
 	}
 
 	printSummary(o, targets, results)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -14,22 +15,31 @@ type generator struct {
 	client      *http.Client
 	rate        float64
 	maxInFlight int
+	pacing      string // see newPacer
+	arrivals    string // constant or poisson
 }
 
-// run loads url for d and records into rec.
-func (g *generator) run(url string, d time.Duration, rec *recorder) {
-	interval := time.Duration(float64(time.Second) / g.rate)
-	n := int(d / interval)
+// run loads url for d and records into rec. seed picks the Poisson schedule, so the slices
+// of both targets can be given the same arrivals.
+func (g *generator) run(url string, d time.Duration, seed uint64, rec *recorder) error {
+	next := g.schedule(seed)
 	var (
 		wg       sync.WaitGroup
 		inFlight atomic.Int64
 	)
+	pace, err := newPacer(g.pacing)
+	if err != nil {
+		return err
+	}
+	defer pace.close()
 	start := time.Now()
-	for i := range n {
-		due := start.Add(time.Duration(i) * interval)
-		// Go timers may wake up to ~1 ms late; the requests that fell due meanwhile then go
-		// out back to back, each still timed from its own due time.
-		sleepUntil(due)
+	for at := next(); at < d; at = next() {
+		due := start.Add(at)
+		// When the generator was descheduled past several due times, those requests go out
+		// back to back, each still timed from its own due time.
+		if err := pace.until(due); err != nil {
+			return err
+		}
 		if inFlight.Load() >= int64(g.maxInFlight) {
 			rec.failed()
 			continue
@@ -44,6 +54,27 @@ func (g *generator) run(url string, d time.Duration, rec *recorder) {
 	}
 	wg.Wait()
 	rec.wall += time.Since(start)
+	return nil
+}
+
+// schedule returns successive due times as offsets from the start of a run: every 1/rate
+// for constant arrivals; for Poisson arrivals, exponentially distributed gaps of mean
+// 1/rate, the arrival process of many independent clients.
+func (g *generator) schedule(seed uint64) func() time.Duration {
+	interval := float64(time.Second) / g.rate
+	var i int
+	if g.arrivals == "poisson" {
+		rng := rand.New(rand.NewPCG(seed, 0x1ce55))
+		var t float64
+		return func() time.Duration {
+			t += rng.ExpFloat64() * interval
+			return time.Duration(t)
+		}
+	}
+	return func() time.Duration {
+		i++
+		return time.Duration(float64(i) * interval)
+	}
 }
 
 func (g *generator) send(url string, due time.Time, rec *recorder) {
@@ -58,10 +89,4 @@ func (g *generator) send(url string, due time.Time, rec *recorder) {
 		return
 	}
 	rec.ok(due, sent, done)
-}
-
-func sleepUntil(t time.Time) {
-	if d := time.Until(t); d > 0 {
-		time.Sleep(d)
-	}
 }

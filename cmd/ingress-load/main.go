@@ -7,11 +7,18 @@
 //
 // The load is open-loop: request i is due at start + i/rate regardless of earlier answers,
 // and its latency runs from that due time to the end of its response body, so a stall counts
-// against every request scheduled behind it (no coordinated omission). Sends are paced with Go
-// timers, which wake at about millisecond granularity: at 5,000 req/s requests leave in small
-// bursts, the same for both targets.
+// against every request scheduled behind it (no coordinated omission). Sends are paced by a
+// kernel high-resolution timer (timerfd), so a constant rate of 5,000 req/s means one request
+// every 200 µs; Go's own timers wake an idle process only at millisecond granularity, which
+// sends such a rate in bursts of five (-pacing sleep, kept for comparison). -arrivals poisson
+// draws exponential gaps instead, the arrival process of many independent clients.
+//
+// Short slices (-slices 100 over 20 s: 200 ms each) put each direct slice next to a proxied
+// one under nearly the same machine state; the verdict is the median of the pairs' P95
+// differences, which a burst of other load on the machine moves less than the totals.
 //
 //	go run ./cmd/ingress-load -rate 5000 -duration 20s
+//	go run ./cmd/ingress-load -rate 5000 -duration 20s -slices 100 -arrivals poisson
 //	go run ./cmd/ingress-load -work 0 -cpuprofile proxy.pprof   # backend answers at once
 package main
 
@@ -37,7 +44,13 @@ type options struct {
 	// Runtime settings of the proxy process alone: the knobs a provider has for its sidecar.
 	proxyProcs int
 	client     string
-	proxyGOGC  int
+	pacing     string
+	arrivals   string
+	verbose    bool
+	pin        string
+
+	cpus      string // a child's CPUs under -pin
+	proxyGOGC int
 
 	// Set in the child processes.
 	role    string
@@ -57,6 +70,11 @@ func main() {
 	flag.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS of every process (0: runtime default)")
 	flag.IntVar(&o.proxyProcs, "proxy-gomaxprocs", 0, "GOMAXPROCS of the proxy process (0: as -gomaxprocs)")
 	flag.StringVar(&o.client, "client", "direct", "load generator's HTTP client: direct (keep-alive, no per-connection goroutines) or std (net/http Transport)")
+	flag.StringVar(&o.pacing, "pacing", "timerfd", "how sends are paced: timerfd (a kernel high-resolution timer, one send every 1/rate) or sleep (Go timers: millisecond bursts)")
+	flag.StringVar(&o.arrivals, "arrivals", "constant", "arrival process: constant (one request every 1/rate) or poisson (exponential gaps of mean 1/rate)")
+	flag.BoolVar(&o.verbose, "v", false, "print every slice's row (done anyway for 20 slices or fewer)")
+	flag.StringVar(&o.pin, "pin", "", "CPU placement: client (load generator on CPU 0, backend and proxy on the others) or empty (no pinning)")
+	flag.StringVar(&o.cpus, "cpus", "", "internal: CPUs a child process pins itself to")
 	flag.IntVar(&o.proxyGOGC, "proxy-gogc", 0, "GOGC of the proxy process (0: runtime default)")
 	flag.StringVar(&o.role, "role", "", "internal: run as the backend or proxy child process")
 	flag.StringVar(&o.backend, "backend", "", "internal: the proxy child's backend URL")
@@ -66,6 +84,16 @@ func main() {
 		runtime.GOMAXPROCS(o.gomaxprocs)
 	}
 	var err error
+	if o.cpus != "" {
+		var cpus []int
+		if cpus, err = parseCPUs(o.cpus); err == nil {
+			err = pinTo(cpus, o.gomaxprocs)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ingress-load%s: %v\n", roleSuffix(o.role), err)
+			os.Exit(1)
+		}
+	}
 	switch o.role {
 	case "":
 		err = drive(o)
@@ -92,6 +120,9 @@ func roleSuffix(role string) string {
 // childArgs are the flags a child process needs.
 func childArgs(o options, role string) []string {
 	args := []string{"-role=" + role, "-gomaxprocs=" + strconv.Itoa(o.gomaxprocs)}
+	if o.cpus != "" {
+		args = append(args, "-cpus="+o.cpus)
+	}
 	switch role {
 	case roleBackend:
 		args = append(args, "-work="+o.work.String(), "-body="+strconv.Itoa(o.bodySize))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -50,16 +51,29 @@ func printSummary(o options, targets []*target, results []sliceResult) {
 		}
 		pairs = append(pairs, a.rec.p(95)-b.rec.p(95))
 	}
-	parts := make([]string, len(pairs))
-	for i, d := range pairs {
-		parts[i] = fmt.Sprintf("%+.3f", d)
-	}
 	verdict := "met"
 	if median(pairs) > overheadTargetMs {
 		verdict = "MISSED"
 	}
-	fmt.Printf("P95 overhead per slice pair: median %+.3f ms [%s] (target <= %.1f ms: %s)\n",
-		median(pairs), strings.Join(parts, " "), overheadTargetMs, verdict)
+	within := 0
+	for _, d := range pairs {
+		if d <= overheadTargetMs {
+			within++
+		}
+	}
+	var spread string
+	if len(pairs) <= 10 {
+		parts := make([]string, len(pairs))
+		for i, d := range pairs {
+			parts[i] = fmt.Sprintf("%+.3f", d)
+		}
+		spread = "[" + strings.Join(parts, " ") + "]"
+	} else {
+		spread = fmt.Sprintf("(quartiles %+.3f / %+.3f, range %+.3f to %+.3f)",
+			quantile(pairs, 0.25), quantile(pairs, 0.75), quantile(pairs, 0), quantile(pairs, 1))
+	}
+	fmt.Printf("P95 overhead per slice pair: median %+.3f ms %s, %d of %d pairs within %.1f ms (target <= %.1f ms: %s)\n",
+		median(pairs), spread, within, len(pairs), overheadTargetMs, overheadTargetMs, verdict)
 	fmt.Printf("proxy process CPU: %.0f µs per proxied request\n", proxied.cpuPerRequest(procProxy))
 }
 
@@ -78,6 +92,17 @@ func printProxyWindows(proxy *child, n int) error {
 	}
 	fmt.Printf("proxy's own windows over the slices: %d requests, %d errors, %d/%d health probes ok\n", reqs, errs, ok, probes)
 	return nil
+}
+
+// quantile is the nearest-rank q-quantile of xs (0: the minimum, 1: the maximum).
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
 }
 
 func median(xs []float64) float64 {
