@@ -13,12 +13,12 @@
 // sends such a rate in bursts of five (-pacing sleep, kept for comparison). -arrivals poisson
 // draws exponential gaps instead, the arrival process of many independent clients.
 //
-// Short slices (-slices 100 over 20 s: 200 ms each) put each direct slice next to a proxied
+// Short slices (by default 100 over 20 s: 200 ms each) put each direct slice next to a proxied
 // one under nearly the same machine state; the verdict is the median of the pairs' P95
 // differences, which a burst of other load on the machine moves less than the totals.
 //
 //	go run ./cmd/ingress-load -rate 5000 -duration 20s
-//	go run ./cmd/ingress-load -rate 5000 -duration 20s -slices 100 -arrivals poisson
+//	go run ./cmd/ingress-load -rate 5000 -duration 20s -arrivals poisson
 //	go run ./cmd/ingress-load -work 0 -cpuprofile proxy.pprof   # backend answers at once
 package main
 
@@ -61,7 +61,7 @@ func main() {
 	var o options
 	flag.Float64Var(&o.rate, "rate", 5000, "requests per second sent to each target while it is loaded")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "total measured time, shared equally by the direct and proxied targets")
-	flag.IntVar(&o.slices, "slices", 10, "number of alternating slices the duration is cut into (even; order direct,proxied,proxied,direct,...)")
+	flag.IntVar(&o.slices, "slices", 100, "number of alternating slices the duration is cut into (even; order direct,proxied,proxied,direct,...)")
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load per target before measuring")
 	flag.DurationVar(&o.work, "work", time.Millisecond, "simulated work (sleep) per backend request; 0 answers immediately")
 	flag.IntVar(&o.bodySize, "body", 64, "response body size in bytes")

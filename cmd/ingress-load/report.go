@@ -10,6 +10,10 @@ import (
 // overheadTargetMs is the budget the proxy must stay within at P95.
 const overheadTargetMs = 0.5
 
+// lateSendMs is the send lag (P99) in the direct slices above which the run is flagged: at
+// quiet times it is 0.04–0.2 ms.
+const lateSendMs = 0.5
+
 func printSliceHeader() {
 	fmt.Printf("%-5s %-8s %9s %7s %7s %7s %11s %12s   %s\n",
 		"slice", "target", "achieved", "p50_ms", "p95_ms", "p99_ms", "backend_p95", "in_proxy_p95", "cpu_us/req client/backend/proxy")
@@ -75,6 +79,12 @@ func printSummary(o options, targets []*target, results []sliceResult) {
 	fmt.Printf("P95 overhead per slice pair: median %+.3f ms %s, %d of %d pairs within %.1f ms (target <= %.1f ms: %s)\n",
 		median(pairs), spread, within, len(pairs), overheadTargetMs, overheadTargetMs, verdict)
 	fmt.Printf("proxy process CPU: %.0f µs per proxied request\n", proxied.cpuPerRequest(procProxy))
+	if lag := ms(direct.lag.ValueAtQuantile(99)); lag > lateSendMs {
+		// The generator could not keep its own schedule while nothing but the backend ran
+		// beside it: the machine was short of CPU, and the figures describe it more than
+		// the proxy.
+		fmt.Printf("WARNING: in the direct slices 1%% of sends left more than %.2f ms late (limit %.1f ms): the machine was busy; rerun when it is idle\n", lag, lateSendMs)
+	}
 }
 
 // printProxyWindows prints what the proxy itself recorded in the proxied slices' windows.
