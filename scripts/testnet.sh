@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Four-validator network on 127.0.0.1, state under .testnet/ (git-ignored). Node i listens on
-# P2P 36656+10i, RPC 36657+10i, ABCI 36658+10i, gRPC 39090+i, REST 31317+i.
+# P2P 16656+10i, RPC 16657+10i, ABCI 16658+10i, gRPC 19090+i, REST 11317+i: all below Linux's
+# ephemeral range (32768-60999), where any outgoing connection on the machine may already hold
+# the port and the node's bind fails.
 #   scripts/testnet.sh init|start|stop|status [BINARY]
 # Environment: TESTNET_HOME (default .testnet), TESTNET_NODES (4), TESTNET_CHAIN_ID (computed-testnet).
 set -euo pipefail
@@ -14,8 +16,8 @@ N=${TESTNET_NODES:-4}
 CHAIN_ID=${TESTNET_CHAIN_ID:-computed-testnet}
 
 home() { echo "$DIR/node$1"; }
-p2p_port() { echo $((36656 + 10 * $1)); }
-rpc() { echo "tcp://127.0.0.1:$((36657 + 10 * $1))"; }
+p2p_port() { echo $((16656 + 10 * $1)); }
+rpc() { echo "tcp://127.0.0.1:$((16657 + 10 * $1))"; }
 
 init_files() {
   rm -rf "$DIR"
@@ -52,7 +54,7 @@ init_files() {
     h=$(home $i)
     [ $i -eq 0 ] || cp "$g0" "$h/config/genesis.json"
     local cfg=$h/config/config.toml app=$h/config/app.toml client=$h/config/client.toml
-    set_toml "$cfg" "" proxy_app "\"tcp://127.0.0.1:$((36658 + 10 * i))\""
+    set_toml "$cfg" "" proxy_app "\"tcp://127.0.0.1:$((16658 + 10 * i))\""
     set_toml "$cfg" rpc laddr "\"$(rpc $i)\""
     set_toml "$cfg" rpc pprof_laddr '""'
     set_toml "$cfg" p2p laddr "\"tcp://127.0.0.1:$(p2p_port $i)\""
@@ -61,8 +63,8 @@ init_files() {
     set_toml "$cfg" p2p allow_duplicate_ip true
     set_toml "$cfg" consensus timeout_commit '"1s"'
     set_toml "$app" api enable true
-    set_toml "$app" api address "\"tcp://127.0.0.1:$((31317 + i))\""
-    set_toml "$app" grpc address "\"127.0.0.1:$((39090 + i))\""
+    set_toml "$app" api address "\"tcp://127.0.0.1:$((11317 + i))\""
+    set_toml "$app" grpc address "\"127.0.0.1:$((19090 + i))\""
     set_toml "$client" "" chain-id "\"$CHAIN_ID\""
     set_toml "$client" "" keyring-backend '"test"'
     set_toml "$client" "" node "\"$(rpc $i)\""
