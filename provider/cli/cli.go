@@ -32,7 +32,6 @@ import (
 	"github.com/computed-network/computed/provider/exec/docker"
 	"github.com/computed-network/computed/provider/exec/process"
 	"github.com/computed-network/computed/provider/exec/wasm"
-	"github.com/computed-network/computed/provider/gpu"
 	"github.com/computed-network/computed/provider/state"
 )
 
@@ -179,18 +178,10 @@ func Assemble(c config.Config, clientCtx client.Context, rpc rpcclient.Client, c
 	if err != nil {
 		return nil, nil, err
 	}
-	var gpus gpu.Backend
-	if c.GPU.Backend == "nvml" {
-		if gpus, err = gpu.NewNVML(); err != nil {
-			store.Close()
-			return nil, nil, err
-		}
-	} else {
-		mc := gpu.H100Node()
-		if c.GPU.MockCount > 0 {
-			mc.Count = c.GPU.MockCount
-		}
-		gpus = gpu.NewMock(mc)
+	gpus, err := openGPUs(c.GPU.Backend, c.GPU.MockCount)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
 	}
 	closeAll := func() { store.Close(); gpus.Close() }
 	drivers := map[string]exec.Driver{

@@ -22,24 +22,11 @@ func gpusCmd() *cobra.Command {
 			backend, _ := cmd.Flags().GetString("backend")
 			count, _ := cmd.Flags().GetInt("mock-count")
 			asJSON, _ := cmd.Flags().GetBool("json")
-			var b gpu.Backend
-			switch backend {
-			case "nvml":
-				var err error
-				if b, err = gpu.NewNVML(); err != nil {
-					if errors.Is(err, gpu.ErrNoNVML) {
-						return fmt.Errorf("%w (no NVIDIA driver here? --backend mock shows the development inventory)", err)
-					}
-					return err
-				}
-			case "mock":
-				mc := gpu.H100Node()
-				if count > 0 {
-					mc.Count = count
-				}
-				b = gpu.NewMock(mc)
-			default:
-				return fmt.Errorf("--backend must be nvml or mock, got %q", backend)
+			b, err := openGPUs(backend, count)
+			if errors.Is(err, gpu.ErrNoNVML) {
+				return fmt.Errorf("%w (no NVIDIA driver here? --backend mock shows the development inventory)", err)
+			} else if err != nil {
+				return err
 			}
 			defer b.Close()
 			devs, err := b.Devices(cmd.Context())
@@ -68,4 +55,20 @@ func gpusCmd() *cobra.Command {
 	cmd.Flags().Int("mock-count", 8, "GPUs in the mock backend")
 	cmd.Flags().Bool("json", false, "print JSON")
 	return cmd
+}
+
+// openGPUs opens the inventory backend by its config name: "nvml" for this machine's GPUs, or
+// "mock" for a development node of mockCount H100s (0: the default eight).
+func openGPUs(backend string, mockCount int) (gpu.Backend, error) {
+	switch backend {
+	case "nvml":
+		return gpu.NewNVML()
+	case "mock":
+		mc := gpu.H100Node()
+		if mockCount > 0 {
+			mc.Count = mockCount
+		}
+		return gpu.NewMock(mc), nil
+	}
+	return nil, fmt.Errorf("--backend must be nvml or mock, got %q", backend)
 }
