@@ -5,8 +5,10 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -50,6 +52,20 @@ compute receipts and reports SLA windows. Its config is <home>/provider.toml (--
 	cmd.PersistentFlags().String(flagConfig, "", "sidecar config file (default <home>/provider.toml)")
 	cmd.AddCommand(initCmd(), startCmd(), statusCmd(), gpusCmd(), grantCmd(), receiptCmd())
 	return cmd
+}
+
+// loadConfig reads the sidecar config, and on a missing file says how to write one.
+func loadConfig(cmd *cobra.Command) (config.Config, error) {
+	path := configPath(cmd)
+	c, err := config.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		where := "--home " + filepath.Dir(path)
+		if p, _ := cmd.Flags().GetString(flagConfig); p != "" {
+			where = "--config " + p
+		}
+		return c, fmt.Errorf("no sidecar config at %s; write one with `computed provider init %s`", path, where)
+	}
+	return c, err
 }
 
 func configPath(cmd *cobra.Command) string {
@@ -123,7 +139,7 @@ func startCmd() *cobra.Command {
 		Short: "Run the sidecar until interrupted",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := config.Load(configPath(cmd))
+			c, err := loadConfig(cmd)
 			if err != nil {
 				return err
 			}
@@ -220,7 +236,7 @@ func statusCmd() *cobra.Command {
 		Short: "Print a running sidecar's GPUs, attestation, bond, bids and leases",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := config.Load(configPath(cmd))
+			c, err := loadConfig(cmd)
 			if err != nil {
 				return err
 			}

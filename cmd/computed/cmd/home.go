@@ -23,6 +23,12 @@ var homeFree = map[string]bool{
 	"testnet": true, "provider": true,
 }
 
+// sidecarOnly: `computed provider` commands that need neither a node's config nor client.toml
+// (`grant` is a transaction and reads client.toml like any other).
+func sidecarOnly(cmd *cobra.Command) bool {
+	return topLevel(cmd) == "provider" && cmd.Name() != "grant"
+}
+
 func topLevel(cmd *cobra.Command) string {
 	for cmd.HasParent() && cmd.Parent().HasParent() {
 		cmd = cmd.Parent()

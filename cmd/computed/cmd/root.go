@@ -62,6 +62,11 @@ func NewRootCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if sidecarOnly(cmd) {
+				// The sidecar reads provider.toml; the SDK's handlers below would write a node's
+				// config.toml, app.toml and client.toml into its home.
+				return client.SetCmdClientContextHandler(clientCtx, cmd)
+			}
 			// A fresh viper per command: viper keeps every config path it was given, and the first
 			// one holding a client.toml would win over --home.
 			clientCtx, err = config.ReadFromClientConfig(clientCtx.WithViper("COMPUTED"))
