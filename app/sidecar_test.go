@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,7 +20,10 @@ import (
 	"testing"
 	"time"
 
+	cmtbytes "github.com/cometbft/cometbft/libs/bytes"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cosmos/cosmos-sdk/testutil/network"
@@ -64,11 +68,50 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// flakyNode drops the first query for each market order and lease the sidecar asks about, as a
+// node behind a dropped connection would: the sidecar must ask again, not lose the order or the
+// lease it won.
+type flakyNode struct {
+	*rpchttp.HTTP
+	mu      sync.Mutex
+	asked   map[string]bool
+	dropped []string
+}
+
+func (f *flakyNode) ABCIQueryWithOptions(ctx context.Context, path string, data cmtbytes.HexBytes, opts rpcclient.ABCIQueryOptions) (*ctypes.ResultABCIQuery, error) {
+	if path == "/computed.market.v1.Query/Order" || path == "/computed.market.v1.Query/Lease" {
+		f.mu.Lock()
+		first := !f.asked[path+data.String()]
+		f.asked[path+data.String()] = true
+		if first {
+			f.dropped = append(f.dropped, path)
+		}
+		f.mu.Unlock()
+		if first {
+			return nil, errors.New(`post failed: Post "http://node": connection reset by peer (injected)`)
+		}
+	}
+	return f.HTTP.ABCIQueryWithOptions(ctx, path, data, opts)
+}
+
+func (f *flakyNode) droppedOf(path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, p := range f.dropped {
+		if p == path {
+			n++
+		}
+	}
+	return n
+}
+
 // TestSidecarAgainstNode runs the provider daemon in process against a real in-process node:
 // it registers, attests and bonds its operator; skips orders it cannot serve (another metro,
 // more GPUs than it has, a ceiling under its price); bids on one it can within two blocks; runs
 // the won WASM lease behind its ingress; anchors receipts whose proof the chain accepts; reports
-// an SLA window the chain judges met; and stops the lease when the buyer closes the order.
+// an SLA window the chain judges met; and stops the lease when the buyer closes the order. Its
+// node connection drops the first query for each order and lease (flakyNode).
 func TestSidecarAgainstNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a real CometBFT node")
@@ -97,7 +140,8 @@ func TestSidecarAgainstNode(t *testing.T) {
 	// The sidecar, assembled as `computed provider start` assembles it, over its own RPC connection.
 	rpc, err := rpchttp.New(val.RPCAddress, "/websocket")
 	require.NoError(t, err)
-	clientCtx := val.ClientCtx.WithClient(rpc).WithNodeURI(val.RPCAddress).WithChainID(cfg.ChainID).WithKeyring(operator.kr)
+	flaky := &flakyNode{HTTP: rpc, asked: map[string]bool{}}
+	clientCtx := val.ClientCtx.WithClient(flaky).WithNodeURI(val.RPCAddress).WithChainID(cfg.ChainID).WithKeyring(operator.kr)
 	home := t.TempDir()
 	c := config.Default(home)
 	c.Chain.RPC, c.Chain.ChainID, c.Chain.KeyName = val.RPCAddress, cfg.ChainID, operator.name
@@ -194,6 +238,7 @@ func TestSidecarAgainstNode(t *testing.T) {
 		return true
 	})
 	require.LessOrEqual(t, bid.CreatedHeight-created, int64(2), "bid included within two blocks of the order")
+	require.GreaterOrEqual(t, flaky.droppedOf("/computed.market.v1.Query/Order"), 4, "the node dropped the sidecar's first query for each order")
 	require.Equal(t, int64(4445), bid.PricePerBlock.Amount.Int64())
 
 	var lease markettypes.Lease
@@ -210,6 +255,8 @@ func TestSidecarAgainstNode(t *testing.T) {
 		}
 		return false
 	})
+	require.GreaterOrEqual(t, flaky.droppedOf("/computed.market.v1.Query/Lease"), 1, "the node dropped the sidecar's first query for its lease")
+	require.Contains(t, logs.String(), "node unreachable, retrying")
 	for _, id := range decoys {
 		res, err := market.Bids(bg, &markettypes.QueryBidsRequest{OrderId: id, Provider: operator.addr.String()})
 		require.NoError(t, err)

@@ -49,9 +49,11 @@ short_gov() {
           s/"expedited_voting_period": "[0-9]*s"/"expedited_voting_period": "15s"/' "$1"
 }
 
-# dev_sla GENESIS: x/sla deadlines short enough to watch on a 1 s-block dev chain.
+# dev_sla GENESIS: x/sla deadlines short enough to watch on a 1 s-block dev chain
+# (DEV_REPORT_GRACE_BLOCKS, default 2, for a test that restarts the node between a window's end
+# and its report).
 dev_sla() {
-  sed -i 's/"report_grace_blocks": "[0-9]*"/"report_grace_blocks": "2"/;
+  sed -i 's/"report_grace_blocks": "[0-9]*"/"report_grace_blocks": "'"${DEV_REPORT_GRACE_BLOCKS:-2}"'"/;
           s/"unbonding_blocks": "[0-9]*"/"unbonding_blocks": "20"/;
           s/"dispute_window_blocks": "[0-9]*"/"dispute_window_blocks": "30"/;
           s/"dispute_response_blocks": "[0-9]*"/"dispute_response_blocks": "10"/;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Crash test of the sidecar on a running localnet: while requests flow through a lease's ingress,
-# the sidecar is killed with SIGKILL three times and restarted. Afterwards the anchored receipt
+# the sidecar is killed with SIGKILL three times and restarted, and then the node is stopped and
+# restarted under it. Afterwards the anchored receipt
 # batches must run 1..N without gap or overlap, every receipt the sidecar holds must be anchored
 # exactly once and verify on chain, and every SLA window of the lease must have been reported
 # (none judged MISSING).
@@ -37,7 +38,23 @@ for round in 1 2 3; do
   sidecar_start
   echo "round $round: restarted"
 done
+# The node goes away under a running sidecar just as an SLA window ends, so that window's report
+# is in flight: the sidecar must wait for the node, not exit, and send the report again.
+sleep 2
+pid=$(cat "$PHOME/sidecar.pid")
+start=$(q market lease "$lease" | sed -n 's/.*"start_height":"\([0-9]*\)".*/\1/p')
+h=$(height)
+window_end=$((start + 5 * ((h - start) / 5 + 1)))
+while [ "$(height)" -lt "$window_end" ]; do sleep 0.1; done
+"$ROOT/scripts/localnet.sh" stop "$BIN" >/dev/null
+echo "round 4: node stopped at height $window_end, the end of a window, under sidecar $pid"
+sleep 5
+kill -0 "$pid" 2>/dev/null || die "the sidecar exited while the node was down"
+"$ROOT/scripts/localnet.sh" start "$BIN" >/dev/null
+echo "round 4: node back at height $(height); sidecar $pid still running"
 sleep 6
+kill -0 "$pid" 2>/dev/null || die "the sidecar exited after the node came back"
+echo "round 4: the sidecar sent again $(grep -c 'sending it again' "$PHOME/sidecar.log" || true) transaction(s) the node's stop cut off"
 kill "$traffic_pid" 2>/dev/null || true
 traffic_pid=
 sleep 4 # the last receipts reach a batch (max_age 2s) and the chain

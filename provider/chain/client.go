@@ -15,6 +15,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/tx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	"github.com/cosmos/cosmos-sdk/x/authz"
@@ -103,6 +104,19 @@ type Result struct {
 // ErrTxFailed is wrapped when the chain refused or failed a transaction.
 var ErrTxFailed = errors.New("transaction failed")
 
+// notAdmittedYet is a CheckTx refusal that the same transaction, signed again, can pass.
+type notAdmittedYet struct{ error }
+
+func (e notAdmittedYet) Unwrap() error { return e.error }
+
+// admitLater: a stale account sequence, and "signature verification failed" from a node that
+// has just restarted. Until such a node commits its first block the SDK checks transactions at
+// height 0, as if in genesis, and so verifies every signature against account number 0.
+func admitLater(codespace string, code uint32) bool {
+	return codespace == sdkerrors.RootCodespace &&
+		(code == sdkerrors.ErrWrongSequence.ABCICode() || code == sdkerrors.ErrUnauthorized.ABCICode())
+}
+
 // Send signs msgs (wrapped in authz MsgExec when the sidecar acts for another provider),
 // broadcasts them and waits until they are in a block.
 func (c *Client) Send(ctx context.Context, msgs ...sdk.Msg) (*Result, error) {
@@ -136,7 +150,11 @@ func (c *Client) Send(ctx context.Context, msgs ...sdk.Msg) (*Result, error) {
 		return nil, fmt.Errorf("broadcast: %w", err)
 	}
 	if res.Code != 0 {
-		return nil, fmt.Errorf("%w: check: code %d: %s", ErrTxFailed, res.Code, res.RawLog)
+		err := fmt.Errorf("%w: check: code %d: %s", ErrTxFailed, res.Code, res.RawLog)
+		if admitLater(res.Codespace, res.Code) {
+			return nil, notAdmittedYet{err}
+		}
+		return nil, err
 	}
 	return c.wait(ctx, res.TxHash)
 }

@@ -28,12 +28,23 @@ type Watcher struct {
 	rpc rpcclient.Client
 	// Poll is the fallback interval when no websocket notification arrives.
 	Poll time.Duration
+	// MaxFetchFailures is how many times in a row the next height may fail to load, while the
+	// node answers its status, before Run gives up: a node that discards ABCI responses will
+	// never serve them, while a restarting node answers nothing at all.
+	MaxFetchFailures int
+	// OnError, if set, sees each failure to reach the node or to read the next height, which
+	// Run will try again, with the number of failures in a row.
+	OnError func(height int64, inARow int, err error)
 }
 
 // NewWatcher follows the node behind rpc.
-func NewWatcher(rpc rpcclient.Client) *Watcher { return &Watcher{rpc: rpc, Poll: 2 * time.Second} }
+func NewWatcher(rpc rpcclient.Client) *Watcher {
+	return &Watcher{rpc: rpc, Poll: 2 * time.Second, MaxFetchFailures: 30}
+}
 
-// Run calls handle for every block after cursor, in order, until ctx ends. handle returning an
+// Run calls handle for every block after cursor, in order, until ctx ends. A height the node
+// fails to serve is read again at the next wake-up, never skipped; Run stops with an error when
+// the node has pruned it or keeps failing to serve it (MaxFetchFailures). handle returning an
 // error stops Run (the caller restarts from its persisted cursor).
 func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) error) error {
 	// The node never closes a subscription channel, so the reader below stops on this
@@ -69,14 +80,35 @@ func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) erro
 			defer ev.Unsubscribe(context.Background(), "computed-provider", "tm.event='NewBlockHeader'") //nolint:errcheck
 		}
 	}
+	fails, inARow := 0, 0 // failures to read cursor+1 while the node answers; failures of any kind
+	failed := func(h int64, err error) {
+		inARow++
+		if w.OnError != nil {
+			w.OnError(h, inARow, err)
+		}
+	}
 	for {
 		st, err := w.rpc.Status(ctx)
+		if err != nil && ctx.Err() == nil {
+			failed(cursor+1, fmt.Errorf("node status: %w", err))
+		}
 		if err == nil {
 			for h := cursor + 1; h <= st.SyncInfo.LatestBlockHeight; h++ {
 				b, err := w.block(ctx, h)
 				if err != nil {
-					return err
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					if first := st.SyncInfo.EarliestBlockHeight; first > h {
+						return fmt.Errorf("%w: the node keeps heights from %d only; the sidecar needs one that serves every height since its cursor", err, first)
+					}
+					if fails++; w.MaxFetchFailures > 0 && fails >= w.MaxFetchFailures {
+						return fmt.Errorf("%w (failed %d times in a row)", err, fails)
+					}
+					failed(h, err)
+					break
 				}
+				fails, inARow = 0, 0
 				if err := handle(b); err != nil {
 					return err
 				}

@@ -3,6 +3,7 @@ package chain
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -30,6 +31,9 @@ type fakeRPC struct {
 	statusFails int // Status fails this many times first
 	blocks      map[int64]*ctypes.ResultBlockResults
 	failAt      int64 // BlockResults fails at this height
+	failTimes   int   // ... this many times (0: always)
+	failed      int
+	earliest    int64 // the node's earliest block height
 	asked       []int64
 	sub         chan ctypes.ResultEvent
 	unsubscribe int
@@ -48,15 +52,16 @@ func (f *fakeRPC) Status(context.Context) (*ctypes.ResultStatus, error) {
 		f.statusFails--
 		return nil, errors.New("connection refused")
 	}
-	return &ctypes.ResultStatus{SyncInfo: ctypes.SyncInfo{LatestBlockHeight: f.latest}}, nil
+	return &ctypes.ResultStatus{SyncInfo: ctypes.SyncInfo{LatestBlockHeight: f.latest, EarliestBlockHeight: f.earliest}}, nil
 }
 
 func (f *fakeRPC) BlockResults(_ context.Context, h *int64) (*ctypes.ResultBlockResults, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.asked = append(f.asked, *h)
-	if *h == f.failAt {
-		return nil, errors.New("pruned")
+	if *h == f.failAt && (f.failTimes == 0 || f.failed < f.failTimes) {
+		f.failed++
+		return nil, errors.New("connection reset")
 	}
 	if r, ok := f.blocks[*h]; ok {
 		return r, nil
@@ -182,85 +187,77 @@ func TestWatcherStopsOnHandleError(t *testing.T) {
 	}
 }
 
-// TestWatcherBlockResultsError: a height the node cannot serve stops Run with the height
-// named, rather than being skipped.
-func TestWatcherBlockResultsError(t *testing.T) {
-	f := &fakeRPC{latest: 6, failAt: 4}
+// TestWatcherRetriesAFailedHeight: a node that does not answer, or fails to serve a height (a
+// restart, a dropped connection), is asked again: nothing is skipped, nothing is fatal, the
+// blocks follow in order, and each failure is reported with the count in a row.
+func TestWatcherRetriesAFailedHeight(t *testing.T) {
+	f := &fakeRPC{latest: 6, failAt: 4, failTimes: 2, statusFails: 2}
+	w := NewWatcher(f)
+	w.Poll = time.Millisecond
+	var failed []string
+	w.OnError = func(h int64, inARow int, err error) {
+		failed = append(failed, fmt.Sprintf("%d/%d: %v", h, inARow, err))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	var heights []int64
-	err := NewWatcher(f).Run(context.Background(), 2, func(b Block) error {
+	err := w.Run(ctx, 2, func(b Block) error {
+		heights = append(heights, b.Height)
+		if b.Height == 6 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want context.Canceled after height 6", err)
+	}
+	if !slices.Equal(heights, []int64{3, 4, 5, 6}) {
+		t.Errorf("handled %v, want [3 4 5 6]", heights)
+	}
+	want := []string{
+		"3/1: node status: connection refused", "3/2: node status: connection refused",
+		"4/1: block results 4: connection reset", "4/2: block results 4: connection reset",
+	}
+	if !slices.Equal(failed, want) {
+		t.Errorf("OnError saw %q, want %q", failed, want)
+	}
+	if asked := f.heightsAsked(); !slices.Equal(asked, []int64{3, 4, 4, 4, 5, 6}) {
+		t.Errorf("BlockResults asked for %v", asked)
+	}
+}
+
+// TestWatcherGivesUpOnAHeight: a node that answers its status but keeps failing to serve one
+// height (it discards ABCI responses) stops Run with the height named, rather than the height
+// being skipped or retried forever.
+func TestWatcherGivesUpOnAHeight(t *testing.T) {
+	f := &fakeRPC{latest: 6, failAt: 4}
+	w := NewWatcher(f)
+	w.Poll, w.MaxFetchFailures = time.Millisecond, 3
+	var heights []int64
+	err := w.Run(context.Background(), 2, func(b Block) error {
 		heights = append(heights, b.Height)
 		return nil
 	})
-	if err == nil || !strings.Contains(err.Error(), "block results 4") || !strings.Contains(err.Error(), "pruned") {
-		t.Fatalf("Run = %v, want a 'block results 4: pruned' error", err)
+	if err == nil || !strings.Contains(err.Error(), "block results 4: connection reset (failed 3 times in a row)") {
+		t.Fatalf("Run = %v, want 'block results 4: connection reset (failed 3 times in a row)'", err)
 	}
 	if !slices.Equal(heights, []int64{3}) {
 		t.Fatalf("handled %v, want [3]", heights)
 	}
 }
 
-// TestWatcherRetriesStatus: a node that is briefly unreachable is polled again, not fatal.
-func TestWatcherRetriesStatus(t *testing.T) {
-	f := &fakeRPC{latest: 1, statusFails: 2}
-	w := NewWatcher(f)
-	w.Poll = time.Millisecond
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := w.Run(ctx, 0, func(b Block) error {
-		cancel()
+// TestWatcherPrunedHeight: a height below the node's earliest is gone for good: Run stops at
+// once and says why.
+func TestWatcherPrunedHeight(t *testing.T) {
+	f := &fakeRPC{latest: 9, earliest: 5, failAt: 3}
+	err := NewWatcher(f).Run(context.Background(), 2, func(Block) error {
+		t.Error("no height should be handled")
 		return nil
 	})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("Run = %v, want context.Canceled after height 1", err)
+	if err == nil || !strings.Contains(err.Error(), "block results 3") || !strings.Contains(err.Error(), "keeps heights from 5 only") {
+		t.Fatalf("Run = %v, want a pruned-height error", err)
 	}
-}
-
-// TestWatcherWakesOnNewBlock: a websocket notification makes the watcher read the new heights
-// at once instead of waiting for the poll; the subscription is dropped when Run ends and its
-// reader goroutine does not outlive Run.
-func TestWatcherWakesOnNewBlock(t *testing.T) {
-	f := &fakeRPC{latest: 1, sub: make(chan ctypes.ResultEvent)}
-	w := NewWatcher(f)
-	w.Poll = time.Hour
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var heights []int64
-	boom := errors.New("stop")
-	err := w.Run(ctx, 0, func(b Block) error {
-		heights = append(heights, b.Height)
-		switch b.Height {
-		case 1:
-			f.setLatest(3)
-			go func() { f.sub <- ctypes.ResultEvent{Query: "tm.event='NewBlockHeader'"} }()
-		case 3:
-			return boom
-		}
-		return nil
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("Run = %v (heights %v), want to be woken for heights 2 and 3", err, heights)
-	}
-	if !slices.Equal(heights, []int64{1, 2, 3}) {
-		t.Fatalf("handled %v", heights)
-	}
-	f.mu.Lock()
-	unsub := f.unsubscribe
-	f.mu.Unlock()
-	if unsub != 1 {
-		t.Errorf("Unsubscribe called %d times, want 1", unsub)
-	}
-	// The node never closes the channel; a reader still ranging over it would take these.
-	// Run has returned (its context is live), so nothing may be listening any more. Each send
-	// gets a short grace; a leaked reader would take every one of them.
-	taken := 0
-	for range 20 {
-		select {
-		case f.sub <- ctypes.ResultEvent{}:
-			taken++
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	if taken == 20 {
-		t.Errorf("the subscription reader outlived Run")
+	if asked := f.heightsAsked(); !slices.Equal(asked, []int64{3}) {
+		t.Errorf("BlockResults asked for %v, want [3]", asked)
 	}
 }

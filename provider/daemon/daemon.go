@@ -94,6 +94,14 @@ func New(cfg config.Config, d Deps) (*Daemon, error) {
 		provider: d.Chain.Provider().String(), leases: map[uint64]*leaseRun{}, bids: map[uint64]uint64{},
 		txs: make(chan txJob, 1024), urgent: make(chan txJob, 256),
 	}
+	if dm.watcher.OnError == nil {
+		dm.watcher.OnError = func(h int64, inARow int, err error) {
+			dm.metrics.ChainErrors.WithLabelValues("read_block").Inc()
+			if inARow == 1 || inARow%30 == 0 {
+				dm.log.Warn("cannot read the next block; trying again", "height", h, "failures", inARow, "err", err)
+			}
+		}
+	}
 	dm.builder = receipts.NewBuilder(d.Store)
 	dm.batcher, err = receipts.NewBatcher(d.Store, receipts.BatcherConfig{
 		MaxBatch: cfg.Receipts.MaxBatch, MaxAge: cfg.Receipts.MaxAge.Duration, ResendAfter: 30 * time.Second,
@@ -153,7 +161,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}()
 	d.log.Info("sidecar running", "provider", d.provider, "height", h, "cursor", cursor, "listen", d.listener.Addr().String())
-	err = d.watcher.Run(ctx, cursor, d.handleBlock)
+	err = d.watcher.Run(ctx, cursor, func(b chain.Block) error { return d.handleBlock(ctx, b) })
 	d.stopAll()
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -213,6 +221,36 @@ func (d *Daemon) queue(what string, done func(*chain.Result, error), msgs ...sdk
 		return
 	}
 	d.txs <- j
+}
+
+// queueRetrying queues msgs like queue, and queues them again, backing off, while sending fails
+// for a reason a retry may cure (chain.Transient: the node is down or restarting) and keep()
+// still holds. done hears the final outcome. A refusal by the chain is final, so a resend whose
+// first copy had landed ends on the chain's duplicate error, which callers treat as done.
+func (d *Daemon) queueRetrying(what string, keep func() bool, done func(*chain.Result, error), msgs ...sdk.Msg) {
+	wait, attempt := chain.DefaultBackoff.First, 0
+	var try func(*chain.Result, error)
+	try = func(res *chain.Result, err error) {
+		if chain.Transient(err) && keep() {
+			if attempt++; attempt == 1 || attempt%10 == 0 {
+				d.log.Warn("transaction not sent; sending it again", "what", what, "attempt", attempt, "err", err)
+			}
+			time.AfterFunc(wait, func() { d.queue(what, try, msgs...) })
+			wait = min(2*wait, chain.DefaultBackoff.Max)
+			return
+		}
+		if done != nil {
+			done(res, err)
+		}
+	}
+	d.queue(what, try, msgs...)
+}
+
+// running reports whether the sidecar is running lease id.
+func (d *Daemon) running(id uint64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.leases[id] != nil
 }
 
 // sendNow sends msgs through the send loop and waits for the outcome.

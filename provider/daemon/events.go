@@ -12,8 +12,11 @@ import (
 // cursor. Because the cursor moves last, a crash re-handles the block: every reaction is
 // idempotent (a second bid on an order is refused by the engine's reservation or the chain,
 // a running lease is re-attached, an anchored batch is recognised).
-func (d *Daemon) handleBlock(b chain.Block) error {
-	ctx := context.Background()
+//
+// A chain query a reaction needs is tried again while the node cannot be reached, holding the
+// watcher at this block: a dropped connection must not lose an order or a won lease. When ctx
+// ends meanwhile, the block is left unhandled (the cursor stays) for the next start.
+func (d *Daemon) handleBlock(ctx context.Context, b chain.Block) error {
 	d.height.Store(b.Height)
 	if b.Height > d.head.Load() {
 		d.head.Store(b.Height)
@@ -23,8 +26,17 @@ func (d *Daemon) handleBlock(b chain.Block) error {
 		switch e := ev.(type) {
 		case *markettypes.EventOrderCreated:
 			mq := markettypes.NewQueryClient(d.chain.Context())
-			res, err := mq.Order(ctx, &markettypes.QueryOrderRequest{Id: e.OrderId})
-			if err == nil {
+			var res *markettypes.QueryOrderResponse
+			err := d.ask(ctx, "query_order", func() (err error) {
+				res, err = mq.Order(ctx, &markettypes.QueryOrderRequest{Id: e.OrderId})
+				return err
+			})
+			switch {
+			case ctx.Err() != nil:
+				return ctx.Err()
+			case err != nil: // closed in the same block, say
+				d.log.Info("not bidding", "order", e.OrderId, "reason", "order unreadable: "+err.Error())
+			default:
 				d.considerOrder(ctx, res.Order)
 			}
 		case *markettypes.EventBidCreated:
@@ -54,7 +66,7 @@ func (d *Daemon) handleBlock(b chain.Block) error {
 			run := d.leases[e.LeaseId]
 			d.mu.Unlock()
 			if run != nil {
-				d.finishLease(ctx, e.LeaseId, run)
+				d.finishLease(context.WithoutCancel(ctx), e.LeaseId, run)
 			}
 		case *slatypes.EventReceiptBatchAnchored:
 			if d.ownsLease(e.LeaseId) {
@@ -71,12 +83,15 @@ func (d *Daemon) handleBlock(b chain.Block) error {
 	}
 	d.mu.Unlock()
 	for _, r := range runs {
-		d.tickLease(ctx, r, b.Height)
+		d.tickLease(context.WithoutCancel(ctx), r, b.Height)
 	}
 	if b.Height%50 == 0 {
 		if err := d.ensureAttested(ctx); err != nil {
 			d.log.Error("re-attest", "err", err)
 		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // a reaction may have been cut short: handle the block again next start
 	}
 	return d.store.SetCursor(b.Height)
 }
@@ -104,7 +119,8 @@ func (d *Daemon) considerOrder(ctx context.Context, o markettypes.Order) {
 		return
 	}
 	d.log.Info("bidding", "order", o.Id, "price", dec.Price.String(), "gpus", len(dec.GPUs))
-	d.queue("bid", func(_ *chain.Result, err error) {
+	// Sent again while the node is unreachable: the chain refuses it once bidding has closed.
+	d.queueRetrying("bid", func() bool { return true }, func(_ *chain.Result, err error) {
 		if err != nil {
 			d.engine.Release(o.Id)
 			return
@@ -117,16 +133,42 @@ func (d *Daemon) considerOrder(ctx context.Context, o markettypes.Order) {
 func (d *Daemon) standingFails(ctx context.Context, req markettypes.Requirements) string {
 	sq := slatypes.NewQueryClient(d.chain.Context())
 	if req.MinReputationBps > 0 {
-		r, err := sq.Reputation(ctx, &slatypes.QueryReputationRequest{Provider: d.provider})
-		if err != nil || r.ScoreBps < req.MinReputationBps {
+		var r *slatypes.QueryReputationResponse
+		err := d.ask(ctx, "query_reputation", func() (err error) {
+			r, err = sq.Reputation(ctx, &slatypes.QueryReputationRequest{Provider: d.provider})
+			return err
+		})
+		if err != nil {
+			return "reputation unreadable: " + err.Error()
+		}
+		if r.ScoreBps < req.MinReputationBps {
 			return "reputation below the order's minimum"
 		}
 	}
 	if min := req.MinProviderBond; min.Denom != "" && min.IsPositive() {
-		b, err := sq.Bond(ctx, &slatypes.QueryBondRequest{Provider: d.provider})
-		if err != nil || b.Bond.Bonded.AmountOf(min.Denom).Sub(b.Bond.Locked.AmountOf(min.Denom)).LT(min.Amount) {
+		var b *slatypes.QueryBondResponse
+		err := d.ask(ctx, "query_bond", func() (err error) {
+			b, err = sq.Bond(ctx, &slatypes.QueryBondRequest{Provider: d.provider})
+			return err
+		})
+		if err != nil {
+			return "bond unreadable: " + err.Error()
+		}
+		if b.Bond.Bonded.AmountOf(min.Denom).Sub(b.Bond.Locked.AmountOf(min.Denom)).LT(min.Amount) {
 			return "free bond below the order's minimum " + min.String()
 		}
 	}
 	return ""
+}
+
+// ask runs a chain query, trying again while the node cannot be reached (chain.Transient),
+// counting each failure under what and logging the first and every tenth. It returns the
+// query's final error: the node's answer (NotFound...), or ctx's once ctx has ended.
+func (d *Daemon) ask(ctx context.Context, what string, query func() error) error {
+	return chain.Retry(ctx, chain.DefaultBackoff, func(attempt int, err error) {
+		d.metrics.ChainErrors.WithLabelValues(what).Inc()
+		if attempt == 1 || attempt%10 == 0 {
+			d.log.Warn("node unreachable, retrying", "what", what, "attempt", attempt, "err", err)
+		}
+	}, query)
 }

@@ -31,6 +31,8 @@ type leaseRun struct {
 	driver exec.Driver
 	proxy  *ingress.Proxy
 	info   receipts.LeaseInfo
+	// stop ends the lease's background work (a replicated job's commit and reveal).
+	stop context.CancelFunc
 
 	mu      sync.Mutex
 	pending []ingress.Sample // requests not yet in a receipt
@@ -55,20 +57,31 @@ func (d *Daemon) windowOf(l *leaseRun) func(time.Time) uint64 {
 // startLease runs a lease the provider won: it starts the workload, the ingress in front of it
 // and, for a replicated job, the commit-reveal.
 func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
+	if d.running(leaseID) {
+		return nil // a block handled again after a reaction was cut short
+	}
 	mq := markettypes.NewQueryClient(d.chain.Context())
-	lres, err := mq.Lease(ctx, &markettypes.QueryLeaseRequest{Id: leaseID})
-	if err != nil {
+	var lres *markettypes.QueryLeaseResponse
+	if err := d.ask(ctx, "query_lease", func() (err error) {
+		lres, err = mq.Lease(ctx, &markettypes.QueryLeaseRequest{Id: leaseID})
+		return err
+	}); err != nil {
 		return err
 	}
 	l := lres.Lease
 	if l.Provider != d.provider {
 		return nil
 	}
-	ores, err := mq.Order(ctx, &markettypes.QueryOrderRequest{Id: l.OrderId})
-	if err != nil {
+	var ores *markettypes.QueryOrderResponse
+	if err := d.ask(ctx, "query_order", func() (err error) {
+		ores, err = mq.Order(ctx, &markettypes.QueryOrderRequest{Id: l.OrderId})
+		return err
+	}); err != nil {
 		return err
 	}
 	o := ores.Order
+	// The workload outlives this call's context, which ends when the sidecar stops.
+	ctx = context.WithoutCancel(ctx)
 	rec, err := d.store.GetLease(leaseID)
 	if errors.Is(err, state.ErrNotFound) {
 		rec = state.LeaseRecord{
@@ -141,7 +154,9 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 	d.metrics.Leases.Set(float64(n))
 	d.log.Info("lease running", "lease", leaseID, "order", o.Id, "executor", rec.Executor, "state", st.State, "endpoint", rec.Endpoint)
 	if rec.Replicated {
-		go d.replicate(context.WithoutCancel(ctx), run)
+		var rctx context.Context
+		rctx, run.stop = context.WithCancel(ctx)
+		go d.replicate(rctx, run)
 	}
 	return nil
 }
@@ -192,6 +207,9 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun)
 		return
 	}
 	if run != nil {
+		if run.stop != nil {
+			run.stop()
+		}
 		d.receiptPending(run, d.height.Load())
 		if run.proxy != nil {
 			run.proxy.Stop()
@@ -360,7 +378,9 @@ func (d *Daemon) reportWindow(ctx context.Context, run *leaseRun, win uint64) {
 	// before that reports the window again after the restart.
 	run.rec.LastReportedWindow = win
 	leaseID := run.rec.LeaseID
-	d.queue("sla_report", func(_ *chain.Result, err error) {
+	// A report lost to a node restart is sent again until the chain takes or refuses it (its
+	// deadline passed), or the lease ends: a window never reported is judged MISSING.
+	d.queueRetrying("sla_report", func() bool { return d.running(leaseID) }, func(_ *chain.Result, err error) {
 		if err == nil || strings.Contains(err.Error(), slatypes.ErrDuplicateReport.Error()) {
 			_ = d.store.MarkWindowReported(leaseID, win)
 			if rec, gerr := d.store.GetLease(leaseID); gerr == nil && rec.LastReportedWindow < win {

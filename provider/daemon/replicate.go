@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/computed-network/computed/provider/chain"
 	"github.com/computed-network/computed/provider/exec"
 	"github.com/computed-network/computed/provider/state"
 	slatypes "github.com/computed-network/computed/x/sla/types"
@@ -60,7 +63,7 @@ func (d *Daemon) replicateOnce(ctx context.Context, run *leaseRun) error {
 	}
 	q := slatypes.NewQueryClient(d.chain.Context())
 	if !c.Committed {
-		_, err := d.sendNow(ctx, "commit", &slatypes.MsgCommitResult{Provider: d.provider, LeaseId: leaseID, Commitment: c.CommitHash})
+		err := d.sendRetrying(ctx, "commit", &slatypes.MsgCommitResult{Provider: d.provider, LeaseId: leaseID, Commitment: c.CommitHash})
 		if err != nil && !errors.Is(err, slatypes.ErrAlreadyCommitted) && !containsErr(err, slatypes.ErrAlreadyCommitted) {
 			return fmt.Errorf("commit: %w", err)
 		}
@@ -74,8 +77,11 @@ func (d *Daemon) replicateOnce(ctx context.Context, run *leaseRun) error {
 		return nil
 	}
 	for {
-		res, err := q.Replication(ctx, &slatypes.QueryReplicationRequest{OrderId: orderID})
-		if err != nil {
+		var res *slatypes.QueryReplicationResponse
+		if err := d.ask(ctx, "query_replication", func() (err error) {
+			res, err = q.Replication(ctx, &slatypes.QueryReplicationRequest{OrderId: orderID})
+			return err
+		}); err != nil {
 			return err
 		}
 		r := res.Replication
@@ -91,12 +97,28 @@ func (d *Daemon) replicateOnce(ctx context.Context, run *leaseRun) error {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-	if _, err := d.sendNow(ctx, "reveal", &slatypes.MsgRevealResult{Provider: d.provider, LeaseId: leaseID, ResultDigest: c.ResultDigest, Salt: c.Salt}); err != nil {
+	err = d.sendRetrying(ctx, "reveal", &slatypes.MsgRevealResult{Provider: d.provider, LeaseId: leaseID, ResultDigest: c.ResultDigest, Salt: c.Salt})
+	if err != nil && !containsErr(err, slatypes.ErrNotRevealed) { // "already revealed": an earlier try landed
 		return fmt.Errorf("reveal: %w", err)
 	}
 	c.Revealed = true
 	d.log.Info("result revealed", "order", orderID, "lease", leaseID)
 	return d.store.PutCommit(orderID, c)
+}
+
+// sendRetrying sends msg and waits for its block, sending it again while the node cannot be
+// reached (until ctx ends: the lease closed or the sidecar stops). A transaction the chain
+// refused is returned as is; a resend after a lost answer is refused as a duplicate, which the
+// caller treats as done.
+func (d *Daemon) sendRetrying(ctx context.Context, what string, msg sdk.Msg) error {
+	return chain.Retry(ctx, chain.DefaultBackoff, func(attempt int, err error) {
+		if attempt == 1 || attempt%10 == 0 {
+			d.log.Warn("transaction not sent, retrying", "what", what, "attempt", attempt, "err", err)
+		}
+	}, func() error {
+		_, err := d.sendNow(ctx, what, msg)
+		return err
+	})
 }
 
 // containsErr matches a chain error by its registered message: a DeliverTx failure comes back as

@@ -136,13 +136,8 @@ func (d *Daemon) catchUp(ctx context.Context) error {
 			return fmt.Errorf("list leases: %w", err)
 		}
 		for _, l := range res.Leases {
-			d.mu.Lock()
-			_, running := d.leases[l.Id]
-			d.mu.Unlock()
-			if !running {
-				if err := d.startLease(ctx, l.Id); err != nil {
-					d.log.Error("start lease", "lease", l.Id, "err", err)
-				}
+			if err := d.startLease(ctx, l.Id); err != nil { // a no-op for one already running
+				d.log.Error("start lease", "lease", l.Id, "err", err)
 			}
 		}
 		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
