@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Crash test of the sidecar on a running localnet: while requests flow through a lease's ingress,
-# the sidecar is killed with SIGKILL three times and restarted, and then the node is stopped and
+# the sidecar is killed with SIGKILL three times (once just as an SLA window ends) and restarted,
+# and then the node is stopped and
 # restarted under it. Afterwards the anchored receipt
 # batches must run 1..N without gap or overlap, every receipt the sidecar holds must be anchored
 # exactly once and verify on chain, and every SLA window of the lease must have been reported
-# (none judged MISSING).
+# (none judged MISSING), with the requests it served (none empty while traffic flowed).
 #   scripts/provider-crash.sh BIN
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,8 +30,17 @@ echo "lease $lease running"
 (while true; do curl -s -m 2 -o /dev/null -d ping "http://$LISTEN/leases/$lease/" || true; sleep 0.05; done) &
 traffic_pid=$!
 
+start=$(q market lease "$lease" | sed -n 's/.*"start_height":"\([0-9]*\)".*/\1/p')
+# next_window_end: the first height after the current one at which one of the lease's windows ends.
+next_window_end() { local h; h=$(height); echo $((start + 5 * ((h - start) / 5 + 1))); }
+
 for round in 1 2 3; do
   sleep 4
+  if [ "$round" = 1 ]; then
+    # Just as a window ends, so its report is still to be made or in flight.
+    end=$(next_window_end)
+    while [ "$(height)" -lt "$end" ]; do sleep 0.1; done
+  fi
   pid=$(cat "$PHOME/sidecar.pid")
   kill -9 "$pid"
   wait "$pid" 2>/dev/null || true
@@ -42,9 +52,7 @@ done
 # is in flight: the sidecar must wait for the node, not exit, and send the report again.
 sleep 2
 pid=$(cat "$PHOME/sidecar.pid")
-start=$(q market lease "$lease" | sed -n 's/.*"start_height":"\([0-9]*\)".*/\1/p')
-h=$(height)
-window_end=$((start + 5 * ((h - start) / 5 + 1)))
+window_end=$(next_window_end)
 while [ "$(height)" -lt "$window_end" ]; do sleep 0.1; done
 "$ROOT/scripts/localnet.sh" stop "$BIN" >/dev/null
 echo "round 4: node stopped at height $window_end, the end of a window, under sidecar $pid"
@@ -57,6 +65,7 @@ kill -0 "$pid" 2>/dev/null || die "the sidecar exited after the node came back"
 echo "round 4: the sidecar sent again $(grep -c 'sending it again' "$PHOME/sidecar.log" || true) transaction(s) the node's stop cut off"
 kill "$traffic_pid" 2>/dev/null || true
 traffic_pid=
+traffic_end=$(height)
 sleep 4 # the last receipts reach a batch (max_age 2s) and the chain
 
 step "receipts: anchored without gap or duplicate, every one verifies"
@@ -88,6 +97,13 @@ judged=$(echo "$reports" | grep -o '"status":"WINDOW_STATUS_[A-Z_]*"' | grep -vc
 missing=$( (echo "$reports" | grep -o '"status":"WINDOW_STATUS_MISSING"' || true) | wc -l)
 [ "$judged" -ge 3 ] || die "only $judged windows judged"
 [ "$missing" -eq 0 ] || die "$missing windows judged MISSING: $reports"
+# Traffic flowed through every window that ended before it stopped, kills and restarts
+# included: a window reported after a restart carries the requests served before it.
+empty=
+for w in $(echo "$reports" | grep -o '"window":"[0-9]*","stats":{[^}]*}' | grep -v '"requests"' | grep -o '"window":"[0-9]*"' | grep -o '[0-9]*'); do
+  [ $((start + 5 * w)) -le "$traffic_end" ] && empty="$empty $w"
+done
+[ -z "$empty" ] || die "windows reported without requests although traffic flowed:$empty: $reports"
 echo "$judged windows judged, none missing: $(echo "$reports" | grep -o '"status":"WINDOW_STATUS_[A-Z_]*"' | sort | uniq -c | tr -s ' \n' ' ')"
 run_tx "$BIN" "$HOME_DIR" market close-order "$order" --from alice >/dev/null
 echo "crash test passed"

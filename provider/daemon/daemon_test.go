@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/computed-network/computed/provider/ingress"
 	"github.com/computed-network/computed/provider/metrics"
 	"github.com/computed-network/computed/provider/state"
 	slatypes "github.com/computed-network/computed/x/sla/types"
@@ -82,5 +84,24 @@ func TestContainsErr(t *testing.T) {
 	}
 	if !strings.Contains(chainErr.Error(), "replica already committed") {
 		t.Fatal("the registered message changed; update the sidecar's matching")
+	}
+}
+
+func TestUnreportedWindows(t *testing.T) {
+	var samples []windowSample
+	var in []byte
+	for i, w := range []uint64{3, 3, 4, 4, 4, 5} {
+		s := ingress.Sample{UnixMillis: int64(i), Micros: 1, Status: 200}
+		samples = append(samples, windowSample{w, s})
+		in = append(in, ingress.EncodeSample(s)...)
+	}
+	enc := func(from, to int) []byte { return in[from*ingress.SampleSize : to*ingress.SampleSize] }
+	got := unreportedWindows(samples, in, 3) // window 3 is already reported
+	want := []state.WindowSamples{{Window: 4, Encoded: enc(2, 5)}, {Window: 5, Encoded: enc(5, 6)}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("unreportedWindows = %v, want %v", got, want)
+	}
+	if got := unreportedWindows(nil, nil, 0); len(got) != 0 {
+		t.Fatalf("no samples: %v", got)
 	}
 }

@@ -35,7 +35,13 @@ type leaseRun struct {
 	stop context.CancelFunc
 
 	mu      sync.Mutex
-	pending []ingress.Sample // requests not yet in a receipt
+	pending []windowSample // requests not yet in a receipt
+}
+
+// windowSample is a request and the SLA window the ingress recorded it in.
+type windowSample struct {
+	window uint64
+	s      ingress.Sample
 }
 
 // windowOf maps now to the lease's SLA window from the chain height: requests served while
@@ -130,15 +136,16 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 		rec.Endpoint = endpoint
 		run.proxy, err = ingress.New(ingress.Config{
 			LeaseID: leaseID, Backend: endpoint, WindowOf: d.windowOf(run), Registerer: d.metrics.Registry,
-			OnRequest: func(s ingress.Sample) {
+			OnRequest: func(window uint64, s ingress.Sample) {
 				run.mu.Lock()
-				run.pending = append(run.pending, s)
+				run.pending = append(run.pending, windowSample{window, s})
 				run.mu.Unlock()
 			},
 		})
 		if err != nil {
 			return err
 		}
+		d.restoreWindows(run)
 		if err := run.proxy.Start(); err != nil {
 			return err
 		}
@@ -223,6 +230,9 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun)
 	}
 	rec.State = state.LeaseClosed
 	_ = d.store.PutLease(rec)
+	if err := d.store.DropWindowSamples(leaseID); err != nil {
+		d.log.Warn("window samples", "lease", leaseID, "err", err)
+	}
 	d.engine.Release(rec.OrderID)
 	d.mu.Lock()
 	delete(d.leases, leaseID)
@@ -255,24 +265,66 @@ func (d *Daemon) receiptPending(run *leaseRun, h int64) {
 	if len(samples) == 0 {
 		return
 	}
-	in := make([]byte, 0, 18*len(samples))
+	in := make([]byte, 0, ingress.SampleSize*len(samples))
 	out := sha256.New()
-	for _, s := range samples {
-		in = append(in, ingress.EncodeSample(s)...)
+	for _, ws := range samples {
+		in = append(in, ingress.EncodeSample(ws.s)...)
 		var b [2]byte
-		binary.BigEndian.PutUint16(b[:], s.Status)
+		binary.BigEndian.PutUint16(b[:], ws.s.Status)
 		out.Write(b[:])
 	}
-	_, err := d.builder.Append(run.info, receipts.Work{
-		Start: time.UnixMilli(samples[0].UnixMillis), End: time.UnixMilli(samples[len(samples)-1].UnixMillis),
+	_, err := d.builder.AppendWithSamples(run.info, receipts.Work{
+		Start: time.UnixMilli(samples[0].s.UnixMillis), End: time.UnixMilli(samples[len(samples)-1].s.UnixMillis),
 		Input: in, Output: out.Sum(nil), Price: run.lease.PricePerBlock,
 		SettlementRef: fmt.Sprintf("lease/%d@%d", run.rec.LeaseID, h),
-	})
+	}, unreportedWindows(samples, in, run.rec.LastReportedWindow))
 	if err != nil {
 		d.log.Error("receipt", "lease", run.rec.LeaseID, "err", err)
 		return
 	}
 	d.batcher.Add(run.rec.LeaseID)
+}
+
+// unreportedWindows splits the receipted requests (in holds their encodings, in order) into
+// runs of one window, leaving out windows up to reported. The store keeps them with the
+// receipt, so a restart reports those windows with them (restoreWindows) instead of with only
+// what comes after the restart.
+func unreportedWindows(samples []windowSample, in []byte, reported uint64) []state.WindowSamples {
+	var out []state.WindowSamples
+	for i := 0; i < len(samples); {
+		j := i + 1
+		for j < len(samples) && samples[j].window == samples[i].window {
+			j++
+		}
+		if w := samples[i].window; w > reported {
+			out = append(out, state.WindowSamples{Window: w, Encoded: in[i*ingress.SampleSize : j*ingress.SampleSize]})
+		}
+		i = j
+	}
+	return out
+}
+
+// restoreWindows gives a resumed lease's ingress the samples its windows had before the restart.
+func (d *Daemon) restoreWindows(run *leaseRun) {
+	kept, err := d.store.PendingWindowSamples(run.rec.LeaseID)
+	if err != nil {
+		d.log.Warn("window samples", "lease", run.rec.LeaseID, "err", err)
+		return
+	}
+	for _, k := range kept {
+		if done, _ := d.store.WindowReported(run.rec.LeaseID, k.Window); done {
+			continue
+		}
+		samples, err := ingress.DecodeSamples(k.Encoded)
+		if err == nil {
+			err = run.proxy.Restore(k.Window, samples)
+		}
+		if err != nil {
+			d.log.Warn("window samples", "lease", run.rec.LeaseID, "window", k.Window, "err", err)
+			continue
+		}
+		d.log.Info("window samples restored", "lease", run.rec.LeaseID, "window", k.Window, "requests", len(samples))
+	}
 }
 
 // submitBatch anchors one batch; the batcher calls it in order and retries it unchanged.

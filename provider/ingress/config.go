@@ -42,8 +42,8 @@ type Config struct {
 	Start        time.Time
 
 	// OnRequest, when set, is called synchronously once per proxied request after it is
-	// recorded (for per-request receipts). It runs on the request path: keep it cheap.
-	OnRequest func(Sample)
+	// recorded in window (for per-request receipts). It runs on the request path: keep it cheap.
+	OnRequest func(window uint64, s Sample)
 	// Registerer, when set, receives the proxy's metrics. Several proxies may share one
 	// registerer; their series differ by the lease label.
 	Registerer prometheus.Registerer

@@ -100,7 +100,8 @@ func (p *Proxy) finish(sw *statusWriter, req *http.Request, start time.Time) {
 	p.writers.Put(sw)
 
 	s := Sample{UnixMillis: start.UnixMilli(), Micros: uint64(elapsed / time.Microsecond), Status: uint16(status)}
-	if !p.windows.get(p.cfg.WindowOf(start)).record(s) {
+	window := p.cfg.WindowOf(start)
+	if !p.windows.get(window).record(s) {
 		p.windows.dropped.Add(1)
 		if p.metrics != nil {
 			p.metrics.droppedCtr.Inc()
@@ -110,7 +111,7 @@ func (p *Proxy) finish(sw *statusWriter, req *http.Request, start time.Time) {
 		p.metrics.request(status, elapsed)
 	}
 	if p.cfg.OnRequest != nil {
-		p.cfg.OnRequest(s)
+		p.cfg.OnRequest(window, s)
 	}
 }
 

@@ -96,7 +96,7 @@ func TestProxyResponseCutOffMidBodyIsRecordedAsAborted(t *testing.T) {
 	}))
 	defer backend.Close()
 	samples := make(chan Sample, 1)
-	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(s Sample) { samples <- s }})
+	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(_ uint64, s Sample) { samples <- s }})
 
 	resp, err := http.Get(srv.URL + "/")
 	if err == nil {
@@ -122,7 +122,7 @@ func TestProxyClientGoneIs499AndNotAnError(t *testing.T) {
 	}))
 	defer backend.Close()
 	samples := make(chan Sample, 1)
-	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(s Sample) { samples <- s }})
+	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(_ uint64, s Sample) { samples <- s }})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -154,7 +154,7 @@ func TestProxyClientHangingUpMidResponseIs499(t *testing.T) {
 	}))
 	defer backend.Close()
 	samples := make(chan Sample, 1)
-	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(s Sample) { samples <- s }})
+	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(_ uint64, s Sample) { samples <- s }})
 
 	resp, err := http.Get(srv.URL + "/stream")
 	if err != nil {
@@ -193,7 +193,7 @@ func TestProxyUpgradeIsRecordedAs101(t *testing.T) {
 	}))
 	defer backend.Close()
 	samples := make(chan Sample, 1)
-	_, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(s Sample) { samples <- s }})
+	_, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(_ uint64, s Sample) { samples <- s }})
 
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/ws", nil)
 	req.Header.Set("Connection", "Upgrade")
@@ -222,7 +222,7 @@ func TestOnRequestCalledOncePerRequest(t *testing.T) {
 	}))
 	defer backend.Close()
 	var calls atomic.Int64
-	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(Sample) { calls.Add(1) }})
+	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(uint64, Sample) { calls.Add(1) }})
 
 	const n = 50
 	var wg sync.WaitGroup

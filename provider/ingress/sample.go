@@ -2,6 +2,7 @@ package ingress
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/cometbft/cometbft/crypto/merkle"
 )
@@ -39,6 +40,22 @@ func appendSample(b []byte, s Sample) []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(s.UnixMillis))
 	b = binary.BigEndian.AppendUint64(b, s.Micros)
 	return binary.BigEndian.AppendUint16(b, s.Status)
+}
+
+// DecodeSamples reverses EncodeSample over a concatenation of encodings.
+func DecodeSamples(b []byte) ([]Sample, error) {
+	if len(b)%SampleSize != 0 {
+		return nil, fmt.Errorf("ingress: %d bytes of samples is not a multiple of %d", len(b), SampleSize)
+	}
+	out := make([]Sample, 0, len(b)/SampleSize)
+	for ; len(b) > 0; b = b[SampleSize:] {
+		out = append(out, Sample{
+			UnixMillis: int64(binary.BigEndian.Uint64(b)),
+			Micros:     binary.BigEndian.Uint64(b[8:]),
+			Status:     binary.BigEndian.Uint16(b[16:]),
+		})
+	}
+	return out, nil
 }
 
 // SamplesRoot is the RFC 6962 Merkle root (CometBFT's merkle.HashFromByteSlices) over the

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -83,7 +84,7 @@ func TestClosedWindowRootRecomputesFromSamples(t *testing.T) {
 		mu   sync.Mutex
 		seen []Sample
 	)
-	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(s Sample) {
+	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(_ uint64, s Sample) {
 		mu.Lock()
 		seen = append(seen, s)
 		mu.Unlock()
@@ -105,5 +106,23 @@ func TestClosedWindowRootRecomputesFromSamples(t *testing.T) {
 	}
 	if !bytes.Equal(snap.SamplesRoot, st.SamplesRoot) {
 		t.Fatal("Snapshot and Close of the same data disagree on the root")
+	}
+}
+
+func TestDecodeSamplesReversesEncode(t *testing.T) {
+	in := []Sample{{UnixMillis: 1_700_000_000_123, Micros: 950, Status: 200}, {UnixMillis: -5, Micros: 1 << 40, Status: 502}, {}}
+	var b []byte
+	for _, s := range in {
+		b = append(b, EncodeSample(s)...)
+	}
+	out, err := DecodeSamples(b)
+	if err != nil || !reflect.DeepEqual(out, in) {
+		t.Fatalf("DecodeSamples = %v, %v; want %v", out, err, in)
+	}
+	if _, err := DecodeSamples(b[:len(b)-1]); err == nil {
+		t.Fatal("a torn encoding decoded")
+	}
+	if out, err := DecodeSamples(nil); err != nil || len(out) != 0 {
+		t.Fatalf("DecodeSamples(nil) = %v, %v", out, err)
 	}
 }

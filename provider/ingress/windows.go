@@ -91,6 +91,19 @@ func (p *Proxy) Close(window uint64) (WindowStats, error) {
 	return st, nil
 }
 
+// Restore puts back a window's samples that an earlier run of the sidecar recorded (and kept
+// through OnRequest), ahead of any the window gets from now on. It neither counts them in the
+// metrics nor passes them to OnRequest again. A closed window refuses them.
+func (p *Proxy) Restore(window uint64, samples []Sample) error {
+	w := p.windows.get(window)
+	for _, s := range samples {
+		if !w.record(s) {
+			return ErrWindowClosed
+		}
+	}
+	return nil
+}
+
 // Windows lists the open windows that have data, in ascending order.
 func (p *Proxy) Windows() []uint64 {
 	s := &p.windows

@@ -110,3 +110,48 @@ func TestCloseForgetsOldTombstones(t *testing.T) {
 		t.Fatalf("Windows() = %v, want [1]", got)
 	}
 }
+
+// TestRestoreComesBeforeNewRequests: samples restored from an earlier run count in their window
+// ahead of new requests, in the figures and the root, without passing through OnRequest again
+// (they are already in receipts); a closed window refuses them.
+func TestRestoreComesBeforeNewRequests(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer backend.Close()
+	var seen []Sample
+	var windows []uint64
+	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(w uint64, s Sample) {
+		windows = append(windows, w)
+		seen = append(seen, s)
+	}})
+	restored := []Sample{
+		{UnixMillis: 1_000, Micros: 40_000, Status: 200},
+		{UnixMillis: 1_001, Micros: 90_000, Status: 503},
+		{UnixMillis: 1_002, Micros: 50_000, Status: 200},
+	}
+	if err := p.Restore(1, restored); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 0 {
+		t.Fatalf("OnRequest saw restored samples: %v", seen)
+	}
+	for range 2 {
+		get(t, srv.URL+"/", nil)
+	}
+	st, err := p.Close(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append(slices.Clone(restored), seen...)
+	if st.Requests != 5 || st.Errors != 1 || !slices.Equal(st.Samples, all) || !slices.Equal(windows, []uint64{1, 1}) {
+		t.Fatalf("requests %d errors %d samples %v (OnRequest windows %v); want 5, 1, %v, [1 1]", st.Requests, st.Errors, st.Samples, windows, all)
+	}
+	if st.P99Micros < 89_000 {
+		t.Errorf("P99 %d µs leaves out the restored 90 ms request", st.P99Micros)
+	}
+	if string(st.SamplesRoot) != string(SamplesRoot(all)) {
+		t.Error("the root is not over the restored samples followed by the new ones")
+	}
+	if err := p.Restore(1, restored); !errors.Is(err, ErrWindowClosed) {
+		t.Fatalf("Restore into a closed window = %v, want ErrWindowClosed", err)
+	}
+}

@@ -19,8 +19,10 @@ var (
 	bucketWindows  = []byte("windows")  // lease id -> { window -> "" }
 	bucketChain    = []byte("chain")    // "cursor" -> height
 	bucketMeta     = []byte("meta")     // caller's keys -> caller's values
+	// lease id -> { window ‖ chunk -> encoded samples }: the requests of windows not yet reported
+	bucketWindowSamples = []byte("window-samples")
 
-	allBuckets = [][]byte{bucketStore, bucketLeases, bucketReceipts, bucketBatches, bucketCommits, bucketWindows, bucketChain, bucketMeta}
+	allBuckets = [][]byte{bucketStore, bucketLeases, bucketReceipts, bucketBatches, bucketCommits, bucketWindows, bucketWindowSamples, bucketChain, bucketMeta}
 
 	keyFormat = []byte("format")
 	keyCursor = []byte("cursor")

@@ -14,6 +14,13 @@ import (
 // either keeps the receipt under its sequence or leaves the sequence unused. build runs while the
 // store's write lock is held, so it must be quick and must not call back into the store.
 func (s *Store) AppendReceipt(lease uint64, build func(seq uint64) (slatypes.ReceiptLeaf, error)) (slatypes.ReceiptLeaf, error) {
+	return s.AppendReceiptWithSamples(lease, build, nil)
+}
+
+// AppendReceiptWithSamples is AppendReceipt that also adds, in the same transaction, the
+// receipt's requests to their SLA windows, so a restarted sidecar reports each window with the
+// requests it served before the restart; MarkWindowReported and DropWindowSamples drop them.
+func (s *Store) AppendReceiptWithSamples(lease uint64, build func(seq uint64) (slatypes.ReceiptLeaf, error), windows []WindowSamples) (slatypes.ReceiptLeaf, error) {
 	if lease == 0 {
 		return slatypes.ReceiptLeaf{}, errors.New("append receipt: lease id 0")
 	}
@@ -40,6 +47,11 @@ func (s *Store) AppendReceipt(lease uint64, build func(seq uint64) (slatypes.Rec
 		}
 		if err := b.Put(encodeU64(seq), leaf); err != nil {
 			return err
+		}
+		for _, w := range windows {
+			if err := addWindowSamples(tx, lease, w.Window, w.Encoded); err != nil {
+				return err
+			}
 		}
 		out = r
 		return nil
