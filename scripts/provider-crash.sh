@@ -58,6 +58,9 @@ while [ "$(height)" -lt "$window_end" ]; do sleep 0.1; done
 echo "round 4: node stopped at height $window_end, the end of a window, under sidecar $pid"
 sleep 5
 kill -0 "$pid" 2>/dev/null || die "the sidecar exited while the node was down"
+status=$("$BIN" provider status --config "$PHOME/provider.toml")
+grep -q '^chain      unreachable' <<<"$status" || die "provider status does not say the node is down: $status"
+echo "round 4: provider status says: $(grep '^chain' <<<"$status" | cut -c1-60)…"
 "$ROOT/scripts/localnet.sh" start "$BIN" >/dev/null
 echo "round 4: node back at height $(height); sidecar $pid still running"
 sleep 6

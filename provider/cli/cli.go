@@ -257,6 +257,7 @@ func statusCmd() *cobra.Command {
 
 func printStatus(w io.Writer, st daemon.Status) error {
 	fmt.Fprintf(w, "provider   %s (height %d)\n", st.Provider, st.Height)
+	fmt.Fprintf(w, "chain      %s\n", st.Chain)
 	fmt.Fprintf(w, "attest     %s\n", st.Attestation)
 	fmt.Fprintf(w, "bond       %s (locked %s)\n", st.Bond, st.Locked)
 	fmt.Fprintf(w, "reputation %d bps\n", st.Reputation)

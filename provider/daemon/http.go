@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/computed-network/computed/provider/chain"
 	"github.com/computed-network/computed/provider/receipts"
 	attesttypes "github.com/computed-network/computed/x/attest/types"
 	escrowtypes "github.com/computed-network/computed/x/escrow/types"
@@ -54,8 +55,10 @@ func (d *Daemon) routes() http.Handler {
 
 // Status is what `computed provider status` prints.
 type Status struct {
-	Provider    string        `json:"provider"`
-	Height      int64         `json:"height"`
+	Provider string `json:"provider"`
+	Height   int64  `json:"height"`
+	// Chain is "ok", or why the node could not be asked (the chain's figures are then unknown).
+	Chain       string        `json:"chain"`
 	GPUs        []GPUStatus   `json:"gpus"`
 	Attestation string        `json:"attestation"`
 	Bond        string        `json:"bond"`
@@ -104,8 +107,36 @@ func (d *Daemon) Status(ctx context.Context) Status {
 			d.metrics.GPUUtilisation.WithLabelValues(g.UUID, g.SKU).Set(float64(g.UtilizationPct))
 		}
 	}
+	d.mu.Lock()
+	for id := range d.bids {
+		st.OpenBids = append(st.OpenBids, id)
+	}
+	runs := make([]*leaseRun, 0, len(d.leases))
+	for _, r := range d.leases {
+		runs = append(runs, r)
+	}
+	d.mu.Unlock()
+	// Maps give no order; the status reads the same way every time.
+	sort.Slice(st.OpenBids, func(i, j int) bool { return st.OpenBids[i] < st.OpenBids[j] })
+	sort.Slice(runs, func(i, j int) bool { return runs[i].rec.LeaseID < runs[j].rec.LeaseID })
+	leaseRow := func(r *leaseRun) LeaseStatus {
+		return LeaseStatus{ID: r.rec.LeaseID, Order: r.rec.OrderID, Executor: r.rec.Executor, Endpoint: r.rec.Endpoint,
+			Ingress: "/leases/" + strconv.FormatUint(r.rec.LeaseID, 10) + "/"}
+	}
+
 	sq := slatypes.NewQueryClient(d.chain.Context())
-	if b, err := sq.Bond(ctx, &slatypes.QueryBondRequest{Provider: d.provider}); err == nil {
+	b, err := sq.Bond(ctx, &slatypes.QueryBondRequest{Provider: d.provider})
+	if err != nil && chain.Transient(err) {
+		// Without a node, say so rather than print empty figures as if they were the chain's.
+		st.Chain = "unreachable: " + err.Error()
+		st.Attestation, st.Bond, st.Locked = "unknown", "unknown", "unknown"
+		for _, r := range runs {
+			st.Leases = append(st.Leases, leaseRow(r))
+		}
+		return st
+	}
+	st.Chain = "ok"
+	if err == nil {
 		st.Bond, st.Locked = b.Bond.Bonded.String(), b.Bond.Locked.String()
 	}
 	if r, err := sq.Reputation(ctx, &slatypes.QueryReputationRequest{Provider: d.provider}); err == nil {
@@ -119,22 +150,9 @@ func (d *Daemon) Status(ctx context.Context) Status {
 				until.Format(time.RFC3339), time.Until(until).Round(time.Second))
 		}
 	}
-	d.mu.Lock()
-	for id := range d.bids {
-		st.OpenBids = append(st.OpenBids, id)
-	}
-	runs := make([]*leaseRun, 0, len(d.leases))
-	for _, r := range d.leases {
-		runs = append(runs, r)
-	}
-	d.mu.Unlock()
-	// Maps give no order; the status reads the same way every time.
-	sort.Slice(st.OpenBids, func(i, j int) bool { return st.OpenBids[i] < st.OpenBids[j] })
-	sort.Slice(runs, func(i, j int) bool { return runs[i].rec.LeaseID < runs[j].rec.LeaseID })
 	eq := escrowtypes.NewQueryClient(d.chain.Context())
 	for _, r := range runs {
-		ls := LeaseStatus{ID: r.rec.LeaseID, Order: r.rec.OrderID, Executor: r.rec.Executor, Endpoint: r.rec.Endpoint,
-			Ingress: "/leases/" + strconv.FormatUint(r.rec.LeaseID, 10) + "/"}
+		ls := leaseRow(r)
 		if a, err := eq.Account(ctx, &escrowtypes.QueryAccountRequest{Id: r.rec.OrderID}); err == nil && a.Account.DepletionHeight > 0 {
 			ls.RunwayBlocks = a.Account.DepletionHeight - st.Height
 		}
