@@ -57,6 +57,7 @@ type Daemon struct {
 	reportGrace atomic.Int64
 	head        atomic.Int64 // the chain's latest height as last seen (blocks below it are replays)
 	listener    net.Listener
+	stopped     atomic.Bool // Run has returned: nothing is sent again
 }
 
 // Deps are the parts a caller (the CLI, a test) builds.
@@ -162,6 +163,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}()
 	d.log.Info("sidecar running", "provider", d.provider, "height", h, "cursor", cursor, "listen", d.listener.Addr().String())
 	err = d.watcher.Run(ctx, cursor, func(b chain.Block) error { return d.handleBlock(ctx, b) })
+	d.stopped.Store(true)
 	d.stopAll()
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -231,7 +233,7 @@ func (d *Daemon) queueRetrying(what string, keep func() bool, done func(*chain.R
 	wait, attempt := chain.DefaultBackoff.First, 0
 	var try func(*chain.Result, error)
 	try = func(res *chain.Result, err error) {
-		if chain.Transient(err) && keep() {
+		if chain.Transient(err) && keep() && !d.stopped.Load() {
 			if attempt++; attempt == 1 || attempt%10 == 0 {
 				d.log.Warn("transaction not sent; sending it again", "what", what, "attempt", attempt, "err", err)
 			}
