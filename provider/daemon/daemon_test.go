@@ -87,7 +87,7 @@ func TestContainsErr(t *testing.T) {
 	}
 }
 
-func TestUnreportedWindows(t *testing.T) {
+func TestWindowsToKeep(t *testing.T) {
 	var samples []windowSample
 	var in []byte
 	for i, w := range []uint64{3, 3, 4, 4, 4, 5} {
@@ -95,13 +95,48 @@ func TestUnreportedWindows(t *testing.T) {
 		samples = append(samples, windowSample{w, s})
 		in = append(in, ingress.EncodeSample(s)...)
 	}
-	enc := func(from, to int) []byte { return in[from*ingress.SampleSize : to*ingress.SampleSize] }
-	got := unreportedWindows(samples, in, 3) // window 3 is already reported
-	want := []state.WindowSamples{{Window: 4, Encoded: enc(2, 5)}, {Window: 5, Encoded: enc(5, 6)}}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("unreportedWindows = %v, want %v", got, want)
+	var probes []state.WindowSamples
+	for _, p := range []struct {
+		w  uint64
+		ok bool
+	}{{3, true}, {4, true}, {4, false}, {4, true}, {6, false}} {
+		probes = addProbe(probes, p.w, p.ok)
 	}
-	if got := unreportedWindows(nil, nil, 0); len(got) != 0 {
-		t.Fatalf("no samples: %v", got)
+	if want := []state.WindowSamples{{Window: 3, Probes: 1, ProbesOK: 1}, {Window: 4, Probes: 3, ProbesOK: 2}, {Window: 6, Probes: 1}}; !reflect.DeepEqual(probes, want) {
+		t.Fatalf("addProbe counted %v, want %v", probes, want)
+	}
+	enc := func(from, to int) []byte { return in[from*ingress.SampleSize : to*ingress.SampleSize] }
+	got := windowsToKeep(samples, in, probes, 3) // window 3 is already reported
+	want := []state.WindowSamples{
+		{Window: 4, Encoded: enc(2, 5), Probes: 3, ProbesOK: 2},
+		{Window: 5, Encoded: enc(5, 6)},
+		{Window: 6, Probes: 1},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("windowsToKeep = %v, want %v", got, want)
+	}
+	if got := windowsToKeep(nil, nil, nil, 0); len(got) != 0 {
+		t.Fatalf("nothing recorded: %v", got)
+	}
+}
+
+func TestMissedProbes(t *testing.T) {
+	for _, tc := range []struct {
+		down, interval time.Duration
+		windowBlocks   uint64
+		blockSeconds   int64
+		want           uint64
+	}{
+		{1500 * time.Millisecond, time.Second, 5, 1, 0}, // a restart within one interval misses none
+		{2 * time.Second, time.Second, 5, 1, 1},
+		{3500 * time.Millisecond, time.Second, 5, 1, 2},
+		{time.Hour, time.Second, 5, 1, 5}, // at most one window's worth
+		{time.Hour, 2 * time.Second, 600, 6, 1799},
+		{time.Hour, 10 * time.Second, 5, 1, 0}, // probes rarer than the window: the cap is 0
+		{time.Minute, 0, 5, 1, 0},
+	} {
+		if got := missedProbes(tc.down, tc.interval, tc.windowBlocks, tc.blockSeconds); got != tc.want {
+			t.Errorf("missedProbes(%v, %v, %d, %d) = %d, want %d", tc.down, tc.interval, tc.windowBlocks, tc.blockSeconds, got, tc.want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -34,8 +35,10 @@ type leaseRun struct {
 	// stop ends the lease's background work (a replicated job's commit and reveal).
 	stop context.CancelFunc
 
-	mu      sync.Mutex
-	pending []windowSample // requests not yet in a receipt
+	mu        sync.Mutex
+	pending   []windowSample        // requests not yet in a receipt
+	probes    []state.WindowSamples // probe counts not yet kept in the store
+	lastProbe int64                 // unix ms of the latest probe not yet kept; 0 if none
 }
 
 // windowSample is a request and the SLA window the ingress recorded it in.
@@ -139,6 +142,12 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 			OnRequest: func(window uint64, s ingress.Sample) {
 				run.mu.Lock()
 				run.pending = append(run.pending, windowSample{window, s})
+				run.mu.Unlock()
+			},
+			OnProbe: func(window uint64, ok bool) {
+				run.mu.Lock()
+				run.probes = addProbe(run.probes, window, ok)
+				run.lastProbe = time.Now().UnixMilli()
 				run.mu.Unlock()
 			},
 		})
@@ -259,10 +268,17 @@ func (d *Daemon) stopAll() {
 // (output), priced at the lease's rate for one block.
 func (d *Daemon) receiptPending(run *leaseRun, h int64) {
 	run.mu.Lock()
-	samples := run.pending
-	run.pending = nil
+	samples, probes, lastProbe := run.pending, run.probes, run.lastProbe
+	run.pending, run.probes, run.lastProbe = nil, nil, 0
 	run.mu.Unlock()
 	if len(samples) == 0 {
+		// No receipt: the window data alone (the probes) is kept.
+		windows := windowsToKeep(nil, nil, probes, run.rec.LastReportedWindow)
+		if len(windows) > 0 || lastProbe != 0 {
+			if err := d.store.KeepWindows(run.rec.LeaseID, windows, lastProbe); err != nil {
+				d.log.Warn("window data", "lease", run.rec.LeaseID, "err", err)
+			}
+		}
 		return
 	}
 	in := make([]byte, 0, ingress.SampleSize*len(samples))
@@ -277,7 +293,7 @@ func (d *Daemon) receiptPending(run *leaseRun, h int64) {
 		Start: time.UnixMilli(samples[0].s.UnixMillis), End: time.UnixMilli(samples[len(samples)-1].s.UnixMillis),
 		Input: in, Output: out.Sum(nil), Price: run.lease.PricePerBlock,
 		SettlementRef: fmt.Sprintf("lease/%d@%d", run.rec.LeaseID, h),
-	}, unreportedWindows(samples, in, run.rec.LastReportedWindow))
+	}, windowsToKeep(samples, in, probes, run.rec.LastReportedWindow), lastProbe)
 	if err != nil {
 		d.log.Error("receipt", "lease", run.rec.LeaseID, "err", err)
 		return
@@ -285,11 +301,11 @@ func (d *Daemon) receiptPending(run *leaseRun, h int64) {
 	d.batcher.Add(run.rec.LeaseID)
 }
 
-// unreportedWindows splits the receipted requests (in holds their encodings, in order) into
-// runs of one window, leaving out windows up to reported. The store keeps them with the
-// receipt, so a restart reports those windows with them (restoreWindows) instead of with only
-// what comes after the restart.
-func unreportedWindows(samples []windowSample, in []byte, reported uint64) []state.WindowSamples {
+// windowsToKeep is what a block added to the windows after reported: the receipted requests
+// (in holds their encodings, in order), in runs of one window, and the probe counts. The store
+// keeps it with the receipt, so a restart reports those windows with it (restoreWindows)
+// instead of with only what comes after the restart.
+func windowsToKeep(samples []windowSample, in []byte, probes []state.WindowSamples, reported uint64) []state.WindowSamples {
 	var out []state.WindowSamples
 	for i := 0; i < len(samples); {
 		j := i + 1
@@ -301,30 +317,86 @@ func unreportedWindows(samples []windowSample, in []byte, reported uint64) []sta
 		}
 		i = j
 	}
+	for _, p := range probes {
+		if p.Window <= reported {
+			continue
+		}
+		if k := slices.IndexFunc(out, func(w state.WindowSamples) bool { return w.Window == p.Window }); k >= 0 {
+			out[k].Probes, out[k].ProbesOK = out[k].Probes+p.Probes, out[k].ProbesOK+p.ProbesOK
+		} else {
+			out = append(out, p)
+		}
+	}
 	return out
 }
 
-// restoreWindows gives a resumed lease's ingress the samples its windows had before the restart.
+// addProbe counts one probe of window in counts.
+func addProbe(counts []state.WindowSamples, window uint64, ok bool) []state.WindowSamples {
+	k := slices.IndexFunc(counts, func(w state.WindowSamples) bool { return w.Window == window })
+	if k < 0 {
+		counts, k = append(counts, state.WindowSamples{Window: window}), len(counts)
+	}
+	counts[k].Probes++
+	if ok {
+		counts[k].ProbesOK++
+	}
+	return counts
+}
+
+// restoreWindows gives a resumed lease's ingress what its windows had measured before the
+// restart, and counts the probes the sidecar missed while it was down as failed: a buyer could
+// not reach the lease through it then.
 func (d *Daemon) restoreWindows(run *leaseRun) {
-	kept, err := d.store.PendingWindowSamples(run.rec.LeaseID)
+	lease := run.rec.LeaseID
+	kept, lastProbe, err := d.store.PendingWindows(lease)
 	if err != nil {
-		d.log.Warn("window samples", "lease", run.rec.LeaseID, "err", err)
+		d.log.Warn("window data", "lease", lease, "err", err)
 		return
 	}
 	for _, k := range kept {
-		if done, _ := d.store.WindowReported(run.rec.LeaseID, k.Window); done {
+		if done, _ := d.store.WindowReported(lease, k.Window); done {
 			continue
 		}
 		samples, err := ingress.DecodeSamples(k.Encoded)
 		if err == nil {
 			err = run.proxy.Restore(k.Window, samples)
 		}
+		if err == nil {
+			err = run.proxy.RestoreProbes(k.Window, k.Probes, k.ProbesOK)
+		}
 		if err != nil {
-			d.log.Warn("window samples", "lease", run.rec.LeaseID, "window", k.Window, "err", err)
+			d.log.Warn("window data", "lease", lease, "window", k.Window, "err", err)
 			continue
 		}
-		d.log.Info("window samples restored", "lease", run.rec.LeaseID, "window", k.Window, "requests", len(samples))
+		d.log.Info("window data restored", "lease", lease, "window", k.Window, "requests", len(samples), "probes", k.Probes, "probes_ok", k.ProbesOK)
 	}
+	if lastProbe == 0 {
+		return
+	}
+	now := time.Now()
+	window := d.windowOf(run)(now)
+	if missed := missedProbes(now.Sub(time.UnixMilli(lastProbe)), run.proxy.ProbeInterval(), run.rec.WindowBlocks, d.cfg.Pricing.BlockSeconds); missed > 0 {
+		if err := run.proxy.RestoreProbes(window, missed, 0); err != nil {
+			d.log.Warn("window data", "lease", lease, "window", window, "err", err)
+			return
+		}
+		d.log.Warn("sidecar was down: its missed probes count as failed", "lease", lease, "window", window, "down", now.Sub(time.UnixMilli(lastProbe)).Round(time.Millisecond), "probes", missed)
+	}
+}
+
+// missedProbes is how many probes, one every interval, did not run in down (the one due at
+// the end of it runs now), at most one window's worth: a window of windowBlocks blocks of
+// blockSeconds each.
+func missedProbes(down, interval time.Duration, windowBlocks uint64, blockSeconds int64) uint64 {
+	if interval <= 0 || down < 2*interval {
+		return 0
+	}
+	missed := uint64(down/interval) - 1
+	if blockSeconds > 0 && windowBlocks > 0 {
+		window := time.Duration(windowBlocks) * time.Duration(blockSeconds) * time.Second
+		missed = min(missed, uint64(window/interval))
+	}
+	return missed
 }
 
 // submitBatch anchors one batch; the batcher calls it in order and retries it unchanged.

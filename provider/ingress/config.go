@@ -44,6 +44,8 @@ type Config struct {
 	// OnRequest, when set, is called synchronously once per proxied request after it is
 	// recorded in window (for per-request receipts). It runs on the request path: keep it cheap.
 	OnRequest func(window uint64, s Sample)
+	// OnProbe, when set, is called once per health probe recorded in window, with its outcome.
+	OnProbe func(window uint64, ok bool)
 	// Registerer, when set, receives the proxy's metrics. Several proxies may share one
 	// registerer; their series differ by the lease label.
 	Registerer prometheus.Registerer

@@ -66,11 +66,14 @@ func (p *Proxy) probe(ctx context.Context) {
 	if !ok && ctx.Err() != nil {
 		return // shutting down, not a failed probe
 	}
-	if !p.windows.get(p.cfg.WindowOf(start)).recordProbe(ok) {
+	window := p.cfg.WindowOf(start)
+	if !p.windows.get(window).recordProbe(ok) {
 		p.windows.dropped.Add(1)
 		if p.metrics != nil {
 			p.metrics.droppedCtr.Inc()
 		}
+	} else if p.cfg.OnProbe != nil {
+		p.cfg.OnProbe(window, ok)
 	}
 	if p.metrics != nil {
 		if ok {
@@ -97,3 +100,6 @@ func (p *Proxy) healthy(ctx context.Context) bool {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return resp.StatusCode >= 200 && resp.StatusCode < 300
 }
+
+// ProbeInterval is the time between probes.
+func (p *Proxy) ProbeInterval() time.Duration { return p.cfg.ProbeInterval }

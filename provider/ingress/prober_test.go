@@ -2,6 +2,7 @@ package ingress
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -103,5 +104,54 @@ func TestRunReturnsWhenContextDone(t *testing.T) {
 	}
 	if st := mustSnapshot(t, p, 1); st.ProbesOK != st.Probes {
 		t.Fatalf("probes=%d ok=%d: cancelling must not record a failed probe", st.Probes, st.ProbesOK)
+	}
+}
+
+// TestOnProbeAndRestoreProbes: OnProbe hears each recorded probe with its window and outcome,
+// and probes restored from an earlier run (or missed while the sidecar was down) add to the
+// window's availability; a closed window refuses them.
+func TestOnProbeAndRestoreProbes(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer backend.Close()
+	var heard, heardOK atomic.Uint64
+	p, _ := startProxy(t, Config{Backend: backend.URL, ProbeInterval: time.Millisecond, OnProbe: func(w uint64, ok bool) {
+		if w != 1 {
+			t.Errorf("OnProbe window %d, want 1", w)
+		}
+		heard.Add(1)
+		if ok {
+			heardOK.Add(1)
+		}
+	}})
+	if p.ProbeInterval() != time.Millisecond {
+		t.Fatalf("ProbeInterval = %v", p.ProbeInterval())
+	}
+	if err := p.RestoreProbes(1, 10, 6); err != nil { // 6 of 10 answered before the restart
+		t.Fatal(err)
+	}
+	if err := p.RestoreProbes(1, 4, 0); err != nil { // 4 missed while the sidecar was down
+		t.Fatal(err)
+	}
+	if err := p.RestoreProbes(1, 1, 2); err == nil {
+		t.Fatal("more probes ok than probes accepted")
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitProbes(t, p, 34)
+	p.Stop()
+	st, err := p.Close(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, ok := heard.Load(), heardOK.Load()
+	if n != ok || st.Probes != 14+n || st.ProbesOK != 6+ok {
+		t.Fatalf("window: %d probes, %d ok; heard %d, %d ok; want 14+heard and 6+ok", st.Probes, st.ProbesOK, n, ok)
+	}
+	if want := uint32((6 + ok) * 10000 / (14 + n)); st.AvailabilityBps != want {
+		t.Fatalf("availability %d bps, want %d", st.AvailabilityBps, want)
+	}
+	if err := p.RestoreProbes(1, 1, 1); !errors.Is(err, ErrWindowClosed) {
+		t.Fatalf("RestoreProbes into a closed window = %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package ingress
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -101,6 +102,24 @@ func (p *Proxy) Restore(window uint64, samples []Sample) error {
 			return ErrWindowClosed
 		}
 	}
+	return nil
+}
+
+// RestoreProbes adds probes of an earlier run of the sidecar (ok of them answered) to a window,
+// or probes it could not run, when ok is 0: the time the sidecar was down. A closed window
+// refuses them.
+func (p *Proxy) RestoreProbes(window, probes, ok uint64) error {
+	if ok > probes {
+		return fmt.Errorf("ingress: %d of %d probes ok", ok, probes)
+	}
+	w := p.windows.get(window)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrWindowClosed
+	}
+	w.probes += probes
+	w.probesOK += ok
 	return nil
 }
 

@@ -14,13 +14,12 @@ import (
 // either keeps the receipt under its sequence or leaves the sequence unused. build runs while the
 // store's write lock is held, so it must be quick and must not call back into the store.
 func (s *Store) AppendReceipt(lease uint64, build func(seq uint64) (slatypes.ReceiptLeaf, error)) (slatypes.ReceiptLeaf, error) {
-	return s.AppendReceiptWithSamples(lease, build, nil)
+	return s.AppendReceiptWithSamples(lease, build, nil, 0)
 }
 
-// AppendReceiptWithSamples is AppendReceipt that also adds, in the same transaction, the
-// receipt's requests to their SLA windows, so a restarted sidecar reports each window with the
-// requests it served before the restart; MarkWindowReported and DropWindowSamples drop them.
-func (s *Store) AppendReceiptWithSamples(lease uint64, build func(seq uint64) (slatypes.ReceiptLeaf, error), windows []WindowSamples) (slatypes.ReceiptLeaf, error) {
+// AppendReceiptWithSamples is AppendReceipt that also keeps, in the same transaction, what the
+// receipt's requests and the latest probes add to their SLA windows (see KeepWindows).
+func (s *Store) AppendReceiptWithSamples(lease uint64, build func(seq uint64) (slatypes.ReceiptLeaf, error), windows []WindowSamples, lastProbeUnixMs int64) (slatypes.ReceiptLeaf, error) {
 	if lease == 0 {
 		return slatypes.ReceiptLeaf{}, errors.New("append receipt: lease id 0")
 	}
@@ -48,10 +47,8 @@ func (s *Store) AppendReceiptWithSamples(lease uint64, build func(seq uint64) (s
 		if err := b.Put(encodeU64(seq), leaf); err != nil {
 			return err
 		}
-		for _, w := range windows {
-			if err := addWindowSamples(tx, lease, w.Window, w.Encoded); err != nil {
-				return err
-			}
+		if err := keepWindows(tx, lease, windows, lastProbeUnixMs); err != nil {
+			return err
 		}
 		out = r
 		return nil

@@ -36,56 +36,114 @@ func (s *Store) MarkWindowReported(lease, window uint64) error {
 	})
 }
 
-// addWindowSamples appends a chunk of lease's requests (ingress.EncodeSample each, in the order
-// the ingress recorded them) to its SLA window, so a restarted sidecar reports the window with
-// the requests served before the restart. MarkWindowReported drops them.
-func addWindowSamples(tx *bolt.Tx, lease, window uint64, encoded []byte) error {
-	if len(encoded) == 0 {
-		return nil
+// WindowSamples is what a lease's SLA window gained, or holds: requests (ingress.EncodeSample
+// each, in the order the ingress recorded them) and health probes.
+type WindowSamples struct {
+	Window           uint64
+	Encoded          []byte
+	Probes, ProbesOK uint64
+}
+
+// Keys in a lease's window-samples bucket: window ‖ chunk for requests, window alone for the
+// probe counts, and window 0 (windows are numbered from 1) for when the last probe ran.
+var keyLastProbe = encodeU64(0)
+
+// KeepWindows adds to lease's unreported windows what the ingress recorded since the last call
+// (when a block brought no receipt; AppendReceiptWithSamples otherwise), so a restarted sidecar
+// reports each window with what it measured before the restart. lastProbeUnixMs, when not 0,
+// is when the latest probe ran: a restart counts the probes it missed since then as failed.
+// MarkWindowReported drops a window's data, DropWindowSamples a lease's.
+func (s *Store) KeepWindows(lease uint64, windows []WindowSamples, lastProbeUnixMs int64) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return keepWindows(tx, lease, windows, lastProbeUnixMs) })
+}
+
+func keepWindows(tx *bolt.Tx, lease uint64, windows []WindowSamples, lastProbeUnixMs int64) error {
+	var b *bolt.Bucket
+	bucket := func() (*bolt.Bucket, error) {
+		var err error
+		if b == nil {
+			b, err = leaseBucketForWrite(tx, bucketWindowSamples, lease)
+		}
+		return b, err
 	}
-	b, err := leaseBucketForWrite(tx, bucketWindowSamples, lease)
-	if err != nil {
-		return err
+	for _, w := range windows {
+		if w.Window == 0 {
+			return fmt.Errorf("window data of lease %d: windows are numbered from 1", lease)
+		}
+		if len(w.Encoded) > 0 {
+			b, err := bucket()
+			if err != nil {
+				return err
+			}
+			chunk, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			if err := b.Put(append(encodeU64(w.Window), encodeU64(chunk)...), w.Encoded); err != nil {
+				return fmt.Errorf("samples of window %d of lease %d: %w", w.Window, lease, err)
+			}
+		}
+		if w.Probes > 0 {
+			b, err := bucket()
+			if err != nil {
+				return err
+			}
+			key := encodeU64(w.Window)
+			probes, ok := decodeCounts(b.Get(key))
+			if err := b.Put(key, append(encodeU64(probes+w.Probes), encodeU64(ok+w.ProbesOK)...)); err != nil {
+				return fmt.Errorf("probes of window %d of lease %d: %w", w.Window, lease, err)
+			}
+		}
 	}
-	chunk, err := b.NextSequence()
-	if err != nil {
-		return err
-	}
-	key := append(encodeU64(window), encodeU64(chunk)...)
-	if err := b.Put(key, encoded); err != nil {
-		return fmt.Errorf("samples of window %d of lease %d: %w", window, lease, err)
+	if lastProbeUnixMs != 0 {
+		b, err := bucket()
+		if err != nil {
+			return err
+		}
+		return b.Put(keyLastProbe, encodeU64(uint64(lastProbeUnixMs)))
 	}
 	return nil
 }
 
-// WindowSamples are one window's samples, encoded (see AppendReceiptWithSamples).
-type WindowSamples struct {
-	Window  uint64
-	Encoded []byte
+func decodeCounts(v []byte) (uint64, uint64) {
+	if len(v) != 16 {
+		return 0, 0
+	}
+	return decodeU64(v[:8]), decodeU64(v[8:])
 }
 
-// PendingWindowSamples returns lease's stored samples by window, in window order.
-func (s *Store) PendingWindowSamples(lease uint64) ([]WindowSamples, error) {
+// PendingWindows returns what KeepWindows and AppendReceiptWithSamples kept for lease's
+// unreported windows, in window order, and when its last kept probe ran (0 if none).
+func (s *Store) PendingWindows(lease uint64) ([]WindowSamples, int64, error) {
 	var out []WindowSamples
+	var lastProbe int64
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := leaseBucket(tx, bucketWindowSamples, lease)
 		if b == nil {
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			if len(k) != 16 {
-				return fmt.Errorf("window samples of lease %d: bad key %x", lease, k)
+			if len(k) != 8 && len(k) != 16 {
+				return fmt.Errorf("window data of lease %d: bad key %x", lease, k)
 			}
 			w := decodeU64(k[:8])
+			if w == 0 {
+				lastProbe = int64(decodeU64(v))
+				return nil
+			}
 			if len(out) == 0 || out[len(out)-1].Window != w {
 				out = append(out, WindowSamples{Window: w})
 			}
 			last := &out[len(out)-1]
-			last.Encoded = append(last.Encoded, v...)
+			if len(k) == 8 {
+				last.Probes, last.ProbesOK = decodeCounts(v)
+			} else {
+				last.Encoded = append(last.Encoded, v...)
+			}
 			return nil
 		})
 	})
-	return out, err
+	return out, lastProbe, err
 }
 
 // DropWindowSamples forgets all of lease's stored samples (the lease has ended).

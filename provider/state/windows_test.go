@@ -15,22 +15,22 @@ func TestWindowSamplesKeptWithReceipts(t *testing.T) {
 		t.Helper()
 		if _, err := s.AppendReceiptWithSamples(lease, func(seq uint64) (slatypes.ReceiptLeaf, error) {
 			return testLeaf(lease, seq), nil
-		}, windows); err != nil {
+		}, windows, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
 	pending := func(lease uint64) []WindowSamples {
 		t.Helper()
-		got, err := s.PendingWindowSamples(lease)
+		got, _, err := s.PendingWindows(lease)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return got
 	}
-	appendWith(7, WindowSamples{1, []byte("a1")}, WindowSamples{2, []byte("b1")})
-	appendWith(7, WindowSamples{2, []byte("b2")}, WindowSamples{3, nil})
-	appendWith(8, WindowSamples{1, []byte("other")})
-	want := []WindowSamples{{1, []byte("a1")}, {2, []byte("b1b2")}}
+	appendWith(7, WindowSamples{Window: 1, Encoded: []byte("a1")}, WindowSamples{Window: 2, Encoded: []byte("b1")})
+	appendWith(7, WindowSamples{Window: 2, Encoded: []byte("b2")}, WindowSamples{Window: 3})
+	appendWith(8, WindowSamples{Window: 1, Encoded: []byte("other")})
+	want := []WindowSamples{{Window: 1, Encoded: []byte("a1")}, {Window: 2, Encoded: []byte("b1b2")}}
 	if got := pending(7); !reflect.DeepEqual(got, want) {
 		t.Fatalf("pending = %q, want %q", got, want)
 	}
@@ -40,7 +40,7 @@ func TestWindowSamplesKeptWithReceipts(t *testing.T) {
 		l := testLeaf(7, seq)
 		l.Sequence = 99 // refused: not the sequence the store assigned
 		return l, nil
-	}, []WindowSamples{{2, []byte("lost")}}); err == nil {
+	}, []WindowSamples{{Window: 2, Encoded: []byte("lost"), Probes: 1}}, 123); err == nil {
 		t.Fatal("a receipt with the wrong sequence was stored")
 	}
 	if got := pending(7); !reflect.DeepEqual(got, want) {
@@ -62,7 +62,7 @@ func TestWindowSamplesKeptWithReceipts(t *testing.T) {
 	if err := s.MarkWindowReported(7, 1); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := pending(7), []WindowSamples{{2, []byte("b1b2")}}; !reflect.DeepEqual(got, want) {
+	if got, want := pending(7), []WindowSamples{{Window: 2, Encoded: []byte("b1b2")}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("after window 1 reported: pending = %q, want %q", got, want)
 	}
 	for range 2 { // dropping twice is fine
@@ -73,10 +73,47 @@ func TestWindowSamplesKeptWithReceipts(t *testing.T) {
 	if got := pending(7); len(got) != 0 {
 		t.Fatalf("after the lease ended: pending = %q", got)
 	}
-	if got := pending(8); !reflect.DeepEqual(got, []WindowSamples{{1, []byte("other")}}) {
+	if got := pending(8); !reflect.DeepEqual(got, []WindowSamples{{Window: 1, Encoded: []byte("other")}}) {
 		t.Fatalf("lease 8 = %q, untouched by lease 7", got)
 	}
 	if got := pending(9); len(got) != 0 {
 		t.Fatalf("a lease without samples: %q", got)
+	}
+}
+
+// TestWindowProbesKept: probe counts add up per window, with or without a receipt, the last
+// probe's time is the latest given, and a reported window's counts go with its samples.
+func TestWindowProbesKept(t *testing.T) {
+	s, _ := openTemp(t)
+	if _, err := s.AppendReceiptWithSamples(7, func(seq uint64) (slatypes.ReceiptLeaf, error) {
+		return testLeaf(7, seq), nil
+	}, []WindowSamples{{Window: 1, Encoded: []byte("r1"), Probes: 2, ProbesOK: 2}}, 1000); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		windows []WindowSamples
+		last    int64
+	}{
+		{[]WindowSamples{{Window: 1, Probes: 1}, {Window: 2, Probes: 3, ProbesOK: 3}}, 2000},
+		{nil, 0}, // nothing new: the last probe's time stays
+	} {
+		if err := s.KeepWindows(7, step.windows, step.last); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, last, err := s.PendingWindows(7)
+	want := []WindowSamples{{Window: 1, Encoded: []byte("r1"), Probes: 3, ProbesOK: 2}, {Window: 2, Probes: 3, ProbesOK: 3}}
+	if err != nil || last != 2000 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("PendingWindows = %q, last %d, %v; want %q, 2000", got, last, err, want)
+	}
+	if err := s.MarkWindowReported(7, 1); err != nil {
+		t.Fatal(err)
+	}
+	got, last, _ = s.PendingWindows(7)
+	if want := []WindowSamples{{Window: 2, Probes: 3, ProbesOK: 3}}; last != 2000 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("after window 1 reported: %q, last %d; want %q, 2000", got, last, want)
+	}
+	if err := s.KeepWindows(7, []WindowSamples{{Window: 0, Probes: 1}}, 0); err == nil {
+		t.Fatal("window 0 accepted")
 	}
 }
