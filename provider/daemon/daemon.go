@@ -226,14 +226,15 @@ func (d *Daemon) queue(what string, done func(*chain.Result, error), msgs ...sdk
 }
 
 // queueRetrying queues msgs like queue, and queues them again, backing off, while sending fails
-// for a reason a retry may cure (chain.Transient: the node is down or restarting) and keep()
-// still holds. done hears the final outcome. A refusal by the chain is final, so a resend whose
+// for a reason a retry may cure (chain.Transient: the node is down or restarting) and keep
+// (nil: always) still holds. Unlike sendRetrying it does not wait: the send loop keeps the
+// order in which work was queued. done hears the final outcome. A refusal by the chain is final, so a resend whose
 // first copy had landed ends on the chain's duplicate error, which callers treat as done.
 func (d *Daemon) queueRetrying(what string, keep func() bool, done func(*chain.Result, error), msgs ...sdk.Msg) {
 	wait, attempt := chain.DefaultBackoff.First, 0
 	var try func(*chain.Result, error)
 	try = func(res *chain.Result, err error) {
-		if chain.Transient(err) && keep() && !d.stopped.Load() {
+		if chain.Transient(err) && (keep == nil || keep()) && !d.stopped.Load() {
 			if attempt++; attempt == 1 || attempt%10 == 0 {
 				d.log.Warn("transaction not sent; sending it again", "what", what, "attempt", attempt, "err", err)
 			}

@@ -95,19 +95,19 @@ func TestWindowsToKeep(t *testing.T) {
 		samples = append(samples, windowSample{w, s})
 		in = append(in, ingress.EncodeSample(s)...)
 	}
-	var probes []state.WindowSamples
+	var probes []state.WindowData
 	for _, p := range []struct {
 		w  uint64
 		ok bool
 	}{{3, true}, {4, true}, {4, false}, {4, true}, {6, false}} {
 		probes = addProbe(probes, p.w, p.ok)
 	}
-	if want := []state.WindowSamples{{Window: 3, Probes: 1, ProbesOK: 1}, {Window: 4, Probes: 3, ProbesOK: 2}, {Window: 6, Probes: 1}}; !reflect.DeepEqual(probes, want) {
+	if want := []state.WindowData{{Window: 3, Probes: 1, ProbesOK: 1}, {Window: 4, Probes: 3, ProbesOK: 2}, {Window: 6, Probes: 1}}; !reflect.DeepEqual(probes, want) {
 		t.Fatalf("addProbe counted %v, want %v", probes, want)
 	}
 	enc := func(from, to int) []byte { return in[from*ingress.SampleSize : to*ingress.SampleSize] }
 	got := windowsToKeep(samples, in, probes, 3) // window 3 is already reported
-	want := []state.WindowSamples{
+	want := []state.WindowData{
 		{Window: 4, Encoded: enc(2, 5), Probes: 3, ProbesOK: 2},
 		{Window: 5, Encoded: enc(5, 6)},
 		{Window: 6, Probes: 1},

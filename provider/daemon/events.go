@@ -26,10 +26,8 @@ func (d *Daemon) handleBlock(ctx context.Context, b chain.Block) error {
 		switch e := ev.(type) {
 		case *markettypes.EventOrderCreated:
 			mq := markettypes.NewQueryClient(d.chain.Context())
-			var res *markettypes.QueryOrderResponse
-			err := d.ask(ctx, "query_order", func() (err error) {
-				res, err = mq.Order(ctx, &markettypes.QueryOrderRequest{Id: e.OrderId})
-				return err
+			res, err := ask(ctx, d, "query_order", func() (*markettypes.QueryOrderResponse, error) {
+				return mq.Order(ctx, &markettypes.QueryOrderRequest{Id: e.OrderId})
 			})
 			switch {
 			case ctx.Err() != nil:
@@ -120,7 +118,7 @@ func (d *Daemon) considerOrder(ctx context.Context, o markettypes.Order) {
 	}
 	d.log.Info("bidding", "order", o.Id, "price", dec.Price.String(), "gpus", len(dec.GPUs))
 	// Sent again while the node is unreachable: the chain refuses it once bidding has closed.
-	d.queueRetrying("bid", func() bool { return true }, func(_ *chain.Result, err error) {
+	d.queueRetrying("bid", nil, func(_ *chain.Result, err error) {
 		if err != nil {
 			d.engine.Release(o.Id)
 			return
@@ -133,10 +131,8 @@ func (d *Daemon) considerOrder(ctx context.Context, o markettypes.Order) {
 func (d *Daemon) standingFails(ctx context.Context, req markettypes.Requirements) string {
 	sq := slatypes.NewQueryClient(d.chain.Context())
 	if req.MinReputationBps > 0 {
-		var r *slatypes.QueryReputationResponse
-		err := d.ask(ctx, "query_reputation", func() (err error) {
-			r, err = sq.Reputation(ctx, &slatypes.QueryReputationRequest{Provider: d.provider})
-			return err
+		r, err := ask(ctx, d, "query_reputation", func() (*slatypes.QueryReputationResponse, error) {
+			return sq.Reputation(ctx, &slatypes.QueryReputationRequest{Provider: d.provider})
 		})
 		if err != nil {
 			return "reputation unreadable: " + err.Error()
@@ -146,10 +142,8 @@ func (d *Daemon) standingFails(ctx context.Context, req markettypes.Requirements
 		}
 	}
 	if min := req.MinProviderBond; min.Denom != "" && min.IsPositive() {
-		var b *slatypes.QueryBondResponse
-		err := d.ask(ctx, "query_bond", func() (err error) {
-			b, err = sq.Bond(ctx, &slatypes.QueryBondRequest{Provider: d.provider})
-			return err
+		b, err := ask(ctx, d, "query_bond", func() (*slatypes.QueryBondResponse, error) {
+			return sq.Bond(ctx, &slatypes.QueryBondRequest{Provider: d.provider})
 		})
 		if err != nil {
 			return "bond unreadable: " + err.Error()
@@ -161,14 +155,26 @@ func (d *Daemon) standingFails(ctx context.Context, req markettypes.Requirements
 	return ""
 }
 
-// ask runs a chain query, trying again while the node cannot be reached (chain.Transient),
-// counting each failure under what and logging the first and every tenth. It returns the
-// query's final error: the node's answer (NotFound...), or ctx's once ctx has ended.
-func (d *Daemon) ask(ctx context.Context, what string, query func() error) error {
+// ask runs a chain query, asking again while the node cannot be reached (chain.Transient):
+// a reaction to a block must not be lost to a dropped connection. Each such failure counts
+// under what. It returns the node's answer, or ctx's error once ctx has ended.
+func ask[T any](ctx context.Context, d *Daemon, what string, q func() (T, error)) (T, error) {
+	var res T
+	err := d.retrying(ctx, what, func() (err error) {
+		if res, err = q(); chain.Transient(err) {
+			d.metrics.ChainErrors.WithLabelValues(what).Inc()
+		}
+		return err
+	})
+	return res, err
+}
+
+// retrying calls fn again, backing off, while it fails because the node cannot be reached,
+// logging the first and every tenth failure. It returns fn's last error, or ctx's.
+func (d *Daemon) retrying(ctx context.Context, what string, fn func() error) error {
 	return chain.Retry(ctx, chain.DefaultBackoff, func(attempt int, err error) {
-		d.metrics.ChainErrors.WithLabelValues(what).Inc()
 		if attempt == 1 || attempt%10 == 0 {
 			d.log.Warn("node unreachable, retrying", "what", what, "attempt", attempt, "err", err)
 		}
-	}, query)
+	}, fn)
 }

@@ -36,9 +36,9 @@ type leaseRun struct {
 	stop context.CancelFunc
 
 	mu        sync.Mutex
-	pending   []windowSample        // requests not yet in a receipt
-	probes    []state.WindowSamples // probe counts not yet kept in the store
-	lastProbe int64                 // unix ms of the latest probe not yet kept; 0 if none
+	pending   []windowSample     // requests not yet in a receipt
+	probes    []state.WindowData // probe counts not yet kept in the store
+	lastProbe int64              // unix ms of the latest probe not yet kept; 0 if none
 }
 
 // windowSample is a request and the SLA window the ingress recorded it in.
@@ -70,22 +70,20 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 		return nil // a block handled again after a reaction was cut short
 	}
 	mq := markettypes.NewQueryClient(d.chain.Context())
-	var lres *markettypes.QueryLeaseResponse
-	if err := d.ask(ctx, "query_lease", func() (err error) {
-		lres, err = mq.Lease(ctx, &markettypes.QueryLeaseRequest{Id: leaseID})
-		return err
-	}); err != nil {
+	lres, err := ask(ctx, d, "query_lease", func() (*markettypes.QueryLeaseResponse, error) {
+		return mq.Lease(ctx, &markettypes.QueryLeaseRequest{Id: leaseID})
+	})
+	if err != nil {
 		return err
 	}
 	l := lres.Lease
 	if l.Provider != d.provider {
 		return nil
 	}
-	var ores *markettypes.QueryOrderResponse
-	if err := d.ask(ctx, "query_order", func() (err error) {
-		ores, err = mq.Order(ctx, &markettypes.QueryOrderRequest{Id: l.OrderId})
-		return err
-	}); err != nil {
+	ores, err := ask(ctx, d, "query_order", func() (*markettypes.QueryOrderResponse, error) {
+		return mq.Order(ctx, &markettypes.QueryOrderRequest{Id: l.OrderId})
+	})
+	if err != nil {
 		return err
 	}
 	o := ores.Order
@@ -239,8 +237,8 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun)
 	}
 	rec.State = state.LeaseClosed
 	_ = d.store.PutLease(rec)
-	if err := d.store.DropWindowSamples(leaseID); err != nil {
-		d.log.Warn("window samples", "lease", leaseID, "err", err)
+	if err := d.store.DropWindows(leaseID); err != nil {
+		d.log.Warn("window data", "lease", leaseID, "err", err)
 	}
 	d.engine.Release(rec.OrderID)
 	d.mu.Lock()
@@ -305,15 +303,15 @@ func (d *Daemon) receiptPending(run *leaseRun, h int64) {
 // (in holds their encodings, in order), in runs of one window, and the probe counts. The store
 // keeps it with the receipt, so a restart reports those windows with it (restoreWindows)
 // instead of with only what comes after the restart.
-func windowsToKeep(samples []windowSample, in []byte, probes []state.WindowSamples, reported uint64) []state.WindowSamples {
-	var out []state.WindowSamples
+func windowsToKeep(samples []windowSample, in []byte, probes []state.WindowData, reported uint64) []state.WindowData {
+	var out []state.WindowData
 	for i := 0; i < len(samples); {
 		j := i + 1
 		for j < len(samples) && samples[j].window == samples[i].window {
 			j++
 		}
 		if w := samples[i].window; w > reported {
-			out = append(out, state.WindowSamples{Window: w, Encoded: in[i*ingress.SampleSize : j*ingress.SampleSize]})
+			out = append(out, state.WindowData{Window: w, Encoded: in[i*ingress.SampleSize : j*ingress.SampleSize]})
 		}
 		i = j
 	}
@@ -321,7 +319,7 @@ func windowsToKeep(samples []windowSample, in []byte, probes []state.WindowSampl
 		if p.Window <= reported {
 			continue
 		}
-		if k := slices.IndexFunc(out, func(w state.WindowSamples) bool { return w.Window == p.Window }); k >= 0 {
+		if k := slices.IndexFunc(out, func(w state.WindowData) bool { return w.Window == p.Window }); k >= 0 {
 			out[k].Probes, out[k].ProbesOK = out[k].Probes+p.Probes, out[k].ProbesOK+p.ProbesOK
 		} else {
 			out = append(out, p)
@@ -331,10 +329,10 @@ func windowsToKeep(samples []windowSample, in []byte, probes []state.WindowSampl
 }
 
 // addProbe counts one probe of window in counts.
-func addProbe(counts []state.WindowSamples, window uint64, ok bool) []state.WindowSamples {
-	k := slices.IndexFunc(counts, func(w state.WindowSamples) bool { return w.Window == window })
+func addProbe(counts []state.WindowData, window uint64, ok bool) []state.WindowData {
+	k := slices.IndexFunc(counts, func(w state.WindowData) bool { return w.Window == window })
 	if k < 0 {
-		counts, k = append(counts, state.WindowSamples{Window: window}), len(counts)
+		counts, k = append(counts, state.WindowData{Window: window}), len(counts)
 	}
 	counts[k].Probes++
 	if ok {

@@ -11,7 +11,6 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/computed-network/computed/provider/chain"
 	"github.com/computed-network/computed/provider/exec"
 	"github.com/computed-network/computed/provider/state"
 	slatypes "github.com/computed-network/computed/x/sla/types"
@@ -77,11 +76,10 @@ func (d *Daemon) replicateOnce(ctx context.Context, run *leaseRun) error {
 		return nil
 	}
 	for {
-		var res *slatypes.QueryReplicationResponse
-		if err := d.ask(ctx, "query_replication", func() (err error) {
-			res, err = q.Replication(ctx, &slatypes.QueryReplicationRequest{OrderId: orderID})
-			return err
-		}); err != nil {
+		res, err := ask(ctx, d, "query_replication", func() (*slatypes.QueryReplicationResponse, error) {
+			return q.Replication(ctx, &slatypes.QueryReplicationRequest{OrderId: orderID})
+		})
+		if err != nil {
 			return err
 		}
 		r := res.Replication
@@ -111,11 +109,7 @@ func (d *Daemon) replicateOnce(ctx context.Context, run *leaseRun) error {
 // refused is returned as is; a resend after a lost answer is refused as a duplicate, which the
 // caller treats as done.
 func (d *Daemon) sendRetrying(ctx context.Context, what string, msg sdk.Msg) error {
-	return chain.Retry(ctx, chain.DefaultBackoff, func(attempt int, err error) {
-		if attempt == 1 || attempt%10 == 0 {
-			d.log.Warn("transaction not sent, retrying", "what", what, "attempt", attempt, "err", err)
-		}
-	}, func() error {
+	return d.retrying(ctx, what, func() error {
 		_, err := d.sendNow(ctx, what, msg)
 		return err
 	})

@@ -94,7 +94,7 @@ func (b *Builder) Append(lease LeaseInfo, w Work) (slatypes.ReceiptLeaf, error) 
 
 // AppendWithSamples is Append that also keeps what the work's requests and the latest probes
 // add to their SLA windows, in the same transaction (state.Store.KeepWindows).
-func (b *Builder) AppendWithSamples(lease LeaseInfo, w Work, windows []state.WindowSamples, lastProbeUnixMs int64) (slatypes.ReceiptLeaf, error) {
+func (b *Builder) AppendWithSamples(lease LeaseInfo, w Work, windows []state.WindowData, lastProbeUnixMs int64) (slatypes.ReceiptLeaf, error) {
 	return b.store.AppendReceiptWithSamples(lease.LeaseID, func(seq uint64) (slatypes.ReceiptLeaf, error) {
 		return NewLeaf(lease, seq, w)
 	}, windows, lastProbeUnixMs)

@@ -19,7 +19,7 @@ func (s *Store) AppendReceipt(lease uint64, build func(seq uint64) (slatypes.Rec
 
 // AppendReceiptWithSamples is AppendReceipt that also keeps, in the same transaction, what the
 // receipt's requests and the latest probes add to their SLA windows (see KeepWindows).
-func (s *Store) AppendReceiptWithSamples(lease uint64, build func(seq uint64) (slatypes.ReceiptLeaf, error), windows []WindowSamples, lastProbeUnixMs int64) (slatypes.ReceiptLeaf, error) {
+func (s *Store) AppendReceiptWithSamples(lease uint64, build func(seq uint64) (slatypes.ReceiptLeaf, error), windows []WindowData, lastProbeUnixMs int64) (slatypes.ReceiptLeaf, error) {
 	if lease == 0 {
 		return slatypes.ReceiptLeaf{}, errors.New("append receipt: lease id 0")
 	}

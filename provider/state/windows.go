@@ -36,9 +36,9 @@ func (s *Store) MarkWindowReported(lease, window uint64) error {
 	})
 }
 
-// WindowSamples is what a lease's SLA window gained, or holds: requests (ingress.EncodeSample
+// WindowData is what a lease's SLA window gained, or holds: requests (ingress.EncodeSample
 // each, in the order the ingress recorded them) and health probes.
-type WindowSamples struct {
+type WindowData struct {
 	Window           uint64
 	Encoded          []byte
 	Probes, ProbesOK uint64
@@ -52,12 +52,12 @@ var keyLastProbe = encodeU64(0)
 // (when a block brought no receipt; AppendReceiptWithSamples otherwise), so a restarted sidecar
 // reports each window with what it measured before the restart. lastProbeUnixMs, when not 0,
 // is when the latest probe ran: a restart counts the probes it missed since then as failed.
-// MarkWindowReported drops a window's data, DropWindowSamples a lease's.
-func (s *Store) KeepWindows(lease uint64, windows []WindowSamples, lastProbeUnixMs int64) error {
+// MarkWindowReported drops a window's data, DropWindows a lease's.
+func (s *Store) KeepWindows(lease uint64, windows []WindowData, lastProbeUnixMs int64) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return keepWindows(tx, lease, windows, lastProbeUnixMs) })
 }
 
-func keepWindows(tx *bolt.Tx, lease uint64, windows []WindowSamples, lastProbeUnixMs int64) error {
+func keepWindows(tx *bolt.Tx, lease uint64, windows []WindowData, lastProbeUnixMs int64) error {
 	var b *bolt.Bucket
 	bucket := func() (*bolt.Bucket, error) {
 		var err error
@@ -114,8 +114,8 @@ func decodeCounts(v []byte) (uint64, uint64) {
 
 // PendingWindows returns what KeepWindows and AppendReceiptWithSamples kept for lease's
 // unreported windows, in window order, and when its last kept probe ran (0 if none).
-func (s *Store) PendingWindows(lease uint64) ([]WindowSamples, int64, error) {
-	var out []WindowSamples
+func (s *Store) PendingWindows(lease uint64) ([]WindowData, int64, error) {
+	var out []WindowData
 	var lastProbe int64
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := leaseBucket(tx, bucketWindowSamples, lease)
@@ -132,7 +132,7 @@ func (s *Store) PendingWindows(lease uint64) ([]WindowSamples, int64, error) {
 				return nil
 			}
 			if len(out) == 0 || out[len(out)-1].Window != w {
-				out = append(out, WindowSamples{Window: w})
+				out = append(out, WindowData{Window: w})
 			}
 			last := &out[len(out)-1]
 			if len(k) == 8 {
@@ -146,8 +146,8 @@ func (s *Store) PendingWindows(lease uint64) ([]WindowSamples, int64, error) {
 	return out, lastProbe, err
 }
 
-// DropWindowSamples forgets all of lease's stored samples (the lease has ended).
-func (s *Store) DropWindowSamples(lease uint64) error {
+// DropWindows forgets all of lease's stored samples (the lease has ended).
+func (s *Store) DropWindows(lease uint64) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		err := tx.Bucket(bucketWindowSamples).DeleteBucket(encodeU64(lease))
 		if errors.Is(err, bolt.ErrBucketNotFound) {

@@ -11,7 +11,7 @@ import (
 // transaction, in order, across a reopen, until the window is reported or the lease ends.
 func TestWindowSamplesKeptWithReceipts(t *testing.T) {
 	s, path := openTemp(t)
-	appendWith := func(lease uint64, windows ...WindowSamples) {
+	appendWith := func(lease uint64, windows ...WindowData) {
 		t.Helper()
 		if _, err := s.AppendReceiptWithSamples(lease, func(seq uint64) (slatypes.ReceiptLeaf, error) {
 			return testLeaf(lease, seq), nil
@@ -19,7 +19,7 @@ func TestWindowSamplesKeptWithReceipts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pending := func(lease uint64) []WindowSamples {
+	pending := func(lease uint64) []WindowData {
 		t.Helper()
 		got, _, err := s.PendingWindows(lease)
 		if err != nil {
@@ -27,10 +27,10 @@ func TestWindowSamplesKeptWithReceipts(t *testing.T) {
 		}
 		return got
 	}
-	appendWith(7, WindowSamples{Window: 1, Encoded: []byte("a1")}, WindowSamples{Window: 2, Encoded: []byte("b1")})
-	appendWith(7, WindowSamples{Window: 2, Encoded: []byte("b2")}, WindowSamples{Window: 3})
-	appendWith(8, WindowSamples{Window: 1, Encoded: []byte("other")})
-	want := []WindowSamples{{Window: 1, Encoded: []byte("a1")}, {Window: 2, Encoded: []byte("b1b2")}}
+	appendWith(7, WindowData{Window: 1, Encoded: []byte("a1")}, WindowData{Window: 2, Encoded: []byte("b1")})
+	appendWith(7, WindowData{Window: 2, Encoded: []byte("b2")}, WindowData{Window: 3})
+	appendWith(8, WindowData{Window: 1, Encoded: []byte("other")})
+	want := []WindowData{{Window: 1, Encoded: []byte("a1")}, {Window: 2, Encoded: []byte("b1b2")}}
 	if got := pending(7); !reflect.DeepEqual(got, want) {
 		t.Fatalf("pending = %q, want %q", got, want)
 	}
@@ -40,7 +40,7 @@ func TestWindowSamplesKeptWithReceipts(t *testing.T) {
 		l := testLeaf(7, seq)
 		l.Sequence = 99 // refused: not the sequence the store assigned
 		return l, nil
-	}, []WindowSamples{{Window: 2, Encoded: []byte("lost"), Probes: 1}}, 123); err == nil {
+	}, []WindowData{{Window: 2, Encoded: []byte("lost"), Probes: 1}}, 123); err == nil {
 		t.Fatal("a receipt with the wrong sequence was stored")
 	}
 	if got := pending(7); !reflect.DeepEqual(got, want) {
@@ -62,18 +62,18 @@ func TestWindowSamplesKeptWithReceipts(t *testing.T) {
 	if err := s.MarkWindowReported(7, 1); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := pending(7), []WindowSamples{{Window: 2, Encoded: []byte("b1b2")}}; !reflect.DeepEqual(got, want) {
+	if got, want := pending(7), []WindowData{{Window: 2, Encoded: []byte("b1b2")}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("after window 1 reported: pending = %q, want %q", got, want)
 	}
 	for range 2 { // dropping twice is fine
-		if err := s.DropWindowSamples(7); err != nil {
+		if err := s.DropWindows(7); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if got := pending(7); len(got) != 0 {
 		t.Fatalf("after the lease ended: pending = %q", got)
 	}
-	if got := pending(8); !reflect.DeepEqual(got, []WindowSamples{{Window: 1, Encoded: []byte("other")}}) {
+	if got := pending(8); !reflect.DeepEqual(got, []WindowData{{Window: 1, Encoded: []byte("other")}}) {
 		t.Fatalf("lease 8 = %q, untouched by lease 7", got)
 	}
 	if got := pending(9); len(got) != 0 {
@@ -87,14 +87,14 @@ func TestWindowProbesKept(t *testing.T) {
 	s, _ := openTemp(t)
 	if _, err := s.AppendReceiptWithSamples(7, func(seq uint64) (slatypes.ReceiptLeaf, error) {
 		return testLeaf(7, seq), nil
-	}, []WindowSamples{{Window: 1, Encoded: []byte("r1"), Probes: 2, ProbesOK: 2}}, 1000); err != nil {
+	}, []WindowData{{Window: 1, Encoded: []byte("r1"), Probes: 2, ProbesOK: 2}}, 1000); err != nil {
 		t.Fatal(err)
 	}
 	for _, step := range []struct {
-		windows []WindowSamples
+		windows []WindowData
 		last    int64
 	}{
-		{[]WindowSamples{{Window: 1, Probes: 1}, {Window: 2, Probes: 3, ProbesOK: 3}}, 2000},
+		{[]WindowData{{Window: 1, Probes: 1}, {Window: 2, Probes: 3, ProbesOK: 3}}, 2000},
 		{nil, 0}, // nothing new: the last probe's time stays
 	} {
 		if err := s.KeepWindows(7, step.windows, step.last); err != nil {
@@ -102,7 +102,7 @@ func TestWindowProbesKept(t *testing.T) {
 		}
 	}
 	got, last, err := s.PendingWindows(7)
-	want := []WindowSamples{{Window: 1, Encoded: []byte("r1"), Probes: 3, ProbesOK: 2}, {Window: 2, Probes: 3, ProbesOK: 3}}
+	want := []WindowData{{Window: 1, Encoded: []byte("r1"), Probes: 3, ProbesOK: 2}, {Window: 2, Probes: 3, ProbesOK: 3}}
 	if err != nil || last != 2000 || !reflect.DeepEqual(got, want) {
 		t.Fatalf("PendingWindows = %q, last %d, %v; want %q, 2000", got, last, err, want)
 	}
@@ -110,10 +110,10 @@ func TestWindowProbesKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, last, _ = s.PendingWindows(7)
-	if want := []WindowSamples{{Window: 2, Probes: 3, ProbesOK: 3}}; last != 2000 || !reflect.DeepEqual(got, want) {
+	if want := []WindowData{{Window: 2, Probes: 3, ProbesOK: 3}}; last != 2000 || !reflect.DeepEqual(got, want) {
 		t.Fatalf("after window 1 reported: %q, last %d; want %q, 2000", got, last, want)
 	}
-	if err := s.KeepWindows(7, []WindowSamples{{Window: 0, Probes: 1}}, 0); err == nil {
+	if err := s.KeepWindows(7, []WindowData{{Window: 0, Probes: 1}}, 0); err == nil {
 		t.Fatal("window 0 accepted")
 	}
 }
