@@ -66,13 +66,14 @@ sidecar_start() {
   die "sidecar did not come up"
 }
 
-# order_service WINDOW: alice orders the echo service in AMS; sets order.
+# order_service WINDOW [AVAILABILITY_BPS]: alice orders the echo service in AMS (availability
+# target 9000 bps unless given); sets order.
 order_service() {
   local res
   res=$(run_tx "$BIN" "$HOME_DIR" market create-order \
     --requirements '{"gpu_sku":"H100-SXM-80GB","gpu_count":8,"min_vram_gib":80,"metro":"AMS","evidence":["EVIDENCE_TYPE_NVIDIA_NRAS"],"min_provider_bond":{"denom":"uusdc","amount":"1000000"}}' \
     --max-price-per-block 20000uusdc --deposit 3000000uusdc --bidding-window-blocks 5 --policy auto --replicas 1 \
-    --workload "{\"wasm_hash\":\"$wasm_hash\"}" --sla "{\"p95_latency_ms\":50,\"availability_bps\":9000,\"window_blocks\":$1,\"penalty_bps\":500}" --from alice)
+    --workload "{\"wasm_hash\":\"$wasm_hash\"}" --sla "{\"p95_latency_ms\":50,\"availability_bps\":${2:-9000},\"window_blocks\":$1,\"penalty_bps\":500}" --from alice)
   order=$(event_attr "$res" order_id)
   created=$(json_field "$res" height)
 }
