@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Crash test of the sidecar on a running localnet: while requests flow through a lease's ingress,
 # the sidecar is killed with SIGKILL three times (once just as an SLA window ends) and restarted,
-# and then the node is stopped and
-# restarted under it. Afterwards the anchored receipt
+# the node is stopped and restarted under it, the sidecar is kept down for a whole window, and
+# it is started while the node is down. Afterwards the anchored receipt
 # batches must run 1..N without gap or overlap, every receipt the sidecar holds must be anchored
 # exactly once and verify on chain, and every SLA window of the lease must have been reported
 # (none judged MISSING), with the requests it served (none empty while traffic flowed).
@@ -68,13 +68,49 @@ echo "round 4: node back at height $(height); sidecar $pid still running"
 sleep 6
 kill -0 "$pid" 2>/dev/null || die "the sidecar exited after the node came back"
 echo "round 4: the sidecar sent again $(grep -c 'sending it again' "$PHOME/sidecar.log" || true) transaction(s) the node's stop cut off"
+# The sidecar stays down across a whole window. Reported after the restart, that window must
+# read as unavailable (every probe due in it failed), not as a window without probes, which
+# reads as fully available.
+opens=$(next_window_end) # the height at which the window after the current one opens
+while [ "$(height)" -lt "$opens" ]; do sleep 0.1; done
+sleep 1.5
+pid=$(cat "$PHOME/sidecar.pid")
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+down_window=$(((opens - start) / 5 + 2)) # opens at opens+5, ends at opens+10: all of it down
+echo "round 5: sidecar $pid killed at height $(height); it stays down through window $down_window"
+while [ "$(height)" -lt $((opens + 10)) ]; do sleep 0.1; done
+sleep 1
+sidecar_start
+echo "round 5: restarted at height $(height)"
+# The sidecar starts while the node is down: it waits for the node instead of exiting.
+sleep 2
+pid=$(cat "$PHOME/sidecar.pid")
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+"$ROOT/scripts/localnet.sh" stop "$BIN" >/dev/null
+sidecar_launch
+sleep 4
+kill -0 "$(cat "$PHOME/sidecar.pid")" 2>/dev/null || die "the sidecar exited when it found no node at start"
+tail -5 "$PHOME/sidecar.log" | grep -q 'node unreachable, retrying.*what=node_status' ||
+  die "the sidecar does not say it waits for the node"
+echo "round 6: sidecar started with the node down; it waits: $(grep 'what=node_status' "$PHOME/sidecar.log" | tail -1 | grep -o 'msg="[^"]*"')"
+"$ROOT/scripts/localnet.sh" start "$BIN" >/dev/null
+sidecar_await
+echo "round 6: node back; the sidecar came up at height $(height)"
+sleep 4
 kill "$traffic_pid" 2>/dev/null || true
 traffic_pid=
 traffic_end=$(height)
-sleep 4 # the last receipts reach a batch (max_age 2s) and the chain
 
 step "receipts: anchored without gap or duplicate, every one verifies"
-batches=$(q sla batches "$lease" --page-limit 1000)
+# The last receipts reach a batch (max_age 2s) and then the chain, behind the SLA reports.
+for ((i = 0; i < 60; i++)); do
+  batches=$(q sla batches "$lease" --page-limit 1000)
+  anchored=$( (echo "$batches" | grep -o '"last_sequence":"[0-9]*"' || true) | grep -o '[0-9]*' | sort -n | tail -1)
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$LISTEN/receipts/$lease/$((${anchored:-0} + 1))")" = 404 ] && break
+  sleep 0.5
+done
 firsts=($(echo "$batches" | grep -o '"first_sequence":"[0-9]*"' | grep -o '[0-9]*'))
 lasts=($(echo "$batches" | grep -o '"last_sequence":"[0-9]*"' | grep -o '[0-9]*'))
 [ "${#firsts[@]}" -gt 0 ] || die "no batch anchored"
@@ -106,9 +142,14 @@ missing=$( (echo "$reports" | grep -o '"status":"WINDOW_STATUS_MISSING"' || true
 # included: a window reported after a restart carries the requests served before it.
 empty=
 for w in $(echo "$reports" | grep -o '"window":"[0-9]*","stats":{[^}]*}' | grep -v '"requests"' | grep -o '"window":"[0-9]*"' | grep -o '[0-9]*'); do
-  [ $((start + 5 * w)) -le "$traffic_end" ] && empty="$empty $w"
+  [ "$w" != "$down_window" ] && [ $((start + 5 * w)) -le "$traffic_end" ] && empty="$empty $w"
 done
 [ -z "$empty" ] || die "windows reported without requests although traffic flowed:$empty: $reports"
+down=$(echo "$reports" | grep -o '"window":"'"$down_window"'","stats":{[^}]*}[^}]*"status":"[A-Z_]*"') ||
+  die "window $down_window, when the sidecar was down, has no report: $reports"
+grep -q '"availability_bps":[1-9]' <<<"$down" && die "window $down_window reads available although the sidecar was down: $down"
+grep -q BREACHED <<<"$down" || die "window $down_window, with the sidecar down, is not breached: $down"
+echo "window $down_window, with the sidecar down throughout, was reported at 0 bps availability: $(grep -o 'WINDOW_STATUS_[A-Z]*' <<<"$down")"
 echo "$judged windows judged, none missing: $(echo "$reports" | grep -o '"status":"WINDOW_STATUS_[A-Z_]*"' | sort | uniq -c | tr -s ' \n' ' ')"
 run_tx "$BIN" "$HOME_DIR" market close-order "$order" --from alice >/dev/null
 echo "crash test passed"

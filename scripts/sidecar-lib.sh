@@ -52,14 +52,22 @@ sidecar_init() {
 
 # sidecar_start: starts the sidecar and waits until it runs.
 sidecar_start() {
-  local pid i
+  sidecar_launch
+  sidecar_await
+}
+
+# sidecar_launch: starts the sidecar in the background; sidecar_await then waits until it runs.
+sidecar_launch() {
+  running_before=$(grep -c "sidecar running" "$PHOME/sidecar.log" 2>/dev/null || true)
   "$BIN" provider start "${H[@]}" --config "$PHOME/provider.toml" >>"$PHOME/sidecar.log" 2>&1 &
-  pid=$!
-  echo "$pid" >"$PHOME/sidecar.pid"
-  local before
-  before=$(grep -c "sidecar running" "$PHOME/sidecar.log" || true)
+  echo "$!" >"$PHOME/sidecar.pid"
+}
+
+sidecar_await() {
+  local pid i
+  pid=$(cat "$PHOME/sidecar.pid")
   for ((i = 0; i < 80; i++)); do
-    [ "$(grep -c "sidecar running" "$PHOME/sidecar.log" || true)" -gt "$before" ] && return 0
+    [ "$(grep -c "sidecar running" "$PHOME/sidecar.log" || true)" -gt "${running_before:-0}" ] && return 0
     kill -0 "$pid" 2>/dev/null || die "sidecar exited"
     sleep 0.25
   done

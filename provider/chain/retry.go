@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -19,6 +20,12 @@ func Transient(err error) bool {
 	}
 	switch {
 	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, ErrTxFailed):
+		return false
+	}
+	// The node's RPC server answered with an error (a height it does not have, a bad
+	// argument): it will answer the same again.
+	var rpcErr *rpctypes.RPCError
+	if errors.As(err, &rpcErr) || errors.As(err, new(rpctypes.RPCError)) {
 		return false
 	}
 	if s, ok := status.FromError(err); ok {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -29,6 +30,7 @@ func TestTransient(t *testing.T) {
 		{"Unavailable", status.Error(codes.Unavailable, "connection refused"), true},
 		{"wrapped DeadlineExceeded", fmt.Errorf("lease: %w", status.Error(codes.DeadlineExceeded, "slow")), true},
 		{"stale sequence at CheckTx", notAdmittedYet{fmt.Errorf("%w: check: code 32: account sequence mismatch", ErrTxFailed)}, true},
+		{"RPC error answer", &rpctypes.RPCError{Code: -32603, Message: "Internal error", Data: "height 9 is not available, lowest height is 50"}, false},
 		{"transport error", errors.New(`post failed: Post "http://127.0.0.1:26657": dial tcp: connection refused`), true},
 	} {
 		if got := Transient(tc.err); got != tc.want {

@@ -130,7 +130,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer srv.Close()
 	go d.sendLoop(ctx)
 
-	h, err := d.chain.Height(ctx)
+	// A node that is down or still starting is waited for, as a supervisor would restart the
+	// sidecar until it answers; an error the node gives back is final.
+	h, err := ask(ctx, d, "node_status", func() (int64, error) { return d.chain.Height(ctx) })
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}

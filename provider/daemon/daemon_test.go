@@ -119,24 +119,3 @@ func TestWindowsToKeep(t *testing.T) {
 		t.Fatalf("nothing recorded: %v", got)
 	}
 }
-
-func TestMissedProbes(t *testing.T) {
-	for _, tc := range []struct {
-		down, interval time.Duration
-		windowBlocks   uint64
-		blockSeconds   int64
-		want           uint64
-	}{
-		{1500 * time.Millisecond, time.Second, 5, 1, 0}, // a restart within one interval misses none
-		{2 * time.Second, time.Second, 5, 1, 1},
-		{3500 * time.Millisecond, time.Second, 5, 1, 2},
-		{time.Hour, time.Second, 5, 1, 5}, // at most one window's worth
-		{time.Hour, 2 * time.Second, 600, 6, 1799},
-		{time.Hour, 10 * time.Second, 5, 1, 0}, // probes rarer than the window: the cap is 0
-		{time.Minute, 0, 5, 1, 0},
-	} {
-		if got := missedProbes(tc.down, tc.interval, tc.windowBlocks, tc.blockSeconds); got != tc.want {
-			t.Errorf("missedProbes(%v, %v, %d, %d) = %d, want %d", tc.down, tc.interval, tc.windowBlocks, tc.blockSeconds, got, tc.want)
-		}
-	}
-}

@@ -88,7 +88,7 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 	}
 	o := ores.Order
 	// The workload outlives this call's context, which ends when the sidecar stops.
-	ctx = context.WithoutCancel(ctx)
+	runCtx, ctx := ctx, context.WithoutCancel(ctx)
 	rec, err := d.store.GetLease(leaseID)
 	if errors.Is(err, state.ErrNotFound) {
 		rec = state.LeaseRecord{
@@ -152,7 +152,7 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 		if err != nil {
 			return err
 		}
-		d.restoreWindows(run)
+		d.restoreWindows(runCtx, run)
 		if err := run.proxy.Start(); err != nil {
 			return err
 		}
@@ -193,7 +193,9 @@ func (d *Daemon) resume(ctx context.Context) error {
 		if r.State != state.LeaseRunning {
 			continue
 		}
-		res, err := mq.Lease(ctx, &markettypes.QueryLeaseRequest{Id: r.LeaseID})
+		res, err := ask(ctx, d, "query_lease", func() (*markettypes.QueryLeaseResponse, error) {
+			return mq.Lease(ctx, &markettypes.QueryLeaseRequest{Id: r.LeaseID})
+		})
 		if err != nil {
 			return err
 		}
@@ -344,7 +346,7 @@ func addProbe(counts []state.WindowData, window uint64, ok bool) []state.WindowD
 // restoreWindows gives a resumed lease's ingress what its windows had measured before the
 // restart, and counts the probes the sidecar missed while it was down as failed: a buyer could
 // not reach the lease through it then.
-func (d *Daemon) restoreWindows(run *leaseRun) {
+func (d *Daemon) restoreWindows(ctx context.Context, run *leaseRun) {
 	lease := run.rec.LeaseID
 	kept, lastProbe, err := d.store.PendingWindows(lease)
 	if err != nil {
@@ -368,33 +370,9 @@ func (d *Daemon) restoreWindows(run *leaseRun) {
 		}
 		d.log.Info("window data restored", "lease", lease, "window", k.Window, "requests", len(samples), "probes", k.Probes, "probes_ok", k.ProbesOK)
 	}
-	if lastProbe == 0 {
-		return
+	if lastProbe != 0 {
+		d.chargeDowntime(ctx, run, time.UnixMilli(lastProbe), time.Now())
 	}
-	now := time.Now()
-	window := d.windowOf(run)(now)
-	if missed := missedProbes(now.Sub(time.UnixMilli(lastProbe)), run.proxy.ProbeInterval(), run.rec.WindowBlocks, d.cfg.Pricing.BlockSeconds); missed > 0 {
-		if err := run.proxy.RestoreProbes(window, missed, 0); err != nil {
-			d.log.Warn("window data", "lease", lease, "window", window, "err", err)
-			return
-		}
-		d.log.Warn("sidecar was down: its missed probes count as failed", "lease", lease, "window", window, "down", now.Sub(time.UnixMilli(lastProbe)).Round(time.Millisecond), "probes", missed)
-	}
-}
-
-// missedProbes is how many probes, one every interval, did not run in down (the one due at
-// the end of it runs now), at most one window's worth: a window of windowBlocks blocks of
-// blockSeconds each.
-func missedProbes(down, interval time.Duration, windowBlocks uint64, blockSeconds int64) uint64 {
-	if interval <= 0 || down < 2*interval {
-		return 0
-	}
-	missed := uint64(down/interval) - 1
-	if blockSeconds > 0 && windowBlocks > 0 {
-		window := time.Duration(windowBlocks) * time.Duration(blockSeconds) * time.Second
-		missed = min(missed, uint64(window/interval))
-	}
-	return missed
 }
 
 // submitBatch anchors one batch; the batcher calls it in order and retries it unchanged.

@@ -27,7 +27,12 @@ func evidenceFor(config.Config) []markettypes.EvidenceType {
 // missing or about to lapse, and tops its bond up to the configured amount.
 func (d *Daemon) ensureProvider(ctx context.Context) error {
 	aq := attesttypes.NewQueryClient(d.chain.Context())
-	if _, err := aq.Provider(ctx, &attesttypes.QueryProviderRequest{Operator: d.provider}); err != nil {
+	if _, err := ask(ctx, d, "query_provider", func() (*attesttypes.QueryProviderResponse, error) {
+		return aq.Provider(ctx, &attesttypes.QueryProviderRequest{Operator: d.provider})
+	}); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		d.log.Info("registering provider", "metro", d.cfg.Provider.Metro)
 		if _, err := d.sendNow(ctx, "register", &attesttypes.MsgRegisterProvider{
 			Operator: d.provider, Metro: d.cfg.Provider.Metro, Endpoint: d.cfg.Provider.Endpoint, HotKey: d.chain.Signer().String(),

@@ -114,7 +114,8 @@ func TestOnProbeAndRestoreProbes(t *testing.T) {
 	backend := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer backend.Close()
 	var heard, heardOK atomic.Uint64
-	p, _ := startProxy(t, Config{Backend: backend.URL, ProbeInterval: time.Millisecond, OnProbe: func(w uint64, ok bool) {
+	// The timeout is generous: a 1 ms one (the default, the interval) fails probes on a busy host.
+	p, _ := startProxy(t, Config{Backend: backend.URL, ProbeInterval: time.Millisecond, ProbeTimeout: time.Second, OnProbe: func(w uint64, ok bool) {
 		if w != 1 {
 			t.Errorf("OnProbe window %d, want 1", w)
 		}

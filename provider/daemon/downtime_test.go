@@ -1,0 +1,213 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/computed-network/computed/provider/chain"
+	"github.com/computed-network/computed/provider/ingress"
+	"github.com/computed-network/computed/provider/metrics"
+	"github.com/computed-network/computed/provider/state"
+	slatypes "github.com/computed-network/computed/x/sla/types"
+)
+
+func TestMissedByWindow(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	at := func(ms int64) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	for _, tc := range []struct {
+		name   string
+		now    time.Time
+		first  uint64
+		bounds []time.Time
+		want   []state.WindowData
+	}{
+		{
+			// Probes due at +1 s … +9 s; the one due at +10 s runs on restart.
+			name: "spread over three windows", now: at(10_500), first: 3,
+			bounds: []time.Time{at(-2000), at(3500), at(8200)},
+			want:   []state.WindowData{{Window: 3, Probes: 3}, {Window: 4, Probes: 5}, {Window: 5, Probes: 1}},
+		},
+		{
+			// A probe due exactly when a window opens belongs to it, as a live one would.
+			name: "probe on a boundary", now: at(6000), first: 7,
+			bounds: []time.Time{at(-500), at(3000)},
+			want:   []state.WindowData{{Window: 7, Probes: 2}, {Window: 8, Probes: 3}},
+		},
+		{
+			// The earliest windows can no longer be reported: their probes are not counted.
+			name: "down longer than the reportable windows", now: at(3_600_000), first: 900,
+			bounds: []time.Time{at(3_590_000), at(3_595_000)},
+			want:   []state.WindowData{{Window: 900, Probes: 5}, {Window: 901, Probes: 5}},
+		},
+		{
+			name: "restart within one window", now: at(4200), first: 2,
+			bounds: []time.Time{at(-9000)},
+			want:   []state.WindowData{{Window: 2, Probes: 3}},
+		},
+		{name: "restart within an interval misses none", now: at(1900), first: 2, bounds: []time.Time{at(-9000)}},
+		{
+			// A window that opened and closed between two due probes gets none.
+			name: "window shorter than the interval", now: at(3100), first: 4,
+			bounds: []time.Time{at(-100), at(1200), at(1800)},
+			want:   []state.WindowData{{Window: 4, Probes: 1}, {Window: 6, Probes: 1}},
+		},
+	} {
+		got := missedByWindow(t0, tc.now, time.Second, tc.first, tc.bounds)
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	if got := missedByWindow(t0, at(60_000), 0, 1, []time.Time{t0}); got != nil {
+		t.Errorf("no probe interval: got %+v", got)
+	}
+}
+
+// firstReportable agrees with the chain's rule (tickLease skips a window once head is past its
+// end plus the grace).
+func TestFirstReportable(t *testing.T) {
+	const start, w, grace = int64(10), uint64(5), int64(3)
+	for head := int64(1); head < 80; head++ {
+		want := uint64(1)
+		for head > slatypes.WindowEnd(start, w, want)+grace {
+			want++
+		}
+		if got := firstReportable(start, w, head, grace); got != want {
+			t.Errorf("head %d: first reportable window %d, want %d", head, got, want)
+		}
+	}
+}
+
+func TestMissedProbes(t *testing.T) {
+	for _, tc := range []struct {
+		down, interval time.Duration
+		windowBlocks   uint64
+		blockSeconds   int64
+		want           uint64
+	}{
+		{1500 * time.Millisecond, time.Second, 5, 1, 0}, // a restart within one interval misses none
+		{2 * time.Second, time.Second, 5, 1, 1},
+		{3500 * time.Millisecond, time.Second, 5, 1, 2},
+		{time.Hour, time.Second, 5, 1, 5}, // at most one window's worth
+		{time.Hour, 2 * time.Second, 600, 6, 1799},
+		{time.Hour, 10 * time.Second, 5, 1, 0}, // probes rarer than the window: the cap is 0
+		{time.Minute, 0, 5, 1, 0},
+	} {
+		if got := missedProbes(tc.down, tc.interval, tc.windowBlocks, tc.blockSeconds); got != tc.want {
+			t.Errorf("missedProbes(%v, %v, %d, %d) = %d, want %d", tc.down, tc.interval, tc.windowBlocks, tc.blockSeconds, got, tc.want)
+		}
+	}
+}
+
+// headerRPC serves block header times; the rest of the node is absent.
+type headerRPC struct {
+	rpcclient.Client
+	times map[int64]time.Time
+}
+
+func (r headerRPC) Header(_ context.Context, h *int64) (*coretypes.ResultHeader, error) {
+	t, ok := r.times[*h]
+	if !ok {
+		// What CometBFT's RPC client returns for a height the node does not have.
+		return nil, &rpctypes.RPCError{Code: -32603, Message: "Internal error", Data: fmt.Sprintf("height %d is not available", *h)}
+	}
+	return &coretypes.ResultHeader{Header: &cmttypes.Header{Height: *h, Time: t}}, nil
+}
+
+// A sidecar down across a whole window reports that window as unavailable, not as a window
+// without probes (which reads as fully available): each missed probe counts in the window it
+// was due in, from the chain's block times.
+func TestChargeDowntime(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	// One block a second from height 100 (the lease's start); 5-block windows: window 3 opens
+	// with block 110 at t0+10s, window 4 with block 115 at t0+15s, window 5 with block 120.
+	times := map[int64]time.Time{}
+	for h := int64(100); h <= 140; h++ {
+		times[h] = t0.Add(time.Duration(h-100) * time.Second)
+	}
+	backend := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer backend.Close()
+	store, err := state.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	d := &Daemon{
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: metrics.New(), store: store,
+		watcher: chain.NewWatcher(headerRPC{times: times}),
+	}
+	d.height.Store(121)
+	d.head.Store(121)
+	d.reportGrace.Store(8)
+	run := &leaseRun{rec: state.LeaseRecord{LeaseID: 7, StartHeight: 100, WindowBlocks: 5, LastReportedWindow: 2}}
+	run.proxy, err = ingress.New(ingress.Config{LeaseID: 7, Backend: backend.URL, WindowOf: d.windowOf(run), ProbeInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.proxy.Release()
+	// The window the sidecar went down in had measured two good probes before.
+	if err := run.proxy.RestoreProbes(3, 2, 2); err != nil {
+		t.Fatal(err)
+	}
+
+	// Down from t0+12.5s (in window 3) to t0+22.2s (window 5 is current).
+	d.chargeDowntime(context.Background(), run, t0.Add(12500*time.Millisecond), t0.Add(22200*time.Millisecond))
+
+	for _, want := range []struct {
+		window           uint64
+		probes, probesOK uint64
+		availability     uint32
+	}{
+		{3, 2 + 2, 2, 5000}, // probes due at 13.5 s and 14.5 s failed
+		{4, 5, 0, 0},        // 15.5 s … 19.5 s: the whole window down
+		{5, 1, 0, 0},        // 20.5 s; the one due at 21.5 s is the one the restarted prober runs at once
+	} {
+		st, ok := run.proxy.Snapshot(want.window)
+		if !ok {
+			t.Fatalf("window %d: no data", want.window)
+		}
+		if st.Probes != want.probes || st.AvailabilityBps != want.availability {
+			t.Errorf("window %d: %d probes at %d bps, want %d at %d", want.window, st.Probes, st.AvailabilityBps, want.probes, want.availability)
+		}
+	}
+
+	// The store has the charge, and the restart as the last probe: a crash right after this
+	// restart loses none of it and charges it no second time.
+	kept, last, err := store.PendingWindows(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKept := []state.WindowData{{Window: 3, Probes: 2}, {Window: 4, Probes: 5}, {Window: 5, Probes: 1}}
+	if !reflect.DeepEqual(kept, wantKept) || last != t0.Add(22200*time.Millisecond).UnixMilli() {
+		t.Errorf("kept %+v, last probe %d; want %+v, %d", kept, last, wantKept, t0.Add(22200*time.Millisecond).UnixMilli())
+	}
+
+	// Without block times the restart window takes the downtime, at most one window's worth.
+	d.watcher = chain.NewWatcher(headerRPC{})
+	d.cfg.Pricing.BlockSeconds = 1
+	run.rec.LeaseID = 8
+	run.proxy.Release()
+	run.proxy, err = ingress.New(ingress.Config{LeaseID: 8, Backend: backend.URL, WindowOf: d.windowOf(run), ProbeInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.chargeDowntime(context.Background(), run, t0.Add(12500*time.Millisecond), t0.Add(22200*time.Millisecond))
+	if st, ok := run.proxy.Snapshot(5); !ok || st.Probes != 5 {
+		t.Errorf("fallback: window 5 has %d probes (%v), want 5", st.Probes, ok)
+	}
+	if _, ok := run.proxy.Snapshot(4); ok {
+		t.Error("fallback: window 4 was charged")
+	}
+}
