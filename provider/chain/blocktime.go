@@ -17,3 +17,12 @@ func (w *Watcher) BlockTime(ctx context.Context, h int64) (time.Time, error) {
 	}
 	return res.Header.Time, nil
 }
+
+// Earliest is the lowest height the node still serves (a pruning node drops older ones).
+func (w *Watcher) Earliest(ctx context.Context) (int64, error) {
+	st, err := w.rpc.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.SyncInfo.EarliestBlockHeight, nil
+}

@@ -100,7 +100,7 @@ func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) erro
 						return ctx.Err()
 					}
 					if first := st.SyncInfo.EarliestBlockHeight; first > h {
-						return fmt.Errorf("%w: the node keeps heights from %d only; the sidecar needs one that serves every height since its cursor", err, first)
+						return fmt.Errorf("%w: the node keeps heights from %d only; a restart of the sidecar continues from there", err, first)
 					}
 					if fails++; w.MaxFetchFailures > 0 && fails >= w.MaxFetchFailures {
 						return fmt.Errorf("%w (failed %d times in a row)", err, fails)

@@ -158,6 +158,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	if cursor, err = d.skipPruned(ctx, cursor); err != nil {
+		return err
+	}
 	if err := d.catchUp(ctx); err != nil {
 		return err
 	}

@@ -211,3 +211,42 @@ func TestChargeDowntime(t *testing.T) {
 		t.Error("fallback: window 4 was charged")
 	}
 }
+
+// statusRPC answers the node's status with the heights it keeps.
+type statusRPC struct {
+	rpcclient.Client
+	earliest, latest int64
+}
+
+func (r statusRPC) Status(context.Context) (*coretypes.ResultStatus, error) {
+	return &coretypes.ResultStatus{SyncInfo: coretypes.SyncInfo{EarliestBlockHeight: r.earliest, LatestBlockHeight: r.latest}}, nil
+}
+
+// A sidecar down for longer than its node keeps blocks starts at the node's earliest height
+// (the watcher would otherwise stop at the first pruned height on every start); one whose
+// cursor the node still serves keeps it.
+func TestSkipPruned(t *testing.T) {
+	store, err := state.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	d := &Daemon{log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: metrics.New(), store: store,
+		watcher: chain.NewWatcher(statusRPC{earliest: 500, latest: 900})}
+	for _, tc := range []struct{ cursor, want int64 }{{100, 499}, {498, 499}, {499, 499}, {700, 700}} {
+		if err := store.SetCursor(tc.cursor); err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.skipPruned(context.Background(), tc.cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, err := store.Cursor()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want || kept != tc.want {
+			t.Errorf("cursor %d: resumes after %d, store has %d; want %d", tc.cursor, got, kept, tc.want)
+		}
+	}
+}
