@@ -14,6 +14,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -216,14 +217,26 @@ func TestSidecarAgainstNode(t *testing.T) {
 	h100 := func(n uint32, metro string) markettypes.Requirements {
 		return markettypes.Requirements{GpuSku: "H100-SXM-80GB", GpuCount: n, MinVramGib: 80, Metro: metro}
 	}
+	withStanding := func(r markettypes.Requirements, reputationBps uint32, bond sdk.Coin) markettypes.Requirements {
+		r.MinReputationBps, r.MinProviderBond = reputationBps, bond
+		return r
+	}
 	// 8 mock H100s at 2,000,000 uusdc per GPU-hour and 1 s blocks ask 4,445 uusdc per block.
-	var decoys []uint64
+	decoys := map[uint64]string{} // order → why the sidecar must not bid
 	for _, o := range []struct {
 		req     markettypes.Requirements
 		ceiling int64
-	}{{h100(8, "FRA"), 20_000}, {h100(16, "AMS"), 40_000}, {h100(8, "AMS"), 1_000}} {
+		why     string
+	}{
+		{h100(8, "FRA"), 20_000, "metro FRA, we serve AMS"},
+		{h100(16, "AMS"), 40_000, "needs 16 x H100-SXM-80GB (>= 80 GiB), 8 free"},
+		{h100(8, "AMS"), 1_000, "above the ceiling 1000uusdc"},
+		{markettypes.Requirements{GpuSku: "H200-SXM-141GB", GpuCount: 1, MinVramGib: 141, Metro: "AMS"}, 20_000, "needs 1 x H200-SXM-141GB"},
+		{withStanding(h100(1, "AMS"), 0, usdc(5_000_001)), 20_000, "free bond below the order's minimum 5000001uusdc"},
+		{withStanding(h100(1, "AMS"), 9_000, sdk.Coin{}), 20_000, "reputation below the order's minimum"}, // a new provider has 5000 bps
+	} {
 		id, _ := order(o.req, o.ceiling, markettypes.SLATerms{})
-		decoys = append(decoys, id)
+		decoys[id] = o.why
 	}
 	terms := markettypes.SLATerms{P95LatencyMs: 50, AvailabilityBps: 9000, WindowBlocks: 6, PenaltyBps: 500}
 	orderID, created := order(h100(8, "AMS"), 20_000, terms)
@@ -257,11 +270,11 @@ func TestSidecarAgainstNode(t *testing.T) {
 	})
 	require.GreaterOrEqual(t, flaky.droppedOf("/computed.market.v1.Query/Lease"), 1, "the node dropped the sidecar's first query for its lease")
 	require.Contains(t, logs.String(), "node unreachable, retrying")
-	for _, id := range decoys {
+	for id, why := range decoys {
 		res, err := market.Bids(bg, &markettypes.QueryBidsRequest{OrderId: id, Provider: operator.addr.String()})
 		require.NoError(t, err)
 		require.Empty(t, res.Bids, "the sidecar must not bid on order %d", id)
-		require.Contains(t, logs.String(), fmt.Sprintf("order=%d ", id), "a logged decision on order %d", id)
+		require.Regexp(t, fmt.Sprintf(`msg="not bidding" order=%d reason="[^"]*%s`, id, regexp.QuoteMeta(why)), logs.String(), "the decision on order %d", id)
 	}
 
 	// Requests through the ingress reach the WASM workload.
