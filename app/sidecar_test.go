@@ -29,11 +29,13 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/testutil/network"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/docker/docker/errdefs"
 
 	"github.com/computed-network/computed/provider/attest"
 	"github.com/computed-network/computed/provider/chain"
 	providercli "github.com/computed-network/computed/provider/cli"
 	"github.com/computed-network/computed/provider/config"
+	"github.com/computed-network/computed/provider/exec/docker/dockertest"
 	"github.com/computed-network/computed/provider/receipts"
 	computednet "github.com/computed-network/computed/testutil/network"
 	attesttest "github.com/computed-network/computed/x/attest/testutil"
@@ -108,11 +110,14 @@ func (f *flakyNode) droppedOf(path string) int {
 }
 
 // TestSidecarAgainstNode runs the provider daemon in process against a real in-process node:
-// it registers, attests and bonds its operator; skips orders it cannot serve (another metro,
-// more GPUs than it has, a ceiling under its price); bids on one it can within two blocks; runs
-// the won WASM lease behind its ingress; anchors receipts whose proof the chain accepts; reports
-// an SLA window the chain judges met; and stops the lease when the buyer closes the order. Its
-// node connection drops the first query for each order and lease (flakyNode).
+// it registers, attests and bonds its operator; skips orders it cannot serve (another metro or
+// SKU, more GPUs than it has, a ceiling under its price, more bond or reputation than it has, a
+// module or image not on its host), each for its reason; bids on one it can within two blocks;
+// runs the won WASM lease behind its ingress; anchors receipts whose proof the chain accepts;
+// reports an SLA window the chain judges met; stops the lease when the buyer closes the order;
+// closes at once a lease it won but whose module went missing; and, where a Docker engine
+// answers, runs an OCI lease in a container and removes it at close. Its node connection drops
+// the first query for each order and lease (flakyNode).
 func TestSidecarAgainstNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a real CometBFT node")
@@ -149,6 +154,12 @@ func TestSidecarAgainstNode(t *testing.T) {
 	c.Provider.Metro, c.Provider.Bond = "AMS", "5000000uusdc"
 	c.Provider.WithdrawEveryBlocks = 5
 	c.Executors.WASMDir = wasmDir
+	// With a Docker engine, the sidecar also runs an OCI lease (built FROM scratch: no registry).
+	docker, dockerErr := dockertest.Engine()
+	if dockerErr == nil {
+		t.Cleanup(func() { docker.Close() })
+		c.Executors.Docker = true
+	}
 	c.Listen.HTTP = "127.0.0.1:0"
 	c.Receipts.MaxAge = config.Duration{Duration: time.Second}
 	logs := &lockedBuffer{}
@@ -221,22 +232,47 @@ func TestSidecarAgainstNode(t *testing.T) {
 		r.MinReputationBps, r.MinProviderBond = reputationBps, bond
 		return r
 	}
-	// 8 mock H100s at 2,000,000 uusdc per GPU-hour and 1 s blocks ask 4,445 uusdc per block.
-	decoys := map[uint64]string{} // order → why the sidecar must not bid
-	for _, o := range []struct {
+	// Orders it must not bid on, placed four to a transaction.
+	absent := strings.Repeat("ab", 32)
+	wasm, oci := markettypes.Workload{WasmHash: wasmHash}, markettypes.Workload{OciDigest: "sha256:" + absent}
+	noImage := "workload: docker: image sha256:" + absent + ": image not loaded locally"
+	if dockerErr != nil {
+		noImage = "OCI workload, no docker executor"
+	}
+	specs := []struct {
+		w       markettypes.Workload
 		req     markettypes.Requirements
 		ceiling int64
 		why     string
 	}{
-		{h100(8, "FRA"), 20_000, "metro FRA, we serve AMS"},
-		{h100(16, "AMS"), 40_000, "needs 16 x H100-SXM-80GB (>= 80 GiB), 8 free"},
-		{h100(8, "AMS"), 1_000, "above the ceiling 1000uusdc"},
-		{markettypes.Requirements{GpuSku: "H200-SXM-141GB", GpuCount: 1, MinVramGib: 141, Metro: "AMS"}, 20_000, "needs 1 x H200-SXM-141GB"},
-		{withStanding(h100(1, "AMS"), 0, usdc(5_000_001)), 20_000, "free bond below the order's minimum 5000001uusdc"},
-		{withStanding(h100(1, "AMS"), 9_000, sdk.Coin{}), 20_000, "reputation below the order's minimum"}, // a new provider has 5000 bps
-	} {
-		id, _ := order(o.req, o.ceiling, markettypes.SLATerms{})
-		decoys[id] = o.why
+		// Workloads it does not have: a module not in its wasm_dir, an image not loaded.
+		{markettypes.Workload{WasmHash: absent}, h100(1, "AMS"), 20_000, "workload: wasm: module " + filepath.Join(wasmDir, absent+".wasm") + ": workload not on this host"},
+		{oci, h100(1, "AMS"), 20_000, noImage},
+		{wasm, h100(8, "FRA"), 20_000, "metro FRA, we serve AMS"},
+		{wasm, h100(16, "AMS"), 40_000, "needs 16 x H100-SXM-80GB (>= 80 GiB), 8 free"},
+		// 8 mock H100s at 2,000,000 uusdc per GPU-hour and 1 s blocks ask 4,445 uusdc per block.
+		{wasm, h100(8, "AMS"), 1_000, "above the ceiling 1000uusdc"},
+		{wasm, markettypes.Requirements{GpuSku: "H200-SXM-141GB", GpuCount: 1, MinVramGib: 141, Metro: "AMS"}, 20_000, "needs 1 x H200-SXM-141GB"},
+		{wasm, withStanding(h100(1, "AMS"), 0, usdc(5_000_001)), 20_000, "free bond below the order's minimum 5000001uusdc"},
+		{wasm, withStanding(h100(1, "AMS"), 9_000, sdk.Coin{}), 20_000, "reputation below the order's minimum"}, // a new provider has 5000 bps
+	}
+	decoys := map[uint64]string{} // order → why the sidecar must not bid
+	for i := 0; i < len(specs); i += 4 {
+		var msgs []sdk.Msg
+		for _, o := range specs[i:min(i+4, len(specs))] {
+			o.req.Evidence = []markettypes.EvidenceType{markettypes.EVIDENCE_TYPE_NVIDIA_NRAS}
+			msgs = append(msgs, &markettypes.MsgCreateOrder{
+				Owner: buyer.addr.String(), Requirements: o.req, MaxPricePerBlock: usdc(o.ceiling), BiddingWindowBlocks: 5,
+				Policy: markettypes.ACCEPTANCE_POLICY_AUTO, Replicas: 1, Workload: o.w, Deposit: usdc(3_000_000),
+			})
+		}
+		res := deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, msgs...)
+		require.Zero(t, res.Code, res.RawLog)
+		ids := eventAttrInts(t, res, "computed.market.v1.EventOrderCreated", "order_id")
+		require.Len(t, ids, len(msgs))
+		for j, id := range ids {
+			decoys[uint64(id)] = specs[i+j].why
+		}
 	}
 	terms := markettypes.SLATerms{P95LatencyMs: 50, AvailabilityBps: 9000, WindowBlocks: 6, PenaltyBps: 500}
 	orderID, created := order(h100(8, "AMS"), 20_000, terms)
@@ -254,19 +290,23 @@ func TestSidecarAgainstNode(t *testing.T) {
 	require.GreaterOrEqual(t, flaky.droppedOf("/computed.market.v1.Query/Order"), 4, "the node dropped the sidecar's first query for each order")
 	require.Equal(t, int64(4445), bid.PricePerBlock.Amount.Int64())
 
-	var lease markettypes.Lease
-	eventually("the lease", 30*time.Second, func() bool {
+	// leaseOf finds the sidecar's lease for an order, in any state.
+	leaseOf := func(order uint64) (markettypes.Lease, bool) {
 		res, err := market.Leases(bg, &markettypes.QueryLeasesRequest{Provider: operator.addr.String()})
 		if err != nil {
-			return false
+			return markettypes.Lease{}, false
 		}
 		for _, l := range res.Leases {
-			if l.OrderId == orderID {
-				lease = l
-				return true
+			if l.OrderId == order {
+				return l, true
 			}
 		}
-		return false
+		return markettypes.Lease{}, false
+	}
+	var lease markettypes.Lease
+	eventually("the lease", 30*time.Second, func() (ok bool) {
+		lease, ok = leaseOf(orderID)
+		return ok
 	})
 	require.GreaterOrEqual(t, flaky.droppedOf("/computed.market.v1.Query/Lease"), 1, "the node dropped the sidecar's first query for its lease")
 	require.Contains(t, logs.String(), "node unreachable, retrying")
@@ -349,6 +389,86 @@ func TestSidecarAgainstNode(t *testing.T) {
 		code, _ := post("late")
 		return code == http.StatusNotFound
 	})
+
+	// A lease whose module went missing between the bid and the win: the sidecar closes it at
+	// once (the buyer would pay for nothing) and gives its GPUs back.
+	// The buyer accepts by hand, after the module is gone.
+	req := h100(8, "AMS")
+	req.Evidence = []markettypes.EvidenceType{markettypes.EVIDENCE_TYPE_NVIDIA_NRAS}
+	res = deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCreateOrder{
+		Owner: buyer.addr.String(), Requirements: req, MaxPricePerBlock: usdc(20_000), BiddingWindowBlocks: 40,
+		Policy: markettypes.ACCEPTANCE_POLICY_MANUAL, Replicas: 1, Workload: markettypes.Workload{WasmHash: wasmHash}, Deposit: usdc(3_000_000),
+	})
+	require.Zero(t, res.Code, res.RawLog)
+	gone := uint64(eventAttrInt(t, res, "computed.market.v1.EventOrderCreated", "order_id"))
+	var goneBid uint64
+	eventually("the sidecar's bid on order "+fmt.Sprint(gone), 30*time.Second, func() bool {
+		res, err := market.Bids(bg, &markettypes.QueryBidsRequest{OrderId: gone, Provider: operator.addr.String()})
+		if err != nil || len(res.Bids) == 0 {
+			return false
+		}
+		goneBid = res.Bids[0].Id
+		return true
+	})
+	module := filepath.Join(wasmDir, wasmHash+".wasm")
+	require.NoError(t, os.Rename(module, module+".away"))
+	res = deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgAcceptBid{Owner: buyer.addr.String(), OrderId: gone, BidIds: []uint64{goneBid}})
+	require.Zero(t, res.Code, res.RawLog)
+	eventually("the provider to close the lease it cannot run", 30*time.Second, func() bool {
+		l, ok := leaseOf(gone)
+		return ok && l.State == markettypes.LEASE_STATE_CLOSED
+	})
+	l, _ := leaseOf(gone)
+	require.Equal(t, markettypes.CLOSE_REASON_PROVIDER, l.CloseReason)
+	require.Contains(t, logs.String(), "closing a lease whose workload cannot run here")
+	require.NoError(t, os.Rename(module+".away", module))
+
+	// An OCI workload: the sidecar bids with the GPUs the closed leases gave back, runs the image
+	// (pinned by ID) in a container behind the ingress, and removes the container at close.
+	if dockerErr != nil {
+		t.Logf("OCI lease not run: %v", dockerErr)
+		return
+	}
+	img, err := dockertest.BuildEcho(docker)
+	require.NoError(t, err)
+	t.Cleanup(func() { dockertest.RemoveImages(docker, img) })
+	res = deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCreateOrder{
+		Owner: buyer.addr.String(), Requirements: markettypes.Requirements{GpuSku: "H100-SXM-80GB", GpuCount: 8, MinVramGib: 80, Metro: "AMS",
+			Evidence: []markettypes.EvidenceType{markettypes.EVIDENCE_TYPE_NVIDIA_NRAS}},
+		MaxPricePerBlock: usdc(20_000), BiddingWindowBlocks: 5, Policy: markettypes.ACCEPTANCE_POLICY_AUTO, Replicas: 1,
+		Workload: markettypes.Workload{OciDigest: img}, Deposit: usdc(3_000_000),
+	})
+	require.Zero(t, res.Code, res.RawLog)
+	ociOrder := uint64(eventAttrInt(t, res, "computed.market.v1.EventOrderCreated", "order_id"))
+	var ociLease markettypes.Lease
+	eventually("the OCI lease", 30*time.Second, func() (ok bool) {
+		ociLease, ok = leaseOf(ociOrder)
+		return ok
+	})
+	container := fmt.Sprintf("computed-lease-%d", ociLease.Id)
+	ociURL := fmt.Sprintf("http://%s/leases/%d/hello", d.Addr(), ociLease.Id)
+	var reply string
+	eventually("the container's answer through the ingress", 60*time.Second, func() bool {
+		res, err := http.Get(ociURL)
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		reply = string(b)
+		return res.StatusCode == http.StatusOK
+	})
+	require.Equal(t, "echo  /hello", reply, "the echo program in the container answers")
+	info, err := docker.ContainerInspect(bg, container)
+	require.NoError(t, err)
+	require.Equal(t, img, info.Image, "the container runs the order's image")
+	require.True(t, info.State.Running)
+	res = deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCloseOrder{Owner: buyer.addr.String(), OrderId: ociOrder})
+	require.Zero(t, res.Code, res.RawLog)
+	eventually("the sidecar to remove the container", 60*time.Second, func() bool {
+		_, err := docker.ContainerInspect(bg, container)
+		return errdefs.IsNotFound(err)
+	})
 }
 
 // buildEcho builds the echo WASM workload into dir as <sha256>.wasm and returns the hash.
@@ -379,4 +499,23 @@ func eventAttrInt(t *testing.T, res sdk.TxResponse, typ, key string) int64 {
 	n, err := strconv.ParseInt(v, 10, 64)
 	require.NoError(t, err, "%s.%s = %q", typ, key, v)
 	return n
+}
+
+// eventAttrInts is the integer attribute key of every typ event of res, in order.
+func eventAttrInts(t *testing.T, res sdk.TxResponse, typ, key string) []int64 {
+	t.Helper()
+	var out []int64
+	for _, e := range res.Events {
+		if e.Type != typ {
+			continue
+		}
+		for _, a := range e.Attributes {
+			if a.Key == key {
+				n, err := strconv.ParseInt(strings.Trim(a.Value, `"`), 10, 64)
+				require.NoError(t, err, "%s.%s = %q", typ, key, a.Value)
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }

@@ -144,6 +144,8 @@ func (c Config) Validate() error {
 		return errors.New("pricing.denom and pricing.base_per_gpu_hour are required")
 	case c.Listen.HTTP == "" || c.DataDir == "":
 		return errors.New("listen.http and data_dir are required")
+	case c.Executors.DockerGPUs && c.GPU.Backend == "mock":
+		return errors.New("executors.docker_gpus needs gpu.backend = nvml: mock GPUs are no devices a container can be given")
 	}
 	return nil
 }
@@ -276,6 +278,9 @@ renew_before = {{q .Attest.RenewBefore.String}}
 wasm_dir = {{q .Executors.WASMDir}}
 # Docker Engine API executor (images pinned by digest; never pulled).
 docker = {{.Executors.Docker}}
+# The engine has the NVIDIA container toolkit, so a lease's GPUs are given to its container.
+# With the nvml backend and this off, the sidecar does not bid on OCI orders (each asks for GPUs
+# it could not hand over); with mock GPUs, containers run without devices.
 docker_gpus = {{.Executors.DockerGPUs}}
 job_timeout = {{q .Executors.JobTimeout.String}}
 default_memory_mib = {{.Executors.DefaultMemMiB}}

@@ -50,6 +50,8 @@ type Daemon struct {
 	mu     sync.Mutex
 	leases map[uint64]*leaseRun
 	bids   map[uint64]uint64 // our open bid → order
+	// givenUp holds the leases closed because their workload cannot run here (one close each).
+	givenUp map[uint64]bool
 
 	// urgent carries bids, commits and reveals, which have deadlines; txs carries the rest.
 	urgent      chan txJob
@@ -82,17 +84,23 @@ func New(cfg config.Config, d Deps) (*Daemon, error) {
 	}
 	_, hasWASM := d.Drivers["wasm"]
 	_, hasDocker := d.Drivers["docker"]
+	// Every order asks for GPUs: a container can be given real ones only through the engine's
+	// GPU runtime, and mock ones (development) not at all, so it runs without.
+	ociGPUs := cfg.Executors.DockerGPUs || cfg.GPU.Backend == "mock"
+	if hasDocker && !ociGPUs {
+		d.Log.Warn("docker executor without executors.docker_gpus: not bidding on OCI orders, whose GPUs it could not hand over")
+	}
 	policy := bid.Policy{
 		Metro: cfg.Provider.Metro, Denom: cfg.Pricing.Denom, BasePerGPUHour: cfg.Pricing.BasePerGPUHour,
 		MetroMultiplierBps: cfg.Pricing.MetroMultiplierBps, UtilisationScalingBps: cfg.Pricing.UtilisationScalingBps,
 		FloorPerBlock: cfg.Pricing.FloorPerBlock, BlockSeconds: cfg.Pricing.BlockSeconds,
 		Evidence:     evidenceFor(cfg),
-		SupportsWASM: hasWASM, SupportsOCI: hasDocker,
+		SupportsWASM: hasWASM, SupportsOCI: hasDocker && ociGPUs,
 	}
 	dm := &Daemon{
 		cfg: cfg, log: d.Log, chain: d.Chain, watcher: d.Watcher, store: d.Store, gpus: d.GPUs,
 		engine: bid.New(policy, devices), drivers: d.Drivers, collector: d.Collector, metrics: metrics.New(),
-		provider: d.Chain.Provider().String(), leases: map[uint64]*leaseRun{}, bids: map[uint64]uint64{},
+		provider: d.Chain.Provider().String(), leases: map[uint64]*leaseRun{}, bids: map[uint64]uint64{}, givenUp: map[uint64]bool{},
 		txs: make(chan txJob, 1024), urgent: make(chan txJob, 256),
 	}
 	if dm.watcher.OnError == nil {

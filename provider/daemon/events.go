@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/computed-network/computed/provider/chain"
+	"github.com/computed-network/computed/provider/exec"
 	markettypes "github.com/computed-network/computed/x/market/types"
 	slatypes "github.com/computed-network/computed/x/sla/types"
 )
@@ -55,9 +56,7 @@ func (d *Daemon) handleBlock(ctx context.Context, b chain.Block) error {
 		case *markettypes.EventLeaseCreated:
 			if e.Provider == d.provider {
 				d.metrics.Wins.Inc()
-				if err := d.startLease(ctx, e.LeaseId); err != nil {
-					d.log.Error("start lease", "lease", e.LeaseId, "err", err)
-				}
+				d.runLease(ctx, e.LeaseId, "start lease")
 			}
 		case *markettypes.EventLeaseClosed:
 			d.mu.Lock()
@@ -115,6 +114,17 @@ func (d *Daemon) considerOrder(ctx context.Context, o markettypes.Order) {
 		d.metrics.BidsSkipped.Inc()
 		d.log.Info("not bidding", "order", o.Id, "reason", dec.Reason)
 		return
+	}
+	// A lease won for a module or image that is not here could not run: no bid.
+	if drv, workload, digest := d.workloadOf(o.Workload); drv != nil {
+		if c, ok := drv.(exec.Checker); ok {
+			if err := c.Check(ctx, workload, digest); err != nil {
+				d.engine.Release(o.Id)
+				d.metrics.BidsSkipped.Inc()
+				d.log.Info("not bidding", "order", o.Id, "reason", "workload: "+err.Error())
+				return
+			}
+		}
 	}
 	d.log.Info("bidding", "order", o.Id, "price", dec.Price.String(), "gpus", len(dec.GPUs))
 	// Sent again while the node is unreachable: the chain refuses it once bidding has closed.

@@ -109,24 +109,21 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 		WorkloadDigest: workloadDigest(o.Workload), AttestationTokenHash: d.tokenHash, PricePerBlock: l.PricePerBlock,
 	}
 	cfg := exec.TaskConfig{ID: rec.TaskID, LeaseID: leaseID, GPUs: rec.GPUs, MemoryMiB: d.cfg.Executors.DefaultMemMiB}
-	switch {
-	case o.Workload.WasmHash != "":
-		run.driver = d.drivers["wasm"]
-		cfg.Workload = filepath.Join(d.cfg.Executors.WASMDir, o.Workload.WasmHash+".wasm")
-		cfg.Digest = o.Workload.WasmHash
-		if rec.Replicated {
-			cfg.Input = []byte(o.Workload.InputCommitment)
-		}
-	case o.Workload.OciDigest != "":
-		run.driver = d.drivers["docker"]
-		cfg.Workload, cfg.Digest = o.Workload.OciDigest, o.Workload.OciDigest
+	run.driver, cfg.Workload, cfg.Digest = d.workloadOf(o.Workload)
+	if rec.Replicated {
+		cfg.Input = []byte(o.Workload.InputCommitment)
+	}
+	if o.Workload.OciDigest != "" && d.cfg.GPU.Backend == "mock" {
+		cfg.GPUs = nil // mock GPUs are no devices: the container runs without
 	}
 	if run.driver == nil {
-		return fmt.Errorf("lease %d: no executor for workload %+v", leaseID, o.Workload)
+		d.engine.Release(o.Id)
+		return fmt.Errorf("lease %d: %w for workload %+v", leaseID, errNoExecutor, o.Workload)
 	}
 	rec.Executor, rec.Workload = run.driver.Name(), cfg.Workload
 	st, err := run.driver.Start(ctx, cfg)
 	if err != nil {
+		d.engine.Release(o.Id)
 		return fmt.Errorf("lease %d: start: %w", leaseID, err)
 	}
 	if !rec.Replicated {
@@ -175,6 +172,58 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 	return nil
 }
 
+// errNoExecutor: the order's workload needs an executor this sidecar does not run.
+var errNoExecutor = errors.New("no executor")
+
+// workloadOf is the driver that runs w and the task's workload reference and digest for it;
+// a nil driver when this sidecar has no executor for it.
+func (d *Daemon) workloadOf(w markettypes.Workload) (exec.Driver, string, string) {
+	switch {
+	case w.WasmHash != "":
+		return d.drivers["wasm"], filepath.Join(d.cfg.Executors.WASMDir, w.WasmHash+".wasm"), w.WasmHash
+	case w.OciDigest != "":
+		return d.drivers["docker"], w.OciDigest, w.OciDigest
+	}
+	return nil, "", ""
+}
+
+// cannotRun says whether err means this host will never run the lease's workload: refused by
+// its driver, not on this host, or without an executor.
+func cannotRun(err error) bool {
+	return errors.Is(err, exec.ErrRefused) || errors.Is(err, exec.ErrUnavailable) || errors.Is(err, errNoExecutor)
+}
+
+// runLease starts a lease (startLease) and closes it when its workload cannot run here
+// (giveUpLease); other failures are logged, and the next start tries again.
+func (d *Daemon) runLease(ctx context.Context, leaseID uint64, what string) {
+	err := d.startLease(ctx, leaseID)
+	if err == nil {
+		return
+	}
+	d.log.Error(what, "lease", leaseID, "err", err)
+	if cannotRun(err) {
+		d.giveUpLease(leaseID, err)
+	}
+}
+
+// giveUpLease closes a won lease whose workload cannot run here: otherwise the buyer pays for
+// nothing until the chain ends the lease after its SLA windows go unreported, each a penalty.
+func (d *Daemon) giveUpLease(leaseID uint64, err error) {
+	d.mu.Lock()
+	again := d.givenUp[leaseID]
+	d.givenUp[leaseID] = true
+	d.mu.Unlock()
+	if again {
+		return
+	}
+	detail := "workload cannot run: " + err.Error()
+	if len(detail) > 256 {
+		detail = strings.ToValidUTF8(detail[:256], "")
+	}
+	d.log.Error("closing a lease whose workload cannot run here", "lease", leaseID, "err", err)
+	d.queueRetrying("close_lease", nil, nil, &markettypes.MsgCloseLease{Sender: d.provider, LeaseId: leaseID, Detail: detail})
+}
+
 func workloadDigest(w markettypes.Workload) string {
 	if w.OciDigest != "" {
 		return w.OciDigest
@@ -203,9 +252,7 @@ func (d *Daemon) resume(ctx context.Context) error {
 			d.finishLease(ctx, r.LeaseID, nil)
 			continue
 		}
-		if err := d.startLease(ctx, r.LeaseID); err != nil {
-			d.log.Error("resume lease", "lease", r.LeaseID, "err", err)
-		}
+		d.runLease(ctx, r.LeaseID, "resume lease")
 	}
 	return nil
 }

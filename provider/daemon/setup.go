@@ -162,9 +162,7 @@ func (d *Daemon) catchUp(ctx context.Context) error {
 			return fmt.Errorf("list leases: %w", err)
 		}
 		for _, l := range res.Leases {
-			if err := d.startLease(ctx, l.Id); err != nil { // a no-op for one already running
-				d.log.Error("start lease", "lease", l.Id, "err", err)
-			}
+			d.runLease(ctx, l.Id, "start lease") // a no-op for one already running
 		}
 		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
 			return nil

@@ -84,4 +84,14 @@ var (
 	// ErrRefused is wrapped by every refusal to run a workload (unpinned image, digest mismatch,
 	// command not allow-listed).
 	ErrRefused = errors.New("workload refused")
+	// ErrUnavailable is wrapped when the workload is not on this host (a WASM module not in the
+	// module directory, an image not loaded): drivers never fetch one.
+	ErrUnavailable = errors.New("workload not on this host")
 )
+
+// Checker is implemented by drivers that can tell, before the provider bids, whether they could
+// run a workload here: it is on this host and passes the driver's pinning rules. Its errors
+// wrap ErrRefused or ErrUnavailable when the answer is no.
+type Checker interface {
+	Check(ctx context.Context, workload, digest string) error
+}

@@ -97,6 +97,23 @@ func (d *Driver) Ping(ctx context.Context) error {
 // Close releases the client's connections; running containers are left alone.
 func (d *Driver) Close() error { return d.cli.Close() }
 
+// Check says whether the image is pinned, loaded on this host and the one the digest names:
+// what Start would refuse is refused before a bid.
+func (d *Driver) Check(ctx context.Context, workload, digest string) error {
+	pin, err := parseWorkload(workload, digest)
+	if err != nil {
+		return err
+	}
+	img, _, err := d.cli.ImageInspectWithRaw(ctx, pin.String())
+	if errdefs.IsNotFound(err) {
+		return fmt.Errorf("docker: image %s: %w; load it on this host first (docker load)", workload, ErrImageNotLoaded)
+	}
+	if err != nil {
+		return fmt.Errorf("docker: inspect image %s: %w", workload, err)
+	}
+	return pin.checkLocal(img)
+}
+
 // Start runs the task's image, or re-attaches to its container if it is already running.
 func (d *Driver) Start(ctx context.Context, cfg exec.TaskConfig) (exec.TaskStatus, error) {
 	name, err := containerName(cfg.ID)

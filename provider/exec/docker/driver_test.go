@@ -126,6 +126,31 @@ func TestStartMissingImage(t *testing.T) {
 	}
 }
 
+// Check, asked before a bid, accepts a loaded image by ID and refuses one that is not loaded
+// (ErrUnavailable), an unpinned reference or a digest that is not the image's (ErrRefused).
+func TestCheck(t *testing.T) {
+	cli := engine(t)
+	img := echoImage(t, cli)
+	d := newTestDriver(t, Config{})
+	ctx := testContext(t)
+	if err := d.Check(ctx, img, img); err != nil {
+		t.Errorf("Check(loaded image %s) = %v", img, err)
+	}
+	for _, c := range []struct {
+		workload, digest string
+		want             error
+	}{
+		{"sha256:" + hexA, "", exec.ErrUnavailable},
+		{"computed-test/absent@sha256:" + hexA, "", exec.ErrUnavailable},
+		{"computed-test/echo:latest", "", exec.ErrRefused},
+		{img, "sha256:" + hexA, exec.ErrRefused},
+	} {
+		if err := d.Check(ctx, c.workload, c.digest); !errors.Is(err, c.want) {
+			t.Errorf("Check(%s, %q) = %v, want %v", c.workload, c.digest, err, c.want)
+		}
+	}
+}
+
 func TestServiceLifecycle(t *testing.T) {
 	cli := engine(t)
 	img := echoImage(t, cli)

@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -15,7 +14,7 @@ import (
 // ErrImageNotLoaded is returned when a pinned image is not in the engine's local store. The
 // driver never pulls (providers run without registry access), so the image must be loaded
 // beforehand, e.g. with `docker load`.
-var ErrImageNotLoaded = errors.New("image not loaded locally (pulling is disabled)")
+var ErrImageNotLoaded = fmt.Errorf("image not loaded locally (pulling is disabled): %w", exec.ErrUnavailable)
 
 var sha256Digest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 

@@ -75,6 +75,39 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
+// Check, asked before a bid, refuses what Start would and tells a module that is not here.
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	bin := []byte("\x00asm\x01\x00\x00\x00")
+	sum := sha256.Sum256(bin)
+	hash := hex.EncodeToString(sum[:])
+	if err := os.WriteFile(filepath.Join(dir, hash+".wasm"), bin, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := sha256.Sum256([]byte("something else"))
+	d := newDriver(Config{ModuleDir: dir})
+	ctx := testCtx(t)
+	if err := d.Check(ctx, filepath.Join(dir, hash+".wasm"), hash); err != nil {
+		t.Errorf("the module that is here: %v", err)
+	}
+	if err := d.Check(ctx, hash+".wasm", "sha256:"+hash); err != nil {
+		t.Errorf("by name, prefixed digest: %v", err)
+	}
+	for name, c := range map[string]struct {
+		workload, digest string
+		want             error
+	}{
+		"not here":        {hex.EncodeToString(other[:]) + ".wasm", hex.EncodeToString(other[:]), exec.ErrUnavailable},
+		"digest mismatch": {hash + ".wasm", hex.EncodeToString(other[:]), exec.ErrRefused},
+		"not a digest":    {hash + ".wasm", "latest", exec.ErrRefused},
+		"escapes dir":     {"../" + hash + ".wasm", hash, exec.ErrRefused},
+	} {
+		if err := d.Check(ctx, c.workload, c.digest); !errors.Is(err, c.want) {
+			t.Errorf("%s: Check = %v, want %v", name, err, c.want)
+		}
+	}
+}
+
 func TestJobIsDeterministic(t *testing.T) {
 	mod, _ := modules(t)
 	d := newDriver(Config{})

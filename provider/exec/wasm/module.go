@@ -1,10 +1,13 @@
 package wasm
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,6 +65,9 @@ func loadModule(dir, workload, digest string) ([]byte, error) {
 		return nil, err
 	}
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("wasm: module %s: %w", path, exec.ErrUnavailable)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("wasm: open module: %w", err)
 	}
@@ -78,4 +84,11 @@ func loadModule(dir, workload, digest string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: module %s has sha256 %s, order pins %s", exec.ErrRefused, path, got, want)
 	}
 	return bin, nil
+}
+
+// Check says whether the module is here, inside the module directory, and has the pinned
+// SHA-256: what Start would refuse is refused before a bid.
+func (d *Driver) Check(_ context.Context, workload, digest string) error {
+	_, err := loadModule(d.cfg.ModuleDir, workload, digest)
+	return err
 }
