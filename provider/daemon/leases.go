@@ -2,19 +2,13 @@ package daemon
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	sdk "github.com/cosmos/cosmos-sdk/types"
-
-	"github.com/computed-network/computed/provider/chain"
 	"github.com/computed-network/computed/provider/exec"
 	"github.com/computed-network/computed/provider/ingress"
 	"github.com/computed-network/computed/provider/receipts"
@@ -39,28 +33,6 @@ type leaseRun struct {
 	pending   []windowSample     // requests not yet in a receipt
 	probes    []state.WindowData // probe counts not yet kept in the store
 	lastProbe int64              // unix ms of the latest probe not yet kept; 0 if none
-}
-
-// windowSample is a request and the SLA window the ingress recorded it in.
-type windowSample struct {
-	window uint64
-	s      ingress.Sample
-}
-
-// windowOf maps now to the lease's SLA window from the chain height: requests served while
-// block h is the latest belong to the window holding block h+1.
-func (d *Daemon) windowOf(l *leaseRun) func(time.Time) uint64 {
-	return func(time.Time) uint64 {
-		w := l.rec.WindowBlocks
-		if w == 0 {
-			return 1
-		}
-		next := d.height.Load() + 1 - l.rec.StartHeight
-		if next <= 0 {
-			return 1
-		}
-		return uint64(next+int64(w)-1) / w
-	}
 }
 
 // startLease runs a lease the provider won: it starts the workload, the ingress in front of it
@@ -310,143 +282,6 @@ func (d *Daemon) stopAll() {
 	}
 }
 
-// receiptPending turns the requests served since the last receipt into one receipt: one unit of
-// work per block interval, committing to the requests' samples (input) and their statuses
-// (output), priced at the lease's rate for one block.
-func (d *Daemon) receiptPending(run *leaseRun, h int64) {
-	run.mu.Lock()
-	samples, probes, lastProbe := run.pending, run.probes, run.lastProbe
-	run.pending, run.probes, run.lastProbe = nil, nil, 0
-	run.mu.Unlock()
-	if len(samples) == 0 {
-		// No receipt: the window data alone (the probes) is kept.
-		windows := windowsToKeep(nil, nil, probes, run.rec.LastReportedWindow)
-		if len(windows) > 0 || lastProbe != 0 {
-			if err := d.store.KeepWindows(run.rec.LeaseID, windows, lastProbe); err != nil {
-				d.log.Warn("window data", "lease", run.rec.LeaseID, "err", err)
-			}
-		}
-		return
-	}
-	in := make([]byte, 0, ingress.SampleSize*len(samples))
-	out := sha256.New()
-	for _, ws := range samples {
-		in = append(in, ingress.EncodeSample(ws.s)...)
-		var b [2]byte
-		binary.BigEndian.PutUint16(b[:], ws.s.Status)
-		out.Write(b[:])
-	}
-	_, err := d.builder.AppendWithSamples(run.info, receipts.Work{
-		Start: time.UnixMilli(samples[0].s.UnixMillis), End: time.UnixMilli(samples[len(samples)-1].s.UnixMillis),
-		Input: in, Output: out.Sum(nil), Price: run.lease.PricePerBlock,
-		SettlementRef: fmt.Sprintf("lease/%d@%d", run.rec.LeaseID, h),
-	}, windowsToKeep(samples, in, probes, run.rec.LastReportedWindow), lastProbe)
-	if err != nil {
-		d.log.Error("receipt", "lease", run.rec.LeaseID, "err", err)
-		return
-	}
-	d.batcher.Add(run.rec.LeaseID)
-}
-
-// windowsToKeep is what a block added to the windows after reported: the receipted requests
-// (in holds their encodings, in order), in runs of one window, and the probe counts. The store
-// keeps it with the receipt, so a restart reports those windows with it (restoreWindows)
-// instead of with only what comes after the restart.
-func windowsToKeep(samples []windowSample, in []byte, probes []state.WindowData, reported uint64) []state.WindowData {
-	var out []state.WindowData
-	for i := 0; i < len(samples); {
-		j := i + 1
-		for j < len(samples) && samples[j].window == samples[i].window {
-			j++
-		}
-		if w := samples[i].window; w > reported {
-			out = append(out, state.WindowData{Window: w, Encoded: in[i*ingress.SampleSize : j*ingress.SampleSize]})
-		}
-		i = j
-	}
-	for _, p := range probes {
-		if p.Window <= reported {
-			continue
-		}
-		if k := slices.IndexFunc(out, func(w state.WindowData) bool { return w.Window == p.Window }); k >= 0 {
-			out[k].Probes, out[k].ProbesOK = out[k].Probes+p.Probes, out[k].ProbesOK+p.ProbesOK
-		} else {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// addProbe counts one probe of window in counts.
-func addProbe(counts []state.WindowData, window uint64, ok bool) []state.WindowData {
-	k := slices.IndexFunc(counts, func(w state.WindowData) bool { return w.Window == window })
-	if k < 0 {
-		counts, k = append(counts, state.WindowData{Window: window}), len(counts)
-	}
-	counts[k].Probes++
-	if ok {
-		counts[k].ProbesOK++
-	}
-	return counts
-}
-
-// restoreWindows gives a resumed lease's ingress what its windows had measured before the
-// restart, and counts the probes the sidecar missed while it was down as failed: a buyer could
-// not reach the lease through it then.
-func (d *Daemon) restoreWindows(ctx context.Context, run *leaseRun) {
-	lease := run.rec.LeaseID
-	kept, lastProbe, err := d.store.PendingWindows(lease)
-	if err != nil {
-		d.log.Warn("window data", "lease", lease, "err", err)
-		return
-	}
-	for _, k := range kept {
-		if done, _ := d.store.WindowReported(lease, k.Window); done {
-			continue
-		}
-		samples, err := ingress.DecodeSamples(k.Encoded)
-		if err == nil {
-			err = run.proxy.Restore(k.Window, samples)
-		}
-		if err == nil {
-			err = run.proxy.RestoreProbes(k.Window, k.Probes, k.ProbesOK)
-		}
-		if err != nil {
-			d.log.Warn("window data", "lease", lease, "window", k.Window, "err", err)
-			continue
-		}
-		d.log.Info("window data restored", "lease", lease, "window", k.Window, "requests", len(samples), "probes", k.Probes, "probes_ok", k.ProbesOK)
-	}
-	if lastProbe != 0 {
-		d.chargeDowntime(ctx, run, time.UnixMilli(lastProbe), time.Now())
-	}
-}
-
-// submitBatch anchors one batch; the batcher calls it in order and retries it unchanged.
-func (d *Daemon) submitBatch(ctx context.Context, b state.Batch) (string, error) {
-	msg := &slatypes.MsgSubmitReceiptBatch{
-		Provider: d.provider, LeaseId: b.LeaseID, FirstSequence: b.First, LastSequence: b.Last, Count: b.Count,
-		MerkleRoot: b.Root, Usage: sdk.NewCoin(b.Denom, b.Usage),
-	}
-	res, err := d.sendNow(ctx, "receipt_batch", msg)
-	if err != nil {
-		if strings.Contains(err.Error(), slatypes.ErrSequenceGap.Error()) && d.anchored(ctx, b) {
-			return "", receipts.ErrAnchored
-		}
-		return "", err
-	}
-	d.metrics.BatchesPosted.Inc()
-	d.metrics.ReceiptsPosted.Add(float64(b.Count))
-	return res.Hash, nil
-}
-
-// anchored reports whether the chain already holds exactly this batch (sent before a crash).
-func (d *Daemon) anchored(ctx context.Context, b state.Batch) bool {
-	res, err := slatypes.NewQueryClient(d.chain.Context()).ReceiptBatch(ctx, &slatypes.QueryReceiptBatchRequest{LeaseId: b.LeaseID, Sequence: b.First})
-	return err == nil && res.Batch.FirstSequence == b.First && res.Batch.LastSequence == b.Last &&
-		string(res.Batch.MerkleRoot) == string(b.Root)
-}
-
 // tickLease runs at every block for a running lease: receipts, due SLA reports, withdrawals.
 func (d *Daemon) tickLease(ctx context.Context, run *leaseRun, h int64) {
 	if run.rec.Replicated {
@@ -476,66 +311,4 @@ func (d *Daemon) tickLease(ctx context.Context, run *leaseRun, h int64) {
 			d.log.Warn("lease runway low", "lease", run.rec.LeaseID, "blocks_left", acc.Account.DepletionHeight-h)
 		}
 	}
-}
-
-// grace is the chain's report_grace_blocks (read once).
-func (d *Daemon) grace(ctx context.Context) int64 {
-	if g := d.reportGrace.Load(); g > 0 {
-		return g
-	}
-	res, err := slatypes.NewQueryClient(d.chain.Context()).Params(ctx, &slatypes.QueryParamsRequest{})
-	if err != nil {
-		return 1
-	}
-	g := int64(res.Params.ReportGraceBlocks)
-	d.reportGrace.Store(g)
-	return g
-}
-
-// reportWindow closes the window's stats in the ingress and reports them. The store marks it
-// reported only after the chain took it, so a crash in between reports it again (the chain
-// refuses the duplicate, which counts as done).
-func (d *Daemon) reportWindow(ctx context.Context, run *leaseRun, win uint64) {
-	if done, _ := d.store.WindowReported(run.rec.LeaseID, win); done {
-		run.rec.LastReportedWindow = win
-		return
-	}
-	st, ok := run.proxy.Snapshot(win)
-	if ok {
-		if closed, err := run.proxy.Close(win); err == nil {
-			st = closed
-		}
-	}
-	avail := st.AvailabilityBps
-	if st.Probes == 0 {
-		avail = 10_000 // no probe ran in the window (too short); traffic errors still count
-		if st.Requests > 0 {
-			avail = uint32((st.Requests - st.Errors) * 10_000 / st.Requests)
-		}
-	}
-	root := st.SamplesRoot
-	if len(root) != 32 {
-		root = ingress.SamplesRoot(nil)
-	}
-	msg := &slatypes.MsgSubmitSLAReport{
-		Provider: d.provider, LeaseId: run.rec.LeaseID, Window: win, Requests: st.Requests,
-		P95LatencyUs: st.P95Micros, P99LatencyUs: max(st.P99Micros, st.P95Micros), AvailabilityBps: avail, SamplesRoot: root,
-	}
-	// In memory only: the store learns of the report once the chain has taken it, so a crash
-	// before that reports the window again after the restart.
-	run.rec.LastReportedWindow = win
-	leaseID := run.rec.LeaseID
-	// A report lost to a node restart is sent again until the chain takes or refuses it (its
-	// deadline passed), or the lease ends: a window never reported is judged MISSING.
-	d.queueRetrying("sla_report", func() bool { return d.running(leaseID) }, func(_ *chain.Result, err error) {
-		if err == nil || strings.Contains(err.Error(), slatypes.ErrDuplicateReport.Error()) {
-			_ = d.store.MarkWindowReported(leaseID, win)
-			if rec, gerr := d.store.GetLease(leaseID); gerr == nil && rec.LastReportedWindow < win {
-				rec.LastReportedWindow = win
-				_ = d.store.PutLease(rec)
-			}
-			d.metrics.Reports.Inc()
-		}
-	}, msg)
-	d.log.Info("sla report", "lease", run.rec.LeaseID, "window", win, "requests", st.Requests, "p95_us", st.P95Micros, "availability_bps", avail)
 }
