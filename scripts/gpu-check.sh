@@ -8,6 +8,12 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 rc=0
+# go-nvml opens libnvidia-ml.so.1 by name: where the driver is mounted outside the loader's
+# paths (container runtimes often put it under /usr/local/nvidia), add it.
+for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do
+  [ -e "$d/libnvidia-ml.so.1" ] && export LD_LIBRARY_PATH="$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+done
+echo "-- libnvidia-ml: $( (ldconfig -p 2>/dev/null | grep -o '/[^ ]*libnvidia-ml.so.1' | head -1) || true) LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
 echo "-- nvidia-smi"
 nvidia-smi --query-gpu=index,name,uuid,memory.total,driver_version --format=csv 2>&1 || echo "(nvidia-smi not found)"
 echo "-- TestNVMLBackend (provider/gpu)"
