@@ -13,6 +13,7 @@ rc=0
 for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do
   [ -e "$d/libnvidia-ml.so.1" ] && export LD_LIBRARY_PATH="$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 done
+[ -d /usr/local/nvidia/bin ] && PATH=$PATH:/usr/local/nvidia/bin
 echo "-- libnvidia-ml: $( (ldconfig -p 2>/dev/null | grep -o '/[^ ]*libnvidia-ml.so.1' | head -1) || true) LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
 echo "-- nvidia-smi"
 nvidia-smi --query-gpu=index,name,uuid,memory.total,driver_version --format=csv 2>&1 || echo "(nvidia-smi not found)"
