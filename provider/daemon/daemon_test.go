@@ -30,6 +30,7 @@ func TestWindowOf(t *testing.T) {
 		latest int64
 		want   uint64
 	}{{90, 1}, {99, 1}, {100, 1}, {109, 1}, {110, 2}, {119, 2}, {120, 3}} {
+		d.head.Store(tc.latest)
 		d.height.Store(tc.latest)
 		if got := win(time.Time{}); got != tc.want {
 			t.Errorf("latest height %d: window %d, want %d", tc.latest, got, tc.want)
@@ -38,6 +39,13 @@ func TestWindowOf(t *testing.T) {
 		if next := tc.latest + 1; next > 100 && slatypes.WindowEnd(100, 10, tc.want) < next {
 			t.Errorf("latest height %d: block %d is past window %d's end", tc.latest, next, tc.want)
 		}
+	}
+	// While the watcher replays older blocks after a restart, requests served now count in the
+	// chain's current window, not in one that a replayed block ends and reports.
+	d.head.Store(125)
+	d.height.Store(104)
+	if got := win(time.Time{}); got != 3 {
+		t.Errorf("head 125, replaying 104: window %d, want 3", got)
 	}
 	noWindows := d.windowOf(&leaseRun{rec: state.LeaseRecord{StartHeight: 100}})
 	if got := noWindows(time.Time{}); got != 1 {

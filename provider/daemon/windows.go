@@ -19,14 +19,16 @@ type windowSample struct {
 }
 
 // windowOf maps now to the lease's SLA window from the chain height: requests served while
-// block h is the latest belong to the window holding block h+1.
+// block h is the latest belong to the window holding block h+1. The latest is the chain's head,
+// not the block the watcher handles: after a restart it replays older blocks, and reports the
+// windows they end, while requests are served now.
 func (d *Daemon) windowOf(l *leaseRun) func(time.Time) uint64 {
 	return func(time.Time) uint64 {
 		w := l.rec.WindowBlocks
 		if w == 0 {
 			return 1
 		}
-		next := d.height.Load() + 1 - l.rec.StartHeight
+		next := d.head.Load() + 1 - l.rec.StartHeight
 		if next <= 0 {
 			return 1
 		}
