@@ -86,7 +86,7 @@ func (d *Daemon) replicateOnce(ctx context.Context, run *leaseRun) error {
 		if r.Status == slatypes.REPLICATION_STATUS_AGREED || r.Status == slatypes.REPLICATION_STATUS_FAILED {
 			return nil
 		}
-		if d.height.Load() >= r.CommitDeadline {
+		if d.head.Load() >= r.CommitDeadline { // the chain's head: a replay after a restart must not delay the reveal
 			break // the next block is past the commit deadline
 		}
 		select {
