@@ -35,6 +35,7 @@ import (
 	"github.com/computed-network/computed/provider/chain"
 	providercli "github.com/computed-network/computed/provider/cli"
 	"github.com/computed-network/computed/provider/config"
+	"github.com/computed-network/computed/provider/daemon"
 	"github.com/computed-network/computed/provider/exec/docker/dockertest"
 	"github.com/computed-network/computed/provider/receipts"
 	computednet "github.com/computed-network/computed/testutil/network"
@@ -163,19 +164,35 @@ func TestSidecarAgainstNode(t *testing.T) {
 	c.Listen.HTTP = "127.0.0.1:0"
 	c.Receipts.MaxAge = config.Duration{Duration: time.Second}
 	logs := &lockedBuffer{}
-	d, closeAll, err := providercli.Assemble(c, clientCtx, rpc, devCollector{}, slog.New(slog.NewTextHandler(logs, nil)))
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-stopped:
-		case <-time.After(20 * time.Second):
-			t.Error("sidecar did not stop")
+	// startSidecar assembles and runs the daemon on the home's store; stopSidecar stops it as
+	// SIGTERM would. Between the two, a restart resumes what the store says runs.
+	var (
+		d           *daemon.Daemon
+		stopped     chan error
+		stopSidecar func()
+	)
+	startSidecar := func() {
+		var closeAll func()
+		var err error
+		d, closeAll, err = providercli.Assemble(c, clientCtx, rpc, devCollector{}, slog.New(slog.NewTextHandler(logs, nil)))
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func(d *daemon.Daemon) { done <- d.Run(ctx) }(d)
+		stopped = done
+		stopSidecar = func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				t.Error("sidecar did not stop")
+			}
+			closeAll()
 		}
-		closeAll()
+	}
+	startSidecar()
+	t.Cleanup(func() {
+		stopSidecar()
 		if t.Failed() {
 			t.Logf("sidecar log:\n%s", logs.String())
 		}
@@ -447,22 +464,42 @@ func TestSidecarAgainstNode(t *testing.T) {
 	})
 	container := fmt.Sprintf("computed-lease-%d", ociLease.Id)
 	ociURL := fmt.Sprintf("http://%s/leases/%d/hello", d.Addr(), ociLease.Id)
-	var reply string
-	eventually("the container's answer through the ingress", 60*time.Second, func() bool {
-		res, err := http.Get(ociURL)
-		if err != nil {
-			return false
+	// answered is an eventually condition: url answers 200, with *reply.
+	answered := func(url string, reply *string) func() bool {
+		return func() bool {
+			res, err := http.Get(url)
+			if err != nil {
+				return false
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			*reply = string(b)
+			return res.StatusCode == http.StatusOK
 		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		reply = string(b)
-		return res.StatusCode == http.StatusOK
-	})
+	}
+	var reply string
+	eventually("the container's answer through the ingress", 60*time.Second, answered(ociURL, &reply))
 	require.Equal(t, "echo  /hello", reply, "the echo program in the container answers")
 	info, err := docker.ContainerInspect(bg, container)
 	require.NoError(t, err)
 	require.Equal(t, img, info.Image, "the container runs the order's image")
 	require.True(t, info.State.Running)
+
+	// The sidecar restarts: the container keeps running, and the new sidecar re-attaches to it
+	// (the same container, not a new one) behind its ingress.
+	stopSidecar()
+	running, err := docker.ContainerInspect(bg, container)
+	require.NoError(t, err)
+	require.True(t, running.State.Running, "the workload outlives its sidecar")
+	startSidecar()
+	eventually("the restarted sidecar to listen", 20*time.Second, func() bool { return d.Addr() != "" })
+	ociURL = fmt.Sprintf("http://%s/leases/%d/hello", d.Addr(), ociLease.Id)
+	eventually("the container's answer through the restarted sidecar", 60*time.Second, answered(ociURL, &reply))
+	require.Equal(t, "echo  /hello", reply)
+	again, err := docker.ContainerInspect(bg, container)
+	require.NoError(t, err)
+	require.Equal(t, info.ID, again.ID, "re-attached to the running container")
+	require.Equal(t, info.State.StartedAt, again.State.StartedAt, "the container was not restarted")
 	res = deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCloseOrder{Owner: buyer.addr.String(), OrderId: ociOrder})
 	require.Zero(t, res.Code, res.RawLog)
 	eventually("the sidecar to remove the container", 60*time.Second, func() bool {
