@@ -117,8 +117,9 @@ func (f *flakyNode) droppedOf(path string) int {
 // runs the won WASM lease behind its ingress; anchors receipts whose proof the chain accepts;
 // reports an SLA window the chain judges met; stops the lease when the buyer closes the order;
 // closes at once a lease it won but whose module went missing; and, where a Docker engine
-// answers, runs an OCI lease in a container and removes it at close. Its node connection drops
-// the first query for each order and lease (flakyNode).
+// answers, runs an OCI lease in a container, re-attaches to that container after a restart of
+// the sidecar, and removes it at close. Its node connection drops the first query for each
+// order and lease (flakyNode).
 func TestSidecarAgainstNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a real CometBFT node")
