@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"time"
 
 	"github.com/computed-network/computed/provider/chain"
 	"github.com/computed-network/computed/provider/exec"
@@ -118,7 +119,11 @@ func (d *Daemon) considerOrder(ctx context.Context, o markettypes.Order) {
 	// A lease won for a module or image that is not here could not run: no bid.
 	if drv, workload, digest := d.workloadOf(o.Workload); drv != nil {
 		if c, ok := drv.(exec.Checker); ok {
-			if err := c.Check(ctx, workload, digest); err != nil {
+			// Bounded: the watcher waits on this, and an engine that hangs must not stall it.
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := c.Check(cctx, workload, digest)
+			cancel()
+			if err != nil {
 				d.engine.Release(o.Id)
 				d.metrics.BidsSkipped.Inc()
 				d.log.Info("not bidding", "order", o.Id, "reason", "workload: "+err.Error())
