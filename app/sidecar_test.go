@@ -408,6 +408,19 @@ func TestSidecarAgainstNode(t *testing.T) {
 		return code == http.StatusNotFound
 	})
 
+	// answered is an eventually condition: url answers 200, with *reply.
+	answered := func(url string, reply *string) func() bool {
+		return func() bool {
+			res, err := http.Get(url)
+			if err != nil {
+				return false
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			*reply = string(b)
+			return res.StatusCode == http.StatusOK
+		}
+	}
 	// A lease whose module went missing between the bid and the win: the sidecar closes it at
 	// once (the buyer would pay for nothing) and gives its GPUs back.
 	// The buyer accepts by hand, after the module is gone.
@@ -439,6 +452,9 @@ func TestSidecarAgainstNode(t *testing.T) {
 	l, _ := leaseOf(gone)
 	require.Equal(t, markettypes.CLOSE_REASON_PROVIDER, l.CloseReason)
 	require.Contains(t, logs.String(), "closing a lease whose workload cannot run here")
+	var metricsText string
+	eventually("the sidecar's metrics", 10*time.Second, answered(fmt.Sprintf("http://%s/metrics", d.Addr()), &metricsText))
+	require.Contains(t, metricsText, "computed_provider_leases_given_up_total 1")
 	require.NoError(t, os.Rename(module+".away", module))
 
 	// An OCI workload: the sidecar bids with the GPUs the closed leases gave back, runs the image
@@ -465,19 +481,6 @@ func TestSidecarAgainstNode(t *testing.T) {
 	})
 	container := fmt.Sprintf("computed-lease-%d", ociLease.Id)
 	ociURL := fmt.Sprintf("http://%s/leases/%d/hello", d.Addr(), ociLease.Id)
-	// answered is an eventually condition: url answers 200, with *reply.
-	answered := func(url string, reply *string) func() bool {
-		return func() bool {
-			res, err := http.Get(url)
-			if err != nil {
-				return false
-			}
-			defer res.Body.Close()
-			b, _ := io.ReadAll(res.Body)
-			*reply = string(b)
-			return res.StatusCode == http.StatusOK
-		}
-	}
 	var reply string
 	eventually("the container's answer through the ingress", 60*time.Second, answered(ociURL, &reply))
 	require.Equal(t, "echo  /hello", reply, "the echo program in the container answers")

@@ -36,6 +36,7 @@ func (d *Daemon) chargeDowntime(ctx context.Context, run *leaseRun, last, now ti
 			d.log.Warn("window data", "lease", lease, "window", c.Window, "err", err)
 			continue
 		}
+		d.metrics.DowntimeProbes.Add(float64(c.Probes))
 		d.log.Warn("sidecar was down: its missed probes count as failed", "lease", lease, "window", c.Window,
 			"down", now.Sub(last).Round(time.Millisecond), "probes", c.Probes)
 	}

@@ -16,6 +16,7 @@ import (
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 	cmttypes "github.com/cometbft/cometbft/types"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/computed-network/computed/provider/chain"
 	"github.com/computed-network/computed/provider/ingress"
@@ -181,6 +182,14 @@ func TestChargeDowntime(t *testing.T) {
 		if st.Probes != want.probes || st.AvailabilityBps != want.availability {
 			t.Errorf("window %d: %d probes at %d bps, want %d at %d", want.window, st.Probes, st.AvailabilityBps, want.probes, want.availability)
 		}
+	}
+
+	var charged dto.Metric
+	if err := d.metrics.DowntimeProbes.Write(&charged); err != nil {
+		t.Fatal(err)
+	}
+	if got := charged.GetCounter().GetValue(); got != 8 {
+		t.Errorf("computed_provider_downtime_probes_total = %v, want 8", got)
 	}
 
 	// The store has the charge, and the restart as the last probe: a crash right after this

@@ -192,6 +192,7 @@ func (d *Daemon) giveUpLease(leaseID uint64, err error) {
 	if len(detail) > 256 {
 		detail = strings.ToValidUTF8(detail[:256], "")
 	}
+	d.metrics.LeasesGivenUp.Inc()
 	d.log.Error("closing a lease whose workload cannot run here", "lease", leaseID, "err", err)
 	d.queueRetrying("close_lease", nil, nil, &markettypes.MsgCloseLease{Sender: d.provider, LeaseId: leaseID, Detail: detail})
 }

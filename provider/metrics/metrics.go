@@ -17,6 +17,11 @@ type Metrics struct {
 	ChainErrors     *prometheus.CounterVec
 	Height          prometheus.Gauge
 	AttestationLeft prometheus.Gauge
+	// DowntimeProbes counts the health probes a restarted sidecar charged as failed for the
+	// time it was down; LeasesGivenUp the won leases it closed because their workload could
+	// not run on this host.
+	DowntimeProbes prometheus.Counter
+	LeasesGivenUp  prometheus.Counter
 }
 
 // New registers the metrics on a fresh registry (plus Go and process collectors).
@@ -35,9 +40,11 @@ func New() *Metrics {
 		ChainErrors:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "computed_provider_chain_errors_total", Help: "Failed chain operations."}, []string{"op"}),
 		Height:          prometheus.NewGauge(prometheus.GaugeOpts{Name: "computed_provider_chain_height", Help: "Last block processed."}),
 		AttestationLeft: prometheus.NewGauge(prometheus.GaugeOpts{Name: "computed_provider_attestation_seconds_left", Help: "Seconds until the attestation record lapses."}),
+		DowntimeProbes:  prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_downtime_probes_total", Help: "Health probes missed while the sidecar was down, counted as failed in their SLA windows."}),
+		LeasesGivenUp:   prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_leases_given_up_total", Help: "Won leases closed because their workload cannot run on this host."}),
 	}
 	r.MustRegister(m.Bids, m.BidsSkipped, m.Wins, m.Leases, m.GPUUtilisation, m.ReceiptsPosted, m.BatchesPosted,
-		m.Reports, m.ChainErrors, m.Height, m.AttestationLeft,
+		m.Reports, m.ChainErrors, m.Height, m.AttestationLeft, m.DowntimeProbes, m.LeasesGivenUp,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
