@@ -441,6 +441,19 @@ func TestSidecarAgainstNode(t *testing.T) {
 		goneBid = res.Bids[0].Id
 		return true
 	})
+	// The sidecar restarts while that bid is open: it keeps the bid's GPUs reserved (no second
+	// bid, which the chain would refuse), so an order for the same GPUs gets no bid.
+	stopSidecar()
+	startSidecar()
+	eventually("the restarted sidecar to run", 30*time.Second, func() bool { return d.Addr() != "" })
+	rival, _ := order(h100(8, "AMS"), 20_000, markettypes.SLATerms{})
+	eventually("the decision on order "+fmt.Sprint(rival), 30*time.Second, func() bool {
+		return regexp.MustCompile(fmt.Sprintf(`msg="?[a-z ]*bidding"? order=%d `, rival)).MatchString(logs.String())
+	})
+	require.Contains(t, logs.String(), fmt.Sprintf(`msg="not bidding" order=%d reason="needs 8 x H100-SXM-80GB (>= 80 GiB), 0 free"`, rival))
+	require.Contains(t, logs.String(), fmt.Sprintf(`msg="already bidding" order=%d bid=%d`, gone, goneBid))
+	require.NotContains(t, logs.String(), markettypes.ErrDuplicateBid.Error())
+
 	module := filepath.Join(wasmDir, wasmHash+".wasm")
 	require.NoError(t, os.Rename(module, module+".away"))
 	res = deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgAcceptBid{Owner: buyer.addr.String(), OrderId: gone, BidIds: []uint64{goneBid}})

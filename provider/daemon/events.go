@@ -131,6 +131,21 @@ func (d *Daemon) considerOrder(ctx context.Context, o markettypes.Order) {
 			}
 		}
 	}
+	// A bid of ours from before a restart (or from a block handled again) is still open: its
+	// GPUs stay reserved for it and no second bid goes out, which the chain would refuse,
+	// releasing the GPUs that bid may yet win.
+	if bidID, err := d.openBid(ctx, o.Id); err != nil || bidID != 0 {
+		if err != nil {
+			d.engine.Release(o.Id)
+			d.log.Warn("not bidding", "order", o.Id, "reason", "own bids unreadable: "+err.Error())
+			return
+		}
+		d.mu.Lock()
+		d.bids[bidID] = o.Id
+		d.mu.Unlock()
+		d.log.Info("already bidding", "order", o.Id, "bid", bidID, "gpus", len(dec.GPUs))
+		return
+	}
 	d.log.Info("bidding", "order", o.Id, "price", dec.Price.String(), "gpus", len(dec.GPUs))
 	// Sent again while the node is unreachable: the chain refuses it once bidding has closed.
 	d.queueRetrying("bid", nil, func(_ *chain.Result, err error) {
@@ -140,6 +155,21 @@ func (d *Daemon) considerOrder(ctx context.Context, o markettypes.Order) {
 		}
 		d.metrics.Bids.Inc()
 	}, &markettypes.MsgCreateBid{Provider: d.provider, OrderId: o.Id, PricePerBlock: dec.Price})
+}
+
+// openBid is the id of this provider's open bid on the order, 0 if there is none.
+func (d *Daemon) openBid(ctx context.Context, orderID uint64) (uint64, error) {
+	mq := markettypes.NewQueryClient(d.chain.Context())
+	res, err := ask(ctx, d, "query_bids", func() (*markettypes.QueryBidsResponse, error) {
+		return mq.Bids(ctx, &markettypes.QueryBidsRequest{OrderId: orderID, Provider: d.provider, State: markettypes.BID_STATE_OPEN})
+	})
+	if err != nil {
+		return 0, err
+	}
+	if len(res.Bids) == 0 {
+		return 0, nil
+	}
+	return res.Bids[0].Id, nil
 }
 
 // standingFails says why the provider's bond or reputation cannot meet req ("" if they can).
