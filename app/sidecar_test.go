@@ -116,6 +116,7 @@ func (f *flakyNode) droppedOf(path string) int {
 // module or image not on its host), each for its reason; bids on one it can within two blocks;
 // runs the won WASM lease behind its ingress; anchors receipts whose proof the chain accepts;
 // reports an SLA window the chain judges met; stops the lease when the buyer closes the order;
+// keeps an open bid's GPUs reserved across a restart (no bid on a rival order for them);
 // closes at once a lease it won but whose module went missing; and, where a Docker engine
 // answers, runs an OCI lease in a container, re-attaches to that container after a restart of
 // the sidecar, and removes it at close. Its node connection drops the first query for each
