@@ -452,7 +452,7 @@ func TestSidecarAgainstNode(t *testing.T) {
 		return regexp.MustCompile(fmt.Sprintf(`msg="?[a-z ]*bidding"? order=%d `, rival)).MatchString(logs.String())
 	})
 	require.Contains(t, logs.String(), fmt.Sprintf(`msg="not bidding" order=%d reason="needs 8 x H100-SXM-80GB (>= 80 GiB), 0 free"`, rival))
-	require.Contains(t, logs.String(), fmt.Sprintf(`msg="already bidding" order=%d bid=%d`, gone, goneBid))
+	require.Contains(t, logs.String(), fmt.Sprintf(`msg="open bid kept" bid=%d order=%d gpus=8`, goneBid, gone))
 	require.NotContains(t, logs.String(), markettypes.ErrDuplicateBid.Error())
 
 	module := filepath.Join(wasmDir, wasmHash+".wasm")

@@ -102,14 +102,7 @@ func (e *Engine) Evaluate(o markettypes.Order) Decision {
 			return skip("already bidding on order %d", o.Id)
 		}
 	}
-	var free []gpu.Device
-	for _, d := range e.devices {
-		if d.SKU == req.GpuSku && d.VRAMGiB >= req.MinVramGib {
-			if _, held := e.reserved[d.UUID]; !held {
-				free = append(free, d)
-			}
-		}
-	}
+	free := e.free(req)
 	if uint32(len(free)) < req.GpuCount || req.GpuCount == 0 {
 		return skip("needs %d x %s (>= %d GiB), %d free", req.GpuCount, req.GpuSku, req.MinVramGib, len(free))
 	}
@@ -124,13 +117,55 @@ func (e *Engine) Evaluate(o markettypes.Order) Decision {
 	if price.GT(o.MaxPricePerBlock.Amount) {
 		return skip("our price %s%s is above the ceiling %s", price, e.policy.Denom, o.MaxPricePerBlock)
 	}
-	sort.Slice(free, func(i, j int) bool { return free[i].Index < free[j].Index })
-	uuids := make([]string, req.GpuCount)
-	for i := range uuids {
-		uuids[i] = free[i].UUID
-		e.reserved[free[i].UUID] = o.Id
+	return Decision{Bid: true, Price: sdk.NewCoin(e.policy.Denom, price), GPUs: e.reserve(o.Id, free[:req.GpuCount])}
+}
+
+// free lists the unreserved GPUs that meet req's SKU and VRAM, lowest index first.
+func (e *Engine) free(req markettypes.Requirements) []gpu.Device {
+	var free []gpu.Device
+	for _, d := range e.devices {
+		if d.SKU == req.GpuSku && d.VRAMGiB >= req.MinVramGib {
+			if _, held := e.reserved[d.UUID]; !held {
+				free = append(free, d)
+			}
+		}
 	}
-	return Decision{Bid: true, Price: sdk.NewCoin(e.policy.Denom, price), GPUs: uuids}
+	sort.Slice(free, func(i, j int) bool { return free[i].Index < free[j].Index })
+	return free
+}
+
+func (e *Engine) reserve(orderID uint64, devices []gpu.Device) []string {
+	uuids := make([]string, len(devices))
+	for i, d := range devices {
+		uuids[i] = d.UUID
+		e.reserved[d.UUID] = orderID
+	}
+	return uuids
+}
+
+// Adopt reserves GPUs for an open bid the engine did not place (one sent before a restart):
+// as many free GPUs of the order's SKU and VRAM as it asks for, whatever the price or policy
+// now, since the bid may still win. It returns the GPUs held for the order, or false when too
+// few are free (none is then reserved).
+func (e *Engine) Adopt(o markettypes.Order) ([]string, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var held []string
+	for u, id := range e.reserved {
+		if id == o.Id {
+			held = append(held, u)
+		}
+	}
+	if len(held) > 0 {
+		sort.Strings(held)
+		return held, true
+	}
+	req := o.Requirements
+	free := e.free(req)
+	if req.GpuCount == 0 || uint32(len(free)) < req.GpuCount {
+		return nil, false
+	}
+	return e.reserve(o.Id, free[:req.GpuCount]), true
 }
 
 // price is base per GPU-hour × GPUs × block seconds / 3600, times the metro multiplier, times

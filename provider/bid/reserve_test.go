@@ -128,3 +128,31 @@ func TestConcurrentEvaluate(t *testing.T) {
 		t.Fatalf("%d bids, %d reserved; want 8 of each", bids, e.Reserved())
 	}
 }
+
+// TestAdopt: an open bid from before a restart gets its GPUs back whatever the policy says now
+// (here a ceiling below the price), and then blocks a rival order as any open bid does.
+func TestAdopt(t *testing.T) {
+	e := New(basePolicy(), h100Devices(t))
+	e.Hold(9, uuids(t, 0, 1)) // a running lease re-attached first
+	o := openOrder(1, 6)
+	o.MaxPricePerBlock.Amount = o.MaxPricePerBlock.Amount.QuoRaw(1_000_000_000) // 1: we would not bid now
+	got, ok := e.Adopt(o)
+	if !ok || !slices.Equal(got, uuids(t, 2, 3, 4, 5, 6, 7)) {
+		t.Fatalf("Adopt = %v, %v", got, ok)
+	}
+	if again, ok := e.Adopt(o); !ok || !slices.Equal(again, slices.Sorted(slices.Values(got))) {
+		t.Fatalf("Adopt again = %v, %v: want the same GPUs", again, ok)
+	}
+	if d := e.Evaluate(openOrder(2, 1)); d.Bid || !strings.Contains(d.Reason, "0 free") {
+		t.Fatalf("rival order: %+v", d)
+	}
+	if d := e.Evaluate(openOrder(1, 6)); d.Bid || !strings.Contains(d.Reason, "already bidding on order 1") {
+		t.Fatalf("the adopted order itself: %+v", d)
+	}
+	// Too few free GPUs: nothing is reserved.
+	e.Release(1)
+	e.Hold(8, uuids(t, 2, 3, 4))
+	if got, ok := e.Adopt(openOrder(3, 6)); ok || got != nil || len(e.Held(3)) != 0 {
+		t.Fatalf("Adopt with 3 free of 6: %v, %v, held %v", got, ok, e.Held(3))
+	}
+}

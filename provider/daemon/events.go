@@ -131,30 +131,33 @@ func (d *Daemon) considerOrder(ctx context.Context, o markettypes.Order) {
 			}
 		}
 	}
-	// A bid of ours from before a restart (or from a block handled again) is still open: its
-	// GPUs stay reserved for it and no second bid goes out, which the chain would refuse,
-	// releasing the GPUs that bid may yet win.
-	if bidID, err := d.openBid(ctx, o.Id); err != nil || bidID != 0 {
-		if err != nil {
-			d.engine.Release(o.Id)
-			d.log.Warn("not bidding", "order", o.Id, "reason", "own bids unreadable: "+err.Error())
-			return
-		}
-		d.mu.Lock()
-		d.bids[bidID] = o.Id
-		d.mu.Unlock()
-		d.log.Info("already bidding", "order", o.Id, "bid", bidID, "gpus", len(dec.GPUs))
-		return
-	}
 	d.log.Info("bidding", "order", o.Id, "price", dec.Price.String(), "gpus", len(dec.GPUs))
 	// Sent again while the node is unreachable: the chain refuses it once bidding has closed.
 	d.queueRetrying("bid", nil, func(_ *chain.Result, err error) {
-		if err != nil {
+		switch {
+		case err == nil:
+			d.metrics.Bids.Inc()
+		case containsErr(err, markettypes.ErrDuplicateBid) && d.keepOpenBid(ctx, o.Id):
+			// A bid of ours is already open (sent before a crash, landed after the restart
+			// began): it may still win, so its GPUs stay reserved.
+		default:
 			d.engine.Release(o.Id)
-			return
 		}
-		d.metrics.Bids.Inc()
 	}, &markettypes.MsgCreateBid{Provider: d.provider, OrderId: o.Id, PricePerBlock: dec.Price})
+}
+
+// keepOpenBid learns the id of this provider's open bid on the order, so that its loss
+// releases the GPUs reserved for it; false if there is none (or it cannot be read).
+func (d *Daemon) keepOpenBid(ctx context.Context, orderID uint64) bool {
+	bidID, err := d.openBid(ctx, orderID)
+	if err != nil || bidID == 0 {
+		return false
+	}
+	d.mu.Lock()
+	d.bids[bidID] = orderID
+	d.mu.Unlock()
+	d.log.Info("open bid kept", "bid", bidID, "order", orderID)
+	return true
 }
 
 // openBid is the id of this provider's open bid on the order, 0 if there is none.

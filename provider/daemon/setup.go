@@ -137,9 +137,13 @@ func (d *Daemon) skipPruned(ctx context.Context, cursor int64) (int64, error) {
 	return first - 1, nil
 }
 
-// catchUp pages through what happened while the sidecar was away: open orders to bid on, and
-// the provider's active leases (resume adopts the ones in the store; others are started).
+// catchUp pages through what happened while the sidecar was away: its own open bids (their
+// GPUs reserved again), open orders to bid on, and the provider's active leases (resume
+// adopts the ones in the store; others are started).
 func (d *Daemon) catchUp(ctx context.Context) error {
+	if err := d.adoptOpenBids(ctx); err != nil {
+		return err
+	}
 	mq := markettypes.NewQueryClient(d.chain.Context())
 	var key []byte
 	for {
@@ -163,6 +167,38 @@ func (d *Daemon) catchUp(ctx context.Context) error {
 		}
 		for _, l := range res.Leases {
 			d.runLease(ctx, l.Id, "start lease") // a no-op for one already running
+		}
+		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
+			return nil
+		}
+		key = res.Pagination.NextKey
+	}
+}
+
+// adoptOpenBids reserves the GPUs of the provider's bids still open on chain, placed before a
+// restart, and learns their ids: such a bid may still win, so its GPUs must not be bid again
+// on another order, and its loss releases them.
+func (d *Daemon) adoptOpenBids(ctx context.Context) error {
+	mq := markettypes.NewQueryClient(d.chain.Context())
+	var key []byte
+	for {
+		res, err := mq.Bids(ctx, &markettypes.QueryBidsRequest{Provider: d.provider, State: markettypes.BID_STATE_OPEN, Pagination: &query.PageRequest{Key: key, Limit: 100}})
+		if err != nil {
+			return fmt.Errorf("list own open bids: %w", err)
+		}
+		for _, b := range res.Bids {
+			o, err := mq.Order(ctx, &markettypes.QueryOrderRequest{Id: b.OrderId})
+			if err != nil {
+				return fmt.Errorf("order %d of open bid %d: %w", b.OrderId, b.Id, err)
+			}
+			gpus, ok := d.engine.Adopt(o.Order)
+			if !ok {
+				d.log.Warn("open bid kept without GPUs: too few free", "bid", b.Id, "order", b.OrderId, "needs", o.Order.Requirements.GpuCount)
+			}
+			d.mu.Lock()
+			d.bids[b.Id] = b.OrderId
+			d.mu.Unlock()
+			d.log.Info("open bid kept", "bid", b.Id, "order", b.OrderId, "gpus", len(gpus))
 		}
 		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
 			return nil
