@@ -116,7 +116,8 @@ func (f *flakyNode) droppedOf(path string) int {
 // module or image not on its host), each for its reason; bids on one it can within two blocks;
 // runs the won WASM lease behind its ingress; anchors receipts whose proof the chain accepts;
 // reports an SLA window the chain judges met; stops the lease when the buyer closes the order;
-// keeps an open bid's GPUs reserved across a restart (no bid on a rival order for them);
+// keeps an open bid's GPUs reserved across a restart, and reserves them for a lease won while
+// it was down (no bid on a rival order for them either way);
 // closes at once a lease it won but whose module went missing; and, where a Docker engine
 // answers, runs an OCI lease in a container, re-attaches to that container after a restart of
 // the sidecar, and removes it at close. Its node connection drops the first query for each
@@ -422,43 +423,80 @@ func TestSidecarAgainstNode(t *testing.T) {
 			return res.StatusCode == http.StatusOK
 		}
 	}
-	// A lease whose module went missing between the bid and the win: the sidecar closes it at
-	// once (the buyer would pay for nothing) and gives its GPUs back.
-	// The buyer accepts by hand, after the module is gone.
-	req := h100(8, "AMS")
-	req.Evidence = []markettypes.EvidenceType{markettypes.EVIDENCE_TYPE_NVIDIA_NRAS}
-	res = deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCreateOrder{
-		Owner: buyer.addr.String(), Requirements: req, MaxPricePerBlock: usdc(20_000), BiddingWindowBlocks: 40,
-		Policy: markettypes.ACCEPTANCE_POLICY_MANUAL, Replicas: 1, Workload: markettypes.Workload{WasmHash: wasmHash}, Deposit: usdc(3_000_000),
-	})
-	require.Zero(t, res.Code, res.RawLog)
-	gone := uint64(eventAttrInt(t, res, "computed.market.v1.EventOrderCreated", "order_id"))
-	var goneBid uint64
-	eventually("the sidecar's bid on order "+fmt.Sprint(gone), 30*time.Second, func() bool {
-		res, err := market.Bids(bg, &markettypes.QueryBidsRequest{OrderId: gone, Provider: operator.addr.String()})
-		if err != nil || len(res.Bids) == 0 {
-			return false
-		}
-		goneBid = res.Bids[0].Id
-		return true
-	})
-	// The sidecar restarts while that bid is open: it keeps the bid's GPUs reserved (no second
-	// bid, which the chain would refuse), so an order for the same GPUs gets no bid.
+	// manualBid places a MANUAL order for all 8 GPUs, accepted by hand, and waits for the
+	// sidecar's bid on it.
+	manualBid := func() (order, bid uint64) {
+		t.Helper()
+		req := h100(8, "AMS")
+		req.Evidence = []markettypes.EvidenceType{markettypes.EVIDENCE_TYPE_NVIDIA_NRAS}
+		res := deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCreateOrder{
+			Owner: buyer.addr.String(), Requirements: req, MaxPricePerBlock: usdc(20_000), BiddingWindowBlocks: 40,
+			Policy: markettypes.ACCEPTANCE_POLICY_MANUAL, Replicas: 1, Workload: markettypes.Workload{WasmHash: wasmHash}, Deposit: usdc(3_000_000),
+		})
+		require.Zero(t, res.Code, res.RawLog)
+		order = uint64(eventAttrInt(t, res, "computed.market.v1.EventOrderCreated", "order_id"))
+		eventually("the sidecar's bid on order "+fmt.Sprint(order), 30*time.Second, func() bool {
+			res, err := market.Bids(bg, &markettypes.QueryBidsRequest{OrderId: order, Provider: operator.addr.String()})
+			if err != nil || len(res.Bids) == 0 {
+				return false
+			}
+			bid = res.Bids[0].Id
+			return true
+		})
+		return order, bid
+	}
+	accept := func(order, bid uint64) {
+		t.Helper()
+		res := deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgAcceptBid{Owner: buyer.addr.String(), OrderId: order, BidIds: []uint64{bid}})
+		require.Zero(t, res.Code, res.RawLog)
+	}
+	// noGPUsLeft checks that the sidecar, holding all 8 GPUs, does not bid on a rival order.
+	noGPUsLeft := func() {
+		t.Helper()
+		rival, _ := order(h100(8, "AMS"), 20_000, markettypes.SLATerms{})
+		eventually("the decision on order "+fmt.Sprint(rival), 30*time.Second, func() bool {
+			return regexp.MustCompile(fmt.Sprintf(`msg="?[a-z ]*bidding"? order=%d `, rival)).MatchString(logs.String())
+		})
+		require.Contains(t, logs.String(), fmt.Sprintf(`msg="not bidding" order=%d reason="needs 8 x H100-SXM-80GB (>= 80 GiB), 0 free"`, rival))
+	}
+	restart := func() {
+		t.Helper()
+		stopSidecar()
+		startSidecar()
+		eventually("the restarted sidecar to run", 30*time.Second, func() bool { return d.Addr() != "" })
+	}
+
+	// A lease won while the sidecar was down: started when it comes back, with its GPUs
+	// reserved, so a rival order for them gets no bid.
+	won, wonBid := manualBid()
 	stopSidecar()
+	accept(won, wonBid)
 	startSidecar()
-	eventually("the restarted sidecar to run", 30*time.Second, func() bool { return d.Addr() != "" })
-	rival, _ := order(h100(8, "AMS"), 20_000, markettypes.SLATerms{})
-	eventually("the decision on order "+fmt.Sprint(rival), 30*time.Second, func() bool {
-		return regexp.MustCompile(fmt.Sprintf(`msg="?[a-z ]*bidding"? order=%d `, rival)).MatchString(logs.String())
+	var wonLease markettypes.Lease
+	eventually("the lease won while the sidecar was down", 30*time.Second, func() (ok bool) {
+		wonLease, ok = leaseOf(won)
+		return ok && strings.Contains(logs.String(), fmt.Sprintf(`msg="lease running" lease=%d `, wonLease.Id))
 	})
-	require.Contains(t, logs.String(), fmt.Sprintf(`msg="not bidding" order=%d reason="needs 8 x H100-SXM-80GB (>= 80 GiB), 0 free"`, rival))
+	noGPUsLeft()
+	res = deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCloseOrder{Owner: buyer.addr.String(), OrderId: won})
+	require.Zero(t, res.Code, res.RawLog)
+	eventually("the sidecar to stop that lease", 30*time.Second, func() bool {
+		return strings.Contains(logs.String(), fmt.Sprintf(`msg="lease closed" lease=%d`+"\n", wonLease.Id))
+	})
+
+	// The sidecar restarts while a bid is open: it keeps the bid's GPUs reserved (no second
+	// bid, which the chain would refuse), so a rival order for them gets no bid.
+	gone, goneBid := manualBid()
+	restart()
+	noGPUsLeft()
 	require.Contains(t, logs.String(), fmt.Sprintf(`msg="open bid kept" bid=%d order=%d gpus=8`, goneBid, gone))
 	require.NotContains(t, logs.String(), markettypes.ErrDuplicateBid.Error())
 
+	// Then that bid's module goes missing before the buyer accepts: the sidecar closes the
+	// lease at once (the buyer would pay for nothing) and gives its GPUs back.
 	module := filepath.Join(wasmDir, wasmHash+".wasm")
 	require.NoError(t, os.Rename(module, module+".away"))
-	res = deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgAcceptBid{Owner: buyer.addr.String(), OrderId: gone, BidIds: []uint64{goneBid}})
-	require.Zero(t, res.Code, res.RawLog)
+	accept(gone, goneBid)
 	eventually("the provider to close the lease it cannot run", 30*time.Second, func() bool {
 		l, ok := leaseOf(gone)
 		return ok && l.State == markettypes.LEASE_STATE_CLOSED

@@ -66,7 +66,12 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 		rec = state.LeaseRecord{
 			LeaseID: leaseID, OrderID: o.Id, TaskID: fmt.Sprintf("lease-%d", leaseID), StartHeight: l.StartHeight,
 			State: state.LeaseRunning, WindowBlocks: o.Sla.WindowBlocks, Replicated: slatypes.Replicated(o),
-			GPUs: d.engine.Held(o.Id),
+		}
+		// The GPUs its bid reserved; a lease won while the sidecar was down had no bid of
+		// this run, and takes free ones as the bid would have.
+		var ok bool
+		if rec.GPUs, ok = d.engine.Adopt(o); !ok {
+			d.log.Warn("lease runs without reserved GPUs: too few free", "lease", leaseID, "order", o.Id, "needs", o.Requirements.GpuCount)
 		}
 		if rec.Replicated {
 			rec.WindowBlocks = 0
