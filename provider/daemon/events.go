@@ -146,18 +146,24 @@ func (d *Daemon) considerOrder(ctx context.Context, o markettypes.Order) {
 	}, &markettypes.MsgCreateBid{Provider: d.provider, OrderId: o.Id, PricePerBlock: dec.Price})
 }
 
-// keepOpenBid learns the id of this provider's open bid on the order, so that its loss
-// releases the GPUs reserved for it; false if there is none (or it cannot be read).
+// keepOpenBid finds this provider's open bid on the order and keeps it (keepBid); false if
+// there is none (or it cannot be read).
 func (d *Daemon) keepOpenBid(ctx context.Context, orderID uint64) bool {
 	bidID, err := d.openBid(ctx, orderID)
 	if err != nil || bidID == 0 {
 		return false
 	}
+	d.keepBid(bidID, orderID)
+	return true
+}
+
+// keepBid tracks an open bid this run did not place, whose GPUs the engine holds for its
+// order, so that its loss releases them.
+func (d *Daemon) keepBid(bidID, orderID uint64) {
 	d.mu.Lock()
 	d.bids[bidID] = orderID
 	d.mu.Unlock()
-	d.log.Info("open bid kept", "bid", bidID, "order", orderID)
-	return true
+	d.log.Info("open bid kept", "bid", bidID, "order", orderID, "gpus", len(d.engine.Held(orderID)))
 }
 
 // openBid is the id of this provider's open bid on the order, 0 if there is none.

@@ -81,12 +81,12 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 	}
 	d.engine.Hold(o.Id, rec.GPUs)
 	run := &leaseRun{rec: rec, order: o, lease: l}
-	run.info = receipts.LeaseInfo{
-		LeaseID: leaseID, GpuSku: o.Requirements.GpuSku, VramGib: o.Requirements.MinVramGib, Metro: o.Requirements.Metro,
-		WorkloadDigest: workloadDigest(o.Workload), AttestationTokenHash: d.tokenHash, PricePerBlock: l.PricePerBlock,
-	}
 	cfg := exec.TaskConfig{ID: rec.TaskID, LeaseID: leaseID, GPUs: rec.GPUs, MemoryMiB: d.cfg.Executors.DefaultMemMiB}
 	run.driver, cfg.Workload, cfg.Digest = d.workloadOf(o.Workload)
+	run.info = receipts.LeaseInfo{
+		LeaseID: leaseID, GpuSku: o.Requirements.GpuSku, VramGib: o.Requirements.MinVramGib, Metro: o.Requirements.Metro,
+		WorkloadDigest: cfg.Digest, AttestationTokenHash: d.tokenHash, PricePerBlock: l.PricePerBlock,
+	}
 	if rec.Replicated {
 		cfg.Input = []byte(o.Workload.InputCommitment)
 	}
@@ -200,13 +200,6 @@ func (d *Daemon) giveUpLease(leaseID uint64, err error) {
 	d.metrics.LeasesGivenUp.Inc()
 	d.log.Error("closing a lease whose workload cannot run here", "lease", leaseID, "err", err)
 	d.queueRetrying("close_lease", nil, nil, &markettypes.MsgCloseLease{Sender: d.provider, LeaseId: leaseID, Detail: detail})
-}
-
-func workloadDigest(w markettypes.Workload) string {
-	if w.OciDigest != "" {
-		return w.OciDigest
-	}
-	return w.WasmHash
 }
 
 // resume re-adopts the leases the store says were running when the sidecar stopped.

@@ -191,14 +191,10 @@ func (d *Daemon) adoptOpenBids(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("order %d of open bid %d: %w", b.OrderId, b.Id, err)
 			}
-			gpus, ok := d.engine.Adopt(o.Order)
-			if !ok {
+			if _, ok := d.engine.Adopt(o.Order); !ok {
 				d.log.Warn("open bid kept without GPUs: too few free", "bid", b.Id, "order", b.OrderId, "needs", o.Order.Requirements.GpuCount)
 			}
-			d.mu.Lock()
-			d.bids[b.Id] = b.OrderId
-			d.mu.Unlock()
-			d.log.Info("open bid kept", "bid", b.Id, "order", b.OrderId, "gpus", len(gpus))
+			d.keepBid(b.Id, b.OrderId)
 		}
 		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
 			return nil
