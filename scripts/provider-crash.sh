@@ -5,7 +5,9 @@
 # it is started while the node is down. Afterwards the anchored receipt
 # batches must run 1..N without gap or overlap, every receipt the sidecar holds must be anchored
 # exactly once and verify on chain, and every SLA window of the lease must have been reported
-# (none judged MISSING), with the requests it served (none empty while traffic flowed).
+# (none judged MISSING), with the requests it served (none empty while traffic flowed), and
+# the windows' request counts must add up to the requests the ingress answered: none of those
+# answered between the last block and a kill is lost, none is counted twice.
 #   scripts/provider-crash.sh BIN
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,8 +32,12 @@ order_service 5 100
 await_lease
 echo "lease $lease running"
 
-(while true; do curl -s -m 2 -o /dev/null -d ping "http://$LISTEN/leases/$lease/" || true; sleep 0.05; done) &
+# Every answer is logged: 000 is no connection, 404 the sidecar without the lease (starting).
+codes="$PHOME/traffic.codes"
+: >"$codes"
+(while true; do curl -s -m 2 -o /dev/null -w '%{http_code}\n' -d ping "http://$LISTEN/leases/$lease/" >>"$codes" || true; sleep 0.05; done) &
 traffic_pid=$!
+kills=0
 
 start=$(q market lease "$lease" | sed -n 's/.*"start_height":"\([0-9]*\)".*/\1/p')
 # next_window_end: the first height after the current one at which one of the lease's windows ends.
@@ -47,6 +53,7 @@ for round in 1 2 3; do
   pid=$(cat "$PHOME/sidecar.pid")
   kill -9 "$pid"
   wait "$pid" 2>/dev/null || true
+  kills=$((kills + 1))
   echo "round $round: sidecar $pid killed with SIGKILL at height $(height)"
   sidecar_start
   echo "round $round: restarted"
@@ -78,10 +85,12 @@ sleep 2.5 # a probe or two answered and kept in this window before the kill
 pid=$(cat "$PHOME/sidecar.pid")
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
+kills=$((kills + 1))
 down_window=$(((opens - start) / 5 + 2)) # opens at opens+5, ends at opens+10: all of it down
 echo "round 5: sidecar $pid killed at height $(height); it stays down through window $down_window"
+# Back as the down window ends: the report of the window it was killed in is due 8 blocks after
+# that window ended (opens + 13), 3 blocks from now.
 while [ "$(height)" -lt $((opens + 10)) ]; do sleep 0.1; done
-sleep 1
 sidecar_start
 echo "round 5: restarted at height $(height)"
 # The sidecar starts while the node is down: it waits for the node instead of exiting.
@@ -89,6 +98,7 @@ sleep 2
 pid=$(cat "$PHOME/sidecar.pid")
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
+kills=$((kills + 1))
 "$ROOT/scripts/localnet.sh" stop "$BIN" >/dev/null
 sidecar_launch
 sleep 4
@@ -101,8 +111,10 @@ sidecar_await
 echo "round 6: node back; the sidecar came up at height $(height)"
 sleep 4
 kill "$traffic_pid" 2>/dev/null || true
+wait "$traffic_pid" 2>/dev/null || true
 traffic_pid=
 traffic_end=$(height)
+answered=$(grep -cv '^000$\|^404$' "$codes" || true)
 
 step "receipts: anchored without gap or duplicate, every one verifies"
 # The last receipts reach a batch (max_age 2s) and then the chain, behind the SLA reports.
@@ -133,8 +145,15 @@ done
 echo "receipts 1, $(((anchored + 1) / 2)) and $anchored verify against the anchored roots"
 
 step "SLA windows: every judged window was reported"
-sleep 3
-reports=$(q sla reports "$lease" --page-limit 1000)
+# Requests served while block h is the latest count in the window holding h+1; the window
+# after that one is reported once every request is in a reported window.
+last_window=$(((traffic_end + 1 - start + 4) / 5 + 1))
+for ((i = 0; i < 60; i++)); do
+  reports=$(q sla reports "$lease" --page-limit 1000)
+  grep -q '"window":"'"$last_window"'"' <<<"$reports" && break
+  sleep 0.5
+done
+grep -q '"window":"'"$last_window"'"' <<<"$reports" || die "window $last_window was not reported: $reports"
 judged=$(echo "$reports" | grep -o '"status":"WINDOW_STATUS_[A-Z_]*"' | grep -vc REPORTED || true)
 missing=$( (echo "$reports" | grep -o '"status":"WINDOW_STATUS_MISSING"' || true) | wc -l)
 [ "$judged" -ge 3 ] || die "only $judged windows judged"
@@ -151,6 +170,14 @@ down=$(echo "$reports" | grep -o '"window":"'"$down_window"'","stats":{[^}]*}[^}
 grep -q '"availability_bps":[1-9]' <<<"$down" && die "window $down_window reads available although the sidecar was down: $down"
 grep -q BREACHED <<<"$down" || die "window $down_window, with the sidecar down, is not breached: $down"
 echo "window $down_window, with the sidecar down throughout, was reported at 0 bps availability: $(grep -o 'WINDOW_STATUS_[A-Z]*' <<<"$down")"
+# Each answered request is in a window's count. A kill can land after a request was recorded
+# and before its answer left, so the counts may exceed the answers by one request a kill.
+reported=$( (echo "$reports" | grep -o '"requests":"[0-9]*"' || true) | grep -o '[0-9]*' | awk '{s += $1} END {print s + 0}')
+[ "$reported" -ge "$answered" ] ||
+  die "the windows count $reported requests, the ingress answered $answered: $((answered - reported)) lost in the kills"
+[ "$reported" -le $((answered + kills)) ] ||
+  die "the windows count $reported requests, the ingress answered $answered: counted twice after $kills kills"
+echo "the windows count $reported requests; the ingress answered $answered through $kills kills"
 echo "$judged windows judged, none missing: $(echo "$reports" | grep -o '"status":"WINDOW_STATUS_[A-Z_]*"' | sort | uniq -c | tr -s ' \n' ' ')"
 run_tx "$BIN" "$HOME_DIR" market close-order "$order" --from alice >/dev/null
 echo "crash test passed"

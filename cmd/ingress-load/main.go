@@ -51,6 +51,9 @@ type options struct {
 
 	cpus      string // a child's CPUs under -pin
 	proxyGOGC int
+	// journal: the proxy journals each request and takes them once a second, as the sidecar
+	// does (package journal); off measures the bare proxy.
+	journal bool
 
 	// Set in the child processes.
 	role    string
@@ -76,6 +79,7 @@ func main() {
 	flag.StringVar(&o.pin, "pin", "", "CPU placement: client (load generator on CPU 0, backend and proxy on the others) or empty (no pinning)")
 	flag.StringVar(&o.cpus, "cpus", "", "internal: CPUs a child process pins itself to")
 	flag.IntVar(&o.proxyGOGC, "proxy-gogc", 0, "GOGC of the proxy process (0: runtime default)")
+	flag.BoolVar(&o.journal, "journal", true, "the proxy journals every request to a file and takes them once a second, as the sidecar does (false: the bare proxy)")
 	flag.StringVar(&o.role, "role", "", "internal: run as the backend or proxy child process")
 	flag.StringVar(&o.backend, "backend", "", "internal: the proxy child's backend URL")
 	flag.Parse()
@@ -127,7 +131,7 @@ func childArgs(o options, role string) []string {
 	case roleBackend:
 		args = append(args, "-work="+o.work.String(), "-body="+strconv.Itoa(o.bodySize))
 	case roleProxy:
-		args = append(args, "-backend="+o.backend, "-proxy-gogc="+strconv.Itoa(o.proxyGOGC))
+		args = append(args, "-backend="+o.backend, "-proxy-gogc="+strconv.Itoa(o.proxyGOGC), "-journal="+strconv.FormatBool(o.journal))
 		if o.proxyProcs > 0 {
 			args[1] = "-gomaxprocs=" + strconv.Itoa(o.proxyProcs)
 		}

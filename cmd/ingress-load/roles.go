@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"runtime/debug"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/computed-network/computed/provider/ingress"
+	"github.com/computed-network/computed/provider/journal"
 )
 
 // backendStats is the backend's own handler time since the previous call.
@@ -75,12 +77,20 @@ func runProxy(o options) error {
 		debug.SetGCPercent(o.proxyGOGC)
 	}
 	var window atomic.Uint64
-	proxy, err := ingress.New(ingress.Config{
+	cfg := ingress.Config{
 		LeaseID:    1,
 		Backend:    o.backend,
 		Registerer: prometheus.NewRegistry(),
 		WindowOf:   func(time.Time) uint64 { return window.Load() },
-	})
+	}
+	if o.journal {
+		stop, err := journalLikeSidecar(&cfg)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	proxy, err := ingress.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -146,4 +156,51 @@ func runProxy(o options) error {
 			profile.Close()
 		}
 	})
+}
+
+// journalLikeSidecar makes cfg's proxy do per request what the sidecar's does (provider/daemon's
+// ingressConfig): keep the request for the next receipt and journal it, under the lease's lock.
+// Once a second, a block, the requests are taken and the journal sealed and trimmed.
+func journalLikeSidecar(cfg *ingress.Config) (stop func(), err error) {
+	dir, err := os.MkdirTemp("", "ingress-load-journal-")
+	if err != nil {
+		return nil, err
+	}
+	j, _, err := journal.Open(dir, 0)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		mu      sync.Mutex
+		pending []ingress.Sample
+	)
+	cfg.OnRequest = func(window uint64, s ingress.Sample) {
+		mu.Lock()
+		pending = append(pending, s)
+		if err := j.Request(window, s); err != nil {
+			fmt.Fprintln(os.Stderr, "journal:", err)
+		}
+		mu.Unlock()
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			mu.Lock()
+			pending = pending[:0]
+			sealed := j.Seal()
+			mu.Unlock()
+			_ = j.Drop(sealed)
+		}
+	}()
+	return func() {
+		close(done)
+		_ = j.Remove()
+	}, nil
 }

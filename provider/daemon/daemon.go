@@ -149,7 +149,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.height.Store(h)
 	d.head.Store(h)
-	if err := d.ensureProvider(ctx); err != nil {
+	// Each step checks the chain before it sends, so it is run again whole while the node is
+	// unreachable or refuses a transaction only for now: a node that has just restarted checks
+	// transactions against its genesis state until it commits a block.
+	if err := d.retrying(ctx, "setup", func() error { return d.ensureProvider(ctx) }); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
 		return err
 	}
 	if err := d.resume(ctx); err != nil {
@@ -228,8 +234,9 @@ func (d *Daemon) sendLoop(ctx context.Context) {
 	}
 }
 
-// urgentWork are the transactions with deadlines a few blocks away: they jump the queue.
-var urgentWork = map[string]bool{"bid": true, "commit": true, "reveal": true}
+// urgentWork are the transactions with deadlines a few blocks away: they jump the queue. An SLA
+// report is due report_grace_blocks after its window; receipt batches and withdrawals can wait.
+var urgentWork = map[string]bool{"bid": true, "commit": true, "reveal": true, "sla_report": true}
 
 // queue hands msgs to the send loop.
 func (d *Daemon) queue(what string, done func(*chain.Result, error), msgs ...sdk.Msg) {

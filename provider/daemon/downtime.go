@@ -28,7 +28,7 @@ func (d *Daemon) chargeDowntime(ctx context.Context, run *leaseRun, last, now ti
 	}
 	// Kept before the ingress counts them, and with now as the last probe time: a crash
 	// soon after the restart neither loses this downtime nor charges it twice.
-	if err := d.store.KeepWindows(lease, charged, now.UnixMilli()); err != nil {
+	if err := d.store.KeepWindows(lease, state.Measured{Windows: charged, LastProbeUnixMs: now.UnixMilli()}); err != nil {
 		d.log.Warn("window data", "lease", lease, "err", err)
 	}
 	for _, c := range charged {

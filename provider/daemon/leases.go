@@ -11,6 +11,7 @@ import (
 
 	"github.com/computed-network/computed/provider/exec"
 	"github.com/computed-network/computed/provider/ingress"
+	"github.com/computed-network/computed/provider/journal"
 	"github.com/computed-network/computed/provider/receipts"
 	"github.com/computed-network/computed/provider/state"
 	escrowtypes "github.com/computed-network/computed/x/escrow/types"
@@ -33,6 +34,9 @@ type leaseRun struct {
 	pending   []windowSample     // requests not yet in a receipt
 	probes    []state.WindowData // probe counts not yet kept in the store
 	lastProbe int64              // unix ms of the latest probe not yet kept; 0 if none
+	// journal holds pending and probes on disk until the store takes them; nil without one.
+	journal       *journal.Journal
+	journalBroken bool // its last write failed (logged once)
 }
 
 // startLease runs a lease the provider won: it starts the workload, the ingress in front of it
@@ -109,24 +113,13 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 			return fmt.Errorf("lease %d: endpoint: %w", leaseID, err)
 		}
 		rec.Endpoint = endpoint
-		run.proxy, err = ingress.New(ingress.Config{
-			LeaseID: leaseID, Backend: endpoint, WindowOf: d.windowOf(run), Registerer: d.metrics.Registry,
-			OnRequest: func(window uint64, s ingress.Sample) {
-				run.mu.Lock()
-				run.pending = append(run.pending, windowSample{window, s})
-				run.mu.Unlock()
-			},
-			OnProbe: func(window uint64, ok bool) {
-				run.mu.Lock()
-				run.probes = addProbe(run.probes, window, ok)
-				run.lastProbe = time.Now().UnixMilli()
-				run.mu.Unlock()
-			},
-		})
+		var replay journal.Replay
+		run.journal, replay = d.openJournal(leaseID)
+		run.proxy, err = ingress.New(d.ingressConfig(run, endpoint))
 		if err != nil {
 			return err
 		}
-		d.restoreWindows(runCtx, run)
+		d.restoreWindows(runCtx, run, replay)
 		if err := run.proxy.Start(); err != nil {
 			return err
 		}
@@ -147,6 +140,28 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 		go d.replicate(rctx, run)
 	}
 	return nil
+}
+
+// ingressConfig is the ingress of run's lease in front of endpoint. What it measures goes to
+// the lease's next receipt and, until then, to its journal.
+func (d *Daemon) ingressConfig(run *leaseRun, endpoint string) ingress.Config {
+	return ingress.Config{
+		LeaseID: run.rec.LeaseID, Backend: endpoint, WindowOf: d.windowOf(run), Registerer: d.metrics.Registry,
+		// Called before the response leaves: an answered request is journaled.
+		OnRequest: func(window uint64, s ingress.Sample) {
+			run.mu.Lock()
+			run.pending = append(run.pending, windowSample{window, s})
+			d.journalRequest(run, window, s)
+			run.mu.Unlock()
+		},
+		OnProbe: func(window uint64, ok bool) {
+			run.mu.Lock()
+			run.probes = addProbe(run.probes, window, ok)
+			run.lastProbe = time.Now().UnixMilli()
+			d.journalProbe(run, window, ok, run.lastProbe)
+			run.mu.Unlock()
+		},
+	}
 }
 
 // errNoExecutor: the order's workload needs an executor this sidecar does not run.
@@ -208,6 +223,7 @@ func (d *Daemon) resume(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	d.removeStaleJournals(recs)
 	mq := markettypes.NewQueryClient(d.chain.Context())
 	for _, r := range recs {
 		if r.State != state.LeaseRunning {
@@ -257,6 +273,8 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun)
 	}
 	rec.State = state.LeaseClosed
 	_ = d.store.PutLease(rec)
+	// Before DropWindows, which forgets how much of the journal the store took.
+	d.removeJournal(leaseID, run)
 	if err := d.store.DropWindows(leaseID); err != nil {
 		d.log.Warn("window data", "lease", leaseID, "err", err)
 	}

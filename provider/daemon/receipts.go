@@ -23,14 +23,17 @@ func (d *Daemon) receiptPending(run *leaseRun, h int64) {
 	run.mu.Lock()
 	samples, probes, lastProbe := run.pending, run.probes, run.lastProbe
 	run.pending, run.probes, run.lastProbe = nil, nil, 0
+	sealed := sealJournal(run) // what was just taken is in segments up to sealed
 	run.mu.Unlock()
 	if len(samples) == 0 {
 		// No receipt: the window data alone (the probes) is kept.
 		windows := windowsToKeep(nil, nil, probes, run.rec.LastReportedWindow)
 		if len(windows) > 0 || lastProbe != 0 {
-			if err := d.store.KeepWindows(run.rec.LeaseID, windows, lastProbe); err != nil {
+			if err := d.store.KeepWindows(run.rec.LeaseID, state.Measured{Windows: windows, LastProbeUnixMs: lastProbe, Journaled: sealed}); err != nil {
 				d.log.Warn("window data", "lease", run.rec.LeaseID, "err", err)
+				return
 			}
+			d.dropJournal(run, sealed)
 		}
 		return
 	}
@@ -46,11 +49,13 @@ func (d *Daemon) receiptPending(run *leaseRun, h int64) {
 		Start: time.UnixMilli(samples[0].s.UnixMillis), End: time.UnixMilli(samples[len(samples)-1].s.UnixMillis),
 		Input: in, Output: out.Sum(nil), Price: run.lease.PricePerBlock,
 		SettlementRef: fmt.Sprintf("lease/%d@%d", run.rec.LeaseID, h),
-	}, windowsToKeep(samples, in, probes, run.rec.LastReportedWindow), lastProbe)
+	}, state.Measured{Windows: windowsToKeep(samples, in, probes, run.rec.LastReportedWindow), LastProbeUnixMs: lastProbe, Journaled: sealed})
 	if err != nil {
+		// The journal keeps them: a restart receipts them.
 		d.log.Error("receipt", "lease", run.rec.LeaseID, "err", err)
 		return
 	}
+	d.dropJournal(run, sealed)
 	d.batcher.Add(run.rec.LeaseID)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/computed-network/computed/provider/chain"
 	"github.com/computed-network/computed/provider/ingress"
+	"github.com/computed-network/computed/provider/journal"
 	"github.com/computed-network/computed/provider/state"
 	slatypes "github.com/computed-network/computed/x/sla/types"
 )
@@ -79,14 +80,20 @@ func addProbe(counts []state.WindowData, window uint64, ok bool) []state.WindowD
 }
 
 // restoreWindows gives a resumed lease's ingress what its windows had measured before the
-// restart, and counts the probes the sidecar missed while it was down as failed: a buyer could
-// not reach the lease through it then.
-func (d *Daemon) restoreWindows(ctx context.Context, run *leaseRun) {
+// restart (kept in the store, then what the journal holds beyond it), and counts the probes the
+// sidecar missed while it was down as failed: a buyer could not reach the lease through it then.
+func (d *Daemon) restoreWindows(ctx context.Context, run *leaseRun, replay journal.Replay) {
 	lease := run.rec.LeaseID
 	kept, lastProbe, err := d.store.PendingWindows(lease)
 	if err != nil {
 		d.log.Warn("window data", "lease", lease, "err", err)
-		return
+		kept, lastProbe = nil, 0
+	}
+	// The journal's records came after what the store kept.
+	for _, e := range replay.Entries {
+		if e.Probe {
+			lastProbe = max(lastProbe, e.AtUnixMs)
+		}
 	}
 	for _, k := range kept {
 		if done, _ := d.store.WindowReported(lease, k.Window); done {
@@ -105,6 +112,7 @@ func (d *Daemon) restoreWindows(ctx context.Context, run *leaseRun) {
 		}
 		d.log.Info("window data restored", "lease", lease, "window", k.Window, "requests", len(samples), "probes", k.Probes, "probes_ok", k.ProbesOK)
 	}
+	d.replayJournal(run, replay)
 	if lastProbe != 0 {
 		d.chargeDowntime(ctx, run, time.UnixMilli(lastProbe), time.Now())
 	}

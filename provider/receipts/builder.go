@@ -89,13 +89,13 @@ func NewBuilder(store *state.Store) *Builder { return &Builder{store: store} }
 // Append builds the receipt for w and stores it under lease's next sequence. Call the Batcher's
 // Add afterwards so it can cut a batch without waiting for its next tick.
 func (b *Builder) Append(lease LeaseInfo, w Work) (slatypes.ReceiptLeaf, error) {
-	return b.AppendWithSamples(lease, w, nil, 0)
+	return b.AppendWithSamples(lease, w, state.Measured{})
 }
 
 // AppendWithSamples is Append that also keeps what the work's requests and the latest probes
 // add to their SLA windows, in the same transaction (state.Store.KeepWindows).
-func (b *Builder) AppendWithSamples(lease LeaseInfo, w Work, windows []state.WindowData, lastProbeUnixMs int64) (slatypes.ReceiptLeaf, error) {
+func (b *Builder) AppendWithSamples(lease LeaseInfo, w Work, m state.Measured) (slatypes.ReceiptLeaf, error) {
 	return b.store.AppendReceiptWithSamples(lease.LeaseID, func(seq uint64) (slatypes.ReceiptLeaf, error) {
 		return NewLeaf(lease, seq, w)
-	}, windows, lastProbeUnixMs)
+	}, m)
 }

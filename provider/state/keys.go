@@ -21,8 +21,10 @@ var (
 	bucketMeta     = []byte("meta")     // caller's keys -> caller's values
 	// lease id -> { window ‖ chunk -> encoded samples }: the requests of windows not yet reported
 	bucketWindowSamples = []byte("window-samples")
+	// lease id -> { "sealed" -> the last journal segment the store took }
+	bucketJournal = []byte("journal")
 
-	allBuckets = [][]byte{bucketStore, bucketLeases, bucketReceipts, bucketBatches, bucketCommits, bucketWindows, bucketWindowSamples, bucketChain, bucketMeta}
+	allBuckets = [][]byte{bucketStore, bucketLeases, bucketReceipts, bucketBatches, bucketCommits, bucketWindows, bucketWindowSamples, bucketJournal, bucketChain, bucketMeta}
 
 	keyFormat = []byte("format")
 	keyCursor = []byte("cursor")

@@ -14,12 +14,13 @@ import (
 // either keeps the receipt under its sequence or leaves the sequence unused. build runs while the
 // store's write lock is held, so it must be quick and must not call back into the store.
 func (s *Store) AppendReceipt(lease uint64, build func(seq uint64) (slatypes.ReceiptLeaf, error)) (slatypes.ReceiptLeaf, error) {
-	return s.AppendReceiptWithSamples(lease, build, nil, 0)
+	return s.AppendReceiptWithSamples(lease, build, Measured{})
 }
 
 // AppendReceiptWithSamples is AppendReceipt that also keeps, in the same transaction, what the
-// receipt's requests and the latest probes add to their SLA windows (see KeepWindows).
-func (s *Store) AppendReceiptWithSamples(lease uint64, build func(seq uint64) (slatypes.ReceiptLeaf, error), windows []WindowData, lastProbeUnixMs int64) (slatypes.ReceiptLeaf, error) {
+// receipt's requests and the latest probes add to their SLA windows and the journal segment
+// holding them (see KeepWindows).
+func (s *Store) AppendReceiptWithSamples(lease uint64, build func(seq uint64) (slatypes.ReceiptLeaf, error), m Measured) (slatypes.ReceiptLeaf, error) {
 	if lease == 0 {
 		return slatypes.ReceiptLeaf{}, errors.New("append receipt: lease id 0")
 	}
@@ -47,7 +48,7 @@ func (s *Store) AppendReceiptWithSamples(lease uint64, build func(seq uint64) (s
 		if err := b.Put(encodeU64(seq), leaf); err != nil {
 			return err
 		}
-		if err := keepWindows(tx, lease, windows, lastProbeUnixMs); err != nil {
+		if err := keepWindows(tx, lease, m); err != nil {
 			return err
 		}
 		out = r

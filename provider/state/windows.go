@@ -48,16 +48,27 @@ type WindowData struct {
 // probe counts, and window 0 (windows are numbered from 1) for when the last probe ran.
 var keyLastProbe = encodeU64(0)
 
-// KeepWindows adds to lease's unreported windows what the ingress recorded since the last call
-// (when a block brought no receipt; AppendReceiptWithSamples otherwise), so a restarted sidecar
-// reports each window with what it measured before the restart. lastProbeUnixMs, when not 0,
-// is when the latest probe ran: a restart counts the probes it missed since then as failed.
-// MarkWindowReported drops a window's data, DropWindows a lease's.
-func (s *Store) KeepWindows(lease uint64, windows []WindowData, lastProbeUnixMs int64) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return keepWindows(tx, lease, windows, lastProbeUnixMs) })
+// Measured is what the ingress recorded for a lease since the store last took its measurements.
+type Measured struct {
+	// Windows is what the lease's unreported SLA windows gained.
+	Windows []WindowData
+	// LastProbeUnixMs, when not 0, is when the latest probe ran: a restart counts the probes
+	// it missed since then as failed.
+	LastProbeUnixMs int64
+	// Journaled, when not 0, is the last journal segment holding these measurements: a restart
+	// replays only the segments after it (see package journal).
+	Journaled uint64
 }
 
-func keepWindows(tx *bolt.Tx, lease uint64, windows []WindowData, lastProbeUnixMs int64) error {
+// KeepWindows keeps what the ingress recorded since the last call (when a block brought no
+// receipt; AppendReceiptWithSamples otherwise), so a restarted sidecar reports each window with
+// what it measured before the restart. MarkWindowReported drops a window's data, DropWindows a
+// lease's.
+func (s *Store) KeepWindows(lease uint64, m Measured) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return keepWindows(tx, lease, m) })
+}
+
+func keepWindows(tx *bolt.Tx, lease uint64, m Measured) error {
 	var b *bolt.Bucket
 	bucket := func() (*bolt.Bucket, error) {
 		var err error
@@ -66,7 +77,16 @@ func keepWindows(tx *bolt.Tx, lease uint64, windows []WindowData, lastProbeUnixM
 		}
 		return b, err
 	}
-	for _, w := range windows {
+	if m.Journaled != 0 {
+		b, err := leaseBucketForWrite(tx, bucketJournal, lease)
+		if err != nil {
+			return err
+		}
+		if err := b.Put(keyJournaled, encodeU64(m.Journaled)); err != nil {
+			return fmt.Errorf("journal mark of lease %d: %w", lease, err)
+		}
+	}
+	for _, w := range m.Windows {
 		if w.Window == 0 {
 			return fmt.Errorf("window data of lease %d: windows are numbered from 1", lease)
 		}
@@ -95,12 +115,12 @@ func keepWindows(tx *bolt.Tx, lease uint64, windows []WindowData, lastProbeUnixM
 			}
 		}
 	}
-	if lastProbeUnixMs != 0 {
+	if m.LastProbeUnixMs != 0 {
 		b, err := bucket()
 		if err != nil {
 			return err
 		}
-		return b.Put(keyLastProbe, encodeU64(uint64(lastProbeUnixMs)))
+		return b.Put(keyLastProbe, encodeU64(uint64(m.LastProbeUnixMs)))
 	}
 	return nil
 }
@@ -146,15 +166,34 @@ func (s *Store) PendingWindows(lease uint64) ([]WindowData, int64, error) {
 	return out, lastProbe, err
 }
 
-// DropWindows forgets all of lease's stored samples (the lease has ended).
+// DropWindows forgets all of lease's stored samples and its journal mark (the lease has ended).
 func (s *Store) DropWindows(lease uint64) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		err := tx.Bucket(bucketWindowSamples).DeleteBucket(encodeU64(lease))
-		if errors.Is(err, bolt.ErrBucketNotFound) {
-			return nil
+		for _, name := range [][]byte{bucketWindowSamples, bucketJournal} {
+			err := tx.Bucket(name).DeleteBucket(encodeU64(lease))
+			if err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+				return err
+			}
 		}
-		return err
+		return nil
 	})
+}
+
+// keyJournaled holds, in a lease's journal bucket, the last journal segment the store took.
+var keyJournaled = []byte("sealed")
+
+// Journaled is the last journal segment whose measurements the store holds (0 if none).
+func (s *Store) Journaled(lease uint64) (uint64, error) {
+	var seg uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := leaseBucket(tx, bucketJournal, lease); b != nil {
+			if v := b.Get(keyJournaled); len(v) == 8 {
+				seg = decodeU64(v)
+			}
+		}
+		return nil
+	})
+	return seg, err
 }
 
 // WindowReported says whether MarkWindowReported was called for lease's window.

@@ -15,7 +15,7 @@ func TestWindowSamplesKeptWithReceipts(t *testing.T) {
 		t.Helper()
 		if _, err := s.AppendReceiptWithSamples(lease, func(seq uint64) (slatypes.ReceiptLeaf, error) {
 			return testLeaf(lease, seq), nil
-		}, windows, 0); err != nil {
+		}, Measured{Windows: windows}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -40,7 +40,7 @@ func TestWindowSamplesKeptWithReceipts(t *testing.T) {
 		l := testLeaf(7, seq)
 		l.Sequence = 99 // refused: not the sequence the store assigned
 		return l, nil
-	}, []WindowData{{Window: 2, Encoded: []byte("lost"), Probes: 1}}, 123); err == nil {
+	}, Measured{Windows: []WindowData{{Window: 2, Encoded: []byte("lost"), Probes: 1}}, LastProbeUnixMs: 123, Journaled: 5}); err == nil {
 		t.Fatal("a receipt with the wrong sequence was stored")
 	}
 	if got := pending(7); !reflect.DeepEqual(got, want) {
@@ -87,7 +87,7 @@ func TestWindowProbesKept(t *testing.T) {
 	s, _ := openTemp(t)
 	if _, err := s.AppendReceiptWithSamples(7, func(seq uint64) (slatypes.ReceiptLeaf, error) {
 		return testLeaf(7, seq), nil
-	}, []WindowData{{Window: 1, Encoded: []byte("r1"), Probes: 2, ProbesOK: 2}}, 1000); err != nil {
+	}, Measured{Windows: []WindowData{{Window: 1, Encoded: []byte("r1"), Probes: 2, ProbesOK: 2}}, LastProbeUnixMs: 1000}); err != nil {
 		t.Fatal(err)
 	}
 	for _, step := range []struct {
@@ -97,7 +97,7 @@ func TestWindowProbesKept(t *testing.T) {
 		{[]WindowData{{Window: 1, Probes: 1}, {Window: 2, Probes: 3, ProbesOK: 3}}, 2000},
 		{nil, 0}, // nothing new: the last probe's time stays
 	} {
-		if err := s.KeepWindows(7, step.windows, step.last); err != nil {
+		if err := s.KeepWindows(7, Measured{Windows: step.windows, LastProbeUnixMs: step.last}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -113,7 +113,58 @@ func TestWindowProbesKept(t *testing.T) {
 	if want := []WindowData{{Window: 2, Probes: 3, ProbesOK: 3}}; last != 2000 || !reflect.DeepEqual(got, want) {
 		t.Fatalf("after window 1 reported: %q, last %d; want %q, 2000", got, last, want)
 	}
-	if err := s.KeepWindows(7, []WindowData{{Window: 0, Probes: 1}}, 0); err == nil {
+	if err := s.KeepWindows(7, Measured{Windows: []WindowData{{Window: 0, Probes: 1}}}); err == nil {
 		t.Fatal("window 0 accepted")
+	}
+}
+
+// TestJournalMark: the journal segment a lease's measurements came from is kept in their
+// transaction (a refused receipt keeps the mark before it), only ever set, never cleared by a
+// call without one, and goes with the lease.
+func TestJournalMark(t *testing.T) {
+	s, _ := openTemp(t)
+	mark := func(lease uint64) uint64 {
+		t.Helper()
+		seg, err := s.Journaled(lease)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seg
+	}
+	if got := mark(7); got != 0 {
+		t.Fatalf("mark of a new lease = %d", got)
+	}
+	if _, err := s.AppendReceiptWithSamples(7, func(seq uint64) (slatypes.ReceiptLeaf, error) {
+		return testLeaf(7, seq), nil
+	}, Measured{Journaled: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendReceiptWithSamples(7, func(seq uint64) (slatypes.ReceiptLeaf, error) {
+		l := testLeaf(7, seq)
+		l.Sequence = 99
+		return l, nil
+	}, Measured{Journaled: 4}); err == nil {
+		t.Fatal("a receipt with the wrong sequence was stored")
+	}
+	if got := mark(7); got != 3 {
+		t.Fatalf("mark after a refused receipt = %d, want 3", got)
+	}
+	if err := s.KeepWindows(7, Measured{LastProbeUnixMs: 9}); err != nil {
+		t.Fatal(err)
+	}
+	if got := mark(7); got != 3 {
+		t.Fatalf("mark after a call without one = %d, want 3", got)
+	}
+	if err := s.KeepWindows(7, Measured{Journaled: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if got, other := mark(7), mark(8); got != 5 || other != 0 {
+		t.Fatalf("marks = %d, %d; want 5, 0", got, other)
+	}
+	if err := s.DropWindows(7); err != nil {
+		t.Fatal(err)
+	}
+	if got := mark(7); got != 0 {
+		t.Fatalf("mark after the lease ended = %d", got)
 	}
 }

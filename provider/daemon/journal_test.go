@@ -1,0 +1,180 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/computed-network/computed/provider/chain"
+	"github.com/computed-network/computed/provider/ingress"
+	"github.com/computed-network/computed/provider/metrics"
+	"github.com/computed-network/computed/provider/receipts"
+	"github.com/computed-network/computed/provider/state"
+	markettypes "github.com/computed-network/computed/x/market/types"
+)
+
+// A sidecar killed between two blocks loses none of the requests and probes its ingress had
+// measured since the last block: the restart replays them from the lease's journal into the next
+// receipt and their SLA window, and neither the replay nor a second restart counts anything
+// twice.
+func TestJournalAcrossKill(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "pong") }))
+	defer backend.Close()
+	dataDir := t.TempDir()
+	store, err := state.Open(filepath.Join(dataDir, "sidecar.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	newDaemon := func() *Daemon {
+		d := &Daemon{
+			log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: metrics.New(), store: store,
+			builder: receipts.NewBuilder(store),
+		}
+		d.cfg.DataDir = dataDir
+		d.batcher, err = receipts.NewBatcher(store, receipts.BatcherConfig{MaxBatch: 10, MaxAge: 1}, func(context.Context, state.Batch) (string, error) { return "", nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.head.Store(101) // window 1 of a lease started at 100 with 5-block windows
+		// The restarts are milliseconds apart: no probe is missed, whatever the block times.
+		d.watcher, d.cfg.Pricing.BlockSeconds = chain.NewWatcher(headerRPC{}), 1
+		d.reportGrace.Store(8)
+		return d
+	}
+	// start is startLease's part of a (re)start that concerns the measurements.
+	start := func(d *Daemon) *leaseRun {
+		rec := state.LeaseRecord{LeaseID: 7, StartHeight: 100, WindowBlocks: 5}
+		run := &leaseRun{rec: rec, lease: markettypes.Lease{PricePerBlock: sdk.NewInt64Coin("uusdc", 10)}}
+		run.info = receipts.LeaseInfo{LeaseID: 7, GpuSku: "H100-SXM-80GB", Metro: "fra", WorkloadDigest: "ab", PricePerBlock: run.lease.PricePerBlock}
+		j, rep := d.openJournal(7)
+		if j == nil {
+			t.Fatal("no journal")
+		}
+		run.journal = j
+		run.proxy, err = ingress.New(d.ingressConfig(run, backend.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.restoreWindows(context.Background(), run, rep)
+		return run
+	}
+	var served []ingress.Sample
+	serve := func(run *leaseRun, n int) {
+		for range n {
+			rec := httptest.NewRecorder()
+			run.proxy.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", bytes.NewReader([]byte("ping"))))
+			if rec.Code != http.StatusOK {
+				t.Fatalf("request through the ingress: %d", rec.Code)
+			}
+		}
+		run.mu.Lock()
+		served = served[:0]
+		for _, ws := range run.pending {
+			served = append(served, ws.s)
+		}
+		run.mu.Unlock()
+	}
+	// receiptInput is the input commitment of a receipt over samples, as receiptPending makes it.
+	receiptInput := func(samples []ingress.Sample) []byte {
+		var in []byte
+		for _, s := range samples {
+			in = append(in, ingress.EncodeSample(s)...)
+		}
+		h := sha256.Sum256(in)
+		return h[:]
+	}
+
+	d := newDaemon()
+	run := start(d)
+	serve(run, 3)
+	// Receipt 1 takes the three requests. The segment holding them is put back afterwards, as
+	// if the sidecar had been killed after the store's commit and before the segment's removal:
+	// the store's mark must keep them from being replayed.
+	segs, _ := os.ReadDir(d.journalDir(7))
+	if len(segs) != 1 {
+		t.Fatalf("journal segments after 3 requests: %d, want 1", len(segs))
+	}
+	seg1 := filepath.Join(d.journalDir(7), segs[0].Name())
+	raw, err := os.ReadFile(seg1)
+	if err != nil || len(raw) == 0 {
+		t.Fatalf("segment 1: %d bytes, %v", len(raw), err)
+	}
+	d.receiptPending(run, 101)
+	if _, err := os.Stat(seg1); !os.IsNotExist(err) {
+		t.Fatalf("segment 1 outlives its receipt: %v", err)
+	}
+	if err := os.WriteFile(seg1, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serve(run, 2)
+	cfg := d.ingressConfig(run, backend.URL)
+	cfg.OnProbe(1, true) // what the prober calls
+	cfg.OnProbe(1, false)
+	afterBlock := append([]ingress.Sample(nil), served...)
+	// Killed: run is abandoned as it is, its journal file left open.
+
+	d = newDaemon()
+	run = start(d)
+	st, ok := run.proxy.Snapshot(1)
+	if !ok || st.Requests != 5 || st.Probes != 2 || st.AvailabilityBps != 5000 {
+		t.Fatalf("window 1 after the restart: %+v (%v); want the 3 kept and 2 replayed requests, 2 probes, half answered", st, ok)
+	}
+	d.receiptPending(run, 102)
+	r2, err := store.Receipt(7, 2)
+	if err != nil {
+		t.Fatalf("receipt 2 for the replayed requests: %v", err)
+	}
+	if want := receiptInput(afterBlock); !bytes.Equal(r2.InputCommitment, want) {
+		t.Fatal("receipt 2 does not commit to exactly the two requests served after block 101")
+	}
+	if _, err := store.Receipt(7, 3); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("receipt 3 exists: %v", err)
+	}
+	kept, _, err := store.PendingWindows(7)
+	if err != nil || len(kept) != 1 || len(kept[0].Encoded) != 5*ingress.SampleSize || kept[0].Probes != 2 || kept[0].ProbesOK != 1 {
+		t.Fatalf("store keeps %+v (%v); want window 1 with 5 requests and 2 probes, 1 answered", kept, err)
+	}
+
+	// Killed again right after that block: nothing is replayed twice, and the journal holds
+	// no segment the store has.
+	d = newDaemon()
+	run = start(d)
+	if st, _ := run.proxy.Snapshot(1); st.Requests != 5 || st.Probes != 2 {
+		t.Fatalf("window 1 after the second restart: %+v, want 5 requests, 2 probes", st)
+	}
+	run.mu.Lock()
+	pending := len(run.pending)
+	run.mu.Unlock()
+	if pending != 0 {
+		t.Fatalf("%d requests replayed although the store has them", pending)
+	}
+	segs, _ = os.ReadDir(d.journalDir(7))
+	if len(segs) != 0 {
+		t.Fatalf("journal segments left: %d", len(segs))
+	}
+
+	// The lease ends: its journal goes, and a stale one of an ended lease is removed at start.
+	serve(run, 1)
+	d.removeJournal(7, run)
+	if _, err := os.Stat(d.journalDir(7)); !os.IsNotExist(err) {
+		t.Fatalf("journal of the closed lease: %v", err)
+	}
+	if err := os.MkdirAll(d.journalDir(9), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d.removeStaleJournals([]state.LeaseRecord{{LeaseID: 7, State: state.LeaseClosed}})
+	if _, err := os.Stat(d.journalDir(9)); !os.IsNotExist(err) {
+		t.Fatalf("stale journal of lease 9: %v", err)
+	}
+}
