@@ -26,3 +26,12 @@ func (w *Watcher) Earliest(ctx context.Context) (int64, error) {
 	}
 	return st.SyncInfo.EarliestBlockHeight, nil
 }
+
+// Latest is the node's latest height.
+func (w *Watcher) Latest(ctx context.Context) (int64, error) {
+	st, err := w.rpc.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.SyncInfo.LatestBlockHeight, nil
+}

@@ -31,6 +31,9 @@ func (d *Daemon) chargeDowntime(ctx context.Context, run *leaseRun, last, now ti
 	if err := d.store.KeepWindows(lease, state.Measured{Windows: charged, LastProbeUnixMs: now.UnixMilli()}); err != nil {
 		d.log.Warn("window data", "lease", lease, "err", err)
 	}
+	run.mu.Lock()
+	run.probeClock = now
+	run.mu.Unlock()
 	for _, c := range charged {
 		if err := run.proxy.RestoreProbes(c.Window, c.Probes, 0); err != nil {
 			d.log.Warn("window data", "lease", lease, "window", c.Window, "err", err)
@@ -120,4 +123,42 @@ func missedProbes(down, interval time.Duration, windowBlocks uint64, blockSecond
 		missed = min(missed, uint64(window/interval))
 	}
 	return missed
+}
+
+// stallAfter is the gap between probes that only a stalled sidecar leaves: a probe may take up
+// to its timeout (the interval, by default) and the next is then due at once, so gaps up to
+// about two intervals are normal.
+func stallAfter(interval time.Duration) time.Duration { return 3 * interval }
+
+// stalledAt says whether run's prober has been silent for longer than it can be while the
+// sidecar runs (call with run.mu held).
+func stalledAt(run *leaseRun, now time.Time) bool {
+	return run.proxy != nil && !run.probeClock.IsZero() && now.Sub(run.probeClock) > stallAfter(run.proxy.ProbeInterval())
+}
+
+// chargeStall charges the probes missed while the whole sidecar stood still (a paused VM or
+// container, SIGSTOP, a swap storm) as failed, as a restart does for the time it was down:
+// without it the windows that ended meanwhile had no probes and read as fully available. The
+// prober or the watcher, whichever runs first after the stall, charges it; the other waits
+// (chargeMu) and finds nothing left to charge.
+func (d *Daemon) chargeStall(ctx context.Context, run *leaseRun, now time.Time) {
+	run.chargeMu.Lock()
+	defer run.chargeMu.Unlock()
+	run.mu.Lock()
+	stalled, last := stalledAt(run, now), run.probeClock
+	run.mu.Unlock()
+	if !stalled {
+		return
+	}
+	// Bounded: the prober waits on this, and a node that does not answer must not hold it
+	// (without block times the charge falls back to the current window).
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	// The watcher stood still too: the head it last saw is behind, and with it the windows
+	// that ended meanwhile.
+	if h, err := d.watcher.Latest(ctx); err == nil {
+		d.raiseHead(h)
+	}
+	d.log.Warn("sidecar stalled: no probe ran", "lease", run.rec.LeaseID, "for", now.Sub(last).Round(time.Millisecond))
+	d.chargeDowntime(ctx, run, last, now)
 }

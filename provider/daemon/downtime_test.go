@@ -127,24 +127,30 @@ func (r headerRPC) Header(_ context.Context, h *int64) (*coretypes.ResultHeader,
 	return &coretypes.ResultHeader{Header: &cmttypes.Header{Height: *h, Time: t}}, nil
 }
 
-// A sidecar down across a whole window reports that window as unavailable, not as a window
-// without probes (which reads as fully available): each missed probe counts in the window it
-// was due in, from the chain's block times.
-func TestChargeDowntime(t *testing.T) {
-	t0 := time.Unix(1_700_000_000, 0)
-	// One block a second from height 100 (the lease's start); 5-block windows: window 3 opens
-	// with block 110 at t0+10s, window 4 with block 115 at t0+15s, window 5 with block 120.
+// downtimeFixture is a chain of one block a second from height 100 (the lease's start) at t0,
+// so with 5-block windows window 3 opens with block 110 at t0+10s, window 4 with block 115 at
+// t0+15s, window 5 with block 120; a lease backend; and a store.
+func downtimeFixture(t *testing.T, t0 time.Time) (map[int64]time.Time, *httptest.Server, *state.Store) {
 	times := map[int64]time.Time{}
 	for h := int64(100); h <= 140; h++ {
 		times[h] = t0.Add(time.Duration(h-100) * time.Second)
 	}
 	backend := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-	defer backend.Close()
+	t.Cleanup(backend.Close)
 	store, err := state.Open(filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	t.Cleanup(func() { _ = store.Close() })
+	return times, backend, store
+}
+
+// A sidecar down across a whole window reports that window as unavailable, not as a window
+// without probes (which reads as fully available): each missed probe counts in the window it
+// was due in, from the chain's block times.
+func TestChargeDowntime(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	times, backend, store := downtimeFixture(t, t0)
 	d := &Daemon{
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: metrics.New(), store: store,
 		watcher: chain.NewWatcher(headerRPC{times: times}),
@@ -153,6 +159,7 @@ func TestChargeDowntime(t *testing.T) {
 	d.head.Store(121)
 	d.reportGrace.Store(8)
 	run := &leaseRun{rec: state.LeaseRecord{LeaseID: 7, StartHeight: 100, WindowBlocks: 5, LastReportedWindow: 2}}
+	var err error
 	run.proxy, err = ingress.New(ingress.Config{LeaseID: 7, Backend: backend.URL, WindowOf: d.windowOf(run), ProbeInterval: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -256,6 +263,79 @@ func TestSkipPruned(t *testing.T) {
 		}
 		if got != tc.want || kept != tc.want {
 			t.Errorf("cursor %d: resumes after %d, store has %d; want %d", tc.cursor, got, kept, tc.want)
+		}
+	}
+}
+
+// stallRPC is headerRPC that also answers the node's latest height.
+type stallRPC struct {
+	headerRPC
+	latest int64
+}
+
+func (r stallRPC) Status(context.Context) (*coretypes.ResultStatus, error) {
+	return &coretypes.ResultStatus{SyncInfo: coretypes.SyncInfo{LatestBlockHeight: r.latest}}, nil
+}
+
+// A sidecar that stood still (a paused VM, SIGSTOP) with its lease, prober and watcher alike,
+// charges the probes it missed as failed in the windows they were due in, as a restart does:
+// the first probe after the stall finds the gap, learns the head the frozen watcher missed, and
+// charges before the watcher reports those windows. Gaps a slow probe leaves are not stalls.
+func TestChargeStall(t *testing.T) {
+	// As in TestChargeDowntime, with the sidecar stalled from t0+12.5s to now, t0+22.2s.
+	t0 := time.Now().Add(-22200 * time.Millisecond)
+	times, backend, store := downtimeFixture(t, t0)
+	d := &Daemon{
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: metrics.New(), store: store,
+		watcher: chain.NewWatcher(stallRPC{headerRPC{times: times}, 121}),
+	}
+	d.height.Store(112) // where the watcher froze, in window 3
+	d.head.Store(112)
+	d.reportGrace.Store(8)
+	run := &leaseRun{rec: state.LeaseRecord{LeaseID: 7, StartHeight: 100, WindowBlocks: 5, LastReportedWindow: 2}}
+	cfg := d.ingressConfig(run, backend.URL)
+	cfg.ProbeInterval = time.Second
+	var err error
+	run.proxy, err = ingress.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.proxy.Release()
+	if err := run.proxy.RestoreProbes(3, 2, 2); err != nil {
+		t.Fatal(err)
+	}
+	run.probeClock = t0.Add(12500 * time.Millisecond)
+
+	cfg.OnProbe(5, true) // the first probe after the stall, as the prober reports it
+
+	if got := d.head.Load(); got != 121 {
+		t.Errorf("head after the stall = %d, want the node's 121", got)
+	}
+	probes := func(w uint64) uint64 {
+		st, _ := run.proxy.Snapshot(w)
+		return st.Probes
+	}
+	for _, want := range []struct{ window, probes uint64 }{{3, 2 + 2}, {4, 5}, {5, 1}} {
+		if got := probes(want.window); got != want.probes {
+			t.Errorf("window %d: %d probes, want %d", want.window, got, want.probes)
+		}
+	}
+	if st, _ := run.proxy.Snapshot(4); st.AvailabilityBps != 0 {
+		t.Errorf("window 4, stalled throughout, at %d bps", st.AvailabilityBps)
+	}
+	kept, _, err := store.PendingWindows(7)
+	if err != nil || len(kept) != 3 {
+		t.Fatalf("store keeps %+v (%v), want the three charged windows", kept, err)
+	}
+
+	// The watcher, next, finds nothing left to charge; nor does a gap a slow probe leaves
+	// (a timeout of one interval, then the next probe at once).
+	d.chargeStall(context.Background(), run, time.Now())
+	run.probeClock = time.Now()
+	d.chargeStall(context.Background(), run, run.probeClock.Add(2500*time.Millisecond))
+	for _, want := range []struct{ window, probes uint64 }{{3, 4}, {4, 5}, {5, 1}} {
+		if got := probes(want.window); got != want.probes {
+			t.Errorf("after no stall: window %d has %d probes, want %d", want.window, got, want.probes)
 		}
 	}
 }

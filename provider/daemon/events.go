@@ -20,9 +20,7 @@ import (
 // ends meanwhile, the block is left unhandled (the cursor stays) for the next start.
 func (d *Daemon) handleBlock(ctx context.Context, b chain.Block) error {
 	d.height.Store(b.Height)
-	if b.Height > d.head.Load() {
-		d.head.Store(b.Height)
-	}
+	d.raiseHead(b.Height)
 	d.metrics.Height.Set(float64(b.Height))
 	for _, ev := range b.Events {
 		switch e := ev.(type) {
@@ -92,6 +90,16 @@ func (d *Daemon) handleBlock(ctx context.Context, b chain.Block) error {
 		return ctx.Err() // a reaction may have been cut short: handle the block again next start
 	}
 	return d.store.SetCursor(b.Height)
+}
+
+// raiseHead moves the head up to h (the watcher and a stall's charge both learn heights).
+func (d *Daemon) raiseHead(h int64) {
+	for {
+		cur := d.head.Load()
+		if h <= cur || d.head.CompareAndSwap(cur, h) {
+			return
+		}
+	}
 }
 
 func (d *Daemon) ownsLease(id uint64) bool {

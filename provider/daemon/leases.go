@@ -37,6 +37,11 @@ type leaseRun struct {
 	// journal holds pending and probes on disk until the store takes them; nil without one.
 	journal       *journal.Journal
 	journalBroken bool // its last write failed (logged once)
+	// probeClock is when the last probe ran, or downtime was last charged up to; zero before
+	// the first probe. A gap in it is a stall (chargeStall).
+	probeClock time.Time
+	// chargeMu orders a stall's charge before the reports of the windows it charges.
+	chargeMu sync.Mutex
 }
 
 // startLease runs a lease the provider won: it starts the workload, the ingress in front of it
@@ -155,11 +160,19 @@ func (d *Daemon) ingressConfig(run *leaseRun, endpoint string) ingress.Config {
 			run.mu.Unlock()
 		},
 		OnProbe: func(window uint64, ok bool) {
+			now := time.Now()
 			run.mu.Lock()
 			run.probes = addProbe(run.probes, window, ok)
-			run.lastProbe = time.Now().UnixMilli()
+			run.lastProbe = now.UnixMilli()
 			d.journalProbe(run, window, ok, run.lastProbe)
+			stalled := stalledAt(run, now)
+			if !stalled {
+				run.probeClock = now
+			}
 			run.mu.Unlock()
+			if stalled {
+				d.chargeStall(context.Background(), run, now)
+			}
 		},
 	}
 }
@@ -304,6 +317,9 @@ func (d *Daemon) tickLease(ctx context.Context, run *leaseRun, h int64) {
 	if run.rec.Replicated {
 		return
 	}
+	// Before this block's reports: a stall of the whole sidecar (its prober and this watcher
+	// alike) is charged to the windows it spanned before they are reported.
+	d.chargeStall(ctx, run, time.Now())
 	d.receiptPending(run, h)
 	head := d.head.Load()
 	if w := run.rec.WindowBlocks; w > 0 {
