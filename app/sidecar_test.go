@@ -25,6 +25,7 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cosmos/cosmos-sdk/testutil/network"
@@ -110,6 +111,74 @@ func (f *flakyNode) droppedOf(path string) int {
 	return n
 }
 
+// pruningNode is the watcher's view of the node, which can stand still (hold: block results
+// wait until release) and prune (heights below earliest are gone, answered as a pruning node
+// answers them).
+type pruningNode struct {
+	*rpchttp.HTTP
+	mu       sync.Mutex
+	earliest int64
+	held     chan struct{}
+}
+
+func (p *pruningNode) hold() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.held = make(chan struct{})
+}
+
+// release prunes every height below earliest and lets the watcher go on.
+func (p *pruningNode) release(earliest int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.earliest = earliest
+	close(p.held)
+	p.held = nil
+}
+
+func (p *pruningNode) gone(h *int64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if h != nil && *h < p.earliest {
+		return &rpctypes.RPCError{Code: -32603, Message: "Internal error", Data: fmt.Sprintf("height %d is not available, lowest height is %d", *h, p.earliest)}
+	}
+	return nil
+}
+
+func (p *pruningNode) BlockResults(ctx context.Context, h *int64) (*ctypes.ResultBlockResults, error) {
+	p.mu.Lock()
+	held := p.held
+	p.mu.Unlock()
+	if held != nil {
+		select {
+		case <-held:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if err := p.gone(h); err != nil {
+		return nil, err
+	}
+	return p.HTTP.BlockResults(ctx, h)
+}
+
+func (p *pruningNode) Header(ctx context.Context, h *int64) (*ctypes.ResultHeader, error) {
+	if err := p.gone(h); err != nil {
+		return nil, err
+	}
+	return p.HTTP.Header(ctx, h)
+}
+
+func (p *pruningNode) Status(ctx context.Context) (*ctypes.ResultStatus, error) {
+	st, err := p.HTTP.Status(ctx)
+	if err == nil {
+		p.mu.Lock()
+		st.SyncInfo.EarliestBlockHeight = max(st.SyncInfo.EarliestBlockHeight, p.earliest)
+		p.mu.Unlock()
+	}
+	return st, err
+}
+
 // TestSidecarAgainstNode runs the provider daemon in process against a real in-process node:
 // it registers, attests and bonds its operator; skips orders it cannot serve (another metro or
 // SKU, more GPUs than it has, a ceiling under its price, more bond or reputation than it has, a
@@ -118,7 +187,9 @@ func (f *flakyNode) droppedOf(path string) int {
 // reports an SLA window the chain judges met; stops the lease when the buyer closes the order;
 // keeps an open bid's GPUs reserved across a restart, and reserves them for a lease won while
 // it was down (no bid on a rival order for them either way);
-// closes at once a lease it won but whose module went missing; and, where a Docker engine
+// closes at once a lease it won but whose module went missing; goes on, without a restart,
+// after the node pruned blocks it had not read, releasing the GPUs of a bid closed in them and
+// bidding on an order placed in them (pruningNode); and, where a Docker engine
 // answers, runs an OCI lease in a container, re-attaches to that container after a restart of
 // the sidecar, and removes it at close. Its node connection drops the first query for each
 // order and lease (flakyNode).
@@ -151,6 +222,7 @@ func TestSidecarAgainstNode(t *testing.T) {
 	rpc, err := rpchttp.New(val.RPCAddress, "/websocket")
 	require.NoError(t, err)
 	flaky := &flakyNode{HTTP: rpc, asked: map[string]bool{}}
+	pruner := &pruningNode{HTTP: rpc}
 	clientCtx := val.ClientCtx.WithClient(flaky).WithNodeURI(val.RPCAddress).WithChainID(cfg.ChainID).WithKeyring(operator.kr)
 	home := t.TempDir()
 	c := config.Default(home)
@@ -177,7 +249,7 @@ func TestSidecarAgainstNode(t *testing.T) {
 	startSidecar := func() {
 		var closeAll func()
 		var err error
-		d, closeAll, err = providercli.Assemble(c, clientCtx, rpc, devCollector{}, slog.New(slog.NewTextHandler(logs, nil)))
+		d, closeAll, err = providercli.Assemble(c, clientCtx, pruner, devCollector{}, slog.New(slog.NewTextHandler(logs, nil)))
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
@@ -423,9 +495,9 @@ func TestSidecarAgainstNode(t *testing.T) {
 			return res.StatusCode == http.StatusOK
 		}
 	}
-	// manualBid places a MANUAL order for all 8 GPUs, accepted by hand, and waits for the
-	// sidecar's bid on it.
-	manualBid := func() (order, bid uint64) {
+	// manualOrder places a MANUAL order for all 8 GPUs, accepted by hand; manualBid also
+	// waits for the sidecar's bid on it.
+	manualOrder := func() uint64 {
 		t.Helper()
 		req := h100(8, "AMS")
 		req.Evidence = []markettypes.EvidenceType{markettypes.EVIDENCE_TYPE_NVIDIA_NRAS}
@@ -434,16 +506,28 @@ func TestSidecarAgainstNode(t *testing.T) {
 			Policy: markettypes.ACCEPTANCE_POLICY_MANUAL, Replicas: 1, Workload: markettypes.Workload{WasmHash: wasmHash}, Deposit: usdc(3_000_000),
 		})
 		require.Zero(t, res.Code, res.RawLog)
-		order = uint64(eventAttrInt(t, res, "computed.market.v1.EventOrderCreated", "order_id"))
-		eventually("the sidecar's bid on order "+fmt.Sprint(order), 30*time.Second, func() bool {
-			res, err := market.Bids(bg, &markettypes.QueryBidsRequest{OrderId: order, Provider: operator.addr.String()})
-			if err != nil || len(res.Bids) == 0 {
-				return false
-			}
-			bid = res.Bids[0].Id
-			return true
+		return uint64(eventAttrInt(t, res, "computed.market.v1.EventOrderCreated", "order_id"))
+	}
+	ownBid := func(order uint64) (uint64, bool) {
+		res, err := market.Bids(bg, &markettypes.QueryBidsRequest{OrderId: order, Provider: operator.addr.String()})
+		if err != nil || len(res.Bids) == 0 {
+			return 0, false
+		}
+		return res.Bids[0].Id, true
+	}
+	manualBid := func() (order, bid uint64) {
+		t.Helper()
+		order = manualOrder()
+		eventually("the sidecar's bid on order "+fmt.Sprint(order), 30*time.Second, func() (ok bool) {
+			bid, ok = ownBid(order)
+			return ok
 		})
 		return order, bid
+	}
+	closeOrder := func(order uint64) {
+		t.Helper()
+		res := deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCloseOrder{Owner: buyer.addr.String(), OrderId: order})
+		require.Zero(t, res.Code, res.RawLog)
 	}
 	accept := func(order, bid uint64) {
 		t.Helper()
@@ -508,6 +592,31 @@ func TestSidecarAgainstNode(t *testing.T) {
 	eventually("the sidecar's metrics", 10*time.Second, answered(fmt.Sprintf("http://%s/metrics", d.Addr()), &metricsText))
 	require.Contains(t, metricsText, "computed_provider_leases_given_up_total 1")
 	require.NoError(t, os.Rename(module+".away", module))
+
+	// The sidecar stands still while the node prunes the blocks it had not read yet: it goes on
+	// from the node's earliest height instead of stopping, gives back the GPUs of its bid on an
+	// order closed in those blocks, and bids on an order placed in them.
+	stale, _ := manualBid() // holds all 8 GPUs
+	pruner.hold()
+	closeOrder(stale)
+	fresh := manualOrder()
+	latest, err := net.LatestHeight()
+	require.NoError(t, err)
+	_, err = net.WaitForHeight(latest + 1)
+	require.NoError(t, err)
+	pruner.release(latest + 1)
+	eventually("the sidecar's bid on the order placed in the pruned blocks", 30*time.Second, func() bool {
+		_, ok := ownBid(fresh)
+		return ok
+	})
+	require.Contains(t, logs.String(), "the node pruned blocks the sidecar had not read")
+	require.Contains(t, logs.String(), fmt.Sprintf(`msg="bid closed while the sidecar was behind: GPUs released" order=%d`, stale))
+	select {
+	case err := <-stopped:
+		t.Fatalf("the sidecar stopped: %v", err)
+	default:
+	}
+	closeOrder(fresh)
 
 	// An OCI workload: the sidecar bids with the GPUs the closed leases gave back, runs the image
 	// (pinned by ID) in a container behind the ingress, and removes the container at close.

@@ -5,6 +5,7 @@ package bid
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -224,6 +225,20 @@ func (e *Engine) Held(orderID uint64) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// Orders lists the orders GPUs are held for, ascending.
+func (e *Engine) Orders() []uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []uint64
+	for _, id := range e.reserved {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 

@@ -155,4 +155,8 @@ func TestAdopt(t *testing.T) {
 	if got, ok := e.Adopt(openOrder(3, 6)); ok || got != nil || len(e.Held(3)) != 0 {
 		t.Fatalf("Adopt with 3 free of 6: %v, %v, held %v", got, ok, e.Held(3))
 	}
+	// What a resync checks against the chain: every order GPUs are held for, once each.
+	if got := e.Orders(); !slices.Equal(got, []uint64{8, 9}) {
+		t.Fatalf("Orders = %v, want [8 9]", got)
+	}
 }

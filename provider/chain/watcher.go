@@ -44,7 +44,7 @@ func NewWatcher(rpc rpcclient.Client) *Watcher {
 
 // Run calls handle for every block after cursor, in order, until ctx ends. A height the node
 // fails to serve is read again at the next wake-up, never skipped; Run stops with an error when
-// the node has pruned it or keeps failing to serve it (MaxFetchFailures). handle returning an
+// the node has pruned it (*PrunedError) or keeps failing to serve it (MaxFetchFailures). handle returning an
 // error stops Run (the caller restarts from its persisted cursor).
 func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) error) error {
 	// The node never closes a subscription channel, so the reader below stops on this
@@ -100,7 +100,7 @@ func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) erro
 						return ctx.Err()
 					}
 					if first := st.SyncInfo.EarliestBlockHeight; first > h {
-						return fmt.Errorf("%w: the node keeps heights from %d only; a restart of the sidecar continues from there", err, first)
+						return &PrunedError{Height: h, Earliest: first, Err: err}
 					}
 					if fails++; w.MaxFetchFailures > 0 && fails >= w.MaxFetchFailures {
 						return fmt.Errorf("%w (failed %d times in a row)", err, fails)
@@ -123,6 +123,19 @@ func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) erro
 		}
 	}
 }
+
+// PrunedError is Run's error when the node no longer has the next height: it prunes blocks,
+// and the caller fell further behind than it keeps.
+type PrunedError struct {
+	Height, Earliest int64
+	Err              error
+}
+
+func (e *PrunedError) Error() string {
+	return fmt.Sprintf("%v: the node keeps heights from %d only", e.Err, e.Earliest)
+}
+
+func (e *PrunedError) Unwrap() error { return e.Err }
 
 // block reads one height's events.
 func (w *Watcher) block(ctx context.Context, h int64) (Block, error) {

@@ -254,8 +254,10 @@ func TestWatcherPrunedHeight(t *testing.T) {
 		t.Error("no height should be handled")
 		return nil
 	})
-	if err == nil || !strings.Contains(err.Error(), "block results 3") || !strings.Contains(err.Error(), "keeps heights from 5 only") {
-		t.Fatalf("Run = %v, want a pruned-height error", err)
+	var pruned *PrunedError
+	if !errors.As(err, &pruned) || pruned.Height != 3 || pruned.Earliest != 5 ||
+		!strings.Contains(err.Error(), "block results 3") || !strings.Contains(err.Error(), "keeps heights from 5 only") {
+		t.Fatalf("Run = %v, want a pruned-height error at 3, earliest 5", err)
 	}
 	if asked := f.heightsAsked(); !slices.Equal(asked, []int64{3}) {
 		t.Errorf("BlockResults asked for %v, want [3]", asked)

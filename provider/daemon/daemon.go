@@ -50,6 +50,9 @@ type Daemon struct {
 	mu     sync.Mutex
 	leases map[uint64]*leaseRun
 	bids   map[uint64]uint64 // our open bid → order
+	// inflight counts the bids being sent per order: their GPUs are reserved, the bids not yet
+	// on chain.
+	inflight map[uint64]int
 	// givenUp holds the leases closed because their workload cannot run here (one close each).
 	givenUp map[uint64]bool
 
@@ -100,7 +103,7 @@ func New(cfg config.Config, d Deps) (*Daemon, error) {
 	dm := &Daemon{
 		cfg: cfg, log: d.Log, chain: d.Chain, watcher: d.Watcher, store: d.Store, gpus: d.GPUs,
 		engine: bid.New(policy, devices), drivers: d.Drivers, collector: d.Collector, metrics: metrics.New(),
-		provider: d.Chain.Provider().String(), leases: map[uint64]*leaseRun{}, bids: map[uint64]uint64{}, givenUp: map[uint64]bool{},
+		provider: d.Chain.Provider().String(), leases: map[uint64]*leaseRun{}, bids: map[uint64]uint64{}, inflight: map[uint64]int{}, givenUp: map[uint64]bool{},
 		txs: make(chan txJob, 1024), urgent: make(chan txJob, 256),
 	}
 	if dm.watcher.OnError == nil {
@@ -184,7 +187,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}()
 	d.log.Info("sidecar running", "provider", d.provider, "height", h, "cursor", cursor, "listen", d.listener.Addr().String())
-	err = d.watcher.Run(ctx, cursor, func(b chain.Block) error { return d.handleBlock(ctx, b) })
+	for {
+		err = d.watcher.Run(ctx, cursor, func(b chain.Block) error { return d.handleBlock(ctx, b) })
+		var pruned *chain.PrunedError
+		if !errors.As(err, &pruned) {
+			break
+		}
+		if cursor, err = d.resync(ctx, pruned); err != nil {
+			break
+		}
+	}
 	d.stopped.Store(true)
 	d.stopAll()
 	if errors.Is(err, context.Canceled) {

@@ -140,8 +140,16 @@ func (d *Daemon) considerOrder(ctx context.Context, o markettypes.Order) {
 		}
 	}
 	d.log.Info("bidding", "order", o.Id, "price", dec.Price.String(), "gpus", len(dec.GPUs))
+	d.mu.Lock()
+	d.inflight[o.Id]++
+	d.mu.Unlock()
 	// Sent again while the node is unreachable: the chain refuses it once bidding has closed.
 	d.queueRetrying("bid", nil, func(_ *chain.Result, err error) {
+		d.mu.Lock()
+		if d.inflight[o.Id]--; d.inflight[o.Id] <= 0 {
+			delete(d.inflight, o.Id)
+		}
+		d.mu.Unlock()
 		switch {
 		case err == nil:
 			d.metrics.Bids.Inc()

@@ -138,21 +138,22 @@ func (d *Daemon) skipPruned(ctx context.Context, cursor int64) (int64, error) {
 }
 
 // catchUp pages through what happened while the sidecar was away: its own open bids (their
-// GPUs reserved again), open orders to bid on, and the provider's active leases (resume
-// adopts the ones in the store; others are started).
+// GPUs reserved again), the provider's active leases (resume adopts the ones in the store;
+// others are started) and open orders to bid on.
 func (d *Daemon) catchUp(ctx context.Context) error {
 	if err := d.adoptOpenBids(ctx); err != nil {
 		return err
 	}
 	mq := markettypes.NewQueryClient(d.chain.Context())
+	// Won leases first: their GPUs are theirs, not free for a bid on an open order.
 	var key []byte
 	for {
-		res, err := mq.Orders(ctx, &markettypes.QueryOrdersRequest{State: markettypes.ORDER_STATE_OPEN, Pagination: &query.PageRequest{Key: key, Limit: 100}})
+		res, err := mq.Leases(ctx, &markettypes.QueryLeasesRequest{Provider: d.provider, State: markettypes.LEASE_STATE_ACTIVE, Pagination: &query.PageRequest{Key: key, Limit: 100}})
 		if err != nil {
-			return fmt.Errorf("list open orders: %w", err)
+			return fmt.Errorf("list leases: %w", err)
 		}
-		for _, o := range res.Orders {
-			d.considerOrder(ctx, o)
+		for _, l := range res.Leases {
+			d.runLease(ctx, l.Id, "start lease") // a no-op for one already running
 		}
 		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
 			break
@@ -161,12 +162,12 @@ func (d *Daemon) catchUp(ctx context.Context) error {
 	}
 	key = nil
 	for {
-		res, err := mq.Leases(ctx, &markettypes.QueryLeasesRequest{Provider: d.provider, State: markettypes.LEASE_STATE_ACTIVE, Pagination: &query.PageRequest{Key: key, Limit: 100}})
+		res, err := mq.Orders(ctx, &markettypes.QueryOrdersRequest{State: markettypes.ORDER_STATE_OPEN, Pagination: &query.PageRequest{Key: key, Limit: 100}})
 		if err != nil {
-			return fmt.Errorf("list leases: %w", err)
+			return fmt.Errorf("list open orders: %w", err)
 		}
-		for _, l := range res.Leases {
-			d.runLease(ctx, l.Id, "start lease") // a no-op for one already running
+		for _, o := range res.Orders {
+			d.considerOrder(ctx, o)
 		}
 		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
 			return nil
@@ -179,25 +180,37 @@ func (d *Daemon) catchUp(ctx context.Context) error {
 // restart, and learns their ids: such a bid may still win, so its GPUs must not be bid again
 // on another order, and its loss releases them.
 func (d *Daemon) adoptOpenBids(ctx context.Context) error {
+	bids, err := d.ownOpenBids(ctx)
+	if err != nil {
+		return err
+	}
 	mq := markettypes.NewQueryClient(d.chain.Context())
+	for _, b := range bids {
+		o, err := mq.Order(ctx, &markettypes.QueryOrderRequest{Id: b.OrderId})
+		if err != nil {
+			return fmt.Errorf("order %d of open bid %d: %w", b.OrderId, b.Id, err)
+		}
+		if _, ok := d.engine.Adopt(o.Order); !ok {
+			d.log.Warn("open bid kept without GPUs: too few free", "bid", b.Id, "order", b.OrderId, "needs", o.Order.Requirements.GpuCount)
+		}
+		d.keepBid(b.Id, b.OrderId)
+	}
+	return nil
+}
+
+// ownOpenBids pages through the provider's bids open on chain.
+func (d *Daemon) ownOpenBids(ctx context.Context) ([]markettypes.Bid, error) {
+	mq := markettypes.NewQueryClient(d.chain.Context())
+	var out []markettypes.Bid
 	var key []byte
 	for {
 		res, err := mq.Bids(ctx, &markettypes.QueryBidsRequest{Provider: d.provider, State: markettypes.BID_STATE_OPEN, Pagination: &query.PageRequest{Key: key, Limit: 100}})
 		if err != nil {
-			return fmt.Errorf("list own open bids: %w", err)
+			return nil, fmt.Errorf("list own open bids: %w", err)
 		}
-		for _, b := range res.Bids {
-			o, err := mq.Order(ctx, &markettypes.QueryOrderRequest{Id: b.OrderId})
-			if err != nil {
-				return fmt.Errorf("order %d of open bid %d: %w", b.OrderId, b.Id, err)
-			}
-			if _, ok := d.engine.Adopt(o.Order); !ok {
-				d.log.Warn("open bid kept without GPUs: too few free", "bid", b.Id, "order", b.OrderId, "needs", o.Order.Requirements.GpuCount)
-			}
-			d.keepBid(b.Id, b.OrderId)
-		}
+		out = append(out, res.Bids...)
 		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
-			return nil
+			return out, nil
 		}
 		key = res.Pagination.NextKey
 	}
