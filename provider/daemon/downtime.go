@@ -159,6 +159,7 @@ func (d *Daemon) chargeStall(ctx context.Context, run *leaseRun, now time.Time) 
 	if h, err := d.watcher.Latest(ctx); err == nil {
 		d.raiseHead(h)
 	}
+	d.metrics.Stalls.Inc()
 	d.log.Warn("sidecar stalled: no probe ran", "lease", run.rec.LeaseID, "for", now.Sub(last).Round(time.Millisecond))
 	d.chargeDowntime(ctx, run, last, now)
 }

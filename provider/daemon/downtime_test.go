@@ -311,6 +311,10 @@ func TestChargeStall(t *testing.T) {
 	if got := d.head.Load(); got != 121 {
 		t.Errorf("head after the stall = %d, want the node's 121", got)
 	}
+	var stalls dto.Metric
+	if err := d.metrics.Stalls.Write(&stalls); err != nil || stalls.GetCounter().GetValue() != 1 {
+		t.Errorf("computed_provider_stalls_total = %v (%v), want 1", stalls.GetCounter().GetValue(), err)
+	}
 	probes := func(w uint64) uint64 {
 		st, _ := run.proxy.Snapshot(w)
 		return st.Probes

@@ -81,6 +81,7 @@ func (d *Daemon) replayJournal(run *leaseRun, rep journal.Replay) {
 			d.log.Warn("journal replay", "lease", lease, "window", e.Window, "err", err)
 		}
 	}
+	d.metrics.JournalReplayed.Add(float64(requests + probes))
 	d.log.Info("journal replayed: measured after the last block before the restart", "lease", lease, "requests", requests, "probes", probes)
 }
 
@@ -104,6 +105,7 @@ func (d *Daemon) journalFailed(run *leaseRun, err error) {
 		run.journalBroken = false
 		return
 	}
+	d.metrics.JournalErrors.Inc()
 	if !run.journalBroken {
 		run.journalBroken = true
 		d.log.Error("journal write failed: a crash before the next block loses what it measured", "lease", run.rec.LeaseID, "err", err)

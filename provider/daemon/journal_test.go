@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/computed-network/computed/provider/chain"
 	"github.com/computed-network/computed/provider/ingress"
@@ -129,6 +130,10 @@ func TestJournalAcrossKill(t *testing.T) {
 	st, ok := run.proxy.Snapshot(1)
 	if !ok || st.Requests != 5 || st.Probes != 2 || st.AvailabilityBps != 5000 {
 		t.Fatalf("window 1 after the restart: %+v (%v); want the 3 kept and 2 replayed requests, 2 probes, half answered", st, ok)
+	}
+	var replayed dto.Metric
+	if err := d.metrics.JournalReplayed.Write(&replayed); err != nil || replayed.GetCounter().GetValue() != 4 {
+		t.Errorf("computed_provider_journal_replayed_total = %v (%v), want 4: 2 requests, 2 probes", replayed.GetCounter().GetValue(), err)
 	}
 	d.receiptPending(run, 102)
 	r2, err := store.Receipt(7, 2)

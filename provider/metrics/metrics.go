@@ -22,6 +22,13 @@ type Metrics struct {
 	// not run on this host.
 	DowntimeProbes prometheus.Counter
 	LeasesGivenUp  prometheus.Counter
+	// Stalls counts the times the sidecar found it had stood still without a restart;
+	// JournalReplayed the requests and probes a restart took back from lease journals;
+	// JournalErrors the journal writes that failed (those measurements are at risk until the
+	// next block).
+	Stalls          prometheus.Counter
+	JournalReplayed prometheus.Counter
+	JournalErrors   prometheus.Counter
 }
 
 // New registers the metrics on a fresh registry (plus Go and process collectors).
@@ -42,9 +49,13 @@ func New() *Metrics {
 		AttestationLeft: prometheus.NewGauge(prometheus.GaugeOpts{Name: "computed_provider_attestation_seconds_left", Help: "Seconds until the attestation record lapses."}),
 		DowntimeProbes:  prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_downtime_probes_total", Help: "Health probes missed while the sidecar was down, counted as failed in their SLA windows."}),
 		LeasesGivenUp:   prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_leases_given_up_total", Help: "Won leases closed because their workload cannot run on this host."}),
+		Stalls:          prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_stalls_total", Help: "Times the sidecar stood still without a restart (a gap in its probes), charged as downtime."}),
+		JournalReplayed: prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_journal_replayed_total", Help: "Requests and probes taken back from lease journals after a restart."}),
+		JournalErrors:   prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_journal_errors_total", Help: "Failed journal writes."}),
 	}
 	r.MustRegister(m.Bids, m.BidsSkipped, m.Wins, m.Leases, m.GPUUtilisation, m.ReceiptsPosted, m.BatchesPosted,
 		m.Reports, m.ChainErrors, m.Height, m.AttestationLeft, m.DowntimeProbes, m.LeasesGivenUp,
+		m.Stalls, m.JournalReplayed, m.JournalErrors,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
