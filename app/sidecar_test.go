@@ -474,13 +474,35 @@ func TestSidecarAgainstNode(t *testing.T) {
 		return false
 	})
 
-	// The buyer closes the order; the sidecar stops the lease and its ingress answers 404.
+	// The buyer closes the order while requests flow; the sidecar stops the lease and its
+	// ingress answers 404.
+	for i := range 5 {
+		code, _ := post(fmt.Sprint("last-", i))
+		require.Equal(t, http.StatusOK, code)
+	}
 	res := deliverAs(t, net, buyer.kr, buyer.name, buyer.addr, &markettypes.MsgCloseOrder{Owner: buyer.addr.String(), OrderId: orderID})
 	require.Zero(t, res.Code, res.RawLog)
 	eventually("the sidecar to stop the lease", 30*time.Second, func() bool {
 		code, _ := post("late")
 		return code == http.StatusNotFound
 	})
+	// Every receipt it issued, the last block's included, is anchored: the chain takes a closed
+	// lease's last batches for report_grace_blocks, and the sidecar cuts them at once. None is
+	// refused (a refused batch would be sent again, paying fees, forever).
+	eventually("the closed lease's last receipts anchored", 30*time.Second, func() bool {
+		res, err := sla.ReceiptBatches(bg, &slatypes.QueryReceiptBatchesRequest{LeaseId: lease.Id})
+		if err != nil || len(res.Batches) == 0 {
+			return false
+		}
+		last := res.Batches[len(res.Batches)-1].LastSequence
+		next, err := http.Get(fmt.Sprintf("http://%s/receipts/%d/%d", d.Addr(), lease.Id, last+1))
+		if err != nil {
+			return false
+		}
+		next.Body.Close()
+		return next.StatusCode == http.StatusNotFound
+	})
+	require.NotContains(t, logs.String(), slatypes.ErrLeaseClosed.Error())
 
 	// answered is an eventually condition: url answers 200, with *reply.
 	answered := func(url string, reply *string) func() bool {

@@ -297,7 +297,7 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun)
 	n := len(d.leases)
 	d.mu.Unlock()
 	d.metrics.Leases.Set(float64(n))
-	d.batcher.Add(leaseID)
+	d.batcher.Flush(leaseID)
 	d.log.Info("lease closed", "lease", leaseID)
 }
 

@@ -70,6 +70,9 @@ func (d *Daemon) submitBatch(ctx context.Context, b state.Batch) (string, error)
 		if strings.Contains(err.Error(), slatypes.ErrSequenceGap.Error()) && d.anchored(ctx, b) {
 			return "", receipts.ErrAnchored
 		}
+		if containsErr(err, slatypes.ErrLeaseClosed) || containsErr(err, slatypes.ErrLeaseNotFound) {
+			return "", fmt.Errorf("%w: %w", receipts.ErrLeaseEnded, err)
+		}
 		return "", err
 	}
 	d.metrics.BatchesPosted.Inc()

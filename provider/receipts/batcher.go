@@ -16,6 +16,12 @@ import (
 // restart. The Batcher then records the batch as acked instead of retrying it forever.
 var ErrAnchored = errors.New("batch already anchored on chain")
 
+// ErrLeaseEnded is what a submit function returns (wrapped) when the chain takes no more
+// batches of the lease (it closed longer ago than the chain's grace). The Batcher then stops
+// anchoring that lease for good (state.Store.EndAnchoring) instead of paying for a refused
+// transaction every round; the receipts stay in the store, unanchored.
+var ErrLeaseEnded = errors.New("the chain takes no more batches of this lease")
+
 // DefaultResendAfter is how long a sent batch may go unacked before it is broadcast again.
 const DefaultResendAfter = 2 * time.Minute
 
@@ -57,6 +63,7 @@ type Batcher struct {
 	mu     sync.Mutex
 	seeded bool                // leases already loaded from the store
 	leases map[uint64]struct{} // leases that may have work
+	flush  map[uint64]bool     // leases whose waiting receipts are cut whatever their age
 	sentAt map[batchKey]time.Time
 }
 
@@ -88,6 +95,7 @@ func NewBatcher(store *state.Store, cfg BatcherConfig, submit SubmitFunc) (*Batc
 		store: store, cfg: cfg, submit: submit,
 		wake:   make(chan struct{}, 1),
 		leases: map[uint64]struct{}{},
+		flush:  map[uint64]bool{},
 		sentAt: map[batchKey]time.Time{},
 	}, nil
 }
@@ -97,6 +105,16 @@ func NewBatcher(store *state.Store, cfg BatcherConfig, submit SubmitFunc) (*Batc
 func (b *Batcher) Add(lease uint64) {
 	b.mu.Lock()
 	b.leases[lease] = struct{}{}
+	b.mu.Unlock()
+	b.poke()
+}
+
+// Flush is Add for a lease that has ended: what waits is cut now, not after MaxAge, since the
+// chain takes the lease's last batches only for a few blocks after its close.
+func (b *Batcher) Flush(lease uint64) {
+	b.mu.Lock()
+	b.leases[lease] = struct{}{}
+	b.flush[lease] = true
 	b.mu.Unlock()
 	b.poke()
 }
@@ -163,6 +181,7 @@ func (b *Batcher) RunOnce(ctx context.Context) error {
 		if !busy && err == nil {
 			b.mu.Lock()
 			delete(b.leases, lease)
+			delete(b.flush, lease)
 			b.mu.Unlock()
 		}
 	}
@@ -185,6 +204,9 @@ func (b *Batcher) workingLeases() ([]uint64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, l := range stored {
+		if ended, err := b.store.AnchoringEnded(l); err == nil && ended {
+			continue
+		}
 		b.leases[l] = struct{}{}
 	}
 	b.seeded = true
@@ -227,7 +249,10 @@ func (b *Batcher) cut(lease uint64) (waiting bool, err error) {
 		if count == 0 {
 			return false, nil
 		}
-		if count < uint64(b.cfg.MaxBatch) {
+		b.mu.Lock()
+		flush := b.flush[lease]
+		b.mu.Unlock()
+		if count < uint64(b.cfg.MaxBatch) && !flush {
 			oldest, err := b.store.Receipt(lease, last+1)
 			if err != nil {
 				return true, err
@@ -257,6 +282,9 @@ func (b *Batcher) send(ctx context.Context, lease uint64, pending []state.Batch)
 			return err
 		}
 		tx, err := b.submit(ctx, batch)
+		if errors.Is(err, ErrLeaseEnded) {
+			return b.end(lease, batch, err)
+		}
 		if errors.Is(err, ErrAnchored) {
 			if err := b.Acked(lease, batch.First, 0); err != nil {
 				return err
@@ -273,6 +301,21 @@ func (b *Batcher) send(ctx context.Context, lease uint64, pending []state.Batch)
 		b.sentAt[key] = b.cfg.Now()
 		b.mu.Unlock()
 	}
+	return nil
+}
+
+// end stops anchoring lease for good after the chain refused batch for it (ErrLeaseEnded), and
+// reports the receipts left unanchored.
+func (b *Batcher) end(lease uint64, batch state.Batch, refusal error) error {
+	if err := b.store.EndAnchoring(lease); err != nil {
+		return err
+	}
+	next, _ := b.store.NextSequence(lease)
+	b.mu.Lock()
+	delete(b.leases, lease)
+	delete(b.flush, lease)
+	b.mu.Unlock()
+	b.report(lease, fmt.Errorf("receipts %d..%d stay unanchored, no batch of this lease is sent again: %w", batch.First, next-1, refusal))
 	return nil
 }
 

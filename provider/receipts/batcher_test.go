@@ -3,7 +3,9 @@ package receipts
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -230,6 +232,61 @@ func TestBatcherAlreadyAnchoredCountsAsAcked(t *testing.T) {
 	}
 	if p, _ := s.PendingBatches(1); len(p) != 0 {
 		t.Fatalf("pending after anchored: %+v", p)
+	}
+}
+
+// TestBatcherFlushCutsAtOnce: an ended lease's waiting receipts are cut without waiting for
+// MaxAge (the chain takes its last batches only briefly); other leases keep the age rule.
+func TestBatcherFlushCutsAtOnce(t *testing.T) {
+	s, _ := openStore(t)
+	chain := &fakeChain{}
+	b := newTestBatcher(t, s, BatcherConfig{MaxBatch: 100, MaxAge: time.Hour, Now: (&fakeClock{now: t0}).Now}, chain)
+	appendN(t, s, 1, 2, t0)
+	appendN(t, s, 2, 2, t0)
+	b.Flush(1)
+	b.Add(2)
+	if err := b.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sent := chain.submitted()
+	if len(sent) != 1 || sent[0].LeaseID != 1 || sent[0].First != 1 || sent[0].Last != 2 {
+		t.Fatalf("submitted %+v, want lease 1's receipts 1..2 only", sent)
+	}
+}
+
+// TestBatcherLeaseEndedStopsForGood: once the chain takes no more of a lease's batches, the
+// batcher stops sending them (each refusal is a transaction paid for), in this process and
+// after a restart, and goes on with other leases.
+func TestBatcherLeaseEndedStopsForGood(t *testing.T) {
+	s, _ := openStore(t)
+	chain := &fakeChain{fails: 1, err: fmt.Errorf("lease 1 closed at height 9: %w", ErrLeaseEnded)}
+	var reported []error
+	cfg := BatcherConfig{MaxBatch: 2, MaxAge: time.Hour, Now: (&fakeClock{now: t0}).Now, OnError: func(_ uint64, err error) { reported = append(reported, err) }}
+	b := newTestBatcher(t, s, cfg, chain)
+	appendN(t, s, 1, 3, t0)
+	b.Add(1)
+	for range 3 {
+		if err := b.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sent := chain.submitted(); len(sent) != 0 {
+		t.Fatalf("sent %+v after the chain ended the lease", sent)
+	}
+	if len(reported) != 1 || !errors.Is(reported[0], ErrLeaseEnded) || !strings.Contains(reported[0].Error(), "receipts 1..3 stay unanchored") {
+		t.Fatalf("reported %v, want one report of receipts 1..3 left unanchored", reported)
+	}
+	if ended, err := s.AnchoringEnded(1); err != nil || !ended {
+		t.Fatalf("AnchoringEnded = %v, %v", ended, err)
+	}
+	// A restarted batcher does not send them either; lease 2 is anchored as usual.
+	appendN(t, s, 2, 2, t0)
+	b = newTestBatcher(t, s, cfg, chain)
+	if err := b.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if sent := chain.submitted(); len(sent) != 1 || sent[0].LeaseID != 2 {
+		t.Fatalf("after a restart: sent %+v, want lease 2's batch only", sent)
 	}
 }
 

@@ -350,3 +350,24 @@ func lastCut(bb *bolt.Bucket) (uint64, error) {
 	}
 	return b.Last, nil
 }
+
+// EndAnchoring records that the chain takes no more of lease's batches (it closed longer ago
+// than the chain's grace): its receipts from the first unacked one on stay unanchored.
+func (s *Store) EndAnchoring(lease uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketAnchoringEnded).Put(encodeU64(lease), []byte{}); err != nil {
+			return fmt.Errorf("end anchoring of lease %d: %w", lease, err)
+		}
+		return nil
+	})
+}
+
+// AnchoringEnded says whether EndAnchoring was called for lease.
+func (s *Store) AnchoringEnded(lease uint64) (bool, error) {
+	var ended bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ended = tx.Bucket(bucketAnchoringEnded).Get(encodeU64(lease)) != nil
+		return nil
+	})
+	return ended, err
+}

@@ -23,8 +23,10 @@ var (
 	bucketWindowSamples = []byte("window-samples")
 	// lease id -> { "sealed" -> the last journal segment the store took }
 	bucketJournal = []byte("journal")
+	// lease id -> "": leases whose batches the chain takes no more
+	bucketAnchoringEnded = []byte("anchoring-ended")
 
-	allBuckets = [][]byte{bucketStore, bucketLeases, bucketReceipts, bucketBatches, bucketCommits, bucketWindows, bucketWindowSamples, bucketJournal, bucketChain, bucketMeta}
+	allBuckets = [][]byte{bucketStore, bucketLeases, bucketReceipts, bucketBatches, bucketCommits, bucketWindows, bucketWindowSamples, bucketJournal, bucketAnchoringEnded, bucketChain, bucketMeta}
 
 	keyFormat = []byte("format")
 	keyCursor = []byte("cursor")

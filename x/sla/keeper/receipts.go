@@ -25,11 +25,25 @@ func (k Keeper) submitBatch(ctx context.Context, msg *types.MsgSubmitReceiptBatc
 	if err != nil {
 		return err
 	}
-	switch {
-	case msg.Provider != ls.Provider:
+	if msg.Provider != ls.Provider {
 		return errorsmod.Wrapf(types.ErrUnauthorized, "only lease %d's provider %s may anchor its receipts", ls.LeaseId, ls.Provider)
-	case !ls.Active:
-		return errorsmod.Wrapf(types.ErrLeaseClosed, "lease %d", ls.LeaseId)
+	}
+	// A closed lease's last receipts (the work of its last blocks, batched after the close) are
+	// taken for report_grace_blocks after the close, as its last window's report is.
+	if !ls.Active {
+		closed, err := k.closedAt(ctx, ls)
+		if err != nil {
+			return err
+		}
+		params, err := k.Params.Get(ctx)
+		if err != nil {
+			return err
+		}
+		if until := closed + int64(params.ReportGraceBlocks); closed == 0 || height(ctx) > until {
+			return errorsmod.Wrapf(types.ErrLeaseClosed, "lease %d closed at height %d; its receipts were taken until height %d", ls.LeaseId, closed, until)
+		}
+	}
+	switch {
 	case ls.LastSequence == math.MaxUint64:
 		// The next sequence would wrap to 0 and overlap the first batch.
 		return errorsmod.Wrapf(types.ErrSequenceGap, "lease %d has anchored every sequence", ls.LeaseId)

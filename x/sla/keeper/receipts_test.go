@@ -132,11 +132,26 @@ func TestReceiptBatchRejects(t *testing.T) {
 	}
 	e.requireUnchanged(gs, bal)
 
+	// A closed lease's last receipts are taken until report_grace_blocks after the close, in
+	// sequence as before; then no more.
 	e.must(func(ctx sdk.Context) error {
 		_, err := e.mkt.CloseLease(ctx, &markettypes.MsgCloseLease{Sender: p.String(), LeaseId: lease})
 		return err
 	})
-	require.ErrorIs(t, e.submitBatch(batchMsg(p, lease, 11, 20, root(2))), types.ErrLeaseClosed, "closed leases take no batches")
+	closed := e.marketLease(lease).ClosedHeight
+	require.NotZero(t, closed)
+	require.ErrorIs(t, e.submitBatch(batchMsg(p, lease, 12, 20, root(2))), types.ErrSequenceGap, "a closed lease's batches still continue its sequence")
+	require.ErrorIs(t, e.submitBatch(batchMsg(e.providers[1], lease, 11, 20, root(2))), types.ErrUnauthorized)
+	require.NoError(t, e.submitBatch(batchMsg(p, lease, 11, 20, root(2))), "the last receipts, just after the close")
+	e.finalizeThrough(closed + int64(e.params().ReportGraceBlocks) - 1)
+	require.Equal(t, closed+int64(e.params().ReportGraceBlocks), e.Height())
+	require.NoError(t, e.submitBatch(batchMsg(p, lease, 21, 21, root(3))), "the grace's last block")
+	require.Equal(t, uint64(21), e.slaLease(lease).LastSequence)
+	e.NextBlock()
+	err := e.submitBatch(batchMsg(p, lease, 22, 22, root(4)))
+	require.ErrorIs(t, err, types.ErrLeaseClosed, "after the grace")
+	require.ErrorContains(t, err, "its receipts were taken until height")
+	e.checkAll()
 }
 
 // TestReceiptSequenceCannotWrap: a lease that anchored sequence 2^64-1 takes no further batch,
