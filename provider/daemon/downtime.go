@@ -156,9 +156,13 @@ func (d *Daemon) chargeStall(ctx context.Context, run *leaseRun, now time.Time) 
 	defer cancel()
 	// The watcher stood still too: the head it last saw is behind, and with it the windows
 	// that ended meanwhile.
-	if h, err := d.watcher.Latest(ctx); err == nil {
-		d.raiseHead(h)
+	// Asked again on failure: the first request after a stall often meets a connection the
+	// node closed meanwhile.
+	h, err := ask(ctx, d, "node_status", func() (int64, error) { return d.watcher.Latest(ctx) })
+	if err != nil {
+		d.log.Warn("chain head unknown after a stall: windows that ended meanwhile may go uncharged", "lease", run.rec.LeaseID, "err", err)
 	}
+	d.raiseHead(h)
 	d.metrics.Stalls.Inc()
 	d.log.Warn("sidecar stalled: no probe ran", "lease", run.rec.LeaseID, "for", now.Sub(last).Round(time.Millisecond))
 	d.chargeDowntime(ctx, run, last, now)

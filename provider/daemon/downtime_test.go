@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -267,13 +269,18 @@ func TestSkipPruned(t *testing.T) {
 	}
 }
 
-// stallRPC is headerRPC that also answers the node's latest height.
+// stallRPC is headerRPC that also answers the node's latest height, after failing the first
+// request as a keep-alive connection the node closed during the stall does.
 type stallRPC struct {
 	headerRPC
 	latest int64
+	asked  *atomic.Int32
 }
 
 func (r stallRPC) Status(context.Context) (*coretypes.ResultStatus, error) {
+	if r.asked.Add(1) == 1 {
+		return nil, errors.New(`post failed: Post "http://127.0.0.1:26657": EOF`)
+	}
 	return &coretypes.ResultStatus{SyncInfo: coretypes.SyncInfo{LatestBlockHeight: r.latest}}, nil
 }
 
@@ -287,7 +294,7 @@ func TestChargeStall(t *testing.T) {
 	times, backend, store := downtimeFixture(t, t0)
 	d := &Daemon{
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: metrics.New(), store: store,
-		watcher: chain.NewWatcher(stallRPC{headerRPC{times: times}, 121}),
+		watcher: chain.NewWatcher(stallRPC{headerRPC{times: times}, 121, new(atomic.Int32)}),
 	}
 	d.height.Store(112) // where the watcher froze, in window 3
 	d.head.Store(112)
