@@ -270,12 +270,18 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun)
 		return
 	}
 	if run != nil {
+		// Routed no more first, so the last receipt holds every request the ingress served.
+		d.mu.Lock()
+		delete(d.leases, leaseID)
+		d.mu.Unlock()
 		if run.stop != nil {
 			run.stop()
 		}
-		d.receiptPending(run, d.height.Load())
 		if run.proxy != nil {
 			run.proxy.Stop()
+		}
+		d.receiptPending(run, d.height.Load())
+		if run.proxy != nil {
 			run.proxy.Release()
 		}
 		if run.driver != nil {
