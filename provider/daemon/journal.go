@@ -40,10 +40,11 @@ func (d *Daemon) openJournal(lease uint64) (*journal.Journal, journal.Replay) {
 // replayJournal gives a resumed lease back what it measured after the store last took its
 // measurements: the requests go to the next receipt and, like the probes, to their SLA windows
 // (unless reported already). Both are kept in the store, with the journal's seal, at the next
-// block. The probes' times do not move the last probe time: chargeDowntime has just set it.
-func (d *Daemon) replayJournal(run *leaseRun, rep journal.Replay) {
+// block. It returns when the last replayed probe ran (0 if none), for chargeDowntime, which then
+// keeps the restart as the last probe time.
+func (d *Daemon) replayJournal(run *leaseRun, rep journal.Replay) (lastProbe int64) {
 	if len(rep.Entries) == 0 {
-		return
+		return 0
 	}
 	lease := run.rec.LeaseID
 	reported := map[uint64]bool{}
@@ -62,6 +63,7 @@ func (d *Daemon) replayJournal(run *leaseRun, rep journal.Replay) {
 		var err error
 		if e.Probe {
 			probes++
+			lastProbe = max(lastProbe, e.AtUnixMs)
 			run.probes = addProbe(run.probes, e.Window, e.OK)
 			if !isReported(e.Window) {
 				ok := uint64(0)
@@ -83,6 +85,7 @@ func (d *Daemon) replayJournal(run *leaseRun, rep journal.Replay) {
 	}
 	d.metrics.JournalReplayed.Add(float64(requests + probes))
 	d.log.Info("journal replayed: measured after the last block before the restart", "lease", lease, "requests", requests, "probes", probes)
+	return lastProbe
 }
 
 // journalRequest and journalProbe keep a measurement in the lease's journal; they run under
@@ -132,8 +135,9 @@ func (d *Daemon) dropJournal(run *leaseRun, sealed uint64) {
 }
 
 // removeJournal deletes an ended lease's journal. A lease that closed while the sidecar was
-// down may have requests in it that no receipt holds; the chain takes no receipts for a closed
-// lease, so they are only counted in the log.
+// down may have requests in it that no receipt holds: the lease's terms a receipt needs are not
+// loaded, and the chain's grace for its last batches has most likely passed, so they are only
+// counted in the log.
 func (d *Daemon) removeJournal(lease uint64, run *leaseRun) {
 	if run != nil && run.journal != nil {
 		if err := run.journal.Remove(); err != nil {

@@ -299,8 +299,7 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun)
 	}
 	d.engine.Release(rec.OrderID)
 	d.mu.Lock()
-	delete(d.leases, leaseID)
-	n := len(d.leases)
+	n := len(d.leases) // a running lease left them above
 	d.mu.Unlock()
 	d.metrics.Leases.Set(float64(n))
 	d.batcher.Flush(leaseID)

@@ -8,15 +8,12 @@ import (
 
 // resync continues after the node pruned heights the watcher had not read yet (the sidecar fell
 // further behind than the node keeps blocks: it stood still, or its node prunes hard). As at a
-// start after such a gap (skipPruned), it goes on from the node's earliest height and reads from
+// start after such a gap, it goes on from the node's earliest height (skipPruned) and reads from
 // the chain's current state what the skipped blocks said: leases that ended close, bids that
-// closed unseen give their GPUs back, open orders are considered, won leases start. Windows
-// whose report deadline passed in the gap were judged without a report; nothing can change that.
+// closed unseen give their GPUs back, won leases start, open orders are considered.
 func (d *Daemon) resync(ctx context.Context, pruned *chain.PrunedError) (int64, error) {
-	cursor := pruned.Earliest - 1
-	d.log.Warn("the node pruned blocks the sidecar had not read; going on at its earliest and reading open orders, bids and leases from current state",
-		"next", pruned.Height, "earliest", pruned.Earliest, "skipped", pruned.Earliest-pruned.Height)
-	if err := d.store.SetCursor(cursor); err != nil {
+	cursor, err := d.skipPruned(ctx, pruned.Height-1)
+	if err != nil {
 		return 0, err
 	}
 	if err := d.resume(ctx); err != nil {

@@ -117,7 +117,7 @@ func (d *Daemon) ensureBond(ctx context.Context) error {
 }
 
 // skipPruned moves a cursor the node can no longer serve the next height of (the sidecar was
-// down for longer than the node keeps blocks) to the node's earliest height. What the skipped
+// down, or fell behind, for longer than the node keeps blocks) to the node's earliest height. What the skipped
 // blocks would have told is read from the chain's current state instead: resume has re-checked
 // every lease the store says runs, and catchUp lists the open orders and active leases. Windows
 // whose report deadline passed in the gap were judged without a report; nothing can change that.
@@ -129,7 +129,7 @@ func (d *Daemon) skipPruned(ctx context.Context, cursor int64) (int64, error) {
 	if cursor+1 >= first {
 		return cursor, nil
 	}
-	d.log.Warn("the node no longer has the blocks since the sidecar last ran; starting at its earliest and reading open orders and leases from current state",
+	d.log.Warn("the node pruned blocks the sidecar had not read; going on at its earliest and reading open orders, bids and leases from current state",
 		"cursor", cursor, "earliest", first, "skipped", first-1-cursor)
 	if err := d.store.SetCursor(first - 1); err != nil {
 		return 0, err

@@ -89,12 +89,6 @@ func (d *Daemon) restoreWindows(ctx context.Context, run *leaseRun, replay journ
 		d.log.Warn("window data", "lease", lease, "err", err)
 		kept, lastProbe = nil, 0
 	}
-	// The journal's records came after what the store kept.
-	for _, e := range replay.Entries {
-		if e.Probe {
-			lastProbe = max(lastProbe, e.AtUnixMs)
-		}
-	}
 	for _, k := range kept {
 		if done, _ := d.store.WindowReported(lease, k.Window); done {
 			continue
@@ -112,7 +106,8 @@ func (d *Daemon) restoreWindows(ctx context.Context, run *leaseRun, replay journ
 		}
 		d.log.Info("window data restored", "lease", lease, "window", k.Window, "requests", len(samples), "probes", k.Probes, "probes_ok", k.ProbesOK)
 	}
-	d.replayJournal(run, replay)
+	// The journal's records came after what the store kept.
+	lastProbe = max(lastProbe, d.replayJournal(run, replay))
 	if lastProbe != 0 {
 		d.chargeDowntime(ctx, run, time.UnixMilli(lastProbe), time.Now())
 	}
