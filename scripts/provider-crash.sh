@@ -3,12 +3,14 @@
 # the sidecar is killed with SIGKILL three times (once just as an SLA window ends) and restarted,
 # the node is stopped and restarted under it, the sidecar is kept down for a whole window, it
 # is started while the node is down, and it is stopped (SIGSTOP) through a whole window and let
-# go on. Afterwards the anchored receipt
+# go on; last, it is killed just after answering requests and the lease closes while it is down.
+# Afterwards the anchored receipt
 # batches must run 1..N without gap or overlap, every receipt the sidecar holds must be anchored
 # exactly once and verify on chain, and every SLA window of the lease must have been reported
 # (none judged MISSING), with the requests it served (none empty while traffic flowed), and
 # the windows' request counts must add up to the requests the ingress answered: none of those
-# answered between the last block and a kill is lost, none is counted twice.
+# answered between the last block and a kill is lost, none is counted twice. The closed lease's
+# journaled requests must reach a last receipt, anchored after the close.
 #   scripts/provider-crash.sh BIN
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -136,32 +138,37 @@ traffic_end=$(height)
 answered=$(grep -cv '^000$\|^404$' "$codes" || true)
 
 step "receipts: anchored without gap or duplicate, every one verifies"
-# The last receipts reach a batch (max_age 2s) and then the chain, behind the SLA reports.
-for ((i = 0; i < 60; i++)); do
-  batches=$(q sla batches "$lease" --page-limit 1000)
-  anchored=$( (echo "$batches" | grep -o '"last_sequence":"[0-9]*"' || true) | grep -o '[0-9]*' | sort -n | tail -1)
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$LISTEN/receipts/$lease/$((${anchored:-0} + 1))")" = 404 ] && break
-  sleep 0.5
-done
-firsts=($(echo "$batches" | grep -o '"first_sequence":"[0-9]*"' | grep -o '[0-9]*'))
-lasts=($(echo "$batches" | grep -o '"last_sequence":"[0-9]*"' | grep -o '[0-9]*'))
-[ "${#firsts[@]}" -gt 0 ] || die "no batch anchored"
-expect=1
-for i in "${!firsts[@]}"; do
-  [ "${firsts[$i]}" = "$expect" ] || die "batch $i starts at ${firsts[$i]}, expected $expect"
-  expect=$((lasts[$i] + 1))
-done
-anchored=$((expect - 1))
-echo "${#firsts[@]} batches anchor receipts 1..$anchored contiguously"
-# The sidecar holds no receipt beyond what it anchored (after the flush) and serves every one.
-curl -s -o /dev/null -w '%{http_code}' "http://$LISTEN/receipts/$lease/$((anchored + 1))" | grep -q 404 ||
-  die "receipt $((anchored + 1)) exists but is not anchored"
-for seq in 1 $(((anchored + 1) / 2)) "$anchored"; do
-  "$BIN" provider receipt "$lease" "$seq" --sidecar "$LISTEN" --out "$PHOME/crash-proof" "${H[@]}" >/dev/null
-  "$BIN" query sla verify-receipt "$lease" "$PHOME/crash-proof/receipt.json" "$PHOME/crash-proof/proof.json" "${H[@]}" >/dev/null ||
-    die "receipt $seq does not verify"
-done
-echo "receipts 1, $(((anchored + 1) / 2)) and $anchored verify against the anchored roots"
+# check_anchored: the lease's anchored batches run 1..N without gap or overlap and the sidecar
+# holds no receipt beyond N (waiting for the last ones, which reach a batch after max_age 2s and
+# then the chain, behind the SLA reports); sets anchored=N; receipts 1, N/2 and N verify.
+check_anchored() {
+  local i firsts lasts expect seq
+  for ((i = 0; i < 60; i++)); do
+    batches=$(q sla batches "$lease" --page-limit 1000)
+    anchored=$( (echo "$batches" | grep -o '"last_sequence":"[0-9]*"' || true) | grep -o '[0-9]*' | sort -n | tail -1)
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$LISTEN/receipts/$lease/$((${anchored:-0} + 1))")" = 404 ] && break
+    sleep 0.5
+  done
+  firsts=($(echo "$batches" | grep -o '"first_sequence":"[0-9]*"' | grep -o '[0-9]*'))
+  lasts=($(echo "$batches" | grep -o '"last_sequence":"[0-9]*"' | grep -o '[0-9]*'))
+  [ "${#firsts[@]}" -gt 0 ] || die "no batch anchored"
+  expect=1
+  for i in "${!firsts[@]}"; do
+    [ "${firsts[$i]}" = "$expect" ] || die "batch $i starts at ${firsts[$i]}, expected $expect"
+    expect=$((lasts[$i] + 1))
+  done
+  anchored=$((expect - 1))
+  echo "${#firsts[@]} batches anchor receipts 1..$anchored contiguously"
+  curl -s -o /dev/null -w '%{http_code}' "http://$LISTEN/receipts/$lease/$((anchored + 1))" | grep -q 404 ||
+    die "receipt $((anchored + 1)) exists but is not anchored"
+  for seq in 1 $(((anchored + 1) / 2)) "$anchored"; do
+    "$BIN" provider receipt "$lease" "$seq" --sidecar "$LISTEN" --out "$PHOME/crash-proof" "${H[@]}" >/dev/null
+    "$BIN" query sla verify-receipt "$lease" "$PHOME/crash-proof/receipt.json" "$PHOME/crash-proof/proof.json" "${H[@]}" >/dev/null ||
+      die "receipt $seq does not verify"
+  done
+  echo "receipts 1, $(((anchored + 1) / 2)) and $anchored verify against the anchored roots"
+}
+check_anchored
 
 step "SLA windows: every judged window was reported"
 # Requests served while block h is the latest count in the window holding h+1; the window
@@ -204,5 +211,43 @@ reported=$( (echo "$reports" | grep -o '"requests":"[0-9]*"' || true) | grep -o 
   die "the windows count $reported requests, the ingress answered $answered: counted twice after $kills kills ($given_up given up in the stop)"
 echo "the windows count $reported requests; the ingress answered $answered through $kills kills and a stop ($given_up requests given up meanwhile)"
 echo "$judged windows judged, none missing: $(echo "$reports" | grep -o '"status":"WINDOW_STATUS_[A-Z_]*"' | sort | uniq -c | tr -s ' \n' ' ')"
+
+step "round 8: the lease closes while the sidecar is down"
+# Killed just after answering a request, so the journal holds requests no receipt has; the buyer
+# closes the order meanwhile. Back within the chain's grace for a closed lease's batches, the
+# sidecar must receipt those requests and anchor them. The kill can land just after a block
+# whose receipt took them all (a few ms in a second): then the sidecar is started and killed again.
+journal="$PHOME/data/journal/lease-$lease"
+journaled=0
+for ((try = 1; try <= 3 && journaled == 0; try++)); do
+  sleep 1.5
+  for i in 1 2 3; do curl -s -m 2 -o /dev/null -d ping "http://$LISTEN/leases/$lease/" || true; done
+  pid=$(cat "$PHOME/sidecar.pid")
+  kill -9 "$pid"
+  wait "$pid" 2>/dev/null || true
+  kills=$((kills + 1))
+  # Request records: 32 bytes each, kind 1 first (probes are kind 2).
+  journaled=$(cat "$journal"/* 2>/dev/null | od -An -v -tu1 -w32 | awk '$1 == 1' | wc -l)
+  [ "$journaled" -gt 0 ] || sidecar_start
+done
+[ "$journaled" -gt 0 ] || die "three kills found no request journaled after a block"
+receipted=$(grep -c 'receipting the requests of its last block' "$PHOME/sidecar.log" || true)
 run_tx "$BIN" "$HOME_DIR" market close-order "$order" --from alice >/dev/null
+closed_at=$(q market lease "$lease" | sed -n 's/.*"closed_height":"\([0-9]*\)".*/\1/p')
+[ -n "$closed_at" ] || die "the lease did not close"
+echo "round 8: sidecar $pid killed with $journaled requests journaled after the last block; lease closed at height $closed_at"
+sidecar_start
+echo "round 8: restarted at height $(height)"
+for ((i = 0; i < 40; i++)); do
+  [ "$(grep -c 'receipting the requests of its last block' "$PHOME/sidecar.log" || true)" -gt "$receipted" ] && break
+  sleep 0.25
+done
+line=$(grep 'receipting the requests of its last block' "$PHOME/sidecar.log" | tail -1)
+[ "$(grep -c 'receipting the requests of its last block' "$PHOME/sidecar.log" || true)" -gt "$receipted" ] ||
+  die "the restarted sidecar did not receipt the closed lease's journaled requests"
+echo "round 8: $(grep -o 'msg="[^"]*" lease=[0-9]* requests=[0-9]*' <<<"$line")"
+check_anchored
+grep -q 'stay unanchored' "$PHOME/sidecar.log" && die "the chain refused a batch of the closed lease: $(grep 'stay unanchored' "$PHOME/sidecar.log" | tail -1)"
+[ -e "$journal" ] && die "the closed lease's journal is still there"
+echo "round 8: the closed lease's last receipt is anchored; its journal is gone"
 echo "crash test passed"

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"github.com/computed-network/computed/provider/ingress"
 	"github.com/computed-network/computed/provider/journal"
 	"github.com/computed-network/computed/provider/state"
+	markettypes "github.com/computed-network/computed/x/market/types"
 )
 
 // journalDir is where lease's ingress journals what it measures between two blocks.
@@ -134,9 +136,65 @@ func (d *Daemon) dropJournal(run *leaseRun, sealed uint64) {
 	}
 }
 
-// removeJournal deletes an ended lease's journal. A lease that closed while the sidecar was
-// down may have requests in it that no receipt holds: the lease's terms a receipt needs are not
-// loaded, and the chain's grace for its last batches has most likely passed, so they are only
+// closedRun is what finishLease needs to receipt the requests in the journal of a lease that
+// closed while the sidecar was down (killed in the lease's last block): the chain takes a closed
+// lease's last batches for report_grace_blocks after its close. It is nil when the journal holds
+// no request, the grace will have passed before a batch can land, or the order is unreadable;
+// removeJournal then counts the requests in the log.
+func (d *Daemon) closedRun(ctx context.Context, rec state.LeaseRecord, l markettypes.Lease) *leaseRun {
+	j, rep := d.closedJournal(ctx, rec, l)
+	if j == nil {
+		return nil
+	}
+	mq := markettypes.NewQueryClient(d.chain.Context())
+	ores, err := ask(ctx, d, "query_order", func() (*markettypes.QueryOrderResponse, error) {
+		return mq.Order(ctx, &markettypes.QueryOrderRequest{Id: l.OrderId})
+	})
+	if err != nil {
+		d.log.Warn("closed lease's order unreadable", "lease", rec.LeaseID, "order", l.OrderId, "err", err)
+		_ = j.Close()
+		return nil
+	}
+	return d.journalRun(rec, l, ores.Order, j, rep)
+}
+
+// closedJournal opens the journal of a lease that closed while the sidecar was down if it holds
+// requests that a batch sent now can still anchor; nil otherwise.
+func (d *Daemon) closedJournal(ctx context.Context, rec state.LeaseRecord, l markettypes.Lease) (*journal.Journal, journal.Replay) {
+	if rec.Replicated {
+		return nil, journal.Replay{}
+	}
+	if _, err := os.Stat(d.journalDir(rec.LeaseID)); err != nil {
+		return nil, journal.Replay{}
+	}
+	j, rep := d.openJournal(rec.LeaseID)
+	if j == nil {
+		return nil, journal.Replay{}
+	}
+	// A batch sent now lands in the next block at the earliest.
+	if countRequests(rep) == 0 || d.head.Load()+1 > l.ClosedHeight+d.grace(ctx) {
+		_ = j.Close()
+		return nil, journal.Replay{}
+	}
+	return j, rep
+}
+
+// journalRun is a closed lease, not running, with the requests its journal holds pending.
+func (d *Daemon) journalRun(rec state.LeaseRecord, l markettypes.Lease, o markettypes.Order, j *journal.Journal, rep journal.Replay) *leaseRun {
+	_, _, digest := d.workloadOf(o.Workload)
+	run := &leaseRun{rec: rec, order: o, lease: l, journal: j, info: d.leaseInfo(o, l, digest)}
+	for _, e := range rep.Entries {
+		if !e.Probe {
+			run.pending = append(run.pending, windowSample{e.Window, e.Sample})
+		}
+	}
+	d.metrics.JournalReplayed.Add(float64(len(run.pending)))
+	d.log.Info("lease closed while the sidecar was down: receipting the requests of its last block", "lease", rec.LeaseID, "requests", len(run.pending))
+	return run
+}
+
+// removeJournal deletes an ended lease's journal. One of a lease that closed while the sidecar
+// was down, which closedRun did not take, may hold requests that no receipt will: they are
 // counted in the log.
 func (d *Daemon) removeJournal(lease uint64, run *leaseRun) {
 	if run != nil && run.journal != nil {

@@ -11,11 +11,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/computed-network/computed/provider/bid"
 	"github.com/computed-network/computed/provider/chain"
 	"github.com/computed-network/computed/provider/ingress"
 	"github.com/computed-network/computed/provider/metrics"
@@ -181,5 +184,134 @@ func TestJournalAcrossKill(t *testing.T) {
 	d.removeStaleJournals([]state.LeaseRecord{{LeaseID: 7, State: state.LeaseClosed}})
 	if _, err := os.Stat(d.journalDir(9)); !os.IsNotExist(err) {
 		t.Fatalf("stale journal of lease 9: %v", err)
+	}
+}
+
+// A sidecar killed in a lease's last block and restarted after the lease closed, but within the
+// chain's grace for a closed lease's batches, receipts the requests its journal holds and sends
+// their batch at once; after the grace the requests are only counted in the log. Either way the
+// journal goes.
+func TestJournalClosedWhileDown(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "pong") }))
+	defer backend.Close()
+	for _, tc := range []struct {
+		name      string
+		head      int64 // at the restart; the lease closed at 104, the grace is 8 blocks
+		receipted bool
+	}{
+		{"within the grace", 106, true},
+		{"after the grace", 112, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dataDir := t.TempDir()
+			store, err := state.Open(filepath.Join(dataDir, "sidecar.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			var mu sync.Mutex
+			var sent []state.Batch
+			newDaemon := func() *Daemon {
+				d := &Daemon{
+					log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: metrics.New(), store: store,
+					builder: receipts.NewBuilder(store), engine: bid.New(bid.Policy{}, nil),
+				}
+				d.cfg.DataDir = dataDir
+				d.batcher, err = receipts.NewBatcher(store, receipts.BatcherConfig{MaxBatch: 10, MaxAge: time.Hour}, func(_ context.Context, b state.Batch) (string, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					sent = append(sent, b)
+					return "tx", nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				d.watcher, d.cfg.Pricing.BlockSeconds = chain.NewWatcher(headerRPC{}), 1
+				d.reportGrace.Store(8)
+				d.head.Store(103)
+				return d
+			}
+			rec := state.LeaseRecord{LeaseID: 7, OrderID: 3, TaskID: "lease-7", StartHeight: 100, WindowBlocks: 5, State: state.LeaseRunning}
+			if err := store.PutLease(rec); err != nil {
+				t.Fatal(err)
+			}
+			l := markettypes.Lease{Id: 7, OrderId: 3, PricePerBlock: sdk.NewInt64Coin("uusdc", 10)}
+			o := markettypes.Order{Id: 3, Requirements: markettypes.Requirements{GpuSku: "H100-SXM-80GB", Metro: "fra"}, Workload: markettypes.Workload{WasmHash: "ab"}}
+
+			d := newDaemon()
+			run := &leaseRun{rec: rec, lease: l, info: d.leaseInfo(o, l, "ab")}
+			if run.journal, _ = d.openJournal(7); run.journal == nil {
+				t.Fatal("no journal")
+			}
+			if run.proxy, err = ingress.New(d.ingressConfig(run, backend.URL)); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				w := httptest.NewRecorder()
+				run.proxy.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+				if w.Code != http.StatusOK {
+					t.Fatalf("request through the ingress: %d", w.Code)
+				}
+			}
+			var in []byte
+			for _, ws := range run.pending {
+				in = append(in, ingress.EncodeSample(ws.s)...)
+			}
+			want := sha256.Sum256(in)
+			run.proxy.Release()
+			// Killed in block 103; the lease closes at 104.
+
+			d = newDaemon()
+			d.head.Store(tc.head)
+			l.State, l.ClosedHeight = markettypes.LEASE_STATE_CLOSED, 104
+			var closed *leaseRun
+			if j, rep := d.closedJournal(context.Background(), rec, l); j != nil {
+				closed = d.journalRun(rec, l, o, j, rep)
+			}
+			if got := closed != nil; got != tc.receipted {
+				t.Fatalf("journal taken for a receipt: %v, want %v", got, tc.receipted)
+			}
+			d.finishLease(context.Background(), 7, closed)
+
+			r, err := store.Receipt(7, 1)
+			if !tc.receipted {
+				if !errors.Is(err, state.ErrNotFound) {
+					t.Fatalf("receipt after the grace: %v", err)
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("receipt of the journaled requests: %v", err)
+				}
+				if !bytes.Equal(r.InputCommitment, want[:]) || r.LeaseId != 7 || r.GpuSku != "H100-SXM-80GB" {
+					t.Fatalf("receipt %+v does not commit to the two journaled requests of lease 7", r)
+				}
+				// Flushed: the batch goes at the first round, not after the hour of MaxAge.
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				go func() { _ = d.batcher.Run(ctx) }()
+				for {
+					mu.Lock()
+					n := len(sent)
+					mu.Unlock()
+					if n > 0 {
+						break
+					}
+					if ctx.Err() != nil {
+						t.Fatal("the closed lease's last batch was not sent")
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				cancel()
+				if b := sent[0]; b.LeaseID != 7 || b.First != 1 || b.Last != 1 {
+					t.Fatalf("batch sent: %+v, want lease 7's receipt 1", b)
+				}
+			}
+			if _, err := os.Stat(d.journalDir(7)); !os.IsNotExist(err) {
+				t.Fatalf("journal of the closed lease: %v", err)
+			}
+			if got, err := store.GetLease(7); err != nil || got.State != state.LeaseClosed {
+				t.Fatalf("lease record: %+v, %v; want closed", got, err)
+			}
+		})
 	}
 }

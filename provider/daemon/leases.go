@@ -92,10 +92,7 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 	run := &leaseRun{rec: rec, order: o, lease: l}
 	cfg := exec.TaskConfig{ID: rec.TaskID, LeaseID: leaseID, GPUs: rec.GPUs, MemoryMiB: d.cfg.Executors.DefaultMemMiB}
 	run.driver, cfg.Workload, cfg.Digest = d.workloadOf(o.Workload)
-	run.info = receipts.LeaseInfo{
-		LeaseID: leaseID, GpuSku: o.Requirements.GpuSku, VramGib: o.Requirements.MinVramGib, Metro: o.Requirements.Metro,
-		WorkloadDigest: cfg.Digest, AttestationTokenHash: d.tokenHash, PricePerBlock: l.PricePerBlock,
-	}
+	run.info = d.leaseInfo(o, l, cfg.Digest)
 	if rec.Replicated {
 		cfg.Input = []byte(o.Workload.InputCommitment)
 	}
@@ -177,6 +174,14 @@ func (d *Daemon) ingressConfig(run *leaseRun, endpoint string) ingress.Config {
 	}
 }
 
+// leaseInfo is what each of the lease's receipts states about it.
+func (d *Daemon) leaseInfo(o markettypes.Order, l markettypes.Lease, digest string) receipts.LeaseInfo {
+	return receipts.LeaseInfo{
+		LeaseID: l.Id, GpuSku: o.Requirements.GpuSku, VramGib: o.Requirements.MinVramGib, Metro: o.Requirements.Metro,
+		WorkloadDigest: digest, AttestationTokenHash: d.tokenHash, PricePerBlock: l.PricePerBlock,
+	}
+}
+
 // errNoExecutor: the order's workload needs an executor this sidecar does not run.
 var errNoExecutor = errors.New("no executor")
 
@@ -249,7 +254,7 @@ func (d *Daemon) resume(ctx context.Context) error {
 			return err
 		}
 		if res.Lease.State != markettypes.LEASE_STATE_ACTIVE {
-			d.finishLease(ctx, r.LeaseID, nil)
+			d.finishLease(ctx, r.LeaseID, d.closedRun(ctx, r, res.Lease))
 			continue
 		}
 		d.runLease(ctx, r.LeaseID, "resume lease")
@@ -284,10 +289,13 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun)
 		if run.proxy != nil {
 			run.proxy.Release()
 		}
-		if run.driver != nil {
-			_ = run.driver.Stop(ctx, rec.TaskID)
-		}
-	} else if drv := d.drivers[rec.Executor]; drv != nil {
+	}
+	// A lease that closed while the sidecar was down has a workload but no driver of this run.
+	drv := d.drivers[rec.Executor]
+	if run != nil && run.driver != nil {
+		drv = run.driver
+	}
+	if drv != nil {
 		_ = drv.Stop(ctx, rec.TaskID)
 	}
 	rec.State = state.LeaseClosed
