@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,7 +34,11 @@ type Client struct {
 	granter  sdk.AccAddress // fee granter, optional
 	timeout  time.Duration
 
-	mu sync.Mutex // one transaction at a time: sequences stay in order
+	mu sync.Mutex // one broadcast at a time: sequences stay in order
+	// The signer's account number and next sequence, counting transactions in the mempool;
+	// read from the chain when not known.
+	accNum, seq uint64
+	seqKnown    bool
 }
 
 // Config is how the client signs.
@@ -117,23 +123,67 @@ func admitLater(codespace string, code uint32) bool {
 		(code == sdkerrors.ErrWrongSequence.ABCICode() || code == sdkerrors.ErrUnauthorized.ABCICode())
 }
 
-// Send signs msgs (wrapped in authz MsgExec when the sidecar acts for another provider),
-// broadcasts them and waits until they are in a block.
-func (c *Client) Send(ctx context.Context, msgs ...sdk.Msg) (*Result, error) {
+// Broadcast signs msgs (wrapped in authz MsgExec when the sidecar acts for another provider)
+// with the signer's next sequence and returns once the node's mempool took them (CheckTx), not
+// when they are in a block: the next transaction can follow at once, so several of the
+// sidecar's transactions fit in one block and an SLA report or a bid never waits a block behind
+// a receipt batch. Transactions from one signer execute in sequence order, so the chain still
+// sees them in the order they were broadcast.
+func (c *Client) Broadcast(ctx context.Context, msgs ...sdk.Msg) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.signer.Equals(c.provider) {
 		exec := authz.NewMsgExec(c.signer, msgs)
 		msgs = []sdk.Msg{&exec}
 	}
+	for resigned := false; ; resigned = true {
+		if !c.seqKnown {
+			num, seq, err := authtypes.AccountRetriever{}.GetAccountNumberSequence(c.ctx, c.signer)
+			if err != nil {
+				return "", fmt.Errorf("account: %w", err)
+			}
+			c.accNum, c.seq, c.seqKnown = num, seq, true
+		}
+		bz, err := c.sign(ctx, c.seq, msgs)
+		if err != nil {
+			return "", err
+		}
+		res, err := c.ctx.BroadcastTxSync(bz)
+		if err != nil {
+			// The node may or may not have taken it: the next transaction asks the chain.
+			c.seqKnown = false
+			return "", fmt.Errorf("broadcast: %w", err)
+		}
+		if res.Code == 0 {
+			c.seq++
+			return res.TxHash, nil
+		}
+		err = fmt.Errorf("%w: check: code %d: %s", ErrTxFailed, res.Code, res.RawLog)
+		if res.Codespace == sdkerrors.RootCodespace && res.Code == sdkerrors.ErrWrongSequence.ABCICode() {
+			// A transaction of ours left the mempool without a block (the node restarted, or it
+			// failed a re-check), or another client used the key: the node says which sequence
+			// it expects. The committed sequence is no answer while ours are in the mempool.
+			if seq, ok := expectedSequence(res.RawLog); ok && !resigned {
+				c.seq = seq
+				continue
+			}
+			c.seqKnown = false
+		}
+		if admitLater(res.Codespace, res.Code) {
+			// A node that has just restarted checks against its genesis state, account number 0.
+			c.seqKnown = false
+			return "", notAdmittedYet{err}
+		}
+		return "", err
+	}
+}
+
+// sign builds and signs msgs as the transaction with sequence seq.
+func (c *Client) sign(ctx context.Context, seq uint64, msgs []sdk.Msg) ([]byte, error) {
 	f := tx.Factory{}.
 		WithChainID(c.ctx.ChainID).WithKeybase(c.ctx.Keyring).WithTxConfig(c.ctx.TxConfig).
-		WithAccountRetriever(authtypes.AccountRetriever{}).WithGas(c.gas).WithFees(c.fees.String()).
+		WithAccountNumber(c.accNum).WithSequence(seq).WithGas(c.gas).WithFees(c.fees.String()).
 		WithSignMode(signing.SignMode_SIGN_MODE_DIRECT).WithFeeGranter(c.granter)
-	f, err := f.Prepare(c.ctx)
-	if err != nil {
-		return nil, fmt.Errorf("account: %w", err)
-	}
 	txb, err := f.BuildUnsignedTx(msgs...)
 	if err != nil {
 		return nil, err
@@ -141,26 +191,26 @@ func (c *Client) Send(ctx context.Context, msgs ...sdk.Msg) (*Result, error) {
 	if err := tx.Sign(ctx, f, c.keyName, txb, true); err != nil {
 		return nil, err
 	}
-	bz, err := c.ctx.TxConfig.TxEncoder()(txb.GetTx())
-	if err != nil {
-		return nil, err
-	}
-	res, err := c.ctx.BroadcastTxSync(bz)
-	if err != nil {
-		return nil, fmt.Errorf("broadcast: %w", err)
-	}
-	if res.Code != 0 {
-		err := fmt.Errorf("%w: check: code %d: %s", ErrTxFailed, res.Code, res.RawLog)
-		if admitLater(res.Codespace, res.Code) {
-			return nil, notAdmittedYet{err}
-		}
-		return nil, err
-	}
-	return c.wait(ctx, res.TxHash)
+	return c.ctx.TxConfig.TxEncoder()(txb.GetTx())
 }
 
-// wait polls for the transaction until it is in a block.
-func (c *Client) wait(ctx context.Context, hash string) (*Result, error) {
+// expectedSequence reads the sequence the node expects from the SDK's refusal, "account sequence
+// mismatch, expected 12, got 9: incorrect account sequence".
+func expectedSequence(log string) (uint64, bool) {
+	m := expectedSeqRe.FindStringSubmatch(log)
+	if m == nil {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(m[1], 10, 64)
+	return seq, err == nil
+}
+
+var expectedSeqRe = regexp.MustCompile(`account sequence mismatch, expected (\d+), got \d+`)
+
+// Wait polls for a broadcast transaction until it is in a block; it needs no lock, so many
+// transactions can be waited for at once. A transaction the mempool dropped is not found until
+// the timeout, and its sequence is then taken again (Broadcast learns so from the node).
+func (c *Client) Wait(ctx context.Context, hash string) (*Result, error) {
 	raw, err := hex.DecodeString(hash)
 	if err != nil {
 		return nil, err

@@ -220,8 +220,10 @@ type txJob struct {
 	done func(*chain.Result, error)
 }
 
-// sendLoop sends transactions one at a time, in the order they were queued, so the signer's
-// sequence never races and the watcher never waits on the chain.
+// sendLoop broadcasts transactions one at a time, in the order they were queued, so the
+// signer's sequence never races and the watcher never waits on the chain. It does not wait for
+// a transaction's block before broadcasting the next (each is waited for on its own), so
+// several go into one block.
 func (d *Daemon) sendLoop(ctx context.Context) {
 	for {
 		var j txJob
@@ -235,14 +237,26 @@ func (d *Daemon) sendLoop(ctx context.Context) {
 			case j = <-d.txs:
 			}
 		}
-		res, err := d.chain.Send(ctx, j.msgs...)
+		hash, err := d.chain.Broadcast(ctx, j.msgs...)
 		if err != nil {
-			d.metrics.ChainErrors.WithLabelValues(j.what).Inc()
-			d.log.Warn("transaction failed", "what", j.what, "err", err)
+			d.sent(j, nil, err)
+			continue
 		}
-		if j.done != nil {
-			j.done(res, err)
-		}
+		go func() {
+			res, err := d.chain.Wait(ctx, hash)
+			d.sent(j, res, err)
+		}()
+	}
+}
+
+// sent hands a transaction's outcome to whoever queued it.
+func (d *Daemon) sent(j txJob, res *chain.Result, err error) {
+	if err != nil {
+		d.metrics.ChainErrors.WithLabelValues(j.what).Inc()
+		d.log.Warn("transaction failed", "what", j.what, "err", err)
+	}
+	if j.done != nil {
+		j.done(res, err)
 	}
 }
 

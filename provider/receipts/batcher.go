@@ -22,6 +22,9 @@ var ErrAnchored = errors.New("batch already anchored on chain")
 // transaction every round; the receipts stay in the store, unanchored.
 var ErrLeaseEnded = errors.New("the chain takes no more batches of this lease")
 
+// DefaultParallel is how many leases' batches a round submits at once by default.
+const DefaultParallel = 16
+
 // DefaultResendAfter is how long a sent batch may go unacked before it is broadcast again.
 const DefaultResendAfter = 2 * time.Minute
 
@@ -43,6 +46,8 @@ type BatcherConfig struct {
 	ResendAfter time.Duration
 	// Tick is how often Run looks at ages and retries failures; min(MaxAge/2, 1s) when zero.
 	Tick time.Duration
+	// Parallel is how many leases' batches are submitted at once; DefaultParallel when zero.
+	Parallel int
 	// Now is the clock, time.Now when nil.
 	Now func() time.Time
 	// OnError hears about failures Run will retry; they are dropped when nil.
@@ -83,6 +88,9 @@ func NewBatcher(store *state.Store, cfg BatcherConfig, submit SubmitFunc) (*Batc
 	}
 	if cfg.ResendAfter <= 0 {
 		cfg.ResendAfter = DefaultResendAfter
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = DefaultParallel
 	}
 	if cfg.Tick <= 0 {
 		cfg.Tick = min(cfg.MaxAge/2, time.Second)
@@ -157,8 +165,10 @@ func (b *Batcher) Run(ctx context.Context) error {
 
 // RunOnce performs one round: for each lease with work, cut whatever the size and age rules
 // call for, then submit its unacked batches in order. A lease stops at its first failed
-// submission, since the chain would refuse the batches after it. It returns the round's
-// failures, joined; each was also passed to OnError.
+// submission, since the chain would refuse the batches after it. Leases go concurrently (up to
+// Parallel at once), so one lease's batch waiting for its block does not hold back another's:
+// their transactions share blocks. It returns the round's failures, joined; each was also
+// passed to OnError.
 func (b *Batcher) RunOnce(ctx context.Context) error {
 	b.round.Lock()
 	defer b.round.Unlock()
@@ -167,23 +177,39 @@ func (b *Batcher) RunOnce(ctx context.Context) error {
 		b.report(0, err)
 		return err
 	}
-	var errs []error
+	var (
+		mu    sync.Mutex
+		errs  []error
+		wg    sync.WaitGroup
+		slots = make(chan struct{}, b.cfg.Parallel)
+	)
 	for _, lease := range leases {
 		if ctx.Err() != nil {
-			return errors.Join(append(errs, ctx.Err())...)
+			break
 		}
-		busy, err := b.roundFor(ctx, lease)
-		if err != nil {
-			err = fmt.Errorf("lease %d: %w", lease, err)
-			b.report(lease, err)
-			errs = append(errs, err)
-		}
-		if !busy && err == nil {
-			b.mu.Lock()
-			delete(b.leases, lease)
-			delete(b.flush, lease)
-			b.mu.Unlock()
-		}
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			busy, err := b.roundFor(ctx, lease)
+			if err != nil {
+				err = fmt.Errorf("lease %d: %w", lease, err)
+				b.report(lease, err)
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+			if !busy && err == nil {
+				b.mu.Lock()
+				delete(b.leases, lease)
+				delete(b.flush, lease)
+				b.mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		errs = append(errs, ctx.Err())
 	}
 	return errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -329,5 +330,63 @@ func TestNewBatcherRejectsBadConfig(t *testing.T) {
 	}
 	if _, err := NewBatcher(s, BatcherConfig{MaxBatch: 1, MaxAge: time.Second}, nil); err == nil {
 		t.Error("nil submit accepted")
+	}
+}
+
+// TestBatcherLeasesShareABlock: a submission waits for its block, and the leases' batches wait
+// together, not one block after another; one lease's batches still go one at a time, in order.
+func TestBatcherLeasesShareABlock(t *testing.T) {
+	s, _ := openStore(t)
+	const leases = 3
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	perLease := map[uint64]int{}
+	block, once := make(chan struct{}), sync.Once{}
+	submit := func(ctx context.Context, b state.Batch) (string, error) {
+		mu.Lock()
+		inFlight++
+		perLease[b.LeaseID]++
+		most = max(most, inFlight)
+		if inFlight == leases {
+			once.Do(func() { close(block) }) // every lease's first batch is waiting: the block comes
+		}
+		if perLease[b.LeaseID] > 1 {
+			mu.Unlock()
+			return "", fmt.Errorf("lease %d: a second batch sent before the first was in", b.LeaseID)
+		}
+		mu.Unlock()
+		select {
+		case <-block:
+		case <-time.After(5 * time.Second):
+		}
+		mu.Lock()
+		inFlight--
+		perLease[b.LeaseID]--
+		mu.Unlock()
+		return fmt.Sprintf("TX-%d-%d", b.LeaseID, b.First), nil
+	}
+	b, err := NewBatcher(s, BatcherConfig{MaxBatch: 2, MaxAge: time.Hour, Now: (&fakeClock{now: t0}).Now}, submit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lease := uint64(1); lease <= leases; lease++ {
+		appendN(t, s, lease, 4, t0) // two batches each
+		b.Add(lease)
+	}
+	start := time.Now()
+	if err := b.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if most != leases {
+		t.Fatalf("at most %d batches waited for a block at once, want %d (one per lease)", most, leases)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Fatalf("the round took %v: the leases' batches waited one after another", d)
+	}
+	for lease := uint64(1); lease <= leases; lease++ {
+		pending, err := s.PendingBatches(lease)
+		if err != nil || len(pending) != 2 || pending[0].State != state.BatchSent || pending[1].State != state.BatchSent {
+			t.Fatalf("lease %d's batches: %+v, %v; want both sent", lease, pending, err)
+		}
 	}
 }
