@@ -84,7 +84,7 @@ var (
 )
 
 // modules builds the test program and the committed echo example once per test binary.
-func modules(t *testing.T) (test, echo builtModule) {
+func modules(t testing.TB) (test, echo builtModule) {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "wasm-modules-")

@@ -206,7 +206,7 @@ func (t *task) run(ctx context.Context, mc wazero.ModuleConfig) error {
 	if t.rt == nil {
 		return errReleased
 	}
-	mod, err := t.rt.InstantiateModule(ctx, t.compiled, mc)
+	mod, err := t.rt.InstantiateModule(withMemory(ctx), t.compiled, mc)
 	if mod != nil {
 		_ = mod.Close(context.Background())
 	}

@@ -29,7 +29,7 @@ func newDriver(cfg Config) *Driver {
 	return d
 }
 
-func testCtx(t *testing.T) context.Context {
+func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
@@ -372,7 +372,7 @@ func TestUnknownTask(t *testing.T) {
 	}
 }
 
-func post(t *testing.T, url, body string) (int, string) {
+func post(t testing.TB, url, body string) (int, string) {
 	t.Helper()
 	resp, err := http.Post(url, "text/plain", strings.NewReader(body))
 	if err != nil {
