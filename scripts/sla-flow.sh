@@ -31,11 +31,11 @@ step "bob bonds 2000000uusdc"
 run_tx "$BIN" "$HOME_DIR" sla bond 2000000uusdc --from bob >/dev/null
 echo "bond: $(q sla bond "$bob" | grep -o '"bonded":\[[^]]*\]')"
 
-step "alice orders 8×H100 in FRA: min bond 1000000uusdc, P95 ≤ 50 ms, availability ≥ 99%, 5-block windows, 10% penalty"
+step "alice orders 8×H100 in FRA: min bond 1000000uusdc, P95 ≤ 50 ms, availability ≥ 99%, 10-block windows, 10% penalty"
 res=$(run_tx "$BIN" "$HOME_DIR" market create-order \
   --requirements '{"gpu_sku":"H100-SXM-80GB","gpu_count":8,"min_vram_gib":80,"metro":"FRA","min_provider_bond":{"denom":"uusdc","amount":"1000000"}}' \
   --max-price-per-block 1000uusdc --deposit 100000uusdc --bidding-window-blocks 5 --policy auto --replicas 1 \
-  --workload '{"wasm_hash":"'"$(printf 'ab%.0s' {1..32})"'"}' --sla '{"p95_latency_ms":50,"availability_bps":9900,"window_blocks":5,"penalty_bps":1000}' --from alice)
+  --workload '{"wasm_hash":"'"$(printf 'ab%.0s' {1..32})"'"}' --sla '{"p95_latency_ms":50,"availability_bps":9900,"window_blocks":10,"penalty_bps":1000}' --from alice)
 order=$(event_attr "$res" order_id)
 closes=$(event_attr "$res" bidding_closes_height)
 run_tx "$BIN" "$HOME_DIR" market create-bid "$order" 800uusdc --from bob >/dev/null
@@ -64,14 +64,14 @@ echo "$out" | grep -q 'thenextbatchmuststartat10011' || fail "unexpected refusal
 echo "an overlapping batch (5..20) is refused: the next batch must start at 10011"
 
 step "bob reports window 1 breaching the terms (P95 200 ms); alice is paid the penalty when it is judged"
-end=$((start + 5))
+end=$((start + 10))
 due=$((end + 2))
 wait_for "$end"
 run_tx "$BIN" "$HOME_DIR" sla submit-sla-report "$lease" 1 --requests 1000 --p95-latency-us 200000 --p99-latency-us 250000 \
   --availability-bps 10000 --samples-root "$root" --from bob >/dev/null
 wait_for $((due + 1))
 before=$(bal_at "$alice" uusdc $((due - 1))) after=$(bal_at "$alice" uusdc "$due")
-penalty=$((800 * 5 * 1000 / 10000))
+penalty=$((800 * 10 * 1000 / 10000))
 echo "window 1 judged at height $due: alice $before → $after uusdc (+$((after - before))), penalty $penalty"
 [ $((after - before)) -eq "$penalty" ] || fail "alice was paid $((after - before)), not the penalty $penalty"
 q sla reports "$lease" | grep -o '"window":"1"[^]]*"status":"WINDOW_STATUS_BREACHED"' >/dev/null || fail "window 1 not breached"
