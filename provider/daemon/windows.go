@@ -165,10 +165,6 @@ func (d *Daemon) reportWindow(ctx context.Context, run *leaseRun, win uint64) {
 	d.queueRetrying("sla_report", func() bool { return d.running(leaseID) }, func(_ *chain.Result, err error) {
 		if err == nil || strings.Contains(err.Error(), slatypes.ErrDuplicateReport.Error()) {
 			_ = d.store.MarkWindowReported(leaseID, win)
-			if rec, gerr := d.store.GetLease(leaseID); gerr == nil && rec.LastReportedWindow < win {
-				rec.LastReportedWindow = win
-				_ = d.store.PutLease(rec)
-			}
 			d.metrics.Reports.Inc()
 		}
 	}, msg)

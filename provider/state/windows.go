@@ -9,7 +9,9 @@ import (
 )
 
 // MarkWindowReported records that lease's SLA window (numbered from 1) was reported, so a
-// restarted sidecar does not report it twice.
+// restarted sidecar does not report it twice, and raises the lease record's LastReportedWindow
+// to it in the same transaction: reports land concurrently, and a read-modify-write of the
+// record by each could lower it again.
 func (s *Store) MarkWindowReported(lease, window uint64) error {
 	if window == 0 {
 		return fmt.Errorf("mark window reported for lease %d: windows are numbered from 1", lease)
@@ -21,6 +23,17 @@ func (s *Store) MarkWindowReported(lease, window uint64) error {
 		}
 		if err := b.Put(encodeU64(window), []byte{}); err != nil {
 			return fmt.Errorf("mark window %d of lease %d reported: %w", window, lease, err)
+		}
+		var r LeaseRecord
+		found, err := getJSON(tx.Bucket(bucketLeases), encodeU64(lease), &r)
+		if err != nil {
+			return err
+		}
+		if found && r.LastReportedWindow < window {
+			r.LastReportedWindow = window
+			if err := putJSON(tx.Bucket(bucketLeases), encodeU64(lease), r); err != nil {
+				return fmt.Errorf("put lease %d: %w", lease, err)
+			}
 		}
 		// The chain has the window's figures now; its samples are no longer needed.
 		if sb := leaseBucket(tx, bucketWindowSamples, lease); sb != nil {

@@ -168,3 +168,33 @@ func TestJournalMark(t *testing.T) {
 		t.Fatalf("mark after the lease ended = %d", got)
 	}
 }
+
+// Reports land in any order: marking a window reported raises the lease record's last reported
+// window, never lowers it, and leaves the rest of the record alone.
+func TestMarkWindowReportedRaisesTheRecord(t *testing.T) {
+	s, _ := openTemp(t)
+	if err := s.PutLease(LeaseRecord{LeaseID: 7, Endpoint: "http://x", WindowBlocks: 5, LastReportedWindow: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []uint64{3, 2} {
+		if err := s.MarkWindowReported(7, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := s.GetLease(7)
+	if err != nil || r.LastReportedWindow != 3 || r.Endpoint != "http://x" || r.WindowBlocks != 5 {
+		t.Fatalf("record after windows 3 then 2 were reported: %+v, %v; want last reported 3, the rest as put", r, err)
+	}
+	for _, w := range []uint64{1, 2, 3} {
+		if done, err := s.WindowReported(7, w); err != nil || done != (w != 1) {
+			t.Fatalf("window %d reported: %v, %v", w, done, err)
+		}
+	}
+	// A lease without a record (replicated jobs keep none for windows) is fine.
+	if err := s.MarkWindowReported(8, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetLease(8); err == nil {
+		t.Fatal("marking a window created a lease record")
+	}
+}
