@@ -125,6 +125,20 @@ echo "stream $lease: $w uusdc withdrawn so far (carol's uusdc balance now $(bal 
 step "computed provider status"
 "$BIN" provider status "${H[@]}" --config "$PHOME/provider.toml" | grep -v '^  GPU-' | sed 's/^/  /'
 
+step "the sidecar's transactions, from its /metrics: time from broadcast to a block"
+# The sidecar learns of a block's transactions by polling (up to 0.3 s after the chain has them).
+for ((i = 0; i < 20; i++)); do
+  metrics=$(curl -sf "http://$LISTEN/metrics") || die "no /metrics"
+  [ "$(grep -c '^computed_provider_tx_inclusion_seconds_count{op="\(bid\|receipt_batch\|sla_report\|withdraw\)"}' <<<"$metrics")" = 4 ] && break
+  sleep 0.25
+done
+for op in bid receipt_batch sla_report withdraw; do
+  n=$(sed -n 's/^computed_provider_tx_inclusion_seconds_count{op="'"$op"'"} \([0-9]*\)$/\1/p' <<<"$metrics")
+  sum=$(sed -n 's/^computed_provider_tx_inclusion_seconds_sum{op="'"$op"'"} \(.*\)$/\1/p' <<<"$metrics")
+  [ "${n:-0}" -gt 0 ] || die "no $op transaction in computed_provider_tx_inclusion_seconds"
+  echo "$op: $n, $(awk -v s="$sum" -v n="$n" 'BEGIN { printf "%.2f", s / n }') s on average"
+done
+
 step "alice closes the order; the sidecar stops the lease"
 run_tx "$BIN" "$HOME_DIR" market close-order "$order" --from alice >/dev/null
 for ((i = 0; i < 30; i++)); do

@@ -242,10 +242,15 @@ func (d *Daemon) sendLoop(ctx context.Context) {
 			d.sent(j, nil, err)
 			continue
 		}
-		go func() {
+		d.metrics.TxInFlight.Inc()
+		go func(at time.Time) {
 			res, err := d.chain.Wait(ctx, hash)
+			d.metrics.TxInFlight.Dec()
+			if err == nil || errors.Is(err, chain.ErrTxFailed) {
+				d.metrics.TxInclusion.WithLabelValues(j.what).Observe(time.Since(at).Seconds())
+			}
 			d.sent(j, res, err)
-		}()
+		}(time.Now())
 	}
 }
 

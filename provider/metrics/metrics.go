@@ -29,6 +29,10 @@ type Metrics struct {
 	Stalls          prometheus.Counter
 	JournalReplayed prometheus.Counter
 	JournalErrors   prometheus.Counter
+	// TxInclusion is how long transactions took from the node's mempool to a block, by what
+	// they carry; TxInFlight how many are broadcast and not yet in a block.
+	TxInclusion *prometheus.HistogramVec
+	TxInFlight  prometheus.Gauge
 }
 
 // New registers the metrics on a fresh registry (plus Go and process collectors).
@@ -52,10 +56,15 @@ func New() *Metrics {
 		Stalls:          prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_stalls_total", Help: "Times the sidecar stood still without a restart (a gap in its probes), charged as downtime."}),
 		JournalReplayed: prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_journal_replayed_total", Help: "Requests and probes taken back from lease journals after a restart."}),
 		JournalErrors:   prometheus.NewCounter(prometheus.CounterOpts{Name: "computed_provider_journal_errors_total", Help: "Failed journal writes."}),
+		TxInclusion: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "computed_provider_tx_inclusion_seconds", Help: "Time from a transaction's broadcast to its block.",
+			Buckets: []float64{0.25, 0.5, 1, 2, 4, 8, 16, 32},
+		}, []string{"op"}),
+		TxInFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "computed_provider_tx_in_flight", Help: "Transactions broadcast and not yet in a block."}),
 	}
 	r.MustRegister(m.Bids, m.BidsSkipped, m.Wins, m.Leases, m.GPUUtilisation, m.ReceiptsPosted, m.BatchesPosted,
 		m.Reports, m.ChainErrors, m.Height, m.AttestationLeft, m.DowntimeProbes, m.LeasesGivenUp,
-		m.Stalls, m.JournalReplayed, m.JournalErrors,
+		m.Stalls, m.JournalReplayed, m.JournalErrors, m.TxInclusion, m.TxInFlight,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
