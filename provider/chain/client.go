@@ -129,7 +129,7 @@ func admitLater(codespace string, code uint32) bool {
 // sidecar's transactions fit in one block and an SLA report or a bid never waits a block behind
 // a receipt batch. Transactions from one signer execute in sequence order, so the chain still
 // sees them in the order they were broadcast.
-func (c *Client) Broadcast(ctx context.Context, msgs ...sdk.Msg) (string, error) {
+func (c *Client) Broadcast(ctx context.Context, msgs ...sdk.Msg) (Sent, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.signer.Equals(c.provider) {
@@ -140,23 +140,23 @@ func (c *Client) Broadcast(ctx context.Context, msgs ...sdk.Msg) (string, error)
 		if !c.seqKnown {
 			num, seq, err := authtypes.AccountRetriever{}.GetAccountNumberSequence(c.ctx, c.signer)
 			if err != nil {
-				return "", fmt.Errorf("account: %w", err)
+				return Sent{}, fmt.Errorf("account: %w", err)
 			}
 			c.accNum, c.seq, c.seqKnown = num, seq, true
 		}
 		bz, err := c.sign(ctx, c.seq, msgs)
 		if err != nil {
-			return "", err
+			return Sent{}, err
 		}
 		res, err := c.ctx.BroadcastTxSync(bz)
 		if err != nil {
 			// The node may or may not have taken it: the next transaction asks the chain.
 			c.seqKnown = false
-			return "", fmt.Errorf("broadcast: %w", err)
+			return Sent{}, fmt.Errorf("broadcast: %w", err)
 		}
 		if res.Code == 0 {
 			c.seq++
-			return res.TxHash, nil
+			return Sent{Hash: res.TxHash, Sequence: c.seq - 1}, nil
 		}
 		err = fmt.Errorf("%w: check: code %d: %s", ErrTxFailed, res.Code, res.RawLog)
 		if res.Codespace == sdkerrors.RootCodespace && res.Code == sdkerrors.ErrWrongSequence.ABCICode() {
@@ -172,9 +172,9 @@ func (c *Client) Broadcast(ctx context.Context, msgs ...sdk.Msg) (string, error)
 		if admitLater(res.Codespace, res.Code) {
 			// A node that has just restarted checks against its genesis state, account number 0.
 			c.seqKnown = false
-			return "", notAdmittedYet{err}
+			return Sent{}, notAdmittedYet{err}
 		}
-		return "", err
+		return Sent{}, err
 	}
 }
 
@@ -207,19 +207,34 @@ func expectedSequence(log string) (uint64, bool) {
 
 var expectedSeqRe = regexp.MustCompile(`account sequence mismatch, expected (\d+), got \d+`)
 
+// Sent is a transaction the node's mempool took: its hash and the signer's sequence it used.
+type Sent struct {
+	Hash     string
+	Sequence uint64
+}
+
+// ErrDropped: the transaction left the mempool without reaching a block (a re-check evicted
+// it, or the node restarted between two polls), and its sequence went to another transaction
+// or is due again. Sending it again may cure it (Transient).
+var ErrDropped = errors.New("transaction dropped from the mempool")
+
 // Wait polls for a broadcast transaction until it is in a block; it needs no lock, so many
-// transactions can be waited for at once. A transaction the mempool dropped is not found until
-// the timeout, and its sequence is then taken again (Broadcast learns so from the node).
-func (c *Client) Wait(ctx context.Context, hash string) (*Result, error) {
-	raw, err := hex.DecodeString(hash)
+// transactions can be waited for at once. A transaction the mempool dropped is never found:
+// once the signer's committed sequence has passed the transaction's and it is still not found
+// a second later, Wait says so (ErrDropped) rather than waiting out its timeout, so the work it
+// carried is sent again within seconds.
+func (c *Client) Wait(ctx context.Context, s Sent) (*Result, error) {
+	raw, err := hex.DecodeString(s.Hash)
 	if err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(c.timeout)
-	for time.Now().Before(deadline) {
+	var passed bool      // a block has taken the transaction's sequence
+	var committed uint64 // the account's sequence then
+	for poll := 1; time.Now().Before(deadline); poll++ {
 		r, err := c.ctx.Client.Tx(ctx, raw, false)
 		if err == nil {
-			out := &Result{Hash: hash, Height: r.Height, Code: r.TxResult.Code, Log: r.TxResult.Log}
+			out := &Result{Hash: s.Hash, Height: r.Height, Code: r.TxResult.Code, Log: r.TxResult.Log}
 			for _, e := range r.TxResult.Events {
 				out.Events = append(out.Events, sdk.StringifyEvent(e))
 			}
@@ -231,13 +246,24 @@ func (c *Client) Wait(ctx context.Context, hash string) (*Result, error) {
 		if !strings.Contains(err.Error(), "not found") {
 			return nil, err
 		}
+		// Every few polls: has a block taken this sequence? If this transaction is still not
+		// found a few polls later (the node indexes a block's transactions just after
+		// committing it), another transaction had the sequence and this one is in no block.
+		if poll%4 == 0 {
+			if passed {
+				return nil, fmt.Errorf("%w: %s (sequence %d; the account is at %d)", ErrDropped, s.Hash, s.Sequence, committed)
+			}
+			var err error
+			_, committed, err = authtypes.AccountRetriever{}.GetAccountNumberSequence(c.ctx, c.signer)
+			passed = err == nil && committed > s.Sequence
+		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
-	return nil, fmt.Errorf("transaction %s not in a block after %s", hash, c.timeout)
+	return nil, fmt.Errorf("transaction %s not in a block after %s", s.Hash, c.timeout)
 }
 
 // Height is the node's latest block height.

@@ -156,7 +156,7 @@ func sendMsg(c *Client) sdk.Msg {
 func TestBroadcastPipelines(t *testing.T) {
 	c, node := testClient(t)
 	ctx := context.Background()
-	var hashes []string
+	var hashes []Sent
 	for range 3 {
 		h, err := c.Broadcast(ctx, sendMsg(c))
 		if err != nil {
@@ -171,7 +171,7 @@ func TestBroadcastPipelines(t *testing.T) {
 	for _, h := range hashes {
 		res, err := c.Wait(ctx, h)
 		if err != nil || res.Height != 1 {
-			t.Fatalf("tx %s: %+v, %v; want it in block 1 with the others", h, res, err)
+			t.Fatalf("tx %s: %+v, %v; want it in block 1 with the others", h.Hash, res, err)
 		}
 	}
 
@@ -212,7 +212,31 @@ func TestBroadcastPipelines(t *testing.T) {
 		t.Fatalf("sequences the node took: %s, refused %d; want %s, 1 refused (after the restart)", seen, refused, want)
 	}
 
-	// Wait gives up on a transaction that never reaches a block, with an error a retry cures.
+	// A transaction the mempool lost, whose sequence a block then gave to another: Wait says
+	// it was dropped once the account is past its sequence, well before its timeout, with an
+	// error a retry cures.
+	c.timeout = time.Minute
+	node.block() // the transaction above, sequence 4
+	lost, err := c.Broadcast(ctx, sendMsg(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node.restart()
+	other, err := c.Broadcast(ctx, banktypes.NewMsgSend(c.Signer(), c.Signer(), sdk.NewCoins(sdk.NewInt64Coin("uusdc", 2))))
+	if err != nil || other.Sequence != lost.Sequence {
+		t.Fatalf("the next transaction: %+v, %v; want it re-signed with the lost one's sequence %d", other, err, lost.Sequence)
+	}
+	node.block()
+	if _, err := c.Wait(ctx, lost); !errors.Is(err, ErrDropped) || !Transient(err) {
+		t.Fatalf("wait for the lost tx: %v, want ErrDropped", err)
+	}
+	if res, err := c.Wait(ctx, other); err != nil || res.Height != 4 {
+		t.Fatalf("wait for the tx that took its sequence: %+v, %v", res, err)
+	}
+
+	// One that never reaches a block while no block passes its sequence: Wait gives up at its
+	// timeout, with an error a retry cures.
+	c.timeout = time.Second
 	h, err = c.Broadcast(ctx, sendMsg(c))
 	if err != nil {
 		t.Fatal(err)

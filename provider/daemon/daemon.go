@@ -237,14 +237,14 @@ func (d *Daemon) sendLoop(ctx context.Context) {
 			case j = <-d.txs:
 			}
 		}
-		hash, err := d.chain.Broadcast(ctx, j.msgs...)
+		sent, err := d.chain.Broadcast(ctx, j.msgs...)
 		if err != nil {
 			d.sent(j, nil, err)
 			continue
 		}
 		d.metrics.TxInFlight.Inc()
 		go func(at time.Time) {
-			res, err := d.chain.Wait(ctx, hash)
+			res, err := d.chain.Wait(ctx, sent)
 			d.metrics.TxInFlight.Dec()
 			if err == nil || errors.Is(err, chain.ErrTxFailed) {
 				d.metrics.TxInclusion.WithLabelValues(j.what).Observe(time.Since(at).Seconds())
