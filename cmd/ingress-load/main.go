@@ -54,6 +54,8 @@ type options struct {
 	// journal: the proxy journals each request and takes them once a second, as the sidecar
 	// does (package journal); off measures the bare proxy.
 	journal bool
+	// journalSync: how often the proxy syncs its journal to disk (0: never).
+	journalSync time.Duration
 
 	// Set in the child processes.
 	role    string
@@ -79,6 +81,7 @@ func main() {
 	flag.StringVar(&o.pin, "pin", "", "CPU placement: client (load generator on CPU 0, backend and proxy on the others) or empty (no pinning)")
 	flag.StringVar(&o.cpus, "cpus", "", "internal: CPUs a child process pins itself to")
 	flag.IntVar(&o.proxyGOGC, "proxy-gogc", 0, "GOGC of the proxy process (0: runtime default)")
+	flag.DurationVar(&o.journalSync, "journal-sync", 200*time.Millisecond, "how often the proxy syncs its journal to disk, as the sidecar's receipts.journal_sync (0: never)")
 	flag.BoolVar(&o.journal, "journal", true, "the proxy journals every request to a file and takes them once a second, as the sidecar does (false: the bare proxy)")
 	flag.StringVar(&o.role, "role", "", "internal: run as the backend or proxy child process")
 	flag.StringVar(&o.backend, "backend", "", "internal: the proxy child's backend URL")
@@ -131,7 +134,7 @@ func childArgs(o options, role string) []string {
 	case roleBackend:
 		args = append(args, "-work="+o.work.String(), "-body="+strconv.Itoa(o.bodySize))
 	case roleProxy:
-		args = append(args, "-backend="+o.backend, "-proxy-gogc="+strconv.Itoa(o.proxyGOGC), "-journal="+strconv.FormatBool(o.journal))
+		args = append(args, "-backend="+o.backend, "-proxy-gogc="+strconv.Itoa(o.proxyGOGC), "-journal="+strconv.FormatBool(o.journal), "-journal-sync="+o.journalSync.String())
 		if o.proxyProcs > 0 {
 			args[1] = "-gomaxprocs=" + strconv.Itoa(o.proxyProcs)
 		}

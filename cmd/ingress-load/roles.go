@@ -84,7 +84,7 @@ func runProxy(o options) error {
 		WindowOf:   func(time.Time) uint64 { return window.Load() },
 	}
 	if o.journal {
-		stop, err := journalLikeSidecar(&cfg)
+		stop, err := journalLikeSidecar(&cfg, o.journalSync)
 		if err != nil {
 			return err
 		}
@@ -160,8 +160,9 @@ func runProxy(o options) error {
 
 // journalLikeSidecar makes cfg's proxy do per request what the sidecar's does (provider/daemon's
 // ingressConfig): keep the request for the next receipt and journal it, under the lease's lock.
-// Once a second, a block, the requests are taken and the journal sealed and trimmed.
-func journalLikeSidecar(cfg *ingress.Config) (stop func(), err error) {
+// Once a second, a block, the requests are taken and the journal sealed and trimmed; every
+// syncEvery (0: never) the journal is synced to disk, as the sidecar's receipts.journal_sync.
+func journalLikeSidecar(cfg *ingress.Config, syncEvery time.Duration) (stop func(), err error) {
 	dir, err := os.MkdirTemp("", "ingress-load-journal-")
 	if err != nil {
 		return nil, err
@@ -183,6 +184,22 @@ func journalLikeSidecar(cfg *ingress.Config) (stop func(), err error) {
 		mu.Unlock()
 	}
 	done := make(chan struct{})
+	if syncEvery > 0 {
+		go func() {
+			t := time.NewTicker(syncEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+				}
+				if err := j.Sync(); err != nil {
+					fmt.Fprintln(os.Stderr, "journal sync:", err)
+				}
+			}
+		}()
+	}
 	go func() {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()

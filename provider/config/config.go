@@ -101,6 +101,9 @@ type Listen struct {
 type Receipts struct {
 	MaxBatch int      `toml:"max_batch"`
 	MaxAge   Duration `toml:"max_age"`
+	// JournalSync is how often the leases' ingress journals are synced to disk: what a power
+	// cut can lose of the requests served since the last block. 0 syncs never.
+	JournalSync Duration `toml:"journal_sync"`
 }
 
 // Default is a development configuration: local node, mock 8×H100, dev attestation issuer.
@@ -124,7 +127,7 @@ func Default(home string) Config {
 		},
 		Executors: Executors{WASMDir: filepath.Join(home, "wasm"), JobTimeout: Duration{30 * time.Second}, DefaultMemMiB: 512},
 		Listen:    Listen{HTTP: "127.0.0.1:8480"},
-		Receipts:  Receipts{MaxBatch: 1000, MaxAge: Duration{5 * time.Second}},
+		Receipts:  Receipts{MaxBatch: 1000, MaxAge: Duration{5 * time.Second}, JournalSync: Duration{200 * time.Millisecond}},
 		DataDir:   filepath.Join(home, "provider-data"),
 	}
 }
@@ -144,6 +147,8 @@ func (c Config) Validate() error {
 		return errors.New("pricing.denom and pricing.base_per_gpu_hour are required")
 	case c.Listen.HTTP == "" || c.DataDir == "":
 		return errors.New("listen.http and data_dir are required")
+	case c.Receipts.JournalSync.Duration < 0:
+		return fmt.Errorf("receipts.journal_sync must not be negative, got %s", c.Receipts.JournalSync)
 	case c.Executors.DockerGPUs && c.GPU.Backend == "mock":
 		return errors.New("executors.docker_gpus needs gpu.backend = nvml: mock GPUs are no devices a container can be given")
 	}
@@ -297,6 +302,10 @@ http = {{q .Listen.HTTP}}
 # A batch is anchored when max_batch receipts wait or the oldest is max_age old.
 max_batch = {{.Receipts.MaxBatch}}
 max_age = {{q .Receipts.MaxAge.String}}
+# Requests served between two blocks are journaled before their response leaves (a killed
+# sidecar loses none); the journal is synced to disk this often, which bounds what a power cut
+# can lose. "0s" never syncs.
+journal_sync = {{q .Receipts.JournalSync.String}}
 {{if .Extra}}
 [extra]
 {{range $k, $v := .Extra}}{{q $k}} = {{q $v}}

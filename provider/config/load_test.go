@@ -34,6 +34,7 @@ func TestLoadRejects(t *testing.T) {
 		{"unknown section", "[listen]", "[listn]\nhttp = 'x'\n\n[listen]", []string{"unknown keys: listn"}, "[listn]"},
 		{"bad gpu backend", `backend = 'mock'`, `backend = "cuda"`, []string{`gpu.backend must be nvml or mock, got "cuda"`}, ""},
 		{"bad attestation mode", `mode = 'command'`, `mode = "tpm"`, []string{`attestation.mode must be command or nras, got "tpm"`}, ""},
+		{"negative journal sync", "journal_sync = '200ms'", "journal_sync = '-1s'", []string{"receipts.journal_sync must not be negative, got -1s"}, ""},
 		{"GPUs for containers from mock GPUs", "docker_gpus = false", "docker_gpus = true", []string{"executors.docker_gpus needs gpu.backend = nvml"}, ""},
 		{"missing metro", `metro = 'FRA'`, ``, []string{"provider.metro is required"}, ""},
 		{"empty metro", `metro = 'FRA'`, `metro = ""`, []string{"provider.metro is required"}, ""},

@@ -140,6 +140,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() { _ = srv.Serve(d.listener) }()
 	defer srv.Close()
 	go d.sendLoop(ctx)
+	if every := d.cfg.Receipts.JournalSync.Duration; every > 0 {
+		go d.syncJournals(ctx, every)
+	}
 
 	// A node that is down or still starting is waited for, as a supervisor would restart the
 	// sidecar until it answers; an error the node gives back is final.

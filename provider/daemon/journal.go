@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/computed-network/computed/provider/ingress"
 	"github.com/computed-network/computed/provider/journal"
@@ -114,6 +115,37 @@ func (d *Daemon) journalFailed(run *leaseRun, err error) {
 	if !run.journalBroken {
 		run.journalBroken = true
 		d.log.Error("journal write failed: a crash before the next block loses what it measured", "lease", run.rec.LeaseID, "err", err)
+	}
+}
+
+// syncJournals syncs the running leases' journals to disk every interval (Journal.Sync), off
+// the request path, so a power cut loses at most that much of what was served since the last
+// block.
+func (d *Daemon) syncJournals(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		d.mu.Lock()
+		runs := make([]*leaseRun, 0, len(d.leases))
+		for _, r := range d.leases {
+			runs = append(runs, r)
+		}
+		d.mu.Unlock()
+		for _, r := range runs {
+			if r.journal == nil {
+				continue
+			}
+			if err := r.journal.Sync(); err != nil {
+				r.mu.Lock()
+				d.journalFailed(r, err)
+				r.mu.Unlock()
+			}
+		}
 	}
 }
 

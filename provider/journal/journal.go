@@ -7,7 +7,8 @@
 // Each record is written with its own write(2), before the ingress sends the response, so a
 // process killed at any point has handed every answered request to the kernel, which keeps it.
 // There is no fsync per record: at thousands of requests a second it would cost far more than
-// the proxy's latency budget. A power loss can therefore lose the journal's tail; a record
+// the proxy's latency budget. Sync, called on a timer off the request path, makes what was
+// written durable, so a power loss can lose only what came after the last Sync; a record
 // garbled that way fails its checksum and is dropped, never misread.
 //
 // The journal is a run of numbered segment files. Seal ends the current segment when the
@@ -62,6 +63,9 @@ type Journal struct {
 	f      *os.File // cur's file, opened at its first record
 	onDisk []uint64 // segments with a file, ascending
 	buf    [recordSize]byte
+	// dirty: records written since the last Sync; created: the current segment's file is new
+	// since then, so its directory entry needs syncing too.
+	dirty, created bool
 }
 
 // Replay is what Open found that the store does not hold yet.
@@ -169,11 +173,56 @@ func (j *Journal) write() error {
 		}
 		j.f = f
 		j.onDisk = append(j.onDisk, j.cur)
+		j.created = true
 	}
 	if _, err := j.f.Write(j.buf[:]); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
+	j.dirty = true
 	return nil
+}
+
+// Sync makes the records written so far durable: it syncs the current segment's file (and the
+// directory, when the file is new). The lock is held only to pick the file, so records go on
+// being written while the disk syncs. A segment sealed meanwhile needs no sync: its records
+// went to the store, which syncs its own commits.
+func (j *Journal) Sync() error {
+	j.mu.Lock()
+	f, dirty, created := j.f, j.dirty, j.created
+	j.dirty, j.created = false, false
+	j.mu.Unlock()
+	if f == nil || !dirty {
+		return nil
+	}
+	if err := f.Sync(); err != nil {
+		if errors.Is(err, os.ErrClosed) {
+			return nil
+		}
+		j.markDirty()
+		return fmt.Errorf("journal: %w", err)
+	}
+	if created {
+		if err := syncDir(j.dir); err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+	}
+	return nil
+}
+
+// markDirty has the next Sync try again after a failed one.
+func (j *Journal) markDirty() {
+	j.mu.Lock()
+	j.dirty = true
+	j.mu.Unlock()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Seal ends the current segment and returns its number: every record journaled before the call

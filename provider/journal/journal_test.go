@@ -183,3 +183,58 @@ func BenchmarkRequest(b *testing.B) {
 		}
 	}
 }
+
+// Sync runs beside writes and seals (the ingress keeps writing while the disk syncs, and a
+// block may seal the segment being synced): it never fails on a sealed segment, and what the
+// journal replays afterwards is exactly what was written after the last seal.
+func TestSyncBesideWritesAndSeals(t *testing.T) {
+	dir := t.TempDir()
+	j, _ := open(t, dir, 0)
+	if err := j.Sync(); err != nil {
+		t.Fatalf("sync of an empty journal: %v", err)
+	}
+	done := make(chan struct{})
+	syncErr := make(chan error, 1)
+	go func() {
+		defer close(syncErr)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if err := j.Sync(); err != nil {
+				syncErr <- err
+				return
+			}
+		}
+	}()
+	var sealed uint64
+	var tail []Entry
+	for i := range 2000 {
+		e := req(uint64(i/500+1), int64(i))
+		put(t, j, e)
+		tail = append(tail, e)
+		if i%100 == 99 && i < 1900 {
+			sealed = j.Seal()
+			if err := j.Drop(sealed); err != nil {
+				t.Fatal(err)
+			}
+			tail = nil
+		}
+	}
+	close(done)
+	if err := <-syncErr; err != nil {
+		t.Fatalf("sync beside writes and seals: %v", err)
+	}
+	if err := j.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, rep := open(t, dir, sealed)
+	if !reflect.DeepEqual(rep.Entries, tail) || rep.Dropped != 0 {
+		t.Fatalf("replayed %d entries (%d dropped), want the %d written after the last seal", len(rep.Entries), rep.Dropped, len(tail))
+	}
+}
