@@ -306,6 +306,17 @@ func (d *Daemon) queueRetrying(what string, keep func() bool, done func(*chain.R
 	d.queue(what, try, msgs...)
 }
 
+// runningLeases is the leases running now, for work outside d.mu.
+func (d *Daemon) runningLeases() []*leaseRun {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	runs := make([]*leaseRun, 0, len(d.leases))
+	for _, r := range d.leases {
+		runs = append(runs, r)
+	}
+	return runs
+}
+
 // running reports whether the sidecar is running lease id.
 func (d *Daemon) running(id uint64) bool {
 	d.mu.Lock()

@@ -72,13 +72,7 @@ func (d *Daemon) handleBlock(ctx context.Context, b chain.Block) error {
 			}
 		}
 	}
-	d.mu.Lock()
-	runs := make([]*leaseRun, 0, len(d.leases))
-	for _, r := range d.leases {
-		runs = append(runs, r)
-	}
-	d.mu.Unlock()
-	for _, r := range runs {
+	for _, r := range d.runningLeases() {
 		d.tickLease(context.WithoutCancel(ctx), r, b.Height)
 	}
 	if b.Height%50 == 0 {

@@ -130,13 +130,7 @@ func (d *Daemon) syncJournals(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		d.mu.Lock()
-		runs := make([]*leaseRun, 0, len(d.leases))
-		for _, r := range d.leases {
-			runs = append(runs, r)
-		}
-		d.mu.Unlock()
-		for _, r := range runs {
+		for _, r := range d.runningLeases() {
 			if r.journal == nil {
 				continue
 			}
