@@ -185,39 +185,35 @@ func journalLikeSidecar(cfg *ingress.Config, syncEvery time.Duration) (stop func
 	}
 	done := make(chan struct{})
 	if syncEvery > 0 {
-		go func() {
-			t := time.NewTicker(syncEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-t.C:
-				}
-				if err := j.Sync(); err != nil {
-					fmt.Fprintln(os.Stderr, "journal sync:", err)
-				}
+		go every(syncEvery, done, func() {
+			if err := j.Sync(); err != nil {
+				fmt.Fprintln(os.Stderr, "journal sync:", err)
 			}
-		}()
+		})
 	}
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			mu.Lock()
-			pending = pending[:0]
-			sealed := j.Seal()
-			mu.Unlock()
-			_ = j.Drop(sealed)
-		}
-	}()
+	go every(time.Second, done, func() {
+		mu.Lock()
+		pending = pending[:0]
+		sealed := j.Seal()
+		mu.Unlock()
+		_ = j.Drop(sealed)
+	})
 	return func() {
 		close(done)
 		_ = j.Remove()
 	}, nil
+}
+
+// every calls fn every interval until done is closed.
+func every(interval time.Duration, done <-chan struct{}, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		fn()
+	}
 }

@@ -161,8 +161,9 @@ func (d *Daemon) chargeStall(ctx context.Context, run *leaseRun, now time.Time) 
 	h, err := ask(ctx, d, "node_status", func() (int64, error) { return d.watcher.Latest(ctx) })
 	if err != nil {
 		d.log.Warn("chain head unknown after a stall: windows that ended meanwhile may go uncharged", "lease", run.rec.LeaseID, "err", err)
+	} else {
+		d.raiseHead(h)
 	}
-	d.raiseHead(h)
 	d.metrics.Stalls.Inc()
 	d.log.Warn("sidecar stalled: no probe ran", "lease", run.rec.LeaseID, "for", now.Sub(last).Round(time.Millisecond))
 	d.chargeDowntime(ctx, run, last, now)

@@ -117,10 +117,11 @@ func (d *Daemon) ensureBond(ctx context.Context) error {
 }
 
 // skipPruned moves a cursor the node can no longer serve the next height of (the sidecar was
-// down, or fell behind, for longer than the node keeps blocks) to the node's earliest height. What the skipped
-// blocks would have told is read from the chain's current state instead: resume has re-checked
-// every lease the store says runs, and catchUp lists the open orders and active leases. Windows
-// whose report deadline passed in the gap were judged without a report; nothing can change that.
+// down, or fell behind, for longer than the node keeps blocks) to the node's earliest height.
+// What the skipped blocks would have told is read from the chain's current state instead:
+// resume has re-checked every lease the store says runs, and catchUp lists the open orders and
+// active leases. Windows whose report deadline passed in the gap were judged without a report;
+// nothing can change that.
 func (d *Daemon) skipPruned(ctx context.Context, cursor int64) (int64, error) {
 	first, err := ask(ctx, d, "node_status", func() (int64, error) { return d.watcher.Earliest(ctx) })
 	if err != nil {

@@ -4,4 +4,5 @@ package wasm
 
 import "github.com/tetratelabs/wazero/experimental"
 
-var memoryAllocator experimental.MemoryAllocator = experimental.MemoryAllocatorFunc(func(_, _ uint64) experimental.LinearMemory { return &heapMemory{} })
+// memoryAllocator is nil: wazero's own linear memory, on the Go heap.
+var memoryAllocator experimental.MemoryAllocator

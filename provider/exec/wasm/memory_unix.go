@@ -79,3 +79,18 @@ func (m *mappedMemory) Free() {
 	mappings.Unlock()
 	_ = unix.Munmap(m.buf)
 }
+
+// heapMemory is a linear memory on the Go heap, as wazero's own, for when no mapping is had.
+type heapMemory struct{ buf []byte }
+
+func (m *heapMemory) Reallocate(size uint64) []byte {
+	if uint64(cap(m.buf)) < size {
+		grown := make([]byte, size, max(size, 2*uint64(cap(m.buf))))
+		copy(grown, m.buf)
+		m.buf = grown
+	}
+	m.buf = m.buf[:size]
+	return m.buf
+}
+
+func (m *heapMemory) Free() { m.buf = nil }
