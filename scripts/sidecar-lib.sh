@@ -7,7 +7,8 @@ PHOME=$HOME_DIR/sidecar
 LISTEN=127.0.0.1:$((8480 + OFF))
 H=(--home "$HOME_DIR")
 step() { printf '\n-- %s\n' "$*"; }
-die() { echo "${0##*/}: $*" >&2; [ -f "$PHOME/sidecar.log" ] && tail -30 "$PHOME/sidecar.log" >&2; exit 1; }
+# die: the sidecar log's tail, then the reason last, where a caller's tail of the output sees it.
+die() { [ -f "$PHOME/sidecar.log" ] && tail -30 "$PHOME/sidecar.log" >&2; echo "${0##*/}: $*" >&2; exit 1; }
 q() { "$BIN" query "$@" "${H[@]}" -o json | tr -d ' \n'; }
 height() { "$BIN" status "${H[@]}" 2>/dev/null | tr -d ' \n' | sed -n 's/.*"latest_block_height":"\([0-9]*\)".*/\1/p'; }
 bal() { q bank balance "$1" "$2" | sed -n 's/.*"amount":"\([0-9]*\)".*/\1/p'; }
