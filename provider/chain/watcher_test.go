@@ -39,12 +39,6 @@ type fakeRPC struct {
 	unsubscribe int
 }
 
-func (f *fakeRPC) setLatest(h int64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.latest = h
-}
-
 func (f *fakeRPC) Status(context.Context) (*ctypes.ResultStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

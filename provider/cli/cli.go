@@ -200,9 +200,14 @@ func Assemble(c config.Config, clientCtx client.Context, rpc rpcclient.Client, c
 		return nil, nil, err
 	}
 	closeAll := func() { store.Close(); gpus.Close() }
-	drivers := map[string]exec.Driver{
-		"wasm": wasm.New(wasm.Config{ModuleDir: c.Executors.WASMDir, Timeout: c.Executors.JobTimeout.Duration}),
+	wd, err := wasm.New(wasm.Config{
+		ModuleDir: c.Executors.WASMDir, Timeout: c.Executors.JobTimeout.Duration, CacheDir: filepath.Join(c.DataDir, "wasm-cache"),
+	})
+	if err != nil {
+		closeAll()
+		return nil, nil, err
 	}
+	drivers := map[string]exec.Driver{"wasm": wd}
 	if len(c.Executors.ProcessAllow) > 0 {
 		drivers["process"] = process.New(process.Config{Allow: c.Executors.ProcessAllow})
 	}

@@ -63,6 +63,7 @@ type Daemon struct {
 	head        atomic.Int64 // the chain's latest height as last seen (blocks below it are replays)
 	listener    net.Listener
 	stopped     atomic.Bool // Run has returned: nothing is sent again
+	resumed     atomic.Bool // the leases running before a restart are routed again
 }
 
 // Deps are the parts a caller (the CLI, a test) builds.
@@ -167,6 +168,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.resume(ctx); err != nil {
 		return err
 	}
+	d.resumed.Store(true)
 	cursor, err := d.store.Cursor()
 	if err != nil {
 		return err

@@ -82,6 +82,46 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
+// TestRoutesWhileResuming: after a restart, a lease the store holds as running but whose workload
+// is not routed yet is asked for again (503, Retry-After), not reported missing (404); a lease
+// the sidecar does not run is 404 throughout, and so is a running one it failed to resume.
+func TestRoutesWhileResuming(t *testing.T) {
+	store, err := state.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.PutLease(state.LeaseRecord{LeaseID: 3, State: state.LeaseRunning}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutLease(state.LeaseRecord{LeaseID: 4, State: state.LeaseClosed}); err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{store: store, metrics: metrics.New(), leases: map[uint64]*leaseRun{}}
+	srv := httptest.NewServer(d.routes())
+	defer srv.Close()
+	get := func(path string) *http.Response {
+		res, err := http.Post(srv.URL+path, "text/plain", strings.NewReader("ping"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	if res := get("/leases/3/x"); res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "1" {
+		t.Errorf("running lease while resuming: %d, Retry-After %q; want 503, 1", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	for _, path := range []string{"/leases/4/", "/leases/9/"} {
+		if res := get(path); res.StatusCode != http.StatusNotFound {
+			t.Errorf("POST %s while resuming: %d, want 404", path, res.StatusCode)
+		}
+	}
+	d.resumed.Store(true)
+	if res := get("/leases/3/x"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("running lease not routed after resuming: %d, want 404", res.StatusCode)
+	}
+}
+
 func TestContainsErr(t *testing.T) {
 	chainErr := fmt.Errorf("tx failed: failed to execute message; message index: 0: lease 4: %s", slatypes.ErrAlreadyCommitted.Error())
 	if !containsErr(chainErr, slatypes.ErrAlreadyCommitted) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/computed-network/computed/provider/chain"
 	"github.com/computed-network/computed/provider/receipts"
+	"github.com/computed-network/computed/provider/state"
 	attesttypes "github.com/computed-network/computed/x/attest/types"
 	escrowtypes "github.com/computed-network/computed/x/escrow/types"
 	slatypes "github.com/computed-network/computed/x/sla/types"
@@ -42,6 +43,15 @@ func (d *Daemon) routes() http.Handler {
 		run := d.leases[id]
 		d.mu.Unlock()
 		if run == nil || run.proxy == nil {
+			if !d.resumed.Load() {
+				if rec, err := d.store.GetLease(id); err == nil && rec.State == state.LeaseRunning {
+					// Its workload is starting again after a restart: the client should retry,
+					// not conclude the lease is gone.
+					w.Header().Set("Retry-After", "1")
+					http.Error(w, "lease resuming after a sidecar restart", http.StatusServiceUnavailable)
+					return
+				}
+			}
 			http.Error(w, "no such lease here", http.StatusNotFound)
 			return
 		}

@@ -1,7 +1,10 @@
 // Package metrics holds the sidecar's Prometheus metrics, served at /metrics.
 package metrics
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
 
 // Metrics are the sidecar's counters and gauges.
 type Metrics struct {
@@ -65,6 +68,6 @@ func New() *Metrics {
 	r.MustRegister(m.Bids, m.BidsSkipped, m.Wins, m.Leases, m.GPUUtilisation, m.ReceiptsPosted, m.BatchesPosted,
 		m.Reports, m.ChainErrors, m.Height, m.AttestationLeft, m.DowntimeProbes, m.LeasesGivenUp,
 		m.Stalls, m.JournalReplayed, m.JournalErrors, m.TxInclusion, m.TxInFlight,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

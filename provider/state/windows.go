@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // MarkWindowReported records that lease's SLA window (numbered from 1) was reported, so a
@@ -184,7 +185,7 @@ func (s *Store) DropWindows(lease uint64) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketWindowSamples, bucketJournal} {
 			err := tx.Bucket(name).DeleteBucket(encodeU64(lease))
-			if err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+			if err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 				return err
 			}
 		}

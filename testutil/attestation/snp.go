@@ -5,7 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"fmt"
+	"errors"
 	"time"
 
 	"github.com/google/go-sev-guest/abi"
@@ -44,7 +44,7 @@ func NewSNPSigner(o SNPSignerOptions) (*SNPSigner, error) {
 		name = "Milan-B1"
 	}
 	if o.Created.IsZero() {
-		return nil, fmt.Errorf("Created must be set (the chain's validity starts there)")
+		return nil, errors.New("attestation: SNPSignerOptions.Created must be set (the chain's validity starts there)")
 	}
 	keys := sevtest.DefaultAmdKeys()
 	if o.FreshRoots {

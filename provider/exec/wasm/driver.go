@@ -11,7 +11,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +34,9 @@ type Config struct {
 	MaxMemoryPages uint32
 	// Timeout bounds a one-shot job's whole run and each service request (0: DefaultTimeout).
 	Timeout time.Duration
+	// CacheDir keeps compiled modules on disk, so a restarted sidecar resumes its leases without
+	// compiling their modules again (a Go-built module takes about a second). Empty: in memory.
+	CacheDir string
 }
 
 // DefaultTimeout applies when Config.Timeout is zero.
@@ -45,8 +52,10 @@ const (
 // Driver runs wasm tasks. It is safe for concurrent use.
 type Driver struct {
 	cfg Config
-	// cache shares compiled code across tasks, so leases of the same module compile it once.
-	cache wazero.CompilationCache
+	// cache shares compiled code across tasks, so leases of the same module compile it once;
+	// with CacheDir, across restarts too. memCache is the fallback when the files fail.
+	cache    wazero.CompilationCache
+	memCache wazero.CompilationCache
 
 	mu    sync.Mutex
 	tasks map[string]*task
@@ -54,12 +63,22 @@ type Driver struct {
 
 var _ exec.Driver = (*Driver)(nil)
 
-// New returns a driver; it starts nothing until Start.
-func New(cfg Config) *Driver {
+// New returns a driver; it starts nothing until Start. It fails only when CacheDir cannot be
+// created.
+func New(cfg Config) (*Driver, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	return &Driver{cfg: cfg, cache: wazero.NewCompilationCache(), tasks: map[string]*task{}}
+	d := &Driver{cfg: cfg, memCache: wazero.NewCompilationCache(), tasks: map[string]*task{}}
+	d.cache = d.memCache
+	if cfg.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("wasm: compilation cache %s: %w", cfg.CacheDir, err)
+		}
+		d.cache = c
+	}
+	return d, nil
 }
 
 // Name implements exec.Driver.
@@ -160,17 +179,56 @@ func (d *Driver) prepare(ctx context.Context, t *task) error {
 	if err != nil {
 		return err
 	}
-	rt, err := newRuntime(ctx, d.cache, memoryPages(d.cfg.MaxMemoryPages, t.cfg.MemoryMiB))
-	if err != nil {
-		return err
+	pages := memoryPages(d.cfg.MaxMemoryPages, t.cfg.MemoryMiB)
+	rt, compiled, err := compile(ctx, d.cache, pages, bin)
+	if err != nil && d.cache != d.memCache && cacheFailed(err) {
+		// wazero refuses a cached entry that a power cut left short (it fails its checksum)
+		// instead of compiling again, and a full disk fails the write: compile in memory, and
+		// drop an unreadable entry so the next start writes it anew.
+		if strings.Contains(err.Error(), cacheErrPrefix) {
+			clearCache(d.cfg.CacheDir)
+		}
+		rt, compiled, err = compile(ctx, d.memCache, pages, bin)
 	}
-	compiled, err := rt.CompileModule(ctx, bin)
 	if err != nil {
-		_ = rt.Close(ctx)
 		return fmt.Errorf("wasm: compile %s: %w", t.cfg.Workload, err)
 	}
 	t.rt, t.compiled = rt, compiled
 	return nil
+}
+
+// compile builds a runtime on cache and compiles bin in it.
+func compile(ctx context.Context, cache wazero.CompilationCache, pages uint32, bin []byte) (wazero.Runtime, wazero.CompiledModule, error) {
+	rt, err := newRuntime(ctx, cache, pages)
+	if err != nil {
+		return nil, nil, err
+	}
+	compiled, err := rt.CompileModule(ctx, bin)
+	if err != nil {
+		_ = rt.Close(ctx)
+		return nil, nil, err
+	}
+	return rt, compiled, nil
+}
+
+// cacheErrPrefix starts wazero's errors reading a cached entry.
+const cacheErrPrefix = "compilationcache:"
+
+// cacheFailed tells the file cache's failures (reading an entry, writing one) from the module's.
+func cacheFailed(err error) bool {
+	var pathErr *fs.PathError
+	var linkErr *os.LinkError
+	return strings.Contains(err.Error(), cacheErrPrefix) || errors.As(err, &pathErr) || errors.As(err, &linkErr)
+}
+
+// clearCache removes the compiled modules under dir, keeping the directories wazero writes into.
+func clearCache(dir string) {
+	_ = filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err == nil && e.Type().IsRegular() {
+			_ = os.Remove(path)
+		}
+		return nil
+	})
 }
 
 func (t *task) setRunning() {

@@ -24,8 +24,11 @@ import (
 var testCache = wazero.NewCompilationCache()
 
 func newDriver(cfg Config) *Driver {
-	d := New(cfg)
-	d.cache = testCache
+	d, err := New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	d.cache, d.memCache = testCache, testCache
 	return d
 }
 

@@ -116,12 +116,3 @@ func bidDeposit(e *env) sdk.Coin {
 }
 
 func amount(n int64) sdkmath.Int { return sdkmath.NewInt(n) }
-
-func hasEvent(events sdk.Events, typ string) bool {
-	for _, ev := range events {
-		if ev.Type == typ {
-			return true
-		}
-	}
-	return false
-}
