@@ -222,7 +222,8 @@ var tmpl = template.Must(template.New("config").Funcs(template.FuncMap{
 }).Parse(`# computed provider sidecar configuration (computed provider init).
 
 # Where the sidecar keeps its crash-safe state (bbolt): receipt sequences, pending batches,
-# commit salts and what the chain acknowledged. Back it up with the operator key.
+# commit salts and what the chain acknowledged. Back it up with the operator key. It also holds
+# the leases' request journals (journal/) and compiled WASM modules (wasm-cache/, safe to delete).
 data_dir = {{q .DataDir}}
 
 [chain]

@@ -141,3 +141,51 @@ func BenchmarkStart(b *testing.B) {
 		})
 	}
 }
+
+// TestCheckCompilesAhead: the check before a bid compiles the module in the background, so the
+// lease the bid wins starts without compiling (the cached entry is not written again).
+func TestCheckCompilesAhead(t *testing.T) {
+	_, echo := modules(t)
+	dir := t.TempDir()
+	d, err := New(Config{Timeout: 5 * time.Second, CacheDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	for i := 0; i < 3; i++ { // orders for the same module: compiled once
+		if err := d.Check(ctx, echo.path, echo.digest); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.warmMu.Lock()
+	warming, n := d.warming[echo.digest], len(d.warming)
+	d.warmMu.Unlock()
+	if warming == nil || n != 1 {
+		t.Fatalf("Check started %d background compiles, want 1 for %s", n, echo.digest)
+	}
+	select {
+	case <-warming:
+	case <-ctx.Done():
+		t.Fatal("the background compile did not finish")
+	}
+	files := cacheFiles(t, dir)
+	if len(files) != 1 {
+		t.Fatalf("after Check the cache holds %d files, want 1", len(files))
+	}
+	if _, err := d.Start(ctx, exec.TaskConfig{ID: "svc", Workload: echo.path, Digest: echo.digest}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = d.Stop(ctx, "svc") }()
+	url, err := d.Endpoint(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := post(t, url, "ping"); code != 200 || body != "ping" {
+		t.Fatalf("POST = %d %q", code, body)
+	}
+	for path, info := range files {
+		if now := cacheFiles(t, dir)[path]; now == nil || !os.SameFile(info, now) {
+			t.Fatalf("Start compiled the module again: %s was rewritten", path)
+		}
+	}
+}

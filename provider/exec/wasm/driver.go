@@ -57,6 +57,11 @@ type Driver struct {
 	cache    wazero.CompilationCache
 	memCache wazero.CompilationCache
 
+	// warming holds, per module digest, a channel closed once Check's background compile of the
+	// module has finished: a lease won meanwhile waits for it rather than compile it twice.
+	warmMu  sync.Mutex
+	warming map[string]chan struct{}
+
 	mu    sync.Mutex
 	tasks map[string]*task
 }
@@ -69,7 +74,7 @@ func New(cfg Config) (*Driver, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	d := &Driver{cfg: cfg, memCache: wazero.NewCompilationCache(), tasks: map[string]*task{}}
+	d := &Driver{cfg: cfg, memCache: wazero.NewCompilationCache(), tasks: map[string]*task{}, warming: map[string]chan struct{}{}}
 	d.cache = d.memCache
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
@@ -179,7 +184,47 @@ func (d *Driver) prepare(ctx context.Context, t *task) error {
 	if err != nil {
 		return err
 	}
-	pages := memoryPages(d.cfg.MaxMemoryPages, t.cfg.MemoryMiB)
+	d.warmMu.Lock()
+	warming := d.warming[t.digest]
+	d.warmMu.Unlock()
+	if warming != nil {
+		select {
+		case <-warming:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	rt, compiled, err := d.compileCached(ctx, memoryPages(d.cfg.MaxMemoryPages, t.cfg.MemoryMiB), bin)
+	if err != nil {
+		return fmt.Errorf("wasm: compile %s: %w", t.cfg.Workload, err)
+	}
+	t.rt, t.compiled = rt, compiled
+	return nil
+}
+
+// warm compiles bin into the driver's cache in the background, once per module, so the lease a
+// bid wins starts without compiling (about a second for a Go-built module, more on a busy host).
+func (d *Driver) warm(digest string, bin []byte) {
+	d.warmMu.Lock()
+	defer d.warmMu.Unlock()
+	if _, ok := d.warming[digest]; ok {
+		return
+	}
+	done := make(chan struct{})
+	d.warming[digest] = done
+	go func() {
+		defer close(done)
+		ctx := context.Background()
+		// A module that does not compile is refused by Start, with the error, if a bid wins.
+		if rt, _, err := d.compileCached(ctx, 0, bin); err == nil {
+			// The compiled code stays in the cache: only closing it would drop it.
+			_ = rt.Close(ctx)
+		}
+	}()
+}
+
+// compileCached builds a runtime and compiles bin in it through the driver's cache.
+func (d *Driver) compileCached(ctx context.Context, pages uint32, bin []byte) (wazero.Runtime, wazero.CompiledModule, error) {
 	rt, compiled, err := compile(ctx, d.cache, pages, bin)
 	if err != nil && d.cache != d.memCache && cacheFailed(err) {
 		// wazero refuses a cached entry that a power cut left short (it fails its checksum)
@@ -190,11 +235,7 @@ func (d *Driver) prepare(ctx context.Context, t *task) error {
 		}
 		rt, compiled, err = compile(ctx, d.memCache, pages, bin)
 	}
-	if err != nil {
-		return fmt.Errorf("wasm: compile %s: %w", t.cfg.Workload, err)
-	}
-	t.rt, t.compiled = rt, compiled
-	return nil
+	return rt, compiled, err
 }
 
 // compile builds a runtime on cache and compiles bin in it.

@@ -87,8 +87,14 @@ func loadModule(dir, workload, digest string) ([]byte, error) {
 }
 
 // Check says whether the module is here, inside the module directory, and has the pinned
-// SHA-256: what Start would refuse is refused before a bid.
+// SHA-256: what Start would refuse is refused before a bid. A module that passes is compiled
+// in the background meanwhile, so the lease starts at once if the bid wins.
 func (d *Driver) Check(_ context.Context, workload, digest string) error {
-	_, err := loadModule(d.cfg.ModuleDir, workload, digest)
-	return err
+	bin, err := loadModule(d.cfg.ModuleDir, workload, digest)
+	if err != nil {
+		return err
+	}
+	h, _ := normalizeDigest(digest) // loadModule accepted it
+	d.warm(h, bin)
+	return nil
 }
