@@ -52,6 +52,10 @@ type BatcherConfig struct {
 	Now func() time.Time
 	// OnError hears about failures Run will retry; they are dropped when nil.
 	OnError func(lease uint64, err error)
+	// Anchored, when set, is asked before a batch sent earlier (by a process that died, or
+	// ResendAfter ago) is broadcast again: one the chain already holds is acked at the cost of a
+	// query, not of a transaction that fails. A false answer or an error sends it.
+	Anchored func(ctx context.Context, b state.Batch) (bool, error)
 }
 
 // Batcher cuts receipts into batches and hands them to the chain in order, one lease's batches
@@ -306,6 +310,14 @@ func (b *Batcher) send(ctx context.Context, lease uint64, pending []state.Batch)
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if batch.State == state.BatchSent && b.cfg.Anchored != nil {
+			if ok, err := b.cfg.Anchored(ctx, batch); err == nil && ok {
+				if err := b.Acked(lease, batch.First, 0); err != nil {
+					return err
+				}
+				continue
+			}
 		}
 		tx, err := b.submit(ctx, batch)
 		if errors.Is(err, ErrLeaseEnded) {

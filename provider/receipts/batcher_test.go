@@ -236,6 +236,67 @@ func TestBatcherAlreadyAnchoredCountsAsAcked(t *testing.T) {
 	}
 }
 
+// TestBatcherAsksBeforeResending: a batch a process sent before it died is looked up on the chain
+// before it is broadcast again; one the chain holds is acked without a transaction (which the
+// chain would fail as a sequence gap, fee paid), one it does not hold is sent, and a batch never
+// sent is not looked up.
+func TestBatcherAsksBeforeResending(t *testing.T) {
+	s, _ := openStore(t)
+	clock := &fakeClock{now: t0}
+	first := &fakeChain{}
+	b1 := newTestBatcher(t, s, BatcherConfig{MaxBatch: 2, MaxAge: time.Hour, Now: clock.Now}, first)
+	appendN(t, s, 1, 4, t0)
+	appendN(t, s, 2, 2, t0)
+	b1.Add(1)
+	b1.Add(2)
+	if err := b1.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(first.submitted()); n != 3 {
+		t.Fatalf("first process sent %d batches, want 3", n)
+	}
+	// The process dies with all three unacked; the chain holds lease 1's first batch only.
+	var mu sync.Mutex
+	var asked []state.Batch
+	cfg := BatcherConfig{MaxBatch: 2, MaxAge: time.Hour, Now: clock.Now,
+		Anchored: func(_ context.Context, b state.Batch) (bool, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			asked = append(asked, b)
+			return b.LeaseID == 1 && b.First == 1, nil
+		}}
+	second := &fakeChain{}
+	b2 := newTestBatcher(t, s, cfg, second)
+	if err := b2.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 3 {
+		t.Fatalf("looked up %d batches before re-sending, want the 3 sent before", len(asked))
+	}
+	got := second.submitted()
+	if len(got) != 2 {
+		t.Fatalf("re-sent %d batches, want 2 (the anchored one acked by the lookup): %+v", len(got), got)
+	}
+	for _, b := range got {
+		if b.LeaseID == 1 && b.First == 1 {
+			t.Fatal("re-sent the batch the chain holds")
+		}
+	}
+	if last, err := s.LastAcked(1); err != nil || last == nil || last.First != 1 {
+		t.Fatalf("anchored batch not acked: %+v, %v", last, err)
+	}
+	// A batch cut now and never sent is sent without a lookup.
+	asked = nil
+	appendN(t, s, 2, 2, t0)
+	b2.Add(2)
+	if err := b2.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 0 || len(second.submitted()) != 3 {
+		t.Fatalf("a new batch: %d lookups, %d sends in all; want 0 and 3", len(asked), len(second.submitted()))
+	}
+}
+
 // TestBatcherFlushCutsAtOnce: an ended lease's waiting receipts are cut without waiting for
 // MaxAge (the chain takes its last batches only briefly); other leases keep the age rule.
 func TestBatcherFlushCutsAtOnce(t *testing.T) {
