@@ -52,8 +52,8 @@ type BatcherConfig struct {
 	Now func() time.Time
 	// OnError hears about failures Run will retry; they are dropped when nil.
 	OnError func(lease uint64, err error)
-	// Anchored, when set, is asked before a batch sent earlier (by a process that died, or
-	// ResendAfter ago) is broadcast again: one the chain already holds is acked at the cost of a
+	// Anchored, when set, is asked before a batch is broadcast again (tried before by this
+	// process, or cut by one that died): one the chain already holds is acked at the cost of a
 	// query, not of a transaction that fails. A false answer or an error sends it.
 	Anchored func(ctx context.Context, b state.Batch) (bool, error)
 }
@@ -74,6 +74,9 @@ type Batcher struct {
 	leases map[uint64]struct{} // leases that may have work
 	flush  map[uint64]bool     // leases whose waiting receipts are cut whatever their age
 	sentAt map[batchKey]time.Time
+	// fresh holds the batches this process cut and has not tried to send: only those cannot be
+	// on the chain already, so only those go out without asking Anchored first.
+	fresh map[batchKey]bool
 }
 
 type batchKey struct{ lease, first uint64 }
@@ -109,6 +112,7 @@ func NewBatcher(store *state.Store, cfg BatcherConfig, submit SubmitFunc) (*Batc
 		leases: map[uint64]struct{}{},
 		flush:  map[uint64]bool{},
 		sentAt: map[batchKey]time.Time{},
+		fresh:  map[batchKey]bool{},
 	}, nil
 }
 
@@ -291,8 +295,14 @@ func (b *Batcher) cut(lease uint64) (waiting bool, err error) {
 				return true, nil
 			}
 		}
-		if _, err := b.store.CutBatch(lease, b.cfg.MaxBatch); err != nil {
+		cut, err := b.store.CutBatch(lease, b.cfg.MaxBatch)
+		if err != nil {
 			return true, err
+		}
+		if cut != nil {
+			b.mu.Lock()
+			b.fresh[batchKey{lease, cut.First}] = true
+			b.mu.Unlock()
 		}
 	}
 }
@@ -311,7 +321,13 @@ func (b *Batcher) send(ctx context.Context, lease uint64, pending []state.Batch)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if batch.State == state.BatchSent && b.cfg.Anchored != nil {
+		b.mu.Lock()
+		fresh := b.fresh[key]
+		delete(b.fresh, key)
+		b.mu.Unlock()
+		// A batch tried before, here or by a process that died (perhaps between its broadcast
+		// and recording it as sent), may have landed since.
+		if !fresh && b.cfg.Anchored != nil {
 			if ok, err := b.cfg.Anchored(ctx, batch); err == nil && ok {
 				if err := b.Acked(lease, batch.First, 0); err != nil {
 					return err
@@ -365,6 +381,11 @@ func (b *Batcher) forgetSends(lease uint64, pending []state.Batch) {
 	for key := range b.sentAt {
 		if key.lease == lease && !slices.ContainsFunc(pending, func(p state.Batch) bool { return p.First == key.first }) {
 			delete(b.sentAt, key)
+		}
+	}
+	for key := range b.fresh {
+		if key.lease == lease && !slices.ContainsFunc(pending, func(p state.Batch) bool { return p.First == key.first }) {
+			delete(b.fresh, key)
 		}
 	}
 }

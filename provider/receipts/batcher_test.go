@@ -236,10 +236,10 @@ func TestBatcherAlreadyAnchoredCountsAsAcked(t *testing.T) {
 	}
 }
 
-// TestBatcherAsksBeforeResending: a batch a process sent before it died is looked up on the chain
-// before it is broadcast again; one the chain holds is acked without a transaction (which the
-// chain would fail as a sequence gap, fee paid), one it does not hold is sent, and a batch never
-// sent is not looked up.
+// TestBatcherAsksBeforeResending: a batch a process sent, or only cut, before it died is looked up
+// on the chain before it is broadcast again, and so is one whose send failed; one the chain holds
+// is acked without a transaction (which the chain would fail as a sequence gap, fee paid), one it
+// does not hold is sent, and a batch this process cut and never tried is not looked up.
 func TestBatcherAsksBeforeResending(t *testing.T) {
 	s, _ := openStore(t)
 	clock := &fakeClock{now: t0}
@@ -255,7 +255,12 @@ func TestBatcherAsksBeforeResending(t *testing.T) {
 	if n := len(first.submitted()); n != 3 {
 		t.Fatalf("first process sent %d batches, want 3", n)
 	}
-	// The process dies with all three unacked; the chain holds lease 1's first batch only.
+	// Lease 3's batch is cut and the process dies before recording its broadcast: the chain
+	// holds it, and lease 1's first batch; the other two sent are not there.
+	appendN(t, s, 3, 2, t0)
+	if _, err := s.CutBatch(3, 2); err != nil {
+		t.Fatal(err)
+	}
 	var mu sync.Mutex
 	var asked []state.Batch
 	cfg := BatcherConfig{MaxBatch: 2, MaxAge: time.Hour, Now: clock.Now,
@@ -263,37 +268,49 @@ func TestBatcherAsksBeforeResending(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			asked = append(asked, b)
-			return b.LeaseID == 1 && b.First == 1, nil
+			return (b.LeaseID == 1 && b.First == 1) || b.LeaseID == 3, nil
 		}}
 	second := &fakeChain{}
 	b2 := newTestBatcher(t, s, cfg, second)
 	if err := b2.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if len(asked) != 3 {
-		t.Fatalf("looked up %d batches before re-sending, want the 3 sent before", len(asked))
+	if len(asked) != 4 {
+		t.Fatalf("looked up %d batches before re-sending, want the 4 of the process that died", len(asked))
 	}
 	got := second.submitted()
 	if len(got) != 2 {
-		t.Fatalf("re-sent %d batches, want 2 (the anchored one acked by the lookup): %+v", len(got), got)
+		t.Fatalf("re-sent %d batches, want 2 (the anchored ones acked by the lookup): %+v", len(got), got)
 	}
 	for _, b := range got {
-		if b.LeaseID == 1 && b.First == 1 {
-			t.Fatal("re-sent the batch the chain holds")
+		if (b.LeaseID == 1 && b.First == 1) || b.LeaseID == 3 {
+			t.Fatalf("re-sent batch %d..%d of lease %d, which the chain holds", b.First, b.Last, b.LeaseID)
 		}
 	}
-	if last, err := s.LastAcked(1); err != nil || last == nil || last.First != 1 {
-		t.Fatalf("anchored batch not acked: %+v, %v", last, err)
+	for _, lease := range []uint64{1, 3} {
+		if last, err := s.LastAcked(lease); err != nil || last == nil || last.First != 1 {
+			t.Fatalf("lease %d: anchored batch not acked: %+v, %v", lease, last, err)
+		}
 	}
-	// A batch cut now and never sent is sent without a lookup.
+	// A batch cut now and never tried is sent without a lookup; after a failed send (the node
+	// may have taken it) the retry asks first.
 	asked = nil
 	appendN(t, s, 2, 2, t0)
 	b2.Add(2)
+	second.mu.Lock()
+	second.fails = 1
+	second.mu.Unlock()
+	if err := b2.RunOnce(context.Background()); err == nil {
+		t.Fatal("the failed send was not reported")
+	}
+	if len(asked) != 0 {
+		t.Fatalf("a batch never tried was looked up %d times", len(asked))
+	}
 	if err := b2.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if len(asked) != 0 || len(second.submitted()) != 3 {
-		t.Fatalf("a new batch: %d lookups, %d sends in all; want 0 and 3", len(asked), len(second.submitted()))
+	if len(asked) != 1 || len(second.submitted()) != 3 {
+		t.Fatalf("the retry: %d lookups, %d sends in all; want 1 and 3", len(asked), len(second.submitted()))
 	}
 }
 
