@@ -122,7 +122,7 @@ func New(cfg config.Config, d Deps) (*Daemon, error) {
 			dm.metrics.ChainErrors.WithLabelValues("receipt_batch").Inc()
 			dm.log.Warn("receipt batch", "lease", lease, "err", err)
 		},
-		Anchored: func(ctx context.Context, b state.Batch) (bool, error) { return dm.anchored(ctx, b), nil },
+		Anchored: dm.anchored,
 	}, dm.submitBatch)
 	if err != nil {
 		return nil, err

@@ -54,8 +54,9 @@ type BatcherConfig struct {
 	OnError func(lease uint64, err error)
 	// Anchored, when set, is asked before a batch is broadcast again (tried before by this
 	// process, or cut by one that died): one the chain already holds is acked at the cost of a
-	// query, not of a transaction that fails. A false answer or an error sends it.
-	Anchored func(ctx context.Context, b state.Batch) (bool, error)
+	// query, not of a transaction that fails. False (not there, or the chain could not say)
+	// sends it.
+	Anchored func(ctx context.Context, b state.Batch) bool
 }
 
 // Batcher cuts receipts into batches and hands them to the chain in order, one lease's batches
@@ -328,7 +329,7 @@ func (b *Batcher) send(ctx context.Context, lease uint64, pending []state.Batch)
 		// A batch tried before, here or by a process that died (perhaps between its broadcast
 		// and recording it as sent), may have landed since.
 		if !fresh && b.cfg.Anchored != nil {
-			if ok, err := b.cfg.Anchored(ctx, batch); err == nil && ok {
+			if b.cfg.Anchored(ctx, batch) {
 				if err := b.Acked(lease, batch.First, 0); err != nil {
 					return err
 				}
@@ -378,14 +379,15 @@ func (b *Batcher) end(lease uint64, batch state.Batch, refusal error) error {
 func (b *Batcher) forgetSends(lease uint64, pending []state.Batch) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for key := range b.sentAt {
+	forgetNotPending(b.sentAt, lease, pending)
+	forgetNotPending(b.fresh, lease, pending)
+}
+
+// forgetNotPending drops m's entries for lease's batches that are not in pending.
+func forgetNotPending[V any](m map[batchKey]V, lease uint64, pending []state.Batch) {
+	for key := range m {
 		if key.lease == lease && !slices.ContainsFunc(pending, func(p state.Batch) bool { return p.First == key.first }) {
-			delete(b.sentAt, key)
-		}
-	}
-	for key := range b.fresh {
-		if key.lease == lease && !slices.ContainsFunc(pending, func(p state.Batch) bool { return p.First == key.first }) {
-			delete(b.fresh, key)
+			delete(m, key)
 		}
 	}
 }

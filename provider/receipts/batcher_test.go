@@ -264,11 +264,11 @@ func TestBatcherAsksBeforeResending(t *testing.T) {
 	var mu sync.Mutex
 	var asked []state.Batch
 	cfg := BatcherConfig{MaxBatch: 2, MaxAge: time.Hour, Now: clock.Now,
-		Anchored: func(_ context.Context, b state.Batch) (bool, error) {
+		Anchored: func(_ context.Context, b state.Batch) bool {
 			mu.Lock()
 			defer mu.Unlock()
 			asked = append(asked, b)
-			return (b.LeaseID == 1 && b.First == 1) || b.LeaseID == 3, nil
+			return (b.LeaseID == 1 && b.First == 1) || b.LeaseID == 3
 		}}
 	second := &fakeChain{}
 	b2 := newTestBatcher(t, s, cfg, second)
