@@ -448,6 +448,8 @@ func TestSidecarAgainstNode(t *testing.T) {
 	})
 	receipt, err := pr.Verify()
 	require.NoError(t, err)
+	// It names the attestation in force: the hash of the evidence the chain holds.
+	require.Equal(t, att.Records[0].EvidenceHash, receipt.AttestationTokenHash, "receipt 1's attestation")
 	verify := func(r slatypes.ReceiptLeaf) *slatypes.QueryVerifyReceiptResponse {
 		res, err := sla.VerifyReceipt(bg, &slatypes.QueryVerifyReceiptRequest{LeaseId: lease.Id, Receipt: r,
 			Proof: slatypes.MerkleProof{Total: pr.Proof.Total, Index: pr.Proof.Index, LeafHash: pr.Proof.LeafHash, Aunts: pr.Proof.Aunts}})

@@ -2,8 +2,9 @@
 # Crash test of the sidecar on a running localnet: while requests flow through a lease's ingress,
 # the sidecar is killed with SIGKILL three times (once just as an SLA window ends) and restarted,
 # the node is stopped and restarted under it, the sidecar is kept down for a whole window, it
-# is started while the node is down, and it is stopped (SIGSTOP) through a whole window and let
-# go on; last, it is killed just after answering requests and the lease closes while it is down.
+# is started while the node is down (and must serve the lease meanwhile), and it is stopped
+# (SIGSTOP) through a whole window and let go on; last, it is killed just after answering
+# requests and the lease closes while it is down.
 # Afterwards the anchored receipt
 # batches must run 1..N without gap or overlap, every receipt the sidecar holds must be anchored
 # exactly once and verify on chain, and every SLA window of the lease must have been reported
@@ -116,6 +117,13 @@ kill -0 "$(cat "$PHOME/sidecar.pid")" 2>/dev/null || die "the sidecar exited whe
 tail -5 "$PHOME/sidecar.log" | grep -q 'node unreachable, retrying.*what=node_status' ||
   die "the sidecar does not say it waits for the node"
 echo "round 6: sidecar started with the node down; it waits: $(grep 'what=node_status' "$PHOME/sidecar.log" | tail -1 | grep -o 'msg="[^"]*"')"
+# Meanwhile it serves the lease from the order and lease its store kept: the workload and the
+# ingress need nothing from the node.
+down_code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' -d ping "http://$LISTEN/leases/$lease/" || true)
+[ "$down_code" = 200 ] || die "the sidecar started with the node down does not serve lease $lease: $down_code"
+grep -q 'lease running.*lease='"$lease"'.*node_answered=false' "$PHOME/sidecar.log" ||
+  die "the sidecar does not say it resumed lease $lease before the node answered"
+echo "round 6: it serves lease $lease meanwhile (200), from the order and lease it kept"
 "$ROOT/scripts/localnet.sh" start "$BIN" >/dev/null
 sidecar_await
 echo "round 6: node back; the sidecar came up at height $(height)"

@@ -43,9 +43,11 @@ type Daemon struct {
 	batcher   *receipts.Batcher
 	builder   *receipts.Builder
 
-	height    atomic.Int64
-	provider  string
-	tokenHash []byte
+	height   atomic.Int64
+	provider string
+	// tokenHash is the SHA-256 of the attestation evidence in force, which each receipt states;
+	// nil until the chain's record is read after a start.
+	tokenHash atomic.Pointer[[]byte]
 
 	mu     sync.Mutex
 	leases map[uint64]*leaseRun
@@ -146,6 +148,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go d.syncJournals(ctx, every)
 	}
 
+	// The leases that were running are served again first: the node may be down or slow to
+	// start, and the workloads and the ingress need nothing from it. Until it answers, the
+	// chain's head is taken to be the last block handled.
+	cursor, err := d.store.Cursor()
+	if err != nil {
+		return err
+	}
+	d.height.Store(cursor)
+	d.head.Store(cursor)
+	if err := d.resumeStored(ctx); err != nil {
+		return err
+	}
 	// A node that is down or still starting is waited for, as a supervisor would restart the
 	// sidecar until it answers; an error the node gives back is final.
 	h, err := ask(ctx, d, "node_status", func() (int64, error) { return d.chain.Height(ctx) })
@@ -170,10 +184,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.resumed.Store(true)
-	cursor, err := d.store.Cursor()
-	if err != nil {
-		return err
-	}
 	if cursor == 0 {
 		// First start: open orders are found by paging the chain (catchUp), not by replaying it.
 		cursor = h
@@ -321,10 +331,13 @@ func (d *Daemon) runningLeases() []*leaseRun {
 }
 
 // running reports whether the sidecar is running lease id.
-func (d *Daemon) running(id uint64) bool {
+func (d *Daemon) running(id uint64) bool { return d.leaseRun(id) != nil }
+
+// leaseRun is lease id's run, nil if the sidecar is not running it.
+func (d *Daemon) leaseRun(id uint64) *leaseRun {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.leases[id] != nil
+	return d.leases[id]
 }
 
 // sendNow sends msgs through the send loop and waits for the outcome.

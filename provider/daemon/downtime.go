@@ -32,7 +32,9 @@ func (d *Daemon) chargeDowntime(ctx context.Context, run *leaseRun, last, now ti
 		d.log.Warn("window data", "lease", lease, "err", err)
 	}
 	run.mu.Lock()
-	run.probeClock = now
+	if now.After(run.probeClock) { // a charge made late (chargeResumed) comes after probes ran
+		run.probeClock = now
+	}
 	run.mu.Unlock()
 	for _, c := range charged {
 		if err := run.proxy.RestoreProbes(c.Window, c.Probes, 0); err != nil {

@@ -172,6 +172,10 @@ func (d *Daemon) closedRun(ctx context.Context, rec state.LeaseRecord, l markett
 	if j == nil {
 		return nil
 	}
+	var o markettypes.Order
+	if len(rec.Order) > 0 && o.Unmarshal(rec.Order) == nil {
+		return d.journalRun(rec, l, o, j, rep)
+	}
 	mq := markettypes.NewQueryClient(d.chain.Context())
 	ores, err := ask(ctx, d, "query_order", func() (*markettypes.QueryOrderResponse, error) {
 		return mq.Order(ctx, &markettypes.QueryOrderRequest{Id: l.OrderId})

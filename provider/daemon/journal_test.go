@@ -70,7 +70,7 @@ func TestJournalAcrossKill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.restoreWindows(context.Background(), run, rep)
+		d.restoreWindows(context.Background(), run, rep, false)
 		return run
 	}
 	var served []ingress.Sample

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/computed-network/computed/provider/exec"
@@ -42,6 +43,12 @@ type leaseRun struct {
 	probeClock time.Time
 	// chargeMu orders a stall's charge before the reports of the windows it charges.
 	chargeMu sync.Mutex
+	// downFrom and upAt: the sidecar was down between them, not yet charged because the node
+	// had not answered when the lease resumed (resumeStored); zero once charged.
+	downFrom, upAt time.Time
+	// unanchorable: the lease closed while the sidecar was down, longer ago than receipts
+	// are taken; finishLease receipts nothing more.
+	unanchorable atomic.Bool
 }
 
 // startLease runs a lease the provider won: it starts the workload, the ingress in front of it
@@ -67,7 +74,13 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 	if err != nil {
 		return err
 	}
-	o := ores.Order
+	return d.launch(ctx, ores.Order, l, false)
+}
+
+// launch runs lease l of order o. offline: the node has not answered since the restart
+// (resumeStored), so downtime is charged later (chargeResumed), when block times can be read.
+func (d *Daemon) launch(ctx context.Context, o markettypes.Order, l markettypes.Lease, offline bool) error {
+	leaseID := l.Id
 	// The workload outlives this call's context, which ends when the sidecar stops.
 	runCtx, ctx := ctx, context.WithoutCancel(ctx)
 	rec, err := d.store.GetLease(leaseID)
@@ -87,6 +100,9 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 		}
 	} else if err != nil {
 		return err
+	}
+	if rec.Order, rec.Lease, err = snapshot(o, l); err != nil {
+		return fmt.Errorf("lease %d: %w", leaseID, err)
 	}
 	d.engine.Hold(o.Id, rec.GPUs)
 	run := &leaseRun{rec: rec, order: o, lease: l}
@@ -121,7 +137,7 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 		if err != nil {
 			return err
 		}
-		d.restoreWindows(runCtx, run, replay)
+		d.restoreWindows(runCtx, run, replay, offline)
 		if err := run.proxy.Start(); err != nil {
 			return err
 		}
@@ -135,7 +151,7 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 	n := len(d.leases)
 	d.mu.Unlock()
 	d.metrics.Leases.Set(float64(n))
-	d.log.Info("lease running", "lease", leaseID, "order", o.Id, "executor", rec.Executor, "state", st.State, "endpoint", rec.Endpoint)
+	d.log.Info("lease running", "lease", leaseID, "order", o.Id, "executor", rec.Executor, "state", st.State, "endpoint", rec.Endpoint, "node_answered", !offline)
 	if rec.Replicated {
 		var rctx context.Context
 		rctx, run.stop = context.WithCancel(ctx)
@@ -174,11 +190,25 @@ func (d *Daemon) ingressConfig(run *leaseRun, endpoint string) ingress.Config {
 	}
 }
 
-// leaseInfo is what each of the lease's receipts states about it.
+// snapshot encodes the order and lease for the lease's record (state.LeaseRecord).
+func snapshot(o markettypes.Order, l markettypes.Lease) ([]byte, []byte, error) {
+	ob, err := o.Marshal()
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode order: %w", err)
+	}
+	lb, err := l.Marshal()
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode lease: %w", err)
+	}
+	return ob, lb, nil
+}
+
+// leaseInfo is what each of the lease's receipts states about it, but for the attestation in
+// force, which receiptPending adds: it changes when the provider attests again.
 func (d *Daemon) leaseInfo(o markettypes.Order, l markettypes.Lease, digest string) receipts.LeaseInfo {
 	return receipts.LeaseInfo{
 		LeaseID: l.Id, GpuSku: o.Requirements.GpuSku, VramGib: o.Requirements.MinVramGib, Metro: o.Requirements.Metro,
-		WorkloadDigest: digest, AttestationTokenHash: d.tokenHash, PricePerBlock: l.PricePerBlock,
+		WorkloadDigest: digest, PricePerBlock: l.PricePerBlock,
 	}
 }
 
@@ -235,13 +265,46 @@ func (d *Daemon) giveUpLease(leaseID uint64, err error) {
 	d.queueRetrying("close_lease", nil, nil, &markettypes.MsgCloseLease{Sender: d.provider, LeaseId: leaseID, Detail: detail})
 }
 
-// resume re-adopts the leases the store says were running when the sidecar stopped.
-func (d *Daemon) resume(ctx context.Context) error {
+// resumeStored serves again, before the node answers, the leases the store says were running
+// when the sidecar stopped, from the order and lease it kept: a sidecar restarted while its
+// node is down or slow to start (a host reboot) would otherwise serve nothing until it answers.
+// Replicated jobs serve no traffic and wait for the node (resume). Failures are logged, and
+// resume tries again once the node answers.
+func (d *Daemon) resumeStored(ctx context.Context) error {
 	recs, err := d.store.Leases()
 	if err != nil {
 		return err
 	}
 	d.removeStaleJournals(recs)
+	for _, r := range recs {
+		if r.State != state.LeaseRunning || r.Replicated || len(r.Order) == 0 || len(r.Lease) == 0 {
+			continue
+		}
+		var o markettypes.Order
+		var l markettypes.Lease
+		if err := o.Unmarshal(r.Order); err != nil {
+			d.log.Warn("stored order unreadable: the lease waits for the node", "lease", r.LeaseID, "err", err)
+			continue
+		}
+		if err := l.Unmarshal(r.Lease); err != nil {
+			d.log.Warn("stored lease unreadable: the lease waits for the node", "lease", r.LeaseID, "err", err)
+			continue
+		}
+		if err := d.launch(ctx, o, l, true); err != nil {
+			d.log.Warn("lease not resumed before the node answered", "lease", r.LeaseID, "err", err)
+		}
+	}
+	return nil
+}
+
+// resume settles, with the node, the leases the store says were running when the sidecar
+// stopped: one that closed meanwhile ends here; one resumeStored serves is charged the time
+// the sidecar was down; any other starts now.
+func (d *Daemon) resume(ctx context.Context) error {
+	recs, err := d.store.Leases()
+	if err != nil {
+		return err
+	}
 	mq := markettypes.NewQueryClient(d.chain.Context())
 	for _, r := range recs {
 		if r.State != state.LeaseRunning {
@@ -253,13 +316,37 @@ func (d *Daemon) resume(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		run := d.leaseRun(r.LeaseID)
 		if res.Lease.State != markettypes.LEASE_STATE_ACTIVE {
-			d.finishLease(ctx, r.LeaseID, d.closedRun(ctx, r, res.Lease))
+			if run == nil {
+				run = d.closedRun(ctx, r, res.Lease)
+			} else {
+				d.closedWhileDown(ctx, run, res.Lease)
+			}
+			d.finishLease(ctx, r.LeaseID, run)
+			continue
+		}
+		if run != nil {
+			d.chargeResumed(ctx, run)
 			continue
 		}
 		d.runLease(ctx, r.LeaseID, "resume lease")
 	}
 	return nil
+}
+
+// closedWhileDown prepares a lease resumeStored served to end: it closed while the sidecar was
+// down. As for one not served (closedJournal), what it served is receipted only while a batch
+// sent now can still be anchored.
+func (d *Daemon) closedWhileDown(ctx context.Context, run *leaseRun, l markettypes.Lease) {
+	run.mu.Lock()
+	n := len(run.pending)
+	run.mu.Unlock()
+	if d.head.Load()+1 > l.ClosedHeight+d.grace(ctx) {
+		run.unanchorable.Store(true)
+		return
+	}
+	d.log.Info("lease closed while the sidecar was down: receipting the requests of its last block", "lease", run.rec.LeaseID, "requests", n)
 }
 
 // finishLease stops a closed lease's workload and ingress, receipts what it served last and
@@ -284,6 +371,13 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun)
 		}
 		if run.proxy != nil {
 			run.proxy.Stop()
+		}
+		if run.unanchorable.Load() {
+			run.mu.Lock()
+			dropped := len(run.pending)
+			run.pending = nil
+			run.mu.Unlock()
+			d.log.Warn("lease closed while the sidecar was down, too long ago to anchor what it served since", "lease", leaseID, "requests", dropped)
 		}
 		d.receiptPending(run, d.height.Load())
 		if run.proxy != nil {

@@ -45,7 +45,11 @@ func (d *Daemon) receiptPending(run *leaseRun, h int64) {
 		binary.BigEndian.PutUint16(b[:], ws.s.Status)
 		out.Write(b[:])
 	}
-	_, err := d.builder.AppendWithSamples(run.info, receipts.Work{
+	info := run.info
+	if h := d.tokenHash.Load(); h != nil {
+		info.AttestationTokenHash = *h
+	}
+	_, err := d.builder.AppendWithSamples(info, receipts.Work{
 		Start: time.UnixMilli(samples[0].s.UnixMillis), End: time.UnixMilli(samples[len(samples)-1].s.UnixMillis),
 		Input: in, Output: out.Sum(nil), Price: run.lease.PricePerBlock,
 		SettlementRef: fmt.Sprintf("lease/%d@%d", run.rec.LeaseID, h),

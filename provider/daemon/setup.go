@@ -56,8 +56,8 @@ func (d *Daemon) ensureAttested(ctx context.Context) error {
 			left := r.ValidUntil - now
 			d.metrics.AttestationLeft.Set(float64(left))
 			if left > int64(d.cfg.Attest.RenewBefore.Duration.Seconds()) {
-				if d.tokenHash == nil {
-					d.tokenHash = r.EvidenceHash
+				if d.tokenHash.Load() == nil {
+					d.tokenHash.Store(&r.EvidenceHash)
 				}
 				return nil
 			}
@@ -86,7 +86,8 @@ func (d *Daemon) ensureAttested(ctx context.Context) error {
 		return fmt.Errorf("submit attestation: %w", err)
 	}
 	sum := sha256.Sum256(ev.Token)
-	d.tokenHash = sum[:]
+	hash := sum[:]
+	d.tokenHash.Store(&hash)
 	d.log.Info("attested", "gpus", len(ev.GPUs))
 	return nil
 }

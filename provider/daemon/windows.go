@@ -82,7 +82,7 @@ func addProbe(counts []state.WindowData, window uint64, ok bool) []state.WindowD
 // restoreWindows gives a resumed lease's ingress what its windows had measured before the
 // restart (kept in the store, then what the journal holds beyond it), and counts the probes the
 // sidecar missed while it was down as failed: a buyer could not reach the lease through it then.
-func (d *Daemon) restoreWindows(ctx context.Context, run *leaseRun, replay journal.Replay) {
+func (d *Daemon) restoreWindows(ctx context.Context, run *leaseRun, replay journal.Replay, offline bool) {
 	lease := run.rec.LeaseID
 	kept, lastProbe, err := d.store.PendingWindows(lease)
 	if err != nil {
@@ -108,8 +108,29 @@ func (d *Daemon) restoreWindows(ctx context.Context, run *leaseRun, replay journ
 	}
 	// The journal's records came after what the store kept.
 	lastProbe = max(lastProbe, d.replayJournal(run, replay))
-	if lastProbe != 0 {
+	switch {
+	case lastProbe == 0:
+	case offline:
+		// Which windows the downtime fell in takes the node's block times (chargeResumed).
+		run.mu.Lock()
+		run.downFrom, run.upAt = time.UnixMilli(lastProbe), time.Now()
+		run.mu.Unlock()
+	default:
 		d.chargeDowntime(ctx, run, time.UnixMilli(lastProbe), time.Now())
+	}
+}
+
+// chargeResumed charges a lease resumed before the node answered (resumeStored) the time the
+// sidecar was down before that, now that block times can be read.
+func (d *Daemon) chargeResumed(ctx context.Context, run *leaseRun) {
+	run.chargeMu.Lock()
+	defer run.chargeMu.Unlock()
+	run.mu.Lock()
+	from, to := run.downFrom, run.upAt
+	run.downFrom, run.upAt = time.Time{}, time.Time{}
+	run.mu.Unlock()
+	if !from.IsZero() {
+		d.chargeDowntime(ctx, run, from, to)
 	}
 }
 

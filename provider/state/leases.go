@@ -30,6 +30,11 @@ type LeaseRecord struct {
 	WindowBlocks       uint64 `json:"window_blocks"`
 	LastReportedWindow uint64 `json:"last_reported_window"`
 	Replicated         bool   `json:"replicated"`
+	// Order and Lease are the chain's order and lease as the lease started (protobuf). A
+	// restart serves the lease from them before the node answers; the node then says whether
+	// the lease closed meanwhile. Records written before they existed lack them.
+	Order []byte `json:"order,omitempty"`
+	Lease []byte `json:"lease,omitempty"`
 }
 
 // PutLease creates or replaces the record of r.LeaseID.

@@ -134,6 +134,11 @@ func keepWindows(tx *bolt.Tx, lease uint64, m Measured) error {
 		if err != nil {
 			return err
 		}
+		// Only forward: downtime charged after probes ran again (a restart before the node
+		// answered) must not move it back, or the next restart charges that span twice.
+		if prev := b.Get(keyLastProbe); prev != nil && int64(decodeU64(prev)) >= m.LastProbeUnixMs {
+			return nil
+		}
 		return b.Put(keyLastProbe, encodeU64(uint64(m.LastProbeUnixMs)))
 	}
 	return nil

@@ -96,6 +96,8 @@ func TestWindowProbesKept(t *testing.T) {
 	}{
 		{[]WindowData{{Window: 1, Probes: 1}, {Window: 2, Probes: 3, ProbesOK: 3}}, 2000},
 		{nil, 0}, // nothing new: the last probe's time stays
+		// An older time (downtime charged after probes ran again) does not move it back.
+		{nil, 1500},
 	} {
 		if err := s.KeepWindows(7, Measured{Windows: step.windows, LastProbeUnixMs: step.last}); err != nil {
 			t.Fatal(err)
