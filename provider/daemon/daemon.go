@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -140,9 +139,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.listener, err = net.Listen("tcp", d.cfg.Listen.HTTP); err != nil {
 		return fmt.Errorf("listen %s: %w", d.cfg.Listen.HTTP, err)
 	}
-	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(d.listener) }()
-	defer srv.Close()
+	served := serve(ctx, d.listener, d.routes(), shutdownDrain)
+	// Returns only once the requests in flight are answered (or the drain ran out).
+	defer func() { cancel(); <-served }()
 	go d.sendLoop(ctx)
 	if every := d.cfg.Receipts.JournalSync.Duration; every > 0 {
 		go d.syncJournals(ctx, every)

@@ -1,8 +1,11 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -165,5 +168,85 @@ func TestWindowsToKeep(t *testing.T) {
 	}
 	if got := windowsToKeep(nil, nil, nil, 0); len(got) != 0 {
 		t.Fatalf("nothing recorded: %v", got)
+	}
+}
+
+// TestServeDrains: a stopping sidecar takes no new connection but answers the request in
+// flight, and gives up on one that outlasts the drain.
+func TestServeDrains(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 2)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = w.Write([]byte("answered"))
+	})
+	for _, tc := range []struct {
+		name   string
+		drain  time.Duration
+		answer bool
+	}{{"drained", 5 * time.Second, true}, {"drain runs out", 100 * time.Millisecond, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := serve(ctx, ln, h, tc.drain)
+			type result struct {
+				body string
+				err  error
+			}
+			res := make(chan result, 1)
+			go func() {
+				r, err := http.Get("http://" + ln.Addr().String() + "/")
+				if err != nil {
+					res <- result{err: err}
+					return
+				}
+				defer r.Body.Close()
+				b, err := io.ReadAll(r.Body)
+				res <- result{string(b), err}
+			}()
+			<-entered
+			cancel()
+			// The listener closes at once: a restarted sidecar can bind it while this drains.
+			deadline := time.Now().Add(2 * time.Second)
+			for {
+				c, err := net.DialTimeout("tcp", ln.Addr().String(), 100*time.Millisecond)
+				if err != nil {
+					break
+				}
+				c.Close()
+				if time.Now().After(deadline) {
+					t.Fatal("still taking connections after the stop")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if tc.answer {
+				select {
+				case <-done:
+					t.Fatal("done before the request in flight was answered")
+				default:
+				}
+				release <- struct{}{}
+			}
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("serve did not finish")
+			}
+			r := <-res
+			if tc.answer && (r.err != nil || r.body != "answered") {
+				t.Fatalf("request in flight: %q, %v; want it answered", r.body, r.err)
+			}
+			if !tc.answer && r.err == nil && r.body == "answered" {
+				t.Fatal("a request outlasting the drain was answered")
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -19,6 +20,29 @@ import (
 	escrowtypes "github.com/computed-network/computed/x/escrow/types"
 	slatypes "github.com/computed-network/computed/x/sla/types"
 )
+
+// shutdownDrain bounds how long a stopping sidecar waits for the requests in flight.
+const shutdownDrain = 10 * time.Second
+
+// serve answers on ln with h until ctx ends. Then it stops taking connections and lets the
+// requests in flight finish, for up to drain, before it closes the rest: a sidecar stopped to
+// be restarted (SIGTERM) should not cut off a buyer's request, which its journal then still
+// counts. The channel closes when it is done.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, drain time.Duration) <-chan struct{} {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() { _ = srv.Serve(ln) }()
+	go func() {
+		defer close(done)
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drain)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close()
+		}
+	}()
+	return done
+}
 
 // routes is the sidecar's one listener: the leases' ingress under /leases/<id>/, receipt proofs
 // under /receipts/<lease>/<seq>, /status and /metrics.
