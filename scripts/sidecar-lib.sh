@@ -57,11 +57,55 @@ sidecar_start() {
   sidecar_await
 }
 
-# sidecar_launch: starts the sidecar in the background; sidecar_await then waits until it runs.
+# sidecar_launch: starts the sidecar in the background (through the socket holder if there is
+# one); sidecar_await then waits until it runs.
 sidecar_launch() {
+  local i
   running_before=$(grep -c "sidecar running" "$PHOME/sidecar.log" 2>/dev/null || true)
+  if [ -n "${holder_fifo:-}" ]; then
+    rm -f "$PHOME/sidecar.pid"
+    echo "$PHOME/sidecar.pid $BIN provider start ${H[*]} --config $PHOME/provider.toml" >"$holder_fifo"
+    for ((i = 0; i < 100; i++)); do [ -s "$PHOME/sidecar.pid" ] && return 0; sleep 0.05; done
+    die "the socket holder did not start the sidecar"
+  fi
   "$BIN" provider start "${H[@]}" --config "$PHOME/provider.toml" >>"$PHOME/sidecar.log" 2>&1 &
   echo "$!" >"$PHOME/sidecar.pid"
+}
+
+# sidecar_hold_socket: a holder (scripts/socket-holder.sh under systemd-socket-activate) keeps
+# the sidecar's listening socket open across its restarts, as systemd does for a socket-activated
+# service, and sidecar_launch starts the sidecar on it. Sets holder_pid and holder_fifo; returns
+# 1, holding nothing, without systemd-socket-activate.
+sidecar_hold_socket() {
+  command -v systemd-socket-activate >/dev/null || return 1
+  local i listening execing
+  listening=$(grep -c "Listening on $LISTEN" "$PHOME/sidecar.log" 2>/dev/null || true)
+  execing=$(grep -c "Execing bash" "$PHOME/sidecar.log" 2>/dev/null || true)
+  listening=${listening:-0} execing=${execing:-0} # no log yet
+  rm -f "$PHOME/holder.fifo"
+  mkfifo "$PHOME/holder.fifo"
+  systemd-socket-activate -l "$LISTEN" bash "$ROOT/scripts/socket-holder.sh" "$PHOME/holder.fifo" \
+    >>"$PHOME/sidecar.log" 2>&1 </dev/null &
+  holder_pid=$!
+  for ((i = 0; i < 50; i++)); do
+    [ "$(grep -c "Listening on $LISTEN" "$PHOME/sidecar.log" || true)" -gt "$listening" ] && break
+    sleep 0.1
+  done
+  # This systemd-socket-activate (Debian 12's) starts its command at the first connection only.
+  : <"/dev/tcp/${LISTEN%:*}/${LISTEN#*:}" || die "the socket holder does not listen on $LISTEN"
+  for ((i = 0; i < 50; i++)); do
+    [ "$(grep -c "Execing bash" "$PHOME/sidecar.log" || true)" -gt "$execing" ] && break
+    sleep 0.1
+  done
+  [ "$(grep -c "Execing bash" "$PHOME/sidecar.log" || true)" -gt "$execing" ] || die "the socket holder did not start"
+  holder_fifo=$PHOME/holder.fifo
+}
+
+# gone PID: waits up to 5 s for a process (not necessarily this shell's child) to be gone.
+gone() {
+  local i
+  for ((i = 0; i < 100; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
+  return 1
 }
 
 sidecar_await() {

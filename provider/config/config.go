@@ -297,6 +297,7 @@ default_memory_mib = {{.Executors.DefaultMemMiB}}
 {{end}}
 [listen]
 # One listener: /leases/<id>/... (ingress), /receipts/<lease>/<seq>, /status, /metrics.
+# A socket passed by systemd (socket activation) takes its place.
 http = {{q .Listen.HTTP}}
 
 [receipts]

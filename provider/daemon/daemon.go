@@ -136,8 +136,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var err error
-	if d.listener, err = net.Listen("tcp", d.cfg.Listen.HTTP); err != nil {
-		return fmt.Errorf("listen %s: %w", d.cfg.Listen.HTTP, err)
+	var passed bool
+	if d.listener, passed, err = listen(d.cfg.Listen.HTTP); err != nil {
+		return err
+	}
+	if passed {
+		d.log.Info("serving on the socket the supervisor passed", "addr", d.listener.Addr().String(), "listen.http", d.cfg.Listen.HTTP)
 	}
 	served := serve(ctx, d.listener, d.routes(), shutdownDrain)
 	// Returns only once the requests in flight are answered (or the drain ran out).

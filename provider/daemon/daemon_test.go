@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -249,4 +251,59 @@ func TestServeDrains(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestListenPassedSocket: started with a socket passed the systemd way (fd 3, LISTEN_FDS,
+// LISTEN_PID), the sidecar serves on it instead of binding its configured address, and does
+// not hand the variables on to what it starts.
+func TestListenPassedSocket(t *testing.T) {
+	if _, err := osexec.LookPath("sh"); err != nil {
+		t.Skip("no sh to set LISTEN_PID to the child's pid")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// sh's $$ is the pid the test binary keeps through exec.
+	cmd := osexec.Command("sh", "-c", `LISTEN_PID=$$ exec "$0" "$@"`, os.Args[0], "-test.run=^TestListenChild$")
+	cmd.Env = append(os.Environ(), "LISTEN_FDS=1", "DAEMON_TEST_LISTEN_CHILD=1")
+	cmd.ExtraFiles = []*os.File{f}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	// Only the child holds the socket now; it still takes connections.
+	f.Close()
+	ln.Close()
+	c := &http.Client{Timeout: 10 * time.Second}
+	res, err := c.Get("http://" + ln.Addr().String() + "/")
+	if err != nil {
+		t.Fatalf("request on the passed socket: %v (child: %s)", err, out.String())
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if want := "passed=true env="; string(body) != want {
+		t.Fatalf("child answered %q, want %q (child: %s)", body, want, out.String())
+	}
+}
+
+// TestListenChild is TestListenPassedSocket's child; it does nothing when run on its own.
+func TestListenChild(t *testing.T) {
+	if os.Getenv("DAEMON_TEST_LISTEN_CHILD") != "1" {
+		return
+	}
+	// An address it cannot bind: only the passed socket can serve.
+	ln, passed, err := listen("192.0.2.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "passed=%v env=%s%s", passed, os.Getenv("LISTEN_FDS"), os.Getenv("LISTEN_PID"))
+	}))
 }

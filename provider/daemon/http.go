@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/activation"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/computed-network/computed/provider/chain"
@@ -20,6 +22,36 @@ import (
 	escrowtypes "github.com/computed-network/computed/x/escrow/types"
 	slatypes "github.com/computed-network/computed/x/sla/types"
 )
+
+// listen is the sidecar's listener: the socket a supervisor passed (systemd socket
+// activation: LISTEN_FDS, LISTEN_PID), else addr. A supervisor that holds the socket across
+// restarts keeps it taking connections while the sidecar is down, so a client's request waits
+// in the kernel's queue for the restart instead of being refused.
+func listen(addr string) (net.Listener, bool, error) {
+	lns, err := activation.Listeners()
+	if err != nil {
+		return nil, false, fmt.Errorf("socket passed by the supervisor: %w", err)
+	}
+	for i, ln := range lns {
+		if ln == nil {
+			continue // not a stream socket
+		}
+		for _, extra := range lns[i+1:] {
+			if extra != nil {
+				_ = extra.Close() // one listener serves everything
+			}
+		}
+		return ln, true, nil
+	}
+	if len(lns) > 0 {
+		return nil, false, errors.New("socket passed by the supervisor: not a listening stream socket")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, false, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	return ln, false, nil
+}
 
 // shutdownDrain bounds how long a stopping sidecar waits for the requests in flight.
 const shutdownDrain = 10 * time.Second
