@@ -80,7 +80,7 @@ fi
 export LOCALNET_HOME=$TMP/crash LOCALNET_PORT_OFFSET=3200 LOCALNET_CHAIN_ID=computed-crash DEV_REPORT_GRACE_BLOCKS=10
 if "$ROOT/scripts/localnet.sh" start "$BIN" >"$TMP/crash.log" 2>&1 &&
   "$ROOT/scripts/provider-crash.sh" "$BIN" >>"$TMP/crash.log" 2>&1; then
-  ok "sidecar crash test: $(grep 'batches anchor' "$TMP/crash.log" | tail -1); $(grep 'windows judged' "$TMP/crash.log" | cut -d: -f1)"
+  ok "sidecar crash test: $(grep 'batches anchor' "$TMP/crash.log" | tail -1); $(grep 'windows judged' "$TMP/crash.log" | cut -d: -f1); $(grep -o '^rounds 1-3: .*\|^no systemd-socket-activate.*' "$TMP/crash.log" | head -1)"
 else
   ko "sidecar crash test"; tail -30 "$TMP/crash.log"
 fi
