@@ -65,6 +65,10 @@ type Daemon struct {
 	listener    net.Listener
 	stopped     atomic.Bool // Run has returned: nothing is sent again
 	resumed     atomic.Bool // the leases running before a restart are routed again
+	// routed is closed when a lease is routed or resumed is set (routedChange); resumeWait is
+	// how long a request for a lease still resuming waits for it before a 503.
+	routed     chan struct{}
+	resumeWait time.Duration
 }
 
 // Deps are the parts a caller (the CLI, a test) builds.
@@ -106,7 +110,7 @@ func New(cfg config.Config, d Deps) (*Daemon, error) {
 		cfg: cfg, log: d.Log, chain: d.Chain, watcher: d.Watcher, store: d.Store, gpus: d.GPUs,
 		engine: bid.New(policy, devices), drivers: d.Drivers, collector: d.Collector, metrics: metrics.New(),
 		provider: d.Chain.Provider().String(), leases: map[uint64]*leaseRun{}, bids: map[uint64]uint64{}, inflight: map[uint64]int{}, givenUp: map[uint64]bool{},
-		txs: make(chan txJob, 1024), urgent: make(chan txJob, 256),
+		txs: make(chan txJob, 1024), urgent: make(chan txJob, 256), resumeWait: resumeWait,
 	}
 	if dm.watcher.OnError == nil {
 		dm.watcher.OnError = func(h int64, inARow int, err error) {
@@ -187,6 +191,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.resumed.Store(true)
+	d.mu.Lock()
+	d.routedChanged()
+	d.mu.Unlock()
 	if cursor == 0 {
 		// First start: open orders are found by paging the chain (catchUp), not by replaying it.
 		cursor = h

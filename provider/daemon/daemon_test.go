@@ -127,6 +127,79 @@ func TestRoutesWhileResuming(t *testing.T) {
 	}
 }
 
+// TestRoutesAwaitResume: a request for a lease still resuming after a restart waits for it to
+// be routed and is answered (before, it was refused with 503 while the workload started); once
+// the resume ends without the lease, it is 404 at once; a lease that stays unrouted past
+// resumeWait is 503.
+func TestRoutesAwaitResume(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "pong") }))
+	defer backend.Close()
+	store, err := state.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for _, id := range []uint64{3, 5, 6} {
+		if err := store.PutLease(state.LeaseRecord{LeaseID: id, State: state.LeaseRunning}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := &Daemon{store: store, metrics: metrics.New(), leases: map[uint64]*leaseRun{}, resumeWait: 10 * time.Second}
+	srv := httptest.NewServer(d.routes())
+	defer srv.Close()
+	type answer struct {
+		code int
+		body string
+		took time.Duration
+	}
+	post := func(path string) <-chan answer {
+		ch := make(chan answer, 1)
+		go func() {
+			start := time.Now()
+			res, err := http.Post(srv.URL+path, "text/plain", strings.NewReader("ping"))
+			if err != nil {
+				ch <- answer{code: -1, body: err.Error()}
+				return
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			ch <- answer{res.StatusCode, string(b), time.Since(start)}
+		}()
+		return ch
+	}
+	waiting := post("/leases/3/x")
+	time.Sleep(100 * time.Millisecond) // the request waits
+	run := &leaseRun{rec: state.LeaseRecord{LeaseID: 3}}
+	run.proxy, err = ingress.New(ingress.Config{LeaseID: 3, Backend: backend.URL, WindowOf: d.windowOf(run)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.proxy.Release()
+	d.mu.Lock()
+	d.leases[3] = run
+	d.routedChanged()
+	d.mu.Unlock()
+	if a := <-waiting; a.code != http.StatusOK || a.body != "pong" || a.took > 5*time.Second {
+		t.Fatalf("request made while lease 3 resumed: %d %q after %v, want 200 pong once it is routed", a.code, a.body, a.took)
+	}
+
+	waiting = post("/leases/5/x")
+	time.Sleep(100 * time.Millisecond)
+	d.resumed.Store(true) // lease 5 failed to resume
+	d.mu.Lock()
+	d.routedChanged()
+	d.mu.Unlock()
+	if a := <-waiting; a.code != http.StatusNotFound || a.took > 5*time.Second {
+		t.Fatalf("request for a lease the resume left out: %d after %v, want 404 at the resume's end", a.code, a.took)
+	}
+
+	d.resumed.Store(false)
+	d.resumeWait = 50 * time.Millisecond
+	if a := <-post("/leases/6/x"); a.code != http.StatusServiceUnavailable {
+		t.Fatalf("lease still resuming after resumeWait: %d, want 503", a.code)
+	}
+}
+
 func TestContainsErr(t *testing.T) {
 	chainErr := fmt.Errorf("tx failed: failed to execute message; message index: 0: lease 4: %s", slatypes.ErrAlreadyCommitted.Error())
 	if !containsErr(chainErr, slatypes.ErrAlreadyCommitted) {

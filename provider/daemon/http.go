@@ -76,6 +76,55 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, drain time.Dura
 	return done
 }
 
+// resumeWait: a restarted sidecar routes a lease again once its workload runs, in tens of
+// milliseconds with the compiled module cached and about a second without; a request meanwhile
+// waits this long before it is asked to retry.
+const resumeWait = 2 * time.Second
+
+// awaitRouted waits up to d.resumeWait for lease id to be routed again after a restart; nil if
+// it was not by then, or the restart's resume ended without it.
+func (d *Daemon) awaitRouted(ctx context.Context, id uint64) *leaseRun {
+	if d.resumeWait <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(d.resumeWait)
+	defer timer.Stop()
+	for {
+		changed := d.routedChange() // taken before the check, so no change is missed
+		if run := d.leaseRun(id); run != nil && run.proxy != nil {
+			return run
+		}
+		if d.resumed.Load() {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// routedChange is closed the next time a lease is routed or the restart's resume ends.
+func (d *Daemon) routedChange() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.routed == nil {
+		d.routed = make(chan struct{})
+	}
+	return d.routed
+}
+
+// routedChanged wakes awaitRouted's waiters (call with d.mu held).
+func (d *Daemon) routedChanged() {
+	if d.routed != nil {
+		close(d.routed)
+		d.routed = nil
+	}
+}
+
 // routes is the sidecar's one listener: the leases' ingress under /leases/<id>/, receipt proofs
 // under /receipts/<lease>/<seq>, /status and /metrics.
 func (d *Daemon) routes() http.Handler {
@@ -95,19 +144,23 @@ func (d *Daemon) routes() http.Handler {
 			http.Error(w, "bad lease id", http.StatusBadRequest)
 			return
 		}
-		d.mu.Lock()
-		run := d.leases[id]
-		d.mu.Unlock()
+		run := d.leaseRun(id)
 		if run == nil || run.proxy == nil {
 			if !d.resumed.Load() {
 				if rec, err := d.store.GetLease(id); err == nil && rec.State == state.LeaseRunning {
-					// Its workload is starting again after a restart: the client should retry,
-					// not conclude the lease is gone.
-					w.Header().Set("Retry-After", "1")
-					http.Error(w, "lease resuming after a sidecar restart", http.StatusServiceUnavailable)
-					return
+					// Its workload is starting again after a restart: usually a matter of
+					// milliseconds, so the request waits for it a little; then the client
+					// should retry, not conclude the lease is gone.
+					run = d.awaitRouted(r.Context(), id)
+					if run == nil && !d.resumed.Load() {
+						w.Header().Set("Retry-After", "1")
+						http.Error(w, "lease resuming after a sidecar restart", http.StatusServiceUnavailable)
+						return
+					}
 				}
 			}
+		}
+		if run == nil || run.proxy == nil {
 			http.Error(w, "no such lease here", http.StatusNotFound)
 			return
 		}

@@ -148,6 +148,7 @@ func (d *Daemon) launch(ctx context.Context, o markettypes.Order, l markettypes.
 	}
 	d.mu.Lock()
 	d.leases[leaseID] = run
+	d.routedChanged()
 	n := len(d.leases)
 	d.mu.Unlock()
 	d.metrics.Leases.Set(float64(n))
