@@ -139,15 +139,18 @@ func New(cfg config.Config, d Deps) (*Daemon, error) {
 func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var err error
-	var passed bool
-	if d.listener, passed, err = listen(d.cfg.Listen.HTTP); err != nil {
+	lns, passed, err := listen(d.cfg.Listen.HTTP)
+	if err != nil {
 		return err
 	}
-	if passed {
-		d.log.Info("serving on the socket the supervisor passed", "addr", d.listener.Addr().String(), "listen.http", d.cfg.Listen.HTTP)
+	d.listener = lns[0]
+	for _, ln := range lns {
+		if !passed {
+			break
+		}
+		d.log.Info("serving on a socket the supervisor passed", "addr", ln.Addr().String(), "listen.http", d.cfg.Listen.HTTP)
 	}
-	served := serve(ctx, d.listener, d.routes(), shutdownDrain)
+	served := serve(ctx, lns, d.routes(), shutdownDrain)
 	// Returns only once the requests in flight are answered (or the drain ran out).
 	defer func() { cancel(); <-served }()
 	go d.sendLoop(ctx)

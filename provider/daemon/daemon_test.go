@@ -271,7 +271,7 @@ func TestServeDrains(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
-			done := serve(ctx, ln, h, tc.drain)
+			done := serve(ctx, []net.Listener{ln}, h, tc.drain)
 			type result struct {
 				body string
 				err  error
@@ -326,43 +326,49 @@ func TestServeDrains(t *testing.T) {
 	}
 }
 
-// TestListenPassedSocket: started with a socket passed the systemd way (fd 3, LISTEN_FDS,
-// LISTEN_PID), the sidecar serves on it instead of binding its configured address, and does
+// TestListenPassedSocket: started with sockets passed the systemd way (fds 3 and 4, LISTEN_FDS,
+// LISTEN_PID), the sidecar serves on both instead of binding its configured address, and does
 // not hand the variables on to what it starts.
 func TestListenPassedSocket(t *testing.T) {
 	if _, err := osexec.LookPath("sh"); err != nil {
 		t.Skip("no sh to set LISTEN_PID to the child's pid")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
+	var addrs []string
+	var files []*os.File
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := ln.(*net.TCPListener).File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs, files = append(addrs, ln.Addr().String()), append(files, f)
+		defer ln.Close()
+		defer f.Close()
 	}
 	// sh's $$ is the pid the test binary keeps through exec.
 	cmd := osexec.Command("sh", "-c", `LISTEN_PID=$$ exec "$0" "$@"`, os.Args[0], "-test.run=^TestListenChild$")
-	cmd.Env = append(os.Environ(), "LISTEN_FDS=1", "DAEMON_TEST_LISTEN_CHILD=1")
-	cmd.ExtraFiles = []*os.File{f}
+	cmd.Env = append(os.Environ(), "LISTEN_FDS=2", "DAEMON_TEST_LISTEN_CHILD=1")
+	cmd.ExtraFiles = files
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	// Only the child holds the socket now; it still takes connections.
-	f.Close()
-	ln.Close()
 	c := &http.Client{Timeout: 10 * time.Second}
-	res, err := c.Get("http://" + ln.Addr().String() + "/")
-	if err != nil {
-		t.Fatalf("request on the passed socket: %v (child: %s)", err, out.String())
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if want := "passed=true env="; string(body) != want {
-		t.Fatalf("child answered %q, want %q (child: %s)", body, want, out.String())
+	for _, addr := range addrs {
+		res, err := c.Get("http://" + addr + "/")
+		if err != nil {
+			t.Fatalf("request on the passed socket %s: %v (child: %s)", addr, err, out.String())
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if want := "passed=true sockets=2 env="; string(body) != want {
+			t.Fatalf("child answered %q on %s, want %q (child: %s)", body, addr, want, out.String())
+		}
 	}
 }
 
@@ -371,12 +377,14 @@ func TestListenChild(t *testing.T) {
 	if os.Getenv("DAEMON_TEST_LISTEN_CHILD") != "1" {
 		return
 	}
-	// An address it cannot bind: only the passed socket can serve.
-	ln, passed, err := listen("192.0.2.1:1")
+	// An address it cannot bind: only the passed sockets can serve.
+	lns, passed, err := listen("192.0.2.1:1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintf(w, "passed=%v env=%s%s", passed, os.Getenv("LISTEN_FDS"), os.Getenv("LISTEN_PID"))
-	}))
+	env := os.Getenv("LISTEN_FDS") + os.Getenv("LISTEN_PID")
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "passed=%v sockets=%d env=%s", passed, len(lns), env)
+	})
+	<-serve(context.Background(), lns, h, 0)
 }

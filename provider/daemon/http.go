@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -23,47 +22,48 @@ import (
 	slatypes "github.com/computed-network/computed/x/sla/types"
 )
 
-// listen is the sidecar's listener: the socket a supervisor passed (systemd socket
-// activation: LISTEN_FDS, LISTEN_PID), else addr. A supervisor that holds the socket across
-// restarts keeps it taking connections while the sidecar is down, so a client's request waits
-// in the kernel's queue for the restart instead of being refused.
-func listen(addr string) (net.Listener, bool, error) {
-	lns, err := activation.Listeners()
+// listen is the sidecar's listeners: the sockets a supervisor passed (systemd socket
+// activation: LISTEN_FDS, LISTEN_PID; a unit may name several addresses), else addr. A
+// supervisor that holds them across restarts keeps them taking connections while the sidecar
+// is down, so a client's request waits in the kernel's queue for the restart instead of being
+// refused. passed says which it was.
+func listen(addr string) (lns []net.Listener, passed bool, err error) {
+	got, err := activation.Listeners()
 	if err != nil {
-		return nil, false, fmt.Errorf("socket passed by the supervisor: %w", err)
+		return nil, false, fmt.Errorf("sockets passed by the supervisor: %w", err)
 	}
-	for i, ln := range lns {
+	for i, ln := range got {
 		if ln == nil {
-			continue // not a stream socket
-		}
-		for _, extra := range lns[i+1:] {
-			if extra != nil {
-				_ = extra.Close() // one listener serves everything
+			for _, l := range lns {
+				_ = l.Close()
 			}
+			return nil, false, fmt.Errorf("socket %d passed by the supervisor is not a listening stream socket", i+3)
 		}
-		return ln, true, nil
+		lns = append(lns, ln)
 	}
 	if len(lns) > 0 {
-		return nil, false, errors.New("socket passed by the supervisor: not a listening stream socket")
+		return lns, true, nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, false, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	return ln, false, nil
+	return []net.Listener{ln}, false, nil
 }
 
 // shutdownDrain bounds how long a stopping sidecar waits for the requests in flight.
 const shutdownDrain = 10 * time.Second
 
-// serve answers on ln with h until ctx ends. Then it stops taking connections and lets the
+// serve answers on lns with h until ctx ends. Then it stops taking connections and lets the
 // requests in flight finish, for up to drain, before it closes the rest: a sidecar stopped to
 // be restarted (SIGTERM) should not cut off a buyer's request, which its journal then still
 // counts. The channel closes when it is done.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, drain time.Duration) <-chan struct{} {
+func serve(ctx context.Context, lns []net.Listener, h http.Handler, drain time.Duration) <-chan struct{} {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
-	go func() { _ = srv.Serve(ln) }()
+	for _, ln := range lns {
+		go func() { _ = srv.Serve(ln) }()
+	}
 	go func() {
 		defer close(done)
 		<-ctx.Done()
