@@ -61,7 +61,7 @@ sidecar_start() {
 # one); sidecar_await then waits until it runs.
 sidecar_launch() {
   local i
-  running_before=$(grep -c "sidecar running" "$PHOME/sidecar.log" 2>/dev/null || true)
+  running_before=$(log_count "sidecar running")
   if [ -n "${holder_fifo:-}" ]; then
     rm -f "$PHOME/sidecar.pid"
     echo "$PHOME/sidecar.pid $BIN provider start ${H[*]} --config $PHOME/provider.toml" >"$holder_fifo"
@@ -78,27 +78,36 @@ sidecar_launch() {
 # 1, holding nothing, without systemd-socket-activate.
 sidecar_hold_socket() {
   command -v systemd-socket-activate >/dev/null || return 1
-  local i listening execing
-  listening=$(grep -c "Listening on $LISTEN" "$PHOME/sidecar.log" 2>/dev/null || true)
-  execing=$(grep -c "Execing bash" "$PHOME/sidecar.log" 2>/dev/null || true)
-  listening=${listening:-0} execing=${execing:-0} # no log yet
+  local listening execing
+  listening=$(log_count "Listening on $LISTEN")
+  execing=$(log_count "Execing bash")
   rm -f "$PHOME/holder.fifo"
   mkfifo "$PHOME/holder.fifo"
   systemd-socket-activate -l "$LISTEN" bash "$ROOT/scripts/socket-holder.sh" "$PHOME/holder.fifo" \
     >>"$PHOME/sidecar.log" 2>&1 </dev/null &
   holder_pid=$!
-  for ((i = 0; i < 50; i++)); do
-    [ "$(grep -c "Listening on $LISTEN" "$PHOME/sidecar.log" || true)" -gt "$listening" ] && break
-    sleep 0.1
-  done
+  await_log "Listening on $LISTEN" "$listening" || die "the socket holder does not listen on $LISTEN"
   # This systemd-socket-activate (Debian 12's) starts its command at the first connection only.
   : <"/dev/tcp/${LISTEN%:*}/${LISTEN#*:}" || die "the socket holder does not listen on $LISTEN"
+  await_log "Execing bash" "$execing" || die "the socket holder did not start"
+  holder_fifo=$PHOME/holder.fifo
+}
+
+# log_count PATTERN: how many lines of the sidecar log match PATTERN (0 before there is a log).
+log_count() {
+  local n
+  n=$(grep -c "$1" "$PHOME/sidecar.log" 2>/dev/null) || true
+  echo "${n:-0}"
+}
+
+# await_log PATTERN N: waits up to 5 s for more than N lines of the sidecar log to match PATTERN.
+await_log() {
+  local i
   for ((i = 0; i < 50; i++)); do
-    [ "$(grep -c "Execing bash" "$PHOME/sidecar.log" || true)" -gt "$execing" ] && break
+    [ "$(log_count "$1")" -gt "$2" ] && return 0
     sleep 0.1
   done
-  [ "$(grep -c "Execing bash" "$PHOME/sidecar.log" || true)" -gt "$execing" ] || die "the socket holder did not start"
-  holder_fifo=$PHOME/holder.fifo
+  return 1
 }
 
 # gone PID: waits up to 5 s for a process (not necessarily this shell's child) to be gone.
@@ -112,7 +121,7 @@ sidecar_await() {
   local pid i
   pid=$(cat "$PHOME/sidecar.pid")
   for ((i = 0; i < 80; i++)); do
-    [ "$(grep -c "sidecar running" "$PHOME/sidecar.log" || true)" -gt "${running_before:-0}" ] && return 0
+    [ "$(log_count "sidecar running")" -gt "${running_before:-0}" ] && return 0
     kill -0 "$pid" 2>/dev/null || die "sidecar exited"
     sleep 0.25
   done

@@ -144,11 +144,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.listener = lns[0]
-	for _, ln := range lns {
-		if !passed {
-			break
+	if passed {
+		for _, ln := range lns {
+			d.log.Info("serving on a socket the supervisor passed", "addr", ln.Addr().String(), "listen.http", d.cfg.Listen.HTTP)
 		}
-		d.log.Info("serving on a socket the supervisor passed", "addr", ln.Addr().String(), "listen.http", d.cfg.Listen.HTTP)
 	}
 	served := serve(ctx, lns, d.routes(), shutdownDrain)
 	// Returns only once the requests in flight are answered (or the drain ran out).
@@ -193,10 +192,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.resume(ctx); err != nil {
 		return err
 	}
-	d.resumed.Store(true)
-	d.mu.Lock()
-	d.routedChanged()
-	d.mu.Unlock()
+	d.setResumed()
 	if cursor == 0 {
 		// First start: open orders are found by paging the chain (catchUp), not by replaying it.
 		cursor = h

@@ -81,6 +81,16 @@ func serve(ctx context.Context, lns []net.Listener, h http.Handler, drain time.D
 // waits this long before it is asked to retry.
 const resumeWait = 2 * time.Second
 
+// resuming says whether lease id is one a restarted sidecar has yet to route again: the store
+// holds it as running and the restart's resume has not ended.
+func (d *Daemon) resuming(id uint64) bool {
+	if d.resumed.Load() {
+		return false
+	}
+	rec, err := d.store.GetLease(id)
+	return err == nil && rec.State == state.LeaseRunning
+}
+
 // awaitRouted waits up to d.resumeWait for lease id to be routed again after a restart; nil if
 // it was not by then, or the restart's resume ended without it.
 func (d *Daemon) awaitRouted(ctx context.Context, id uint64) *leaseRun {
@@ -117,6 +127,14 @@ func (d *Daemon) routedChange() <-chan struct{} {
 	return d.routed
 }
 
+// setResumed ends the restart's resume: leases not routed by now are not this sidecar's.
+func (d *Daemon) setResumed() {
+	d.resumed.Store(true)
+	d.mu.Lock()
+	d.routedChanged()
+	d.mu.Unlock()
+}
+
 // routedChanged wakes awaitRouted's waiters (call with d.mu held).
 func (d *Daemon) routedChanged() {
 	if d.routed != nil {
@@ -145,19 +163,14 @@ func (d *Daemon) routes() http.Handler {
 			return
 		}
 		run := d.leaseRun(id)
-		if run == nil || run.proxy == nil {
-			if !d.resumed.Load() {
-				if rec, err := d.store.GetLease(id); err == nil && rec.State == state.LeaseRunning {
-					// Its workload is starting again after a restart: usually a matter of
-					// milliseconds, so the request waits for it a little; then the client
-					// should retry, not conclude the lease is gone.
-					run = d.awaitRouted(r.Context(), id)
-					if run == nil && !d.resumed.Load() {
-						w.Header().Set("Retry-After", "1")
-						http.Error(w, "lease resuming after a sidecar restart", http.StatusServiceUnavailable)
-						return
-					}
-				}
+		if (run == nil || run.proxy == nil) && d.resuming(id) {
+			// Its workload is starting again after a restart: usually a matter of
+			// milliseconds, so the request waits for it a little; then the client should
+			// retry, not conclude the lease is gone.
+			if run = d.awaitRouted(r.Context(), id); run == nil && !d.resumed.Load() {
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, "lease resuming after a sidecar restart", http.StatusServiceUnavailable)
+				return
 			}
 		}
 		if run == nil || run.proxy == nil {

@@ -172,8 +172,7 @@ func (d *Daemon) closedRun(ctx context.Context, rec state.LeaseRecord, l markett
 	if j == nil {
 		return nil
 	}
-	var o markettypes.Order
-	if len(rec.Order) > 0 && o.Unmarshal(rec.Order) == nil {
+	if o, _, err := unsnapshot(rec); err == nil {
 		return d.journalRun(rec, l, o, j, rep)
 	}
 	mq := markettypes.NewQueryClient(d.chain.Context())
@@ -201,8 +200,7 @@ func (d *Daemon) closedJournal(ctx context.Context, rec state.LeaseRecord, l mar
 	if j == nil {
 		return nil, journal.Replay{}
 	}
-	// A batch sent now lands in the next block at the earliest.
-	if countRequests(rep) == 0 || d.head.Load()+1 > l.ClosedHeight+d.grace(ctx) {
+	if countRequests(rep) == 0 || !d.anchorable(ctx, l) {
 		_ = j.Close()
 		return nil, journal.Replay{}
 	}

@@ -204,6 +204,25 @@ func snapshot(o markettypes.Order, l markettypes.Lease) ([]byte, []byte, error) 
 	return ob, lb, nil
 }
 
+// errNoSnapshot: a lease record written before records kept the order and lease.
+var errNoSnapshot = errors.New("no order and lease kept")
+
+// unsnapshot decodes the order and lease a record kept (snapshot).
+func unsnapshot(r state.LeaseRecord) (markettypes.Order, markettypes.Lease, error) {
+	var o markettypes.Order
+	var l markettypes.Lease
+	if len(r.Order) == 0 || len(r.Lease) == 0 {
+		return o, l, errNoSnapshot
+	}
+	if err := o.Unmarshal(r.Order); err != nil {
+		return o, l, fmt.Errorf("stored order: %w", err)
+	}
+	if err := l.Unmarshal(r.Lease); err != nil {
+		return o, l, fmt.Errorf("stored lease: %w", err)
+	}
+	return o, l, nil
+}
+
 // leaseInfo is what each of the lease's receipts states about it, but for the attestation in
 // force, which receiptPending adds: it changes when the provider attests again.
 func (d *Daemon) leaseInfo(o markettypes.Order, l markettypes.Lease, digest string) receipts.LeaseInfo {
@@ -278,17 +297,14 @@ func (d *Daemon) resumeStored(ctx context.Context) error {
 	}
 	d.removeStaleJournals(recs)
 	for _, r := range recs {
-		if r.State != state.LeaseRunning || r.Replicated || len(r.Order) == 0 || len(r.Lease) == 0 {
+		if r.State != state.LeaseRunning || r.Replicated {
 			continue
 		}
-		var o markettypes.Order
-		var l markettypes.Lease
-		if err := o.Unmarshal(r.Order); err != nil {
-			d.log.Warn("stored order unreadable: the lease waits for the node", "lease", r.LeaseID, "err", err)
-			continue
-		}
-		if err := l.Unmarshal(r.Lease); err != nil {
-			d.log.Warn("stored lease unreadable: the lease waits for the node", "lease", r.LeaseID, "err", err)
+		o, l, err := unsnapshot(r)
+		if err != nil {
+			if !errors.Is(err, errNoSnapshot) {
+				d.log.Warn("the lease waits for the node", "lease", r.LeaseID, "err", err)
+			}
 			continue
 		}
 		if err := d.launch(ctx, o, l, true); err != nil {
@@ -343,11 +359,18 @@ func (d *Daemon) closedWhileDown(ctx context.Context, run *leaseRun, l markettyp
 	run.mu.Lock()
 	n := len(run.pending)
 	run.mu.Unlock()
-	if d.head.Load()+1 > l.ClosedHeight+d.grace(ctx) {
+	if !d.anchorable(ctx, l) {
 		run.unanchorable.Store(true)
 		return
 	}
 	d.log.Info("lease closed while the sidecar was down: receipting the requests of its last block", "lease", run.rec.LeaseID, "requests", n)
+}
+
+// anchorable says whether a receipt batch of closed lease l sent now can still be anchored: it
+// lands in the next block at the earliest, and the chain takes a closed lease's batches for
+// report_grace_blocks after its close.
+func (d *Daemon) anchorable(ctx context.Context, l markettypes.Lease) bool {
+	return d.head.Load()+1 <= l.ClosedHeight+d.grace(ctx)
 }
 
 // finishLease stops a closed lease's workload and ingress, receipts what it served last and

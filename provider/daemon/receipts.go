@@ -46,8 +46,8 @@ func (d *Daemon) receiptPending(run *leaseRun, h int64) {
 		out.Write(b[:])
 	}
 	info := run.info
-	if h := d.tokenHash.Load(); h != nil {
-		info.AttestationTokenHash = *h
+	if hash := d.tokenHash.Load(); hash != nil {
+		info.AttestationTokenHash = *hash
 	}
 	_, err := d.builder.AppendWithSamples(info, receipts.Work{
 		Start: time.UnixMilli(samples[0].s.UnixMillis), End: time.UnixMilli(samples[len(samples)-1].s.UnixMillis),
