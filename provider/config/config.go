@@ -104,6 +104,10 @@ type Receipts struct {
 	// JournalSync is how often the leases' ingress journals are synced to disk: what a power
 	// cut can lose of the requests served since the last block. 0 syncs never.
 	JournalSync Duration `toml:"journal_sync"`
+	// MaxRequests caps the requests in one receipt: more before the next block are receipted
+	// at once (price zero; the block's receipt carries its price), which bounds the memory they
+	// take while blocks do not come. 0 is the default, 65,536.
+	MaxRequests int `toml:"max_requests"`
 }
 
 // Default is a development configuration: local node, mock 8×H100, dev attestation issuer.
@@ -127,7 +131,7 @@ func Default(home string) Config {
 		},
 		Executors: Executors{WASMDir: filepath.Join(home, "wasm"), JobTimeout: Duration{30 * time.Second}, DefaultMemMiB: 512},
 		Listen:    Listen{HTTP: "127.0.0.1:8480"},
-		Receipts:  Receipts{MaxBatch: 1000, MaxAge: Duration{5 * time.Second}, JournalSync: Duration{200 * time.Millisecond}},
+		Receipts:  Receipts{MaxBatch: 1000, MaxAge: Duration{5 * time.Second}, JournalSync: Duration{200 * time.Millisecond}, MaxRequests: 1 << 16},
 		DataDir:   filepath.Join(home, "provider-data"),
 	}
 }
@@ -149,6 +153,8 @@ func (c Config) Validate() error {
 		return errors.New("listen.http and data_dir are required")
 	case c.Receipts.JournalSync.Duration < 0:
 		return fmt.Errorf("receipts.journal_sync must not be negative, got %s", c.Receipts.JournalSync)
+	case c.Receipts.MaxRequests < 0:
+		return fmt.Errorf("receipts.max_requests must not be negative, got %d", c.Receipts.MaxRequests)
 	case c.Executors.DockerGPUs && c.GPU.Backend == "mock":
 		return errors.New("executors.docker_gpus needs gpu.backend = nvml: mock GPUs are no devices a container can be given")
 	}
@@ -308,6 +314,10 @@ max_age = {{q .Receipts.MaxAge.String}}
 # sidecar loses none); the journal is synced to disk this often, which bounds what a power cut
 # can lose. "0s" never syncs.
 journal_sync = {{q .Receipts.JournalSync.String}}
+# A receipt covers the requests served between two blocks, or max_requests of them when more
+# come first (the node or the chain is down): those are receipted at once, priced zero (the
+# block's receipt carries the block's price), so what waits for a block stays bounded in memory.
+max_requests = {{.Receipts.MaxRequests}}
 {{if .Extra}}
 [extra]
 {{range $k, $v := .Extra}}{{q $k}} = {{q $v}}

@@ -35,6 +35,7 @@ func TestLoadRejects(t *testing.T) {
 		{"bad gpu backend", `backend = 'mock'`, `backend = "cuda"`, []string{`gpu.backend must be nvml or mock, got "cuda"`}, ""},
 		{"bad attestation mode", `mode = 'command'`, `mode = "tpm"`, []string{`attestation.mode must be command or nras, got "tpm"`}, ""},
 		{"negative journal sync", "journal_sync = '200ms'", "journal_sync = '-1s'", []string{"receipts.journal_sync must not be negative, got -1s"}, ""},
+		{"negative receipt cap", "max_requests = 65536", "max_requests = -5", []string{"receipts.max_requests must not be negative, got -5"}, ""},
 		{"GPUs for containers from mock GPUs", "docker_gpus = false", "docker_gpus = true", []string{"executors.docker_gpus needs gpu.backend = nvml"}, ""},
 		{"missing metro", `metro = 'FRA'`, ``, []string{"provider.metro is required"}, ""},
 		{"empty metro", `metro = 'FRA'`, `metro = ""`, []string{"provider.metro is required"}, ""},

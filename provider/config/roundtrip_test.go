@@ -41,7 +41,7 @@ func full(home string) Config {
 			JobTimeout:   Duration{1500 * time.Millisecond}, DefaultMemMiB: 2048,
 		},
 		Listen:   Listen{HTTP: "0.0.0.0:9999"},
-		Receipts: Receipts{MaxBatch: 5, MaxAge: Duration{250 * time.Millisecond}, JournalSync: Duration{300 * time.Millisecond}},
+		Receipts: Receipts{MaxBatch: 5, MaxAge: Duration{250 * time.Millisecond}, JournalSync: Duration{300 * time.Millisecond}, MaxRequests: 4096},
 		DataDir:  filepath.Join(home, "data"),
 		Extra:    map[string]string{"note": "kept"},
 	}
@@ -123,7 +123,7 @@ func TestWriteIsCommented(t *testing.T) {
 	}
 	for _, want := range []string{"[chain]", "[provider]", "[gpu]", "[pricing]", "[pricing.base_per_gpu_hour]",
 		"[attestation]", "[executors]", "[executors.process_allow]", "[listen]", "[receipts]",
-		`renew_before = '10m0s'`, `job_timeout = '30s'`, `max_age = '5s'`, `journal_sync = '200ms'`} {
+		`renew_before = '10m0s'`, `job_timeout = '30s'`, `max_age = '5s'`, `journal_sync = '200ms'`, `max_requests = 65536`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("file lacks %q:\n%s", want, text)
 		}

@@ -32,24 +32,11 @@ import (
 // receipt and their SLA window, and neither the replay nor a second restart counts anything
 // twice.
 func TestJournalAcrossKill(t *testing.T) {
-	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "pong") }))
-	defer backend.Close()
-	dataDir := t.TempDir()
-	store, err := state.Open(filepath.Join(dataDir, "sidecar.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	backend := pong(t)
+	store, dataDir := tempStore(t)
+	var err error
 	newDaemon := func() *Daemon {
-		d := &Daemon{
-			log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: metrics.New(), store: store,
-			builder: receipts.NewBuilder(store),
-		}
-		d.cfg.DataDir = dataDir
-		d.batcher, err = receipts.NewBatcher(store, receipts.BatcherConfig{MaxBatch: 10, MaxAge: 1}, func(context.Context, state.Batch) (string, error) { return "", nil })
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := receiptDaemon(t, store, dataDir)
 		d.head.Store(101) // window 1 of a lease started at 100 with 5-block windows
 		// The restarts are milliseconds apart: no probe is missed, whatever the block times.
 		d.watcher, d.cfg.Pricing.BlockSeconds = chain.NewWatcher(headerRPC{}), 1
@@ -58,9 +45,7 @@ func TestJournalAcrossKill(t *testing.T) {
 	}
 	// start is startLease's part of a (re)start that concerns the measurements.
 	start := func(d *Daemon) *leaseRun {
-		rec := state.LeaseRecord{LeaseID: 7, StartHeight: 100, WindowBlocks: 5}
-		run := &leaseRun{rec: rec, lease: markettypes.Lease{PricePerBlock: sdk.NewInt64Coin("uusdc", 10)}}
-		run.info = receipts.LeaseInfo{LeaseID: 7, GpuSku: "H100-SXM-80GB", Metro: "fra", WorkloadDigest: "ab", PricePerBlock: run.lease.PricePerBlock}
+		run := lease7()
 		j, rep := d.openJournal(7)
 		if j == nil {
 			t.Fatal("no journal")

@@ -31,6 +31,8 @@ type leaseRun struct {
 	// stop ends the lease's background work (a replicated job's commit and reveal).
 	stop context.CancelFunc
 
+	// receiptMu makes one receipt at a time: a block's (receiptPending) or a full one's.
+	receiptMu sync.Mutex
 	mu        sync.Mutex
 	pending   []windowSample     // requests not yet in a receipt
 	probes    []state.WindowData // probe counts not yet kept in the store
@@ -171,7 +173,11 @@ func (d *Daemon) ingressConfig(run *leaseRun, endpoint string) ingress.Config {
 			run.mu.Lock()
 			run.pending = append(run.pending, windowSample{window, s})
 			d.journalRequest(run, window, s)
+			full := len(run.pending)%d.maxRequests() == 0
 			run.mu.Unlock()
+			if full {
+				go d.receiptFull(run) // off the request's path: it writes the store
+			}
 		},
 		OnProbe: func(window uint64, ok bool) {
 			now := time.Now()

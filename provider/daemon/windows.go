@@ -68,14 +68,21 @@ func windowsToKeep(samples []windowSample, in []byte, probes []state.WindowData,
 
 // addProbe counts one probe of window in counts.
 func addProbe(counts []state.WindowData, window uint64, ok bool) []state.WindowData {
-	k := slices.IndexFunc(counts, func(w state.WindowData) bool { return w.Window == window })
-	if k < 0 {
-		counts, k = append(counts, state.WindowData{Window: window}), len(counts)
-	}
-	counts[k].Probes++
+	p := state.WindowData{Window: window, Probes: 1}
 	if ok {
-		counts[k].ProbesOK++
+		p.ProbesOK = 1
 	}
+	return addProbes(counts, p)
+}
+
+// addProbes adds p's probe counts to its window's in counts.
+func addProbes(counts []state.WindowData, p state.WindowData) []state.WindowData {
+	k := slices.IndexFunc(counts, func(w state.WindowData) bool { return w.Window == p.Window })
+	if k < 0 {
+		counts, k = append(counts, state.WindowData{Window: p.Window}), len(counts)
+	}
+	counts[k].Probes += p.Probes
+	counts[k].ProbesOK += p.ProbesOK
 	return counts
 }
 

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 )
@@ -59,4 +60,31 @@ func mustSnapshot(t testing.TB, p *Proxy, window uint64) WindowStats {
 		t.Fatalf("Snapshot(%d): no data", window)
 	}
 	return st
+}
+
+// collector keeps what the proxy hands to OnRequest, as the sidecar does: the window keeps
+// only the samples' root.
+type collector struct {
+	mu      sync.Mutex
+	windows []uint64
+	samples []Sample
+}
+
+func (c *collector) onRequest(window uint64, s Sample) {
+	c.mu.Lock()
+	c.windows, c.samples = append(c.windows, window), append(c.samples, s)
+	c.mu.Unlock()
+}
+
+// of returns the samples handed over for window, in order.
+func (c *collector) of(window uint64) []Sample {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Sample
+	for i, w := range c.windows {
+		if w == window {
+			out = append(out, c.samples[i])
+		}
+	}
+	return out
 }

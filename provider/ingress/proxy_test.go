@@ -2,6 +2,7 @@ package ingress
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -29,7 +30,8 @@ func TestProxyPassesRequestAndResponseThrough(t *testing.T) {
 		io.WriteString(w, "hello")
 	}))
 	defer backend.Close()
-	p, srv := startProxy(t, Config{LeaseID: 7, Backend: backend.URL + "/base"})
+	var c collector
+	p, srv := startProxy(t, Config{LeaseID: 7, Backend: backend.URL + "/base", OnRequest: c.onRequest})
 
 	resp, body := get(t, srv.URL+"/v1/infer?model=x", http.Header{"X-Request": {"abc"}})
 	if resp.StatusCode != http.StatusCreated || body != "hello" {
@@ -43,8 +45,12 @@ func TestProxyPassesRequestAndResponseThrough(t *testing.T) {
 	if st.Requests != 1 || st.Errors != 0 {
 		t.Fatalf("requests=%d errors=%d, want 1 and 0", st.Requests, st.Errors)
 	}
-	if s := st.Samples[0]; s.Status != http.StatusCreated || s.Micros == 0 {
-		t.Fatalf("sample %+v, want status 201 and a latency", s)
+	got := c.of(1)
+	if len(got) != 1 || got[0].Status != http.StatusCreated || got[0].Micros == 0 {
+		t.Fatalf("samples %+v, want one with status 201 and a latency", got)
+	}
+	if !bytes.Equal(st.SamplesRoot, SamplesRoot(got)) {
+		t.Fatal("the window's root is not over the sample handed to OnRequest")
 	}
 }
 
@@ -52,15 +58,16 @@ func TestProxyBackendDownIs502AndCountsAsError(t *testing.T) {
 	backend := httptest.NewServer(http.NotFoundHandler())
 	url := backend.URL
 	backend.Close() // nothing listens there any more
-	p, srv := startProxy(t, Config{Backend: url})
+	var c collector
+	p, srv := startProxy(t, Config{Backend: url, OnRequest: c.onRequest})
 
 	resp, _ := get(t, srv.URL+"/", nil)
 	if resp.StatusCode != http.StatusBadGateway {
 		t.Fatalf("status %d, want 502", resp.StatusCode)
 	}
 	st := mustSnapshot(t, p, 1)
-	if st.Requests != 1 || st.Errors != 1 || st.Samples[0].Status != http.StatusBadGateway {
-		t.Fatalf("requests=%d errors=%d samples=%+v, want one 502 error", st.Requests, st.Errors, st.Samples)
+	if got := c.of(1); st.Requests != 1 || st.Errors != 1 || len(got) != 1 || got[0].Status != http.StatusBadGateway {
+		t.Fatalf("requests=%d errors=%d samples=%+v, want one 502 error", st.Requests, st.Errors, got)
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 )
 
 // Histogram range: 1µs to 60s at 3 significant figures (≈0.1% relative error). Longer
-// requests are recorded in the histogram as 60s; their raw samples keep the true value.
+// requests are recorded in the histogram as 60s; the samples' root covers the true value.
 const (
 	histMinMicros = 1
 	histMaxMicros = 60_000_000
@@ -28,12 +28,10 @@ type WindowStats struct {
 	// AvailabilityBps is ProbesOK*10000/Probes. When no probe ran in the window (Probes == 0)
 	// it is 0 and means "unknown", not "down": the caller decides how to report that.
 	AvailabilityBps uint32
-	// SamplesRoot is SamplesRoot(Samples).
+	// SamplesRoot is SamplesRoot of the window's samples in the order they were recorded (the
+	// order their responses completed). The window keeps only what the root needs, not the
+	// samples; Config.OnRequest hands each sample to the caller.
 	SamplesRoot []byte
-	// Samples are the window's raw samples in the order they were recorded (the order their
-	// responses completed). The sidecar keeps them so a buyer can recompute SamplesRoot.
-	// The slice is shared and must not be modified.
-	Samples []Sample
 }
 
 // window accumulates one SLA window. Once closed it only rejects late arrivals.
@@ -43,7 +41,7 @@ type window struct {
 	mu       sync.Mutex
 	closed   bool
 	hist     *hdrhistogram.Histogram
-	samples  []Sample
+	tree     samplesTree
 	requests uint64
 	errors   uint64
 	probes   uint64
@@ -52,9 +50,9 @@ type window struct {
 
 func newWindow(index uint64) *window {
 	return &window{
-		index:   index,
-		hist:    hdrhistogram.New(histMinMicros, histMaxMicros, histSigFigs),
-		samples: make([]Sample, 0, 1024),
+		index: index,
+		hist:  hdrhistogram.New(histMinMicros, histMaxMicros, histSigFigs),
+		tree:  newSamplesTree(),
 	}
 }
 
@@ -67,7 +65,7 @@ func (w *window) record(s Sample) bool {
 		return false
 	}
 	_ = w.hist.RecordValue(v) // cannot fail: v is within the histogram's range
-	w.samples = append(w.samples, s)
+	w.tree.add(s)
 	w.requests++
 	if s.IsError() {
 		w.errors++
@@ -90,10 +88,8 @@ func (w *window) recordProbe(ok bool) bool {
 	return true
 }
 
-// stats reads the window; with release it also closes it and drops its histogram. Hashing
-// the samples happens outside the lock so a large window does not stall requests: recorded
-// samples are never modified, so the prefix taken under the lock stays valid while appends
-// continue behind it.
+// stats reads the window; with release it also closes it and drops its histogram. The root
+// takes at most 63 hashes under the lock, whatever the window's size.
 func (w *window) stats(release bool) (WindowStats, bool) {
 	w.mu.Lock()
 	if w.closed {
@@ -101,25 +97,24 @@ func (w *window) stats(release bool) (WindowStats, bool) {
 		return WindowStats{}, false
 	}
 	st := WindowStats{
-		Window:    w.index,
-		Requests:  w.requests,
-		Errors:    w.errors,
-		P95Micros: uint64(w.hist.ValueAtQuantile(95)),
-		P99Micros: uint64(w.hist.ValueAtQuantile(99)),
-		Probes:    w.probes,
-		ProbesOK:  w.probesOK,
-		Samples:   w.samples[:len(w.samples):len(w.samples)],
+		Window:      w.index,
+		Requests:    w.requests,
+		Errors:      w.errors,
+		P95Micros:   uint64(w.hist.ValueAtQuantile(95)),
+		P99Micros:   uint64(w.hist.ValueAtQuantile(99)),
+		Probes:      w.probes,
+		ProbesOK:    w.probesOK,
+		SamplesRoot: w.tree.root(),
 	}
 	if release {
 		w.closed = true
 		w.hist = nil
-		w.samples = nil
+		w.tree = samplesTree{}
 	}
 	w.mu.Unlock()
 
 	if st.Probes > 0 {
 		st.AvailabilityBps = uint32(st.ProbesOK * 10000 / st.Probes)
 	}
-	st.SamplesRoot = SamplesRoot(st.Samples)
 	return st, true
 }

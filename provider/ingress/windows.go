@@ -69,8 +69,7 @@ func (p *Proxy) Snapshot(window uint64) (WindowStats, bool) {
 	return w.stats(false)
 }
 
-// Close finalises a window: it returns the window's figures and drops its histogram and
-// samples (they stay reachable through the returned Samples). Requests or probes that arrive
+// Close finalises a window: it returns the window's figures and drops its histogram. Requests or probes that arrive
 // for the window afterwards are dropped and counted by Dropped.
 func (p *Proxy) Close(window uint64) (WindowStats, error) {
 	s := &p.windows
