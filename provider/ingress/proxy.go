@@ -27,6 +27,9 @@ type Proxy struct {
 	writers   sync.Pool
 	windows   windowSet
 	metrics   *metrics // nil without a Registerer
+	// recordMu puts each request in its window and hands it to OnRequest in one step, so the
+	// window's root is over the order the caller keeps the samples in.
+	recordMu sync.Mutex
 
 	healthURL   string
 	probeClient *http.Client
@@ -101,17 +104,20 @@ func (p *Proxy) finish(sw *statusWriter, req *http.Request, start time.Time) {
 
 	s := Sample{UnixMillis: start.UnixMilli(), Micros: uint64(elapsed / time.Microsecond), Status: uint16(status)}
 	window := p.cfg.WindowOf(start)
-	if !p.windows.get(window).record(s) {
+	if p.metrics != nil {
+		p.metrics.request(status, elapsed)
+	}
+	p.recordMu.Lock()
+	recorded := p.windows.get(window).record(s)
+	if p.cfg.OnRequest != nil {
+		p.cfg.OnRequest(window, s)
+	}
+	p.recordMu.Unlock()
+	if !recorded {
 		p.windows.dropped.Add(1)
 		if p.metrics != nil {
 			p.metrics.droppedCtr.Inc()
 		}
-	}
-	if p.metrics != nil {
-		p.metrics.request(status, elapsed)
-	}
-	if p.cfg.OnRequest != nil {
-		p.cfg.OnRequest(window, s)
 	}
 }
 

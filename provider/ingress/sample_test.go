@@ -126,3 +126,30 @@ func TestDecodeSamplesReversesEncode(t *testing.T) {
 		t.Fatalf("DecodeSamples(nil) = %v, %v", out, err)
 	}
 }
+
+// Under concurrent requests the window's root is over the order OnRequest saw: what the
+// sidecar keeps (its receipts' inputs, the store's window data, restored after a restart)
+// recomputes the reported root.
+func TestRootFollowsOnRequestOrder(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	defer backend.Close()
+	var c collector
+	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: c.onRequest})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 150 {
+				get(t, srv.URL+"/", nil)
+			}
+		}()
+	}
+	wg.Wait()
+	st := mustSnapshot(t, p, 1)
+	if st.Requests != 1200 || !bytes.Equal(st.SamplesRoot, SamplesRoot(c.of(1))) {
+		t.Fatalf("%d requests; the root is not over the samples in the order OnRequest saw them", st.Requests)
+	}
+}
