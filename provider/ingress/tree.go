@@ -24,7 +24,7 @@ func hashChildren(l, r []byte) []byte {
 
 func hashLeaf(s Sample) []byte {
 	var b [1 + SampleSize]byte // b[0] = 0, the leaf prefix
-	appendSample(b[1:1], s)
+	appendSample(b[1:1], s)    // in place: b[1:1] has room for exactly one sample
 	h := sha256.Sum256(b[:])
 	return h[:]
 }
@@ -39,15 +39,14 @@ type samplesTree struct {
 func newSamplesTree() samplesTree { return samplesTree{r: treeFactory.NewEmptyRange(0)} }
 
 func (t *samplesTree) add(s Sample) {
-	// Append fails only for a hash function that returns errors; HashChildren has none.
+	// Append fails only on a corrupted range (hashes not matching its size); this one only grows by Append.
 	_ = t.r.Append(hashLeaf(s), nil)
 }
 
 // root is SamplesRoot of the samples added so far; adding more afterwards does not change it.
 func (t *samplesTree) root() []byte {
 	if t.r.End() == 0 {
-		h := sha256.Sum256(nil)
-		return h[:]
+		return SamplesRoot(nil) // the empty tree's root, as CometBFT defines it
 	}
 	// The range starts at 0 and is not empty, the only conditions GetRootHash checks.
 	h, _ := t.r.GetRootHash(nil)
