@@ -158,6 +158,9 @@ func (m msgServer) SetRefillPolicy(ctx context.Context, msg *types.MsgSetRefillP
 			return nil, errorsmod.Wrapf(types.ErrInvalidRefillPolicy, "cap %s is below one refill %s", msg.Cap, msg.Amount)
 		case msg.LowWaterBlocks == 0:
 			return nil, errorsmod.Wrap(types.ErrInvalidRefillPolicy, "low_water_blocks must be positive")
+		case msg.LowWaterBlocks > types.MaxLowWaterBlocks:
+			// It is subtracted from a height as an int64.
+			return nil, errorsmod.Wrapf(types.ErrInvalidRefillPolicy, "low_water_blocks must be at most %d, got %d", types.MaxLowWaterBlocks, msg.LowWaterBlocks)
 		}
 		acc.Refill = &types.RefillPolicy{
 			Amount: msg.Amount.Amount, Cap: msg.Cap.Amount, Refilled: sdkmath.ZeroInt(), LowWaterBlocks: msg.LowWaterBlocks,

@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -311,4 +312,49 @@ func TestDepositThroughAuthz(t *testing.T) {
 		return err
 	}))
 	e.CheckInvariants()
+}
+
+// TestRunwayBeyondLargestHeight: a deposit that lasts longer than the largest height (a large
+// balance of an 18-decimal denom at a small rate) never depletes. Before, the quotient was
+// converted to int64 unchecked: a sum that wrapped put the depletion in the past and closed the
+// lease in the block it started, and a quotient beyond int64 panicked, in EndBlock a chain halt.
+func TestRunwayBeyondLargestHeight(t *testing.T) {
+	e := setup(t)
+	owner, provider := e.Accounts[0], e.Accounts[1]
+	huge := sdkmath.NewIntFromUint64(1 << 63).MulRaw(4) // 2^65
+	e.Fund(owner, sdk.NewCoins(sdk.NewCoin(usdc, huge)))
+	id, lease := e.lease(owner, provider, math.MaxInt64-1, 1)
+	require.Equal(t, int64(math.MaxInt64), e.account(id).DepletionHeight)
+	e.NextBlock()
+	l, err := e.App.MarketKeeper.Leases.Get(e.Ctx(), lease)
+	require.NoError(t, err)
+	require.Equal(t, markettypes.LEASE_STATE_ACTIVE, l.State, "still running a block later")
+
+	// A balance whose runway does not fit an int64 at all.
+	require.NoError(t, e.exec(func(ctx sdk.Context) error {
+		_, err := e.srv.Deposit(ctx, &types.MsgDeposit{Depositor: owner.String(), AccountId: id, Amount: sdk.NewCoin(usdc, huge.QuoRaw(2))})
+		return err
+	}))
+	require.Equal(t, int64(math.MaxInt64), e.account(id).DepletionHeight)
+	e.NextBlock()
+	e.CheckInvariants()
+}
+
+// TestRefillLowWaterBounded: a low-water mark is subtracted from a height as an int64, so one
+// beyond the bound is refused rather than wrapped into a refill that never fires.
+func TestRefillLowWaterBounded(t *testing.T) {
+	e := setup(t)
+	owner, provider := e.Accounts[0], e.Accounts[1]
+	id, _ := e.lease(owner, provider, 100, 10)
+	set := func(low uint64) error {
+		return e.exec(func(ctx sdk.Context) error {
+			_, err := e.srv.SetRefillPolicy(ctx, &types.MsgSetRefillPolicy{Owner: owner.String(), AccountId: id, Amount: coin(50), Cap: coin(100), LowWaterBlocks: low})
+			return err
+		})
+	}
+	require.ErrorIs(t, set(types.MaxLowWaterBlocks+1), types.ErrInvalidRefillPolicy)
+	require.ErrorIs(t, set(math.MaxUint64), types.ErrInvalidRefillPolicy)
+	require.NoError(t, set(types.MaxLowWaterBlocks))
+	acc := e.account(id)
+	require.Equal(t, e.Height(), acc.RefillHeight, "a low-water mark beyond the runway refills now")
 }

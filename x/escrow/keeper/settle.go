@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"math"
 
 	sdkmath "cosmossdk.io/math"
 
@@ -69,11 +70,18 @@ func (k Keeper) forEachStream(ctx context.Context, accountID uint64, fn func(s *
 }
 
 // depletionHeight is the last block the balance fully pays for at the current rate (0: no rate).
+// A balance that lasts beyond the largest height gets math.MaxInt64 (never): the quotient of a
+// large deposit (an 18-decimal denom) and a small rate need not fit an int64, and a sum that
+// wrapped would put the depletion in the past and close the account at once.
 func depletionHeight(acc types.Account) int64 {
 	if acc.Rate.IsZero() {
 		return 0
 	}
-	return acc.SettledHeight + acc.Balance.Quo(acc.Rate).Int64()
+	blocks := acc.Balance.Quo(acc.Rate)
+	if !blocks.IsInt64() || blocks.Int64() > math.MaxInt64-acc.SettledHeight {
+		return math.MaxInt64
+	}
+	return acc.SettledHeight + blocks.Int64()
 }
 
 // reschedule recomputes the account's depletion and refill heights after any change, moves its

@@ -9,6 +9,10 @@ import (
 // MaxTakeRateBps caps the protocol take at 50%: a higher take would leave providers paying to work.
 const MaxTakeRateBps = 5000
 
+// MaxLowWaterBlocks bounds a refill policy's low-water mark (ten years of 1 s blocks): it is
+// subtracted from a height as an int64.
+const MaxLowWaterBlocks = 10 * 365 * 24 * 60 * 60
+
 // DevStableDenom is the stand-in stable coin funded by dev genesis before IBC USDC is connected.
 const DevStableDenom = "uusdc"
 

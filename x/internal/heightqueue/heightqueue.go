@@ -5,6 +5,8 @@ package heightqueue
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 
 	"cosmossdk.io/collections"
 
@@ -29,8 +31,10 @@ func Due(ctx context.Context, q Queue, h int64) ([]Entry, error) {
 }
 
 // Process runs fn for every entry of q due at height h, each in its own branch of state. An entry
-// whose fn fails is logged, its writes are dropped and the entry is removed, so one bad item can
-// neither halt the chain nor be retried every block.
+// whose fn fails or panics is logged and reported in an event, its writes are dropped and the
+// entry is removed, so one bad item can neither halt the chain nor be retried every block.
+// FinalizeBlock does not recover panics: one escaping here would stop every validator at this
+// height, and every restart would replay it.
 func Process(ctx context.Context, q Queue, h int64, module, what string, fn func(ctx context.Context, id uint64) error) error {
 	due, err := Due(ctx, q, h)
 	if err != nil {
@@ -39,8 +43,11 @@ func Process(ctx context.Context, q Queue, h int64, module, what string, fn func
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	for _, e := range due {
 		cacheCtx, write := sdkCtx.CacheContext()
-		if err := fn(cacheCtx, e.K2()); err != nil {
+		if err := guarded(cacheCtx, e.K2(), fn); err != nil {
 			sdkCtx.Logger().Error("end-block item failed; dropped", "module", module, "what", what, "id", e.K2(), "err", err)
+			sdkCtx.EventManager().EmitEvent(sdk.NewEvent(EventTypeItemFailed,
+				sdk.NewAttribute("module", module), sdk.NewAttribute("what", what),
+				sdk.NewAttribute("id", strconv.FormatUint(e.K2(), 10)), sdk.NewAttribute("error", err.Error())))
 			if err := q.Remove(ctx, e); err != nil {
 				return err
 			}
@@ -49,4 +56,18 @@ func Process(ctx context.Context, q Queue, h int64, module, what string, fn func
 		write()
 	}
 	return nil
+}
+
+// EventTypeItemFailed is the event of an end-block item that failed and was dropped.
+const EventTypeItemFailed = "end_block_item_failed"
+
+// guarded runs fn, turning a panic (an arithmetic overflow in sdkmath, say) into an error. The
+// panic is deterministic, so every validator drops the same item.
+func guarded(ctx context.Context, id uint64, fn func(ctx context.Context, id uint64) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return fn(ctx, id)
 }

@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"math"
 	"math/big"
 	"strings"
 	"testing"
@@ -42,6 +43,7 @@ func TestCreateOrderRejects(t *testing.T) {
 	e := setup(t)
 	owner := e.Accounts[0]
 	huge, _ := new(big.Int).SetString(strings.Repeat("9", 70), 10)
+	twoTo128 := new(big.Int).Lsh(big.NewInt(1), 128)
 	cases := []struct {
 		name string
 		mod  func(m *types.MsgCreateOrder)
@@ -67,7 +69,17 @@ func TestCreateOrderRejects(t *testing.T) {
 		}, escrowtypes.ErrDenomNotAllowed},
 		{"overflow-size deposit", func(m *types.MsgCreateOrder) {
 			m.Deposit = sdk.Coin{Denom: usdc, Amount: sdkmath.NewIntFromBigInt(huge)}
+		}, types.ErrInvalidOrder},
+		{"deposit the owner lacks", func(m *types.MsgCreateOrder) {
+			m.Deposit = sdk.Coin{Denom: usdc, Amount: sdkmath.NewIntFromBigInt(twoTo128).SubRaw(1)}
 		}, sdkerrors.ErrInsufficientFunds},
+		// Prices from 2^128 on would overflow sdkmath.Int in clearing's arithmetic (the price
+		// average multiplies by 10,000), which panics in EndBlock.
+		{"price of 2^128", func(m *types.MsgCreateOrder) {
+			m.MaxPricePerBlock = sdk.Coin{Denom: usdc, Amount: sdkmath.NewIntFromBigInt(twoTo128)}
+		}, types.ErrInvalidOrder},
+		{"duration beyond ten years", func(m *types.MsgCreateOrder) { m.DurationBlocks = types.MaxDurationBlocks + 1 }, types.ErrInvalidOrder},
+		{"duration that wraps the end height", func(m *types.MsgCreateOrder) { m.DurationBlocks = math.MaxUint64 }, types.ErrInvalidOrder},
 		{"window too short", func(m *types.MsgCreateOrder) { m.BiddingWindowBlocks = 1 }, types.ErrInvalidOrder},
 		{"window too long", func(m *types.MsgCreateOrder) { m.BiddingWindowBlocks = 1_000_000 }, types.ErrInvalidOrder},
 		{"no policy", func(m *types.MsgCreateOrder) { m.Policy = types.ACCEPTANCE_POLICY_UNSPECIFIED }, types.ErrInvalidOrder},
@@ -124,6 +136,7 @@ func TestBidRejects(t *testing.T) {
 		{"wrong denom", p2, id, sdk.NewInt64Coin("ucmpt", 50), types.ErrDenomMismatch},
 		{"price over ceiling", p2, id, coin(101), types.ErrPriceAboveCeiling},
 		{"zero price", p2, id, coin(0), types.ErrInvalidBid},
+		{"price of 2^128", p2, id, sdk.Coin{Denom: usdc, Amount: sdkmath.NewIntFromBigInt(new(big.Int).Lsh(big.NewInt(1), 128))}, types.ErrInvalidBid},
 		{"duplicate bid", p1, id, coin(80), types.ErrDuplicateBid},
 		{"owner bids on own order", owner, id, coin(80), types.ErrSelfBid},
 		{"unregistered provider", stranger, id, coin(80), attesttypes.ErrProviderNotFound},

@@ -16,6 +16,13 @@ const (
 	MaxSKULength       = 64
 	MaxGPUCount        = 64
 	MaxDetailSize      = 256
+	// MaxDurationBlocks bounds a lease's duration (ten years of 1 s blocks): its end height is
+	// the start plus the duration, which must not wrap int64 into the past.
+	MaxDurationBlocks = 10 * 365 * 24 * 60 * 60
+	// MaxAmountBits bounds prices and deposits to amounts below 2^128, far above any token's
+	// supply, so the arithmetic on them (price times blocks, price averages, summed rates) stays
+	// well inside sdkmath.Int's 256 bits, whose overflow panics.
+	MaxAmountBits = 128
 )
 
 var (
@@ -64,6 +71,9 @@ func (m *MsgCreateOrder) ValidateStateless() error {
 	if err := ValidateCoin(m.Deposit); err != nil {
 		return invalid("deposit: %s", err)
 	}
+	if m.DurationBlocks > MaxDurationBlocks {
+		return invalid("duration_blocks must be at most %d, got %d", MaxDurationBlocks, m.DurationBlocks)
+	}
 	if m.Deposit.Denom != m.MaxPricePerBlock.Denom {
 		return errorsmod.Wrapf(ErrDenomMismatch, "deposit is in %s but the price is in %s", m.Deposit.Denom, m.MaxPricePerBlock.Denom)
 	}
@@ -99,7 +109,7 @@ func (m *MsgCreateOrder) ValidateStateless() error {
 	return nil
 }
 
-// ValidateCoin checks a coin is well-formed and positive.
+// ValidateCoin checks a coin is well-formed, positive and below 2^MaxAmountBits.
 func ValidateCoin(c sdk.Coin) error {
 	if c.Amount.IsNil() {
 		return fmt.Errorf("missing amount")
@@ -109,6 +119,9 @@ func ValidateCoin(c sdk.Coin) error {
 	}
 	if !c.Amount.IsPositive() {
 		return fmt.Errorf("must be positive, got %s", c)
+	}
+	if c.Amount.BigIntMut().BitLen() > MaxAmountBits {
+		return fmt.Errorf("must be below 2^%d, got %s", MaxAmountBits, c)
 	}
 	return nil
 }
