@@ -117,7 +117,7 @@ func TestUpdateParamsAuthority(t *testing.T) {
 	t.Run("sla", func(t *testing.T) {
 		srv := slakeeper.NewMsgServerImpl(a.SLAKeeper)
 		good, bad := slatypes.DefaultParams(), slatypes.DefaultParams()
-		good.UnbondingBlocks = 10
+		good.UnbondingBlocks = 200_000
 		bad.BondDenoms = []string{app.BondDenom, app.BondDenom}
 		checkUpdateParams(t, chain, paramsCase[slatypes.Params]{
 			update: func(ctx context.Context, auth string, p slatypes.Params) error {

@@ -54,7 +54,7 @@ short_gov() {
 # and its report).
 dev_sla() {
   sed -i 's/"report_grace_blocks": "[0-9]*"/"report_grace_blocks": "'"${DEV_REPORT_GRACE_BLOCKS:-2}"'"/;
-          s/"unbonding_blocks": "[0-9]*"/"unbonding_blocks": "20"/;
+          s/"unbonding_blocks": "[0-9]*"/"unbonding_blocks": "80"/;
           s/"dispute_window_blocks": "[0-9]*"/"dispute_window_blocks": "30"/;
           s/"dispute_response_blocks": "[0-9]*"/"dispute_response_blocks": "10"/;
           s/"dispute_vote_blocks": "[0-9]*"/"dispute_vote_blocks": "10"/;

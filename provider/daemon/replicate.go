@@ -96,7 +96,7 @@ func (d *Daemon) replicateOnce(ctx context.Context, run *leaseRun) error {
 		}
 	}
 	err = d.sendRetrying(ctx, "reveal", &slatypes.MsgRevealResult{Provider: d.provider, LeaseId: leaseID, ResultDigest: c.ResultDigest, Salt: c.Salt})
-	if err != nil && !containsErr(err, slatypes.ErrNotRevealed) { // "already revealed": an earlier try landed
+	if err != nil && !containsErr(err, slatypes.ErrAlreadyRevealed) { // an earlier try landed
 		return fmt.Errorf("reveal: %w", err)
 	}
 	c.Revealed = true

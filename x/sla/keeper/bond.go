@@ -106,7 +106,7 @@ func (k Keeper) unbond(ctx context.Context, msg *types.MsgUnbond) (uint64, int64
 		return 0, 0, err
 	}
 	done := height(ctx) + int64(params.UnbondingBlocks)
-	u := types.Unbonding{Id: id, Provider: msg.Provider, Amount: msg.Amount, CompletionHeight: done}
+	u := types.Unbonding{Id: id, Provider: msg.Provider, Amount: msg.Amount, CompletionHeight: done, CreationHeight: height(ctx)}
 	if err := k.putUnbonding(ctx, provider, u); err != nil {
 		return 0, 0, err
 	}
@@ -136,16 +136,20 @@ func (k Keeper) completeUnbonding(ctx context.Context, id uint64) error {
 	if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, provider, sdk.NewCoins(u.Amount)); err != nil {
 		return err
 	}
-	if err := k.Unbondings.Remove(ctx, id); err != nil {
-		return err
-	}
-	if err := k.UnbondingsByProvider.Remove(ctx, collections.Join([]byte(provider), id)); err != nil {
-		return err
-	}
-	if err := k.UnbondingQueue.Remove(ctx, collections.Join(u.CompletionHeight, id)); err != nil {
+	if err := k.removeUnbonding(ctx, provider, u); err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventUnbondingCompleted{Provider: u.Provider, UnbondingId: id, Amount: u.Amount.String()})
+}
+
+func (k Keeper) removeUnbonding(ctx context.Context, provider sdk.AccAddress, u types.Unbonding) error {
+	if err := k.Unbondings.Remove(ctx, u.Id); err != nil {
+		return err
+	}
+	if err := k.UnbondingsByProvider.Remove(ctx, collections.Join([]byte(provider), u.Id)); err != nil {
+		return err
+	}
+	return k.UnbondingQueue.Remove(ctx, collections.Join(u.CompletionHeight, u.Id))
 }
 
 // lockBond locks up to want of provider's free bond for a lease and returns what it locked.
@@ -193,7 +197,12 @@ func (k Keeper) releaseBond(ctx context.Context, provider sdk.AccAddress, leaseI
 
 // slash pays up to amount from provider's bond to recipient and returns what it paid. Locked
 // bond is slashable too: locks say what may not be withdrawn, not what is safe from penalties.
-func (k Keeper) slash(ctx context.Context, provider, recipient sdk.AccAddress, amount sdk.Coin) (sdk.Coin, error) {
+// What the bond lacks is taken from the provider's unbondings that started at or after since,
+// the height the infraction began, newest first: a provider that unbonds between a breach and
+// its verdict (the lease's lock ends when the lease closes, windows are judged after the grace
+// period and disputes run for days) still pays. Earlier unbondings are not at stake, as in
+// x/staking.
+func (k Keeper) slash(ctx context.Context, provider, recipient sdk.AccAddress, amount sdk.Coin, since int64) (sdk.Coin, error) {
 	if amount.Denom == "" || amount.Amount.IsNil() || !amount.IsPositive() {
 		// A literal, not sdk.NewCoin, which panics on the empty denom this branch admits.
 		return sdk.Coin{Denom: amount.Denom, Amount: sdkmath.ZeroInt()}, nil
@@ -203,15 +212,106 @@ func (k Keeper) slash(ctx context.Context, provider, recipient sdk.AccAddress, a
 		return sdk.Coin{}, err
 	}
 	paid := sdk.NewCoin(amount.Denom, sdkmath.MinInt(amount.Amount, b.Bonded.AmountOf(amount.Denom)))
+	if paid.IsPositive() {
+		b.Bonded = b.Bonded.Sub(paid)
+		if err := k.setBond(ctx, provider, b); err != nil {
+			return sdk.Coin{}, err
+		}
+	}
+	if rest := amount.Amount.Sub(paid.Amount); rest.IsPositive() {
+		took, err := k.slashUnbondings(ctx, provider, sdk.NewCoin(amount.Denom, rest), since)
+		if err != nil {
+			return sdk.Coin{}, err
+		}
+		paid = paid.AddAmount(took)
+	}
 	if !paid.IsPositive() {
 		return paid, nil
-	}
-	b.Bonded = b.Bonded.Sub(paid)
-	if err := k.setBond(ctx, provider, b); err != nil {
-		return sdk.Coin{}, err
 	}
 	if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, recipient, sdk.NewCoins(paid)); err != nil {
 		return sdk.Coin{}, err
 	}
 	return paid, nil
+}
+
+// slashUnbondings takes up to want from provider's unbondings in want's denom that started at or
+// after since, newest first, and returns what it took (still in the module account). An unbonding
+// taken whole is removed with its queue entry. Unbonding ids grow with height, so the walk stops
+// at the first one older than since.
+func (k Keeper) slashUnbondings(ctx context.Context, provider sdk.AccAddress, want sdk.Coin, since int64) (sdkmath.Int, error) {
+	took := sdkmath.ZeroInt()
+	ids, err := k.unbondingsSince(ctx, provider, since)
+	if err != nil {
+		return took, err
+	}
+	for _, u := range ids {
+		rest := want.Amount.Sub(took)
+		if !rest.IsPositive() {
+			break
+		}
+		if u.Amount.Denom != want.Denom || !u.Amount.IsPositive() {
+			continue
+		}
+		cut := sdkmath.MinInt(rest, u.Amount.Amount)
+		u.Amount = u.Amount.SubAmount(cut)
+		took = took.Add(cut)
+		if u.Amount.IsZero() {
+			if err := k.removeUnbonding(ctx, provider, u); err != nil {
+				return took, err
+			}
+		} else if err := k.Unbondings.Set(ctx, u.Id, u); err != nil {
+			return took, err
+		}
+		if err := emit(ctx, &types.EventUnbondingSlashed{
+			Provider: u.Provider, UnbondingId: u.Id, Amount: sdk.NewCoin(want.Denom, cut).String(), Remaining: u.Amount.String(),
+		}); err != nil {
+			return took, err
+		}
+	}
+	return took, nil
+}
+
+// unbondingsSince lists provider's unbondings that started at or after since, newest first.
+func (k Keeper) unbondingsSince(ctx context.Context, provider sdk.AccAddress, since int64) ([]types.Unbonding, error) {
+	iter, err := k.UnbondingsByProvider.Iterate(ctx, collections.NewPrefixedPairRange[[]byte, uint64](provider).Descending())
+	if err != nil {
+		return nil, err
+	}
+	defer iter.Close()
+	var out []types.Unbonding
+	for ; iter.Valid(); iter.Next() {
+		key, err := iter.Key()
+		if err != nil {
+			return nil, err
+		}
+		u, err := k.Unbondings.Get(ctx, key.K2())
+		if err != nil {
+			return nil, err
+		}
+		if u.CreationHeight < since {
+			break
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// slashable is what a penalty for an infraction that began at since can take from provider in
+// denom: the bond and the unbondings started since then.
+func (k Keeper) slashable(ctx context.Context, provider sdk.AccAddress, denom string, since int64) (sdkmath.Int, error) {
+	b, err := k.getBond(ctx, provider)
+	if err != nil {
+		return sdkmath.Int{}, err
+	}
+	total := b.Bonded.AmountOf(denom)
+	us, err := k.unbondingsSince(ctx, provider, since)
+	if err != nil {
+		return sdkmath.Int{}, err
+	}
+	for _, u := range us {
+		if u.Amount.Denom == denom {
+			total = total.Add(u.Amount.Amount)
+		}
+	}
+	return total, nil
 }

@@ -27,6 +27,14 @@ func (e *env) unbond(p sdk.AccAddress, c sdk.Coin) (*types.MsgUnbondResponse, er
 	return res, err
 }
 
+// q0 is provider's first unbonding.
+func q0(t *testing.T, e *env, p sdk.AccAddress) types.Unbonding {
+	q, err := e.q.Bond(e.Ctx(), &types.QueryBondRequest{Provider: p.String()})
+	require.NoError(t, err)
+	require.NotEmpty(t, q.Unbondings)
+	return q.Unbondings[0]
+}
+
 // TestBondAndUnbond: bonding moves coins into the bond; unbonding takes them out of the bond at
 // once and returns them in the EndBlock of the completion height, not a block earlier.
 func TestBondAndUnbond(t *testing.T) {
@@ -48,7 +56,8 @@ func TestBondAndUnbond(t *testing.T) {
 
 	res, err := e.unbond(p, cmptCoin(2_000))
 	require.NoError(t, err)
-	require.Equal(t, e.Height()+5, res.CompletionHeight)
+	require.Equal(t, e.Height()+int64(e.params().UnbondingBlocks), res.CompletionHeight)
+	require.Equal(t, e.Height(), q0(t, e, p).CreationHeight)
 	require.Equal(t, sdk.NewCoins(cmptCoin(3_000), usdcCoin(300)), e.bondOf(p).Bonded)
 	q, err := e.q.Bond(e.Ctx(), &types.QueryBondRequest{Provider: p.String()})
 	require.NoError(t, err)
@@ -146,13 +155,12 @@ func TestBondLocking(t *testing.T) {
 	// Nothing is free now, so another order asking for a bond is out of reach.
 	other := e.createOrder(m)
 	require.ErrorIs(t, e.bidOn(p, other, price), types.ErrInsufficientBond)
-	e.finalizeThrough(first.CompletionHeight)
-
 	e.must(func(ctx sdk.Context) error {
 		_, err := e.mkt.CloseLease(ctx, &markettypes.MsgCloseLease{Sender: e.buyer.String(), LeaseId: lease})
 		return err
 	})
 	require.Empty(t, e.bondOf(p).Locked, "the lock goes with the lease")
+	e.finalizeThrough(first.CompletionHeight)
 	require.False(t, e.slaLease(lease).Active)
 	before := e.Balance(p, cmpt)
 	res, err := e.unbond(p, cmptCoin(600))
@@ -191,9 +199,103 @@ func TestSlashNothing(t *testing.T) {
 	k := keeper.NewKeeper(env.Cdc, env.Store, env.AddressCodec, env.Authority, nil, nil, nil, nil)
 	p := sdk.AccAddress(make([]byte, 20))
 	for _, amount := range []sdk.Coin{{}, {Denom: usdc}, usdcCoin(0), {Denom: usdc, Amount: sdkmath.NewInt(-1)}, usdcCoin(5)} {
-		paid, err := k.Slash(env.Ctx, p, p, amount)
+		paid, err := k.Slash(env.Ctx, p, p, amount, 1)
 		require.NoError(t, err)
 		require.True(t, paid.Amount.IsZero(), "%v", amount)
 		require.Equal(t, amount.Denom, paid.Denom)
 	}
+}
+
+// TestUnbondingAfterInfractionStillPays: a provider that closes its lease and unbonds everything
+// between a breached window and its verdict still pays the buyer the penalty, from the unbonding
+// it started after the window began; an unbonding that started before the window is not at
+// stake. Without that, the bond protects nobody: the lease's lock ends at its close and the
+// verdict comes report_grace_blocks later.
+func TestUnbondingAfterInfractionStillPays(t *testing.T) {
+	e := setup(t)
+	p := e.providers[0]
+	e.bond(p, usdcCoin(300))
+	old, err := e.unbond(p, usdcCoin(300))
+	require.NoError(t, err)
+	lease := e.bondedLease(p)
+	e.finalizeThrough(e.end(lease, 1) - 1)
+	e.must(func(ctx sdk.Context) error {
+		_, err := e.mkt.CloseLease(ctx, &markettypes.MsgCloseLease{Sender: p.String(), LeaseId: lease})
+		return err
+	})
+	require.NoError(t, e.report(reportMsg(p, lease, 1, false)))
+	escape, err := e.unbond(p, usdcCoin(1_000))
+	require.NoError(t, err, "nothing is locked once the lease closed")
+	require.True(t, e.bondOf(p).Bonded.IsZero())
+
+	before := e.Balance(e.buyer, usdc)
+	e.finalizeThrough(e.due(lease, 1))
+	require.Equal(t, types.WINDOW_STATUS_BREACHED, e.window(lease, 1).Status)
+	require.Equal(t, before.AddRaw(windowPenalty), e.Balance(e.buyer, usdc), "the penalty came from the unbonding")
+	unb := func(id uint64) sdk.Coin {
+		u, err := e.App.SLAKeeper.Unbondings.Get(e.Ctx(), id)
+		require.NoError(t, err)
+		return u.Amount
+	}
+	require.Equal(t, usdcCoin(1_000-windowPenalty), unb(escape.UnbondingId))
+	require.Equal(t, usdcCoin(300), unb(old.UnbondingId), "an unbonding from before the window is not at stake")
+	slashed := 0
+	for _, ev := range e.BlockEvents() {
+		if ev.Type == "computed.sla.v1.EventUnbondingSlashed" {
+			slashed++
+		}
+	}
+	require.Equal(t, 1, slashed, "the verdict's block reports the unbonding it took from")
+	e.checkAll()
+
+	// The rest comes back at completion.
+	held := e.Balance(p, usdc)
+	e.finalizeThrough(escape.CompletionHeight)
+	require.Equal(t, held.AddRaw(300+1_000-windowPenalty), e.Balance(p, usdc))
+	e.checkAll()
+}
+
+// TestSlashTakesWholeUnbondings: a penalty larger than one unbonding takes the newest ones whole
+// (removed with their queue entries) and part of the next; the bond pays first.
+func TestSlashTakesWholeUnbondings(t *testing.T) {
+	e := setup(t)
+	p, buyer := e.providers[0], e.buyer
+	e.bond(p, usdcCoin(100))
+	start := e.Height()
+	var ids []uint64
+	for _, n := range []int64{40, 30, 20} {
+		res, err := e.unbond(p, usdcCoin(n))
+		require.NoError(t, err)
+		ids = append(ids, res.UnbondingId)
+		e.NextBlock()
+	}
+	before := e.Balance(buyer, usdc)
+	var paid sdk.Coin
+	e.must(func(ctx sdk.Context) error {
+		var err error
+		paid, err = e.App.SLAKeeper.Slash(ctx, p, buyer, usdcCoin(75), start)
+		return err
+	})
+	// Bond 10, then the newest unbondings: 20 and 30 whole, 15 of the 40.
+	require.Equal(t, usdcCoin(75), paid)
+	require.Equal(t, before.AddRaw(75), e.Balance(buyer, usdc))
+	require.True(t, e.bondOf(p).Bonded.IsZero())
+	for i, want := range []int64{25, 0, 0} {
+		u, err := e.App.SLAKeeper.Unbondings.Get(e.Ctx(), ids[i])
+		if want == 0 {
+			require.Error(t, err, "unbonding %d taken whole", ids[i])
+			continue
+		}
+		require.NoError(t, err)
+		require.Equal(t, usdcCoin(want), u.Amount)
+	}
+	e.checkAll()
+	// Penalties for an infraction that began after every unbonding reach none of them.
+	e.must(func(ctx sdk.Context) error {
+		var err error
+		paid, err = e.App.SLAKeeper.Slash(ctx, p, buyer, usdcCoin(10), e.Height())
+		return err
+	})
+	require.True(t, paid.IsZero())
+	e.checkAll()
 }

@@ -220,11 +220,16 @@ func (k Keeper) resolveDispute(ctx context.Context, d types.Dispute, buyerWins b
 		if err != nil {
 			return err
 		}
-		if d.Penalty, err = k.breach(ctx, d.LeaseId, "dispute lost"); err != nil {
+		ls, err := k.getLeaseSLA(ctx, d.LeaseId)
+		if err != nil {
+			return err
+		}
+		since := types.WindowStart(ls.StartHeight, ls.Terms.WindowBlocks, d.Window)
+		if d.Penalty, err = k.breach(ctx, d.LeaseId, "dispute lost", since); err != nil {
 			return err
 		}
 		// The window no longer counts as met (read after breach, which may have closed the lease).
-		ls, err := k.getLeaseSLA(ctx, d.LeaseId)
+		ls, err = k.getLeaseSLA(ctx, d.LeaseId)
 		if err != nil {
 			return err
 		}

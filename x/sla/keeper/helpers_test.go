@@ -66,7 +66,7 @@ func setup(t *testing.T) *env {
 func testParams(arbiters []sdk.AccAddress) types.Params {
 	p := types.DefaultParams()
 	p.BondDenoms = []string{cmpt, usdc}
-	p.UnbondingBlocks = 5
+	p.UnbondingBlocks = 30 // must exceed grace + dispute window + response + vote
 	p.ReportGraceBlocks = grace
 	p.DisputeWindowBlocks = 10
 	p.DisputeDeposit = sdk.NewInt64Coin(cmpt, 1_000)

@@ -140,7 +140,7 @@ func (h Hooks) AfterAttestationLapsed(ctx context.Context, provider sdk.AccAddre
 		if !ls.Active {
 			continue
 		}
-		if _, err := k.breach(ctx, ls.LeaseId, "attestation lapsed"); err != nil {
+		if _, err := k.breach(ctx, ls.LeaseId, "attestation lapsed", height(ctx)); err != nil {
 			return err
 		}
 	}

@@ -121,7 +121,7 @@ func (k Keeper) revealResult(ctx context.Context, msg *types.MsgRevealResult) er
 	case len(m.Commitment) == 0:
 		return errorsmod.Wrapf(types.ErrCommitMismatch, "lease %d never committed", msg.LeaseId)
 	case m.Revealed:
-		return errorsmod.Wrapf(types.ErrNotRevealed, "lease %d", msg.LeaseId)
+		return errorsmod.Wrapf(types.ErrAlreadyRevealed, "lease %d", msg.LeaseId)
 	case !bytes.Equal(types.Commitment(msg.ResultDigest, provider, msg.Salt), m.Commitment):
 		return errorsmod.Wrapf(types.ErrCommitMismatch, "lease %d", msg.LeaseId)
 	}
@@ -227,12 +227,13 @@ func (k Keeper) resolveReplication(ctx context.Context, r types.Replication) err
 			if denom == "" {
 				denom = ls.PricePerBlock.Denom
 			}
-			b, err := k.getBond(ctx, provider)
+			// The replica's part began with its lease: unbonding since then does not shrink the cut.
+			at, err := k.slashable(ctx, provider, denom, ls.StartHeight)
 			if err != nil {
 				return err
 			}
-			cut := b.Bonded.AmountOf(denom).MulRaw(int64(params.ReplicaSlashBps)).QuoRaw(10_000)
-			if mem.Slashed, err = k.slash(ctx, provider, buyer, sdk.NewCoin(denom, cut)); err != nil {
+			cut := at.MulRaw(int64(params.ReplicaSlashBps)).QuoRaw(10_000)
+			if mem.Slashed, err = k.slash(ctx, provider, buyer, sdk.NewCoin(denom, cut), ls.StartHeight); err != nil {
 				return err
 			}
 			if err := emit(ctx, &types.EventPenaltyPaid{

@@ -267,7 +267,7 @@ func TestCommitRevealRejects(t *testing.T) {
 	}
 	e.requireUnchanged(gs, bal)
 	require.NoError(t, reveal(revealMsg()))
-	require.ErrorIs(t, reveal(revealMsg()), types.ErrNotRevealed, "revealed once")
+	require.ErrorIs(t, reveal(revealMsg()), types.ErrAlreadyRevealed, "revealed once")
 	e.finalizeThrough(e.replication(orderID).RevealDeadline)
 	require.Equal(t, types.REPLICATION_STATUS_FAILED, e.replication(orderID).Status, "1 of 2 is no strict majority")
 	require.ErrorIs(t, reveal(&types.MsgRevealResult{Provider: p1.String(), LeaseId: leases[1], ResultDigest: digestA, Salt: salt(p1)}),

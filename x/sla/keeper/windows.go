@@ -167,7 +167,7 @@ func (k Keeper) judgeWindow(ctx context.Context, leaseID uint64) error {
 			return err
 		}
 	} else {
-		if r.Penalty, err = k.breach(ctx, leaseID, "window "+r.Status.String()); err != nil {
+		if r.Penalty, err = k.breach(ctx, leaseID, "window "+r.Status.String(), types.WindowStart(ls.StartHeight, ls.Terms.WindowBlocks, w)); err != nil {
 			return err
 		}
 	}
@@ -200,7 +200,8 @@ func (k Keeper) judgeWindow(ctx context.Context, leaseID uint64) error {
 
 // breach pays the buyer one window's penalty from the provider's bond, lowers the provider's
 // reputation and counts the breach; the breach that reaches the params' count ends the lease.
-func (k Keeper) breach(ctx context.Context, leaseID uint64, reason string) (sdk.Coin, error) {
+// since is the height the infraction began (see slash).
+func (k Keeper) breach(ctx context.Context, leaseID uint64, reason string, since int64) (sdk.Coin, error) {
 	ls, err := k.getLeaseSLA(ctx, leaseID)
 	if err != nil {
 		return sdk.Coin{}, err
@@ -209,7 +210,7 @@ func (k Keeper) breach(ctx context.Context, leaseID uint64, reason string) (sdk.
 	if err != nil {
 		return sdk.Coin{}, err
 	}
-	paid, err := k.payPenalty(ctx, ls, types.WindowPenalty(ls.PricePerBlock, ls.Terms), reason)
+	paid, err := k.payPenalty(ctx, ls, types.WindowPenalty(ls.PricePerBlock, ls.Terms), reason, since)
 	if err != nil {
 		return sdk.Coin{}, err
 	}
@@ -236,7 +237,7 @@ func (k Keeper) breach(ctx context.Context, leaseID uint64, reason string) (sdk.
 }
 
 // payPenalty moves up to penalty from the lease's provider's bond to its buyer.
-func (k Keeper) payPenalty(ctx context.Context, ls types.LeaseSLA, penalty sdk.Coin, reason string) (sdk.Coin, error) {
+func (k Keeper) payPenalty(ctx context.Context, ls types.LeaseSLA, penalty sdk.Coin, reason string, since int64) (sdk.Coin, error) {
 	provider, err := k.addr(ls.Provider, "provider")
 	if err != nil {
 		return sdk.Coin{}, err
@@ -245,7 +246,7 @@ func (k Keeper) payPenalty(ctx context.Context, ls types.LeaseSLA, penalty sdk.C
 	if err != nil {
 		return sdk.Coin{}, err
 	}
-	paid, err := k.slash(ctx, provider, buyer, penalty)
+	paid, err := k.slash(ctx, provider, buyer, penalty, since)
 	if err != nil {
 		return sdk.Coin{}, err
 	}

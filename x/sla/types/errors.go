@@ -33,6 +33,6 @@ var (
 	ErrReportFromFuture   = errorsmod.Register(ModuleName, 28, "window has not ended")
 	ErrReportTooLate      = errorsmod.Register(ModuleName, 29, "window's report deadline has passed")
 	ErrDisputeWindowEnded = errorsmod.Register(ModuleName, 30, "challenge period has ended")
-	ErrNotRevealed        = errorsmod.Register(ModuleName, 31, "replica already revealed")
+	ErrAlreadyRevealed    = errorsmod.Register(ModuleName, 31, "replica already revealed")
 	ErrReplicationOpen    = errorsmod.Register(ModuleName, 32, "order's replicated result is not resolved yet")
 )

@@ -39,6 +39,9 @@ func (gs GenesisState) Validate() error {
 		if err := u.Amount.Validate(); err != nil || !u.Amount.IsPositive() {
 			return bad("unbonding %d amount %s", u.Id, u.Amount)
 		}
+		if u.CreationHeight < 0 || u.CreationHeight > u.CompletionHeight {
+			return bad("unbonding %d created at %d, completing at %d", u.Id, u.CreationHeight, u.CompletionHeight)
+		}
 	}
 	leases := map[uint64]bool{}
 	for _, l := range gs.Leases {

@@ -11,13 +11,15 @@ import (
 // leases priced in it can be paid.
 const DevStableDenom = "uusdc"
 
-// DefaultParams: bonds in the staking token and the dev stable coin, a one-day unbonding and
-// challenge period at 1 s blocks, five blocks to report a window, three breaches end a lease, a
-// dissenting replica loses 10% of its bond, reputation starts at 50% and moves 10% per window.
+// DefaultParams: bonds in the staking token and the dev stable coin, a one-day challenge period
+// and a two-day unbonding at 1 s blocks (longer than a window's grace, challenge, response and
+// vote together, so unbonding cannot escape a penalty), five blocks to report a window, three
+// breaches end a lease, a dissenting replica loses 10% of its bond, reputation starts at 50% and
+// moves 10% per window.
 func DefaultParams() Params {
 	return Params{
 		BondDenoms:            []string{sdk.DefaultBondDenom, DevStableDenom},
-		UnbondingBlocks:       86_400,
+		UnbondingBlocks:       172_800,
 		BreachesToTerminate:   3,
 		DisputeWindowBlocks:   86_400,
 		ReplicaSlashBps:       1000,
@@ -81,6 +83,13 @@ func (p Params) Validate() error {
 		if f.v > MaxParamBlocks {
 			return fmt.Errorf("%s must be at most %d, got %d", f.name, MaxParamBlocks, f.v)
 		}
+	}
+	// Penalties reach unbondings that started after the infraction only until they complete
+	// (slash in the keeper): one started as a window ended must outlast that window's verdict
+	// and a dispute of it to the last vote.
+	if guard := p.ReportGraceBlocks + p.DisputeWindowBlocks + p.DisputeResponseBlocks + p.DisputeVoteBlocks; p.UnbondingBlocks <= guard {
+		return fmt.Errorf("unbonding_blocks must exceed report_grace_blocks + dispute_window_blocks + dispute_response_blocks + dispute_vote_blocks (%d), got %d: "+
+			"an unbonding must still be slashable when a dispute of a window that ended as it started is resolved", guard, p.UnbondingBlocks)
 	}
 	if err := p.DisputeDeposit.Validate(); err != nil {
 		return fmt.Errorf("dispute_deposit: %w", err)

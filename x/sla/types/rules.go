@@ -26,6 +26,18 @@ func WindowEnd(start int64, length uint64, w uint64) int64 {
 	return start + int64(w*length)
 }
 
+// WindowStart is the first height of window w (from 1): the block after window w-1's end.
+func WindowStart(start int64, length uint64, w uint64) int64 {
+	if w == 0 {
+		return start
+	}
+	prev := WindowEnd(start, length, w-1)
+	if prev == math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return prev + 1
+}
+
 // WindowDue is the height in whose EndBlock window w is judged: its last block plus the grace
 // the provider has to report it (saturating like WindowEnd).
 func WindowDue(start int64, length uint64, w uint64, grace uint64) int64 {
