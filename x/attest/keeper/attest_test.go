@@ -120,3 +120,101 @@ func TestAttestProviderHelper(t *testing.T) {
 	require.NoError(t, err, "idempotent registration, fresh record")
 	require.NoError(t, e.bid(p, e.order(e.Accounts[1])))
 }
+
+// TestBidderMustStillQualifyAtClearing: a bidding window can outlast an attestation record, and
+// a provider may deregister while its bid is open. At clearing such a bid is closed as lost (its
+// deposit refunded, EventBidDisqualified) and the next qualified bid wins; with none, the order
+// closes without a lease. Before, the bid won a lease on hardware no longer attested, and no
+// lapse hook would ever fire for it.
+func TestBidderMustStillQualifyAtClearing(t *testing.T) {
+	e := setup(t)
+	gone, stays, buyer := e.Accounts[0], e.Accounts[1], e.Accounts[3]
+	e.attest(gone, 8)
+	e.attest(stays, 8)
+	order := e.order(buyer, markettypes.EVIDENCE_TYPE_NVIDIA_NRAS)
+	require.NoError(t, e.bid(gone, order)) // the earlier bid: it would win the tie
+	require.NoError(t, e.bid(stays, order))
+	_, err := e.Exec(func(ctx sdk.Context) error {
+		_, err := e.srv.DeregisterProvider(ctx, &types.MsgDeregisterProvider{Operator: gone.String()})
+		return err
+	})
+	require.NoError(t, err)
+	before := e.Balance(gone, e.bidDenom())
+	o, err := e.App.MarketKeeper.Orders.Get(e.Ctx(), order)
+	require.NoError(t, err)
+	for e.Height() <= o.BiddingClosesHeight {
+		e.NextBlock()
+	}
+	require.True(t, hasEvent(e.BlockEvents(), "computed.market.v1.EventBidDisqualified"))
+	leases := e.leasesOf(order)
+	require.Len(t, leases, 1)
+	require.Equal(t, stays.String(), leases[0].Provider)
+	require.NoError(t, e.App.MarketKeeper.Bids.Walk(e.Ctx(), nil, func(_ uint64, b markettypes.Bid) (bool, error) {
+		if b.OrderId == order && b.Provider == gone.String() {
+			require.Equal(t, markettypes.BID_STATE_LOST, b.State)
+			require.Equal(t, before.Add(b.Deposit.Amount), e.Balance(gone, b.Deposit.Denom), "its deposit came back")
+		}
+		return false, nil
+	}))
+	e.checkInvariants()
+
+	// By hand: a MANUAL order's owner cannot accept a bid whose provider no longer qualifies.
+	e.attest(gone, 8)
+	manual := e.order(buyer, markettypes.EVIDENCE_TYPE_NVIDIA_NRAS)
+	mo, err := e.App.MarketKeeper.Orders.Get(e.Ctx(), manual)
+	require.NoError(t, err)
+	mo.Policy = markettypes.ACCEPTANCE_POLICY_MANUAL
+	require.NoError(t, e.App.MarketKeeper.Orders.Set(e.Ctx(), manual, mo))
+	require.NoError(t, e.bid(gone, manual))
+	var bidID uint64
+	require.NoError(t, e.App.MarketKeeper.Bids.Walk(e.Ctx(), nil, func(id uint64, b markettypes.Bid) (bool, error) {
+		bidID = id
+		return b.OrderId == manual, nil
+	}))
+	_, err = e.Exec(func(ctx sdk.Context) error {
+		_, err := e.srv.DeregisterProvider(ctx, &types.MsgDeregisterProvider{Operator: gone.String()})
+		return err
+	})
+	require.NoError(t, err)
+	_, err = e.Exec(func(ctx sdk.Context) error {
+		_, err := e.market.AcceptBid(ctx, &markettypes.MsgAcceptBid{Owner: buyer.String(), OrderId: manual, BidIds: []uint64{bidID}})
+		return err
+	})
+	require.ErrorIs(t, err, types.ErrProviderNotFound)
+
+	// A record that lapses inside the bidding window: no lease at all.
+	e2 := setup(t)
+	p := e2.Accounts[0]
+	e2.attest(p, 8)
+	order = e2.order(e2.Accounts[3], markettypes.EVIDENCE_TYPE_NVIDIA_NRAS)
+	require.NoError(t, e2.bid(p, order))
+	e2.Coord.IncrementTimeBy(time.Duration(types.DefaultParams().RecordValiditySeconds) * time.Second)
+	o, err = e2.App.MarketKeeper.Orders.Get(e2.Ctx(), order)
+	require.NoError(t, err)
+	for e2.Height() <= o.BiddingClosesHeight {
+		e2.NextBlock()
+	}
+	require.Empty(t, e2.leasesOf(order))
+	o, err = e2.App.MarketKeeper.Orders.Get(e2.Ctx(), order)
+	require.NoError(t, err)
+	require.Equal(t, markettypes.ORDER_STATE_CLOSED, o.State)
+	e2.checkInvariants()
+}
+
+func (e *env) leasesOf(order uint64) []markettypes.Lease {
+	var out []markettypes.Lease
+	require.NoError(e.T, e.App.MarketKeeper.Leases.Walk(e.Ctx(), nil, func(_ uint64, l markettypes.Lease) (bool, error) {
+		if l.OrderId == order {
+			out = append(out, l)
+		}
+		return false, nil
+	}))
+	return out
+}
+
+// bidDenom is the denom of the market's bid deposit.
+func (e *env) bidDenom() string {
+	p, err := e.App.MarketKeeper.Params.Get(e.Ctx())
+	require.NoError(e.T, err)
+	return p.BidDeposit.Denom
+}

@@ -63,6 +63,12 @@ func (f BidFilter) CheckBidder(ctx context.Context, provider sdk.AccAddress, req
 	return nil
 }
 
+// CheckWinner implements ProviderFilter: at clearing, the bid's checks again, since a record
+// may have lapsed or the provider deregistered since it bid.
+func (f BidFilter) CheckWinner(ctx context.Context, provider sdk.AccAddress, req markettypes.Requirements) error {
+	return f.CheckBidder(ctx, provider, req)
+}
+
 // covers reports whether r is valid at now and lists enough GPUs of the SKU. A record whose time
 // has come but which EndBlock has not yet removed (it runs after this block's transactions)
 // already counts as lapsed.

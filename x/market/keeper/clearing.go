@@ -46,6 +46,9 @@ func (k Keeper) clear(ctx context.Context, orderID uint64) error {
 	if err != nil {
 		return err
 	}
+	if bids, err = k.qualified(ctx, o, bids); err != nil {
+		return err
+	}
 	if uint32(len(bids)) < o.Replicas {
 		return k.closeOrder(ctx, o, types.CLOSE_REASON_NO_BIDS)
 	}
@@ -54,6 +57,31 @@ func (k Keeper) clear(ctx context.Context, orderID uint64) error {
 		return err
 	}
 	return k.award(ctx, o, ranked[:o.Replicas])
+}
+
+// qualified returns the bids whose providers may still win the order, and closes the others as
+// lost (deposit refunded, EventBidDisqualified): a bidding window can outlast an attestation
+// record, and a provider may deregister while its bid is open.
+func (k Keeper) qualified(ctx context.Context, o types.Order, bids []types.Bid) ([]types.Bid, error) {
+	out := make([]types.Bid, 0, len(bids))
+	for _, b := range bids {
+		provider, err := k.addressCodec.StringToBytes(b.Provider)
+		if err != nil {
+			return nil, err
+		}
+		why := k.filter.CheckWinner(ctx, provider, o.Requirements)
+		if why == nil {
+			out = append(out, b)
+			continue
+		}
+		if err := k.settleBid(ctx, b, types.BID_STATE_LOST); err != nil {
+			return nil, err
+		}
+		if err := emit(ctx, &types.EventBidDisqualified{BidId: b.Id, OrderId: o.Id, Provider: b.Provider, Reason: why.Error()}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // rank orders bids by price (lowest first), then reputation (highest first), then bid id (earliest).
@@ -155,6 +183,13 @@ func (k Keeper) acceptBids(ctx context.Context, msg *types.MsgAcceptBid) ([]uint
 		}
 		if b.OrderId != o.Id || b.State != types.BID_STATE_OPEN {
 			return nil, errorsmod.Wrapf(types.ErrBidNotOpen, "bid %d is not an open bid on order %d", id, o.Id)
+		}
+		provider, err := k.addressCodec.StringToBytes(b.Provider)
+		if err != nil {
+			return nil, err
+		}
+		if err := k.filter.CheckWinner(ctx, provider, o.Requirements); err != nil {
+			return nil, errorsmod.Wrapf(err, "bid %d's provider can no longer win", id)
 		}
 		winners = append(winners, b)
 	}

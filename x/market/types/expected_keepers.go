@@ -34,6 +34,10 @@ type EscrowKeeper interface {
 type ProviderFilter interface {
 	// CheckBidder returns nil if provider may bid for req now, else a registered error saying why.
 	CheckBidder(ctx context.Context, provider sdk.AccAddress, req Requirements) error
+	// CheckWinner returns nil if a provider whose bid was taken may still win req now: what can
+	// lapse between a bid and its clearing (registration, attestation), not bond or reputation,
+	// which the lease's bond lock and the bid's own check cover.
+	CheckWinner(ctx context.Context, provider sdk.AccAddress, req Requirements) error
 	// Reputation is the provider's reputation in basis points (higher wins clearing ties).
 	Reputation(ctx context.Context, provider sdk.AccAddress) (uint32, error)
 }

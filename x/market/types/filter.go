@@ -28,6 +28,11 @@ func (DefaultProviderFilter) CheckBidder(_ context.Context, _ sdk.AccAddress, re
 	return nil
 }
 
+// CheckWinner implements ProviderFilter: nothing a bid passed here can lapse.
+func (DefaultProviderFilter) CheckWinner(context.Context, sdk.AccAddress, Requirements) error {
+	return nil
+}
+
 // Reputation implements ProviderFilter.
 func (DefaultProviderFilter) Reputation(context.Context, sdk.AccAddress) (uint32, error) {
 	return 0, nil

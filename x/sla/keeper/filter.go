@@ -52,6 +52,15 @@ func (f BidFilter) CheckBidder(ctx context.Context, provider sdk.AccAddress, req
 	return nil
 }
 
+// CheckWinner implements markettypes.ProviderFilter: x/attest's checks again. The bond is not
+// checked again: the lease locks what is free of it and reports a shortfall (lockBond).
+func (f BidFilter) CheckWinner(ctx context.Context, provider sdk.AccAddress, req markettypes.Requirements) error {
+	if f.k.attest == nil {
+		return nil
+	}
+	return f.k.attest.CheckWinner(ctx, provider, req)
+}
+
 // Reputation implements markettypes.ProviderFilter: the provider's score, initial_reputation_bps
 // before its first judged window.
 func (f BidFilter) Reputation(ctx context.Context, provider sdk.AccAddress) (uint32, error) {

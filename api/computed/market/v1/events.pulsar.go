@@ -2945,6 +2945,586 @@ func (x *fastReflection_EventBidClosed) ProtoMethods() *protoiface.Methods {
 	}
 }
 
+var (
+	md_EventBidDisqualified          protoreflect.MessageDescriptor
+	fd_EventBidDisqualified_bid_id   protoreflect.FieldDescriptor
+	fd_EventBidDisqualified_order_id protoreflect.FieldDescriptor
+	fd_EventBidDisqualified_provider protoreflect.FieldDescriptor
+	fd_EventBidDisqualified_reason   protoreflect.FieldDescriptor
+)
+
+func init() {
+	file_computed_market_v1_events_proto_init()
+	md_EventBidDisqualified = File_computed_market_v1_events_proto.Messages().ByName("EventBidDisqualified")
+	fd_EventBidDisqualified_bid_id = md_EventBidDisqualified.Fields().ByName("bid_id")
+	fd_EventBidDisqualified_order_id = md_EventBidDisqualified.Fields().ByName("order_id")
+	fd_EventBidDisqualified_provider = md_EventBidDisqualified.Fields().ByName("provider")
+	fd_EventBidDisqualified_reason = md_EventBidDisqualified.Fields().ByName("reason")
+}
+
+var _ protoreflect.Message = (*fastReflection_EventBidDisqualified)(nil)
+
+type fastReflection_EventBidDisqualified EventBidDisqualified
+
+func (x *EventBidDisqualified) ProtoReflect() protoreflect.Message {
+	return (*fastReflection_EventBidDisqualified)(x)
+}
+
+func (x *EventBidDisqualified) slowProtoReflect() protoreflect.Message {
+	mi := &file_computed_market_v1_events_proto_msgTypes[5]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+var _fastReflection_EventBidDisqualified_messageType fastReflection_EventBidDisqualified_messageType
+var _ protoreflect.MessageType = fastReflection_EventBidDisqualified_messageType{}
+
+type fastReflection_EventBidDisqualified_messageType struct{}
+
+func (x fastReflection_EventBidDisqualified_messageType) Zero() protoreflect.Message {
+	return (*fastReflection_EventBidDisqualified)(nil)
+}
+func (x fastReflection_EventBidDisqualified_messageType) New() protoreflect.Message {
+	return new(fastReflection_EventBidDisqualified)
+}
+func (x fastReflection_EventBidDisqualified_messageType) Descriptor() protoreflect.MessageDescriptor {
+	return md_EventBidDisqualified
+}
+
+// Descriptor returns message descriptor, which contains only the protobuf
+// type information for the message.
+func (x *fastReflection_EventBidDisqualified) Descriptor() protoreflect.MessageDescriptor {
+	return md_EventBidDisqualified
+}
+
+// Type returns the message type, which encapsulates both Go and protobuf
+// type information. If the Go type information is not needed,
+// it is recommended that the message descriptor be used instead.
+func (x *fastReflection_EventBidDisqualified) Type() protoreflect.MessageType {
+	return _fastReflection_EventBidDisqualified_messageType
+}
+
+// New returns a newly allocated and mutable empty message.
+func (x *fastReflection_EventBidDisqualified) New() protoreflect.Message {
+	return new(fastReflection_EventBidDisqualified)
+}
+
+// Interface unwraps the message reflection interface and
+// returns the underlying ProtoMessage interface.
+func (x *fastReflection_EventBidDisqualified) Interface() protoreflect.ProtoMessage {
+	return (*EventBidDisqualified)(x)
+}
+
+// Range iterates over every populated field in an undefined order,
+// calling f for each field descriptor and value encountered.
+// Range returns immediately if f returns false.
+// While iterating, mutating operations may only be performed
+// on the current field descriptor.
+func (x *fastReflection_EventBidDisqualified) Range(f func(protoreflect.FieldDescriptor, protoreflect.Value) bool) {
+	if x.BidId != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.BidId)
+		if !f(fd_EventBidDisqualified_bid_id, value) {
+			return
+		}
+	}
+	if x.OrderId != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.OrderId)
+		if !f(fd_EventBidDisqualified_order_id, value) {
+			return
+		}
+	}
+	if x.Provider != "" {
+		value := protoreflect.ValueOfString(x.Provider)
+		if !f(fd_EventBidDisqualified_provider, value) {
+			return
+		}
+	}
+	if x.Reason != "" {
+		value := protoreflect.ValueOfString(x.Reason)
+		if !f(fd_EventBidDisqualified_reason, value) {
+			return
+		}
+	}
+}
+
+// Has reports whether a field is populated.
+//
+// Some fields have the property of nullability where it is possible to
+// distinguish between the default value of a field and whether the field
+// was explicitly populated with the default value. Singular message fields,
+// member fields of a oneof, and proto2 scalar fields are nullable. Such
+// fields are populated only if explicitly set.
+//
+// In other cases (aside from the nullable cases above),
+// a proto3 scalar field is populated if it contains a non-zero value, and
+// a repeated field is populated if it is non-empty.
+func (x *fastReflection_EventBidDisqualified) Has(fd protoreflect.FieldDescriptor) bool {
+	switch fd.FullName() {
+	case "computed.market.v1.EventBidDisqualified.bid_id":
+		return x.BidId != uint64(0)
+	case "computed.market.v1.EventBidDisqualified.order_id":
+		return x.OrderId != uint64(0)
+	case "computed.market.v1.EventBidDisqualified.provider":
+		return x.Provider != ""
+	case "computed.market.v1.EventBidDisqualified.reason":
+		return x.Reason != ""
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.market.v1.EventBidDisqualified"))
+		}
+		panic(fmt.Errorf("message computed.market.v1.EventBidDisqualified does not contain field %s", fd.FullName()))
+	}
+}
+
+// Clear clears the field such that a subsequent Has call reports false.
+//
+// Clearing an extension field clears both the extension type and value
+// associated with the given field number.
+//
+// Clear is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventBidDisqualified) Clear(fd protoreflect.FieldDescriptor) {
+	switch fd.FullName() {
+	case "computed.market.v1.EventBidDisqualified.bid_id":
+		x.BidId = uint64(0)
+	case "computed.market.v1.EventBidDisqualified.order_id":
+		x.OrderId = uint64(0)
+	case "computed.market.v1.EventBidDisqualified.provider":
+		x.Provider = ""
+	case "computed.market.v1.EventBidDisqualified.reason":
+		x.Reason = ""
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.market.v1.EventBidDisqualified"))
+		}
+		panic(fmt.Errorf("message computed.market.v1.EventBidDisqualified does not contain field %s", fd.FullName()))
+	}
+}
+
+// Get retrieves the value for a field.
+//
+// For unpopulated scalars, it returns the default value, where
+// the default value of a bytes scalar is guaranteed to be a copy.
+// For unpopulated composite types, it returns an empty, read-only view
+// of the value; to obtain a mutable reference, use Mutable.
+func (x *fastReflection_EventBidDisqualified) Get(descriptor protoreflect.FieldDescriptor) protoreflect.Value {
+	switch descriptor.FullName() {
+	case "computed.market.v1.EventBidDisqualified.bid_id":
+		value := x.BidId
+		return protoreflect.ValueOfUint64(value)
+	case "computed.market.v1.EventBidDisqualified.order_id":
+		value := x.OrderId
+		return protoreflect.ValueOfUint64(value)
+	case "computed.market.v1.EventBidDisqualified.provider":
+		value := x.Provider
+		return protoreflect.ValueOfString(value)
+	case "computed.market.v1.EventBidDisqualified.reason":
+		value := x.Reason
+		return protoreflect.ValueOfString(value)
+	default:
+		if descriptor.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.market.v1.EventBidDisqualified"))
+		}
+		panic(fmt.Errorf("message computed.market.v1.EventBidDisqualified does not contain field %s", descriptor.FullName()))
+	}
+}
+
+// Set stores the value for a field.
+//
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType.
+// When setting a composite type, it is unspecified whether the stored value
+// aliases the source's memory in any way. If the composite value is an
+// empty, read-only value, then it panics.
+//
+// Set is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventBidDisqualified) Set(fd protoreflect.FieldDescriptor, value protoreflect.Value) {
+	switch fd.FullName() {
+	case "computed.market.v1.EventBidDisqualified.bid_id":
+		x.BidId = value.Uint()
+	case "computed.market.v1.EventBidDisqualified.order_id":
+		x.OrderId = value.Uint()
+	case "computed.market.v1.EventBidDisqualified.provider":
+		x.Provider = value.Interface().(string)
+	case "computed.market.v1.EventBidDisqualified.reason":
+		x.Reason = value.Interface().(string)
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.market.v1.EventBidDisqualified"))
+		}
+		panic(fmt.Errorf("message computed.market.v1.EventBidDisqualified does not contain field %s", fd.FullName()))
+	}
+}
+
+// Mutable returns a mutable reference to a composite type.
+//
+// If the field is unpopulated, it may allocate a composite value.
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType
+// if not already stored.
+// It panics if the field does not contain a composite type.
+//
+// Mutable is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventBidDisqualified) Mutable(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.market.v1.EventBidDisqualified.bid_id":
+		panic(fmt.Errorf("field bid_id of message computed.market.v1.EventBidDisqualified is not mutable"))
+	case "computed.market.v1.EventBidDisqualified.order_id":
+		panic(fmt.Errorf("field order_id of message computed.market.v1.EventBidDisqualified is not mutable"))
+	case "computed.market.v1.EventBidDisqualified.provider":
+		panic(fmt.Errorf("field provider of message computed.market.v1.EventBidDisqualified is not mutable"))
+	case "computed.market.v1.EventBidDisqualified.reason":
+		panic(fmt.Errorf("field reason of message computed.market.v1.EventBidDisqualified is not mutable"))
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.market.v1.EventBidDisqualified"))
+		}
+		panic(fmt.Errorf("message computed.market.v1.EventBidDisqualified does not contain field %s", fd.FullName()))
+	}
+}
+
+// NewField returns a new value that is assignable to the field
+// for the given descriptor. For scalars, this returns the default value.
+// For lists, maps, and messages, this returns a new, empty, mutable value.
+func (x *fastReflection_EventBidDisqualified) NewField(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.market.v1.EventBidDisqualified.bid_id":
+		return protoreflect.ValueOfUint64(uint64(0))
+	case "computed.market.v1.EventBidDisqualified.order_id":
+		return protoreflect.ValueOfUint64(uint64(0))
+	case "computed.market.v1.EventBidDisqualified.provider":
+		return protoreflect.ValueOfString("")
+	case "computed.market.v1.EventBidDisqualified.reason":
+		return protoreflect.ValueOfString("")
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.market.v1.EventBidDisqualified"))
+		}
+		panic(fmt.Errorf("message computed.market.v1.EventBidDisqualified does not contain field %s", fd.FullName()))
+	}
+}
+
+// WhichOneof reports which field within the oneof is populated,
+// returning nil if none are populated.
+// It panics if the oneof descriptor does not belong to this message.
+func (x *fastReflection_EventBidDisqualified) WhichOneof(d protoreflect.OneofDescriptor) protoreflect.FieldDescriptor {
+	switch d.FullName() {
+	default:
+		panic(fmt.Errorf("%s is not a oneof field in computed.market.v1.EventBidDisqualified", d.FullName()))
+	}
+	panic("unreachable")
+}
+
+// GetUnknown retrieves the entire list of unknown fields.
+// The caller may only mutate the contents of the RawFields
+// if the mutated bytes are stored back into the message with SetUnknown.
+func (x *fastReflection_EventBidDisqualified) GetUnknown() protoreflect.RawFields {
+	return x.unknownFields
+}
+
+// SetUnknown stores an entire list of unknown fields.
+// The raw fields must be syntactically valid according to the wire format.
+// An implementation may panic if this is not the case.
+// Once stored, the caller must not mutate the content of the RawFields.
+// An empty RawFields may be passed to clear the fields.
+//
+// SetUnknown is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventBidDisqualified) SetUnknown(fields protoreflect.RawFields) {
+	x.unknownFields = fields
+}
+
+// IsValid reports whether the message is valid.
+//
+// An invalid message is an empty, read-only value.
+//
+// An invalid message often corresponds to a nil pointer of the concrete
+// message type, but the details are implementation dependent.
+// Validity is not part of the protobuf data model, and may not
+// be preserved in marshaling or other operations.
+func (x *fastReflection_EventBidDisqualified) IsValid() bool {
+	return x != nil
+}
+
+// ProtoMethods returns optional fastReflectionFeature-path implementations of various operations.
+// This method may return nil.
+//
+// The returned methods type is identical to
+// "google.golang.org/protobuf/runtime/protoiface".Methods.
+// Consult the protoiface package documentation for details.
+func (x *fastReflection_EventBidDisqualified) ProtoMethods() *protoiface.Methods {
+	size := func(input protoiface.SizeInput) protoiface.SizeOutput {
+		x := input.Message.Interface().(*EventBidDisqualified)
+		if x == nil {
+			return protoiface.SizeOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Size:              0,
+			}
+		}
+		options := runtime.SizeInputToOptions(input)
+		_ = options
+		var n int
+		var l int
+		_ = l
+		if x.BidId != 0 {
+			n += 1 + runtime.Sov(uint64(x.BidId))
+		}
+		if x.OrderId != 0 {
+			n += 1 + runtime.Sov(uint64(x.OrderId))
+		}
+		l = len(x.Provider)
+		if l > 0 {
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		l = len(x.Reason)
+		if l > 0 {
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		if x.unknownFields != nil {
+			n += len(x.unknownFields)
+		}
+		return protoiface.SizeOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Size:              n,
+		}
+	}
+
+	marshal := func(input protoiface.MarshalInput) (protoiface.MarshalOutput, error) {
+		x := input.Message.Interface().(*EventBidDisqualified)
+		if x == nil {
+			return protoiface.MarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Buf:               input.Buf,
+			}, nil
+		}
+		options := runtime.MarshalInputToOptions(input)
+		_ = options
+		size := options.Size(x)
+		dAtA := make([]byte, size)
+		i := len(dAtA)
+		_ = i
+		var l int
+		_ = l
+		if x.unknownFields != nil {
+			i -= len(x.unknownFields)
+			copy(dAtA[i:], x.unknownFields)
+		}
+		if len(x.Reason) > 0 {
+			i -= len(x.Reason)
+			copy(dAtA[i:], x.Reason)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(x.Reason)))
+			i--
+			dAtA[i] = 0x22
+		}
+		if len(x.Provider) > 0 {
+			i -= len(x.Provider)
+			copy(dAtA[i:], x.Provider)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(x.Provider)))
+			i--
+			dAtA[i] = 0x1a
+		}
+		if x.OrderId != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.OrderId))
+			i--
+			dAtA[i] = 0x10
+		}
+		if x.BidId != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.BidId))
+			i--
+			dAtA[i] = 0x8
+		}
+		if input.Buf != nil {
+			input.Buf = append(input.Buf, dAtA...)
+		} else {
+			input.Buf = dAtA
+		}
+		return protoiface.MarshalOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Buf:               input.Buf,
+		}, nil
+	}
+	unmarshal := func(input protoiface.UnmarshalInput) (protoiface.UnmarshalOutput, error) {
+		x := input.Message.Interface().(*EventBidDisqualified)
+		if x == nil {
+			return protoiface.UnmarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Flags:             input.Flags,
+			}, nil
+		}
+		options := runtime.UnmarshalInputToOptions(input)
+		_ = options
+		dAtA := input.Buf
+		l := len(dAtA)
+		iNdEx := 0
+		for iNdEx < l {
+			preIndex := iNdEx
+			var wire uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				wire |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			fieldNum := int32(wire >> 3)
+			wireType := int(wire & 0x7)
+			if wireType == 4 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: EventBidDisqualified: wiretype end group for non-group")
+			}
+			if fieldNum <= 0 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: EventBidDisqualified: illegal tag %d (wire type %d)", fieldNum, wire)
+			}
+			switch fieldNum {
+			case 1:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field BidId", wireType)
+				}
+				x.BidId = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.BidId |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 2:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field OrderId", wireType)
+				}
+				x.OrderId = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.OrderId |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 3:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Provider = string(dAtA[iNdEx:postIndex])
+				iNdEx = postIndex
+			case 4:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Reason = string(dAtA[iNdEx:postIndex])
+				iNdEx = postIndex
+			default:
+				iNdEx = preIndex
+				skippy, err := runtime.Skip(dAtA[iNdEx:])
+				if err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				if (skippy < 0) || (iNdEx+skippy) < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if (iNdEx + skippy) > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				if !options.DiscardUnknown {
+					x.unknownFields = append(x.unknownFields, dAtA[iNdEx:iNdEx+skippy]...)
+				}
+				iNdEx += skippy
+			}
+		}
+
+		if iNdEx > l {
+			return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+		}
+		return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, nil
+	}
+	return &protoiface.Methods{
+		NoUnkeyedLiterals: struct{}{},
+		Flags:             protoiface.SupportMarshalDeterministic | protoiface.SupportUnmarshalDiscardUnknown,
+		Size:              size,
+		Marshal:           marshal,
+		Unmarshal:         unmarshal,
+		Merge:             nil,
+		CheckInitialized:  nil,
+	}
+}
+
 var _ protoreflect.List = (*_EventOrderCleared_2_list)(nil)
 
 type _EventOrderCleared_2_list struct {
@@ -3061,7 +3641,7 @@ func (x *EventOrderCleared) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventOrderCleared) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_market_v1_events_proto_msgTypes[5]
+	mi := &file_computed_market_v1_events_proto_msgTypes[6]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3739,7 +4319,7 @@ func (x *EventLeaseCreated) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventLeaseCreated) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_market_v1_events_proto_msgTypes[6]
+	mi := &file_computed_market_v1_events_proto_msgTypes[7]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4427,7 +5007,7 @@ func (x *EventLeaseClosed) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventLeaseClosed) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_market_v1_events_proto_msgTypes[7]
+	mi := &file_computed_market_v1_events_proto_msgTypes[8]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5003,7 +5583,7 @@ func (x *EventOrderResult) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventOrderResult) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_market_v1_events_proto_msgTypes[8]
+	mi := &file_computed_market_v1_events_proto_msgTypes[9]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5479,7 +6059,7 @@ func (x *EventPriceUpdated) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventPriceUpdated) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_market_v1_events_proto_msgTypes[9]
+	mi := &file_computed_market_v1_events_proto_msgTypes[10]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6488,6 +7068,67 @@ func (x *EventBidClosed) GetRefunded() string {
 	return ""
 }
 
+// EventBidDisqualified: at clearing, the bid's provider no longer qualified (its attestation
+// lapsed, it deregistered or moved metro); the bid is closed as lost and its deposit refunded.
+type EventBidDisqualified struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	BidId    uint64 `protobuf:"varint,1,opt,name=bid_id,json=bidId,proto3" json:"bid_id,omitempty"`
+	OrderId  uint64 `protobuf:"varint,2,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	Provider string `protobuf:"bytes,3,opt,name=provider,proto3" json:"provider,omitempty"`
+	Reason   string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (x *EventBidDisqualified) Reset() {
+	*x = EventBidDisqualified{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_computed_market_v1_events_proto_msgTypes[5]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *EventBidDisqualified) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventBidDisqualified) ProtoMessage() {}
+
+// Deprecated: Use EventBidDisqualified.ProtoReflect.Descriptor instead.
+func (*EventBidDisqualified) Descriptor() ([]byte, []int) {
+	return file_computed_market_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *EventBidDisqualified) GetBidId() uint64 {
+	if x != nil {
+		return x.BidId
+	}
+	return 0
+}
+
+func (x *EventBidDisqualified) GetOrderId() uint64 {
+	if x != nil {
+		return x.OrderId
+	}
+	return 0
+}
+
+func (x *EventBidDisqualified) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *EventBidDisqualified) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // EventOrderCleared is emitted when an auction clears.
 type EventOrderCleared struct {
 	state         protoimpl.MessageState
@@ -6502,7 +7143,7 @@ type EventOrderCleared struct {
 func (x *EventOrderCleared) Reset() {
 	*x = EventOrderCleared{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_market_v1_events_proto_msgTypes[5]
+		mi := &file_computed_market_v1_events_proto_msgTypes[6]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -6516,7 +7157,7 @@ func (*EventOrderCleared) ProtoMessage() {}
 
 // Deprecated: Use EventOrderCleared.ProtoReflect.Descriptor instead.
 func (*EventOrderCleared) Descriptor() ([]byte, []int) {
-	return file_computed_market_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_computed_market_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *EventOrderCleared) GetOrderId() uint64 {
@@ -6557,7 +7198,7 @@ type EventLeaseCreated struct {
 func (x *EventLeaseCreated) Reset() {
 	*x = EventLeaseCreated{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_market_v1_events_proto_msgTypes[6]
+		mi := &file_computed_market_v1_events_proto_msgTypes[7]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -6571,7 +7212,7 @@ func (*EventLeaseCreated) ProtoMessage() {}
 
 // Deprecated: Use EventLeaseCreated.ProtoReflect.Descriptor instead.
 func (*EventLeaseCreated) Descriptor() ([]byte, []int) {
-	return file_computed_market_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_computed_market_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *EventLeaseCreated) GetLeaseId() uint64 {
@@ -6631,7 +7272,7 @@ type EventLeaseClosed struct {
 func (x *EventLeaseClosed) Reset() {
 	*x = EventLeaseClosed{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_market_v1_events_proto_msgTypes[7]
+		mi := &file_computed_market_v1_events_proto_msgTypes[8]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -6645,7 +7286,7 @@ func (*EventLeaseClosed) ProtoMessage() {}
 
 // Deprecated: Use EventLeaseClosed.ProtoReflect.Descriptor instead.
 func (*EventLeaseClosed) Descriptor() ([]byte, []int) {
-	return file_computed_market_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_computed_market_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EventLeaseClosed) GetLeaseId() uint64 {
@@ -6689,7 +7330,7 @@ type EventOrderResult struct {
 func (x *EventOrderResult) Reset() {
 	*x = EventOrderResult{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_market_v1_events_proto_msgTypes[8]
+		mi := &file_computed_market_v1_events_proto_msgTypes[9]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -6703,7 +7344,7 @@ func (*EventOrderResult) ProtoMessage() {}
 
 // Deprecated: Use EventOrderResult.ProtoReflect.Descriptor instead.
 func (*EventOrderResult) Descriptor() ([]byte, []int) {
-	return file_computed_market_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_computed_market_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *EventOrderResult) GetOrderId() uint64 {
@@ -6737,7 +7378,7 @@ type EventPriceUpdated struct {
 func (x *EventPriceUpdated) Reset() {
 	*x = EventPriceUpdated{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_market_v1_events_proto_msgTypes[9]
+		mi := &file_computed_market_v1_events_proto_msgTypes[10]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -6751,7 +7392,7 @@ func (*EventPriceUpdated) ProtoMessage() {}
 
 // Deprecated: Use EventPriceUpdated.ProtoReflect.Descriptor instead.
 func (*EventPriceUpdated) Descriptor() ([]byte, []int) {
-	return file_computed_market_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_computed_market_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EventPriceUpdated) GetGpuSku() string {
@@ -6853,53 +7494,63 @@ var file_computed_market_v1_events_proto_rawDesc = []byte{
 	0x6f, 0x72, 0x64, 0x65, 0x72, 0x49, 0x64, 0x12, 0x14, 0x0a, 0x05, 0x73, 0x74, 0x61, 0x74, 0x65,
 	0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x73, 0x74, 0x61, 0x74, 0x65, 0x12, 0x1a, 0x0a,
 	0x08, 0x72, 0x65, 0x66, 0x75, 0x6e, 0x64, 0x65, 0x64, 0x18, 0x04, 0x20, 0x01, 0x28, 0x09, 0x52,
-	0x08, 0x72, 0x65, 0x66, 0x75, 0x6e, 0x64, 0x65, 0x64, 0x22, 0x6e, 0x0a, 0x11, 0x45, 0x76, 0x65,
-	0x6e, 0x74, 0x4f, 0x72, 0x64, 0x65, 0x72, 0x43, 0x6c, 0x65, 0x61, 0x72, 0x65, 0x64, 0x12, 0x19,
-	0x0a, 0x08, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04,
-	0x52, 0x07, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x49, 0x64, 0x12, 0x21, 0x0a, 0x0c, 0x77, 0x69, 0x6e,
-	0x6e, 0x69, 0x6e, 0x67, 0x5f, 0x62, 0x69, 0x64, 0x73, 0x18, 0x02, 0x20, 0x03, 0x28, 0x04, 0x52,
-	0x0b, 0x77, 0x69, 0x6e, 0x6e, 0x69, 0x6e, 0x67, 0x42, 0x69, 0x64, 0x73, 0x12, 0x1b, 0x0a, 0x09,
-	0x6c, 0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64, 0x73, 0x18, 0x03, 0x20, 0x03, 0x28, 0x04, 0x52,
-	0x08, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x73, 0x22, 0xc2, 0x01, 0x0a, 0x11, 0x45, 0x76,
-	0x65, 0x6e, 0x74, 0x4c, 0x65, 0x61, 0x73, 0x65, 0x43, 0x72, 0x65, 0x61, 0x74, 0x65, 0x64, 0x12,
-	0x19, 0x0a, 0x08, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28,
-	0x04, 0x52, 0x07, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6f, 0x72,
-	0x64, 0x65, 0x72, 0x5f, 0x69, 0x64, 0x18, 0x02, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6f, 0x72,
-	0x64, 0x65, 0x72, 0x49, 0x64, 0x12, 0x14, 0x0a, 0x05, 0x6f, 0x77, 0x6e, 0x65, 0x72, 0x18, 0x03,
-	0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x6f, 0x77, 0x6e, 0x65, 0x72, 0x12, 0x1a, 0x0a, 0x08, 0x70,
-	0x72, 0x6f, 0x76, 0x69, 0x64, 0x65, 0x72, 0x18, 0x04, 0x20, 0x01, 0x28, 0x09, 0x52, 0x08, 0x70,
-	0x72, 0x6f, 0x76, 0x69, 0x64, 0x65, 0x72, 0x12, 0x26, 0x0a, 0x0f, 0x70, 0x72, 0x69, 0x63, 0x65,
-	0x5f, 0x70, 0x65, 0x72, 0x5f, 0x62, 0x6c, 0x6f, 0x63, 0x6b, 0x18, 0x05, 0x20, 0x01, 0x28, 0x09,
-	0x52, 0x0d, 0x70, 0x72, 0x69, 0x63, 0x65, 0x50, 0x65, 0x72, 0x42, 0x6c, 0x6f, 0x63, 0x6b, 0x12,
-	0x1d, 0x0a, 0x0a, 0x65, 0x6e, 0x64, 0x5f, 0x68, 0x65, 0x69, 0x67, 0x68, 0x74, 0x18, 0x06, 0x20,
-	0x01, 0x28, 0x03, 0x52, 0x09, 0x65, 0x6e, 0x64, 0x48, 0x65, 0x69, 0x67, 0x68, 0x74, 0x22, 0x78,
-	0x0a, 0x10, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x4c, 0x65, 0x61, 0x73, 0x65, 0x43, 0x6c, 0x6f, 0x73,
-	0x65, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x01,
-	0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12, 0x19, 0x0a,
-	0x08, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x5f, 0x69, 0x64, 0x18, 0x02, 0x20, 0x01, 0x28, 0x04, 0x52,
-	0x07, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x49, 0x64, 0x12, 0x16, 0x0a, 0x06, 0x72, 0x65, 0x61, 0x73,
-	0x6f, 0x6e, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e,
-	0x12, 0x16, 0x0a, 0x06, 0x64, 0x65, 0x74, 0x61, 0x69, 0x6c, 0x18, 0x04, 0x20, 0x01, 0x28, 0x09,
-	0x52, 0x06, 0x64, 0x65, 0x74, 0x61, 0x69, 0x6c, 0x22, 0x52, 0x0a, 0x10, 0x45, 0x76, 0x65, 0x6e,
-	0x74, 0x4f, 0x72, 0x64, 0x65, 0x72, 0x52, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x12, 0x19, 0x0a, 0x08,
-	0x6f, 0x72, 0x64, 0x65, 0x72, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07,
-	0x6f, 0x72, 0x64, 0x65, 0x72, 0x49, 0x64, 0x12, 0x23, 0x0a, 0x0d, 0x72, 0x65, 0x73, 0x75, 0x6c,
-	0x74, 0x5f, 0x64, 0x69, 0x67, 0x65, 0x73, 0x74, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x0c,
-	0x72, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x44, 0x69, 0x67, 0x65, 0x73, 0x74, 0x22, 0x9f, 0x01, 0x0a,
-	0x11, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x50, 0x72, 0x69, 0x63, 0x65, 0x55, 0x70, 0x64, 0x61, 0x74,
-	0x65, 0x64, 0x12, 0x17, 0x0a, 0x07, 0x67, 0x70, 0x75, 0x5f, 0x73, 0x6b, 0x75, 0x18, 0x01, 0x20,
-	0x01, 0x28, 0x09, 0x52, 0x06, 0x67, 0x70, 0x75, 0x53, 0x6b, 0x75, 0x12, 0x14, 0x0a, 0x05, 0x6d,
-	0x65, 0x74, 0x72, 0x6f, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x6d, 0x65, 0x74, 0x72,
-	0x6f, 0x12, 0x14, 0x0a, 0x05, 0x64, 0x65, 0x6e, 0x6f, 0x6d, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09,
-	0x52, 0x05, 0x64, 0x65, 0x6e, 0x6f, 0x6d, 0x12, 0x1d, 0x0a, 0x0a, 0x6c, 0x61, 0x73, 0x74, 0x5f,
-	0x70, 0x72, 0x69, 0x63, 0x65, 0x18, 0x04, 0x20, 0x01, 0x28, 0x09, 0x52, 0x09, 0x6c, 0x61, 0x73,
-	0x74, 0x50, 0x72, 0x69, 0x63, 0x65, 0x12, 0x10, 0x0a, 0x03, 0x65, 0x6d, 0x61, 0x18, 0x05, 0x20,
-	0x01, 0x28, 0x09, 0x52, 0x03, 0x65, 0x6d, 0x61, 0x12, 0x14, 0x0a, 0x05, 0x63, 0x6f, 0x75, 0x6e,
-	0x74, 0x18, 0x06, 0x20, 0x01, 0x28, 0x04, 0x52, 0x05, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x42, 0x35,
-	0x5a, 0x33, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x63, 0x6f, 0x6d,
-	0x70, 0x75, 0x74, 0x65, 0x64, 0x2d, 0x6e, 0x65, 0x74, 0x77, 0x6f, 0x72, 0x6b, 0x2f, 0x63, 0x6f,
-	0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x78, 0x2f, 0x6d, 0x61, 0x72, 0x6b, 0x65, 0x74, 0x2f,
-	0x74, 0x79, 0x70, 0x65, 0x73, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
+	0x08, 0x72, 0x65, 0x66, 0x75, 0x6e, 0x64, 0x65, 0x64, 0x22, 0x96, 0x01, 0x0a, 0x14, 0x45, 0x76,
+	0x65, 0x6e, 0x74, 0x42, 0x69, 0x64, 0x44, 0x69, 0x73, 0x71, 0x75, 0x61, 0x6c, 0x69, 0x66, 0x69,
+	0x65, 0x64, 0x12, 0x15, 0x0a, 0x06, 0x62, 0x69, 0x64, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01,
+	0x28, 0x04, 0x52, 0x05, 0x62, 0x69, 0x64, 0x49, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6f, 0x72, 0x64,
+	0x65, 0x72, 0x5f, 0x69, 0x64, 0x18, 0x02, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6f, 0x72, 0x64,
+	0x65, 0x72, 0x49, 0x64, 0x12, 0x34, 0x0a, 0x08, 0x70, 0x72, 0x6f, 0x76, 0x69, 0x64, 0x65, 0x72,
+	0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x42, 0x18, 0xd2, 0xb4, 0x2d, 0x14, 0x63, 0x6f, 0x73, 0x6d,
+	0x6f, 0x73, 0x2e, 0x41, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73, 0x53, 0x74, 0x72, 0x69, 0x6e, 0x67,
+	0x52, 0x08, 0x70, 0x72, 0x6f, 0x76, 0x69, 0x64, 0x65, 0x72, 0x12, 0x16, 0x0a, 0x06, 0x72, 0x65,
+	0x61, 0x73, 0x6f, 0x6e, 0x18, 0x04, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x72, 0x65, 0x61, 0x73,
+	0x6f, 0x6e, 0x22, 0x6e, 0x0a, 0x11, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x4f, 0x72, 0x64, 0x65, 0x72,
+	0x43, 0x6c, 0x65, 0x61, 0x72, 0x65, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6f, 0x72, 0x64, 0x65, 0x72,
+	0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6f, 0x72, 0x64, 0x65, 0x72,
+	0x49, 0x64, 0x12, 0x21, 0x0a, 0x0c, 0x77, 0x69, 0x6e, 0x6e, 0x69, 0x6e, 0x67, 0x5f, 0x62, 0x69,
+	0x64, 0x73, 0x18, 0x02, 0x20, 0x03, 0x28, 0x04, 0x52, 0x0b, 0x77, 0x69, 0x6e, 0x6e, 0x69, 0x6e,
+	0x67, 0x42, 0x69, 0x64, 0x73, 0x12, 0x1b, 0x0a, 0x09, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x5f, 0x69,
+	0x64, 0x73, 0x18, 0x03, 0x20, 0x03, 0x28, 0x04, 0x52, 0x08, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x49,
+	0x64, 0x73, 0x22, 0xc2, 0x01, 0x0a, 0x11, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x4c, 0x65, 0x61, 0x73,
+	0x65, 0x43, 0x72, 0x65, 0x61, 0x74, 0x65, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6c, 0x65, 0x61, 0x73,
+	0x65, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6c, 0x65, 0x61, 0x73,
+	0x65, 0x49, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x5f, 0x69, 0x64, 0x18,
+	0x02, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x49, 0x64, 0x12, 0x14,
+	0x0a, 0x05, 0x6f, 0x77, 0x6e, 0x65, 0x72, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x6f,
+	0x77, 0x6e, 0x65, 0x72, 0x12, 0x1a, 0x0a, 0x08, 0x70, 0x72, 0x6f, 0x76, 0x69, 0x64, 0x65, 0x72,
+	0x18, 0x04, 0x20, 0x01, 0x28, 0x09, 0x52, 0x08, 0x70, 0x72, 0x6f, 0x76, 0x69, 0x64, 0x65, 0x72,
+	0x12, 0x26, 0x0a, 0x0f, 0x70, 0x72, 0x69, 0x63, 0x65, 0x5f, 0x70, 0x65, 0x72, 0x5f, 0x62, 0x6c,
+	0x6f, 0x63, 0x6b, 0x18, 0x05, 0x20, 0x01, 0x28, 0x09, 0x52, 0x0d, 0x70, 0x72, 0x69, 0x63, 0x65,
+	0x50, 0x65, 0x72, 0x42, 0x6c, 0x6f, 0x63, 0x6b, 0x12, 0x1d, 0x0a, 0x0a, 0x65, 0x6e, 0x64, 0x5f,
+	0x68, 0x65, 0x69, 0x67, 0x68, 0x74, 0x18, 0x06, 0x20, 0x01, 0x28, 0x03, 0x52, 0x09, 0x65, 0x6e,
+	0x64, 0x48, 0x65, 0x69, 0x67, 0x68, 0x74, 0x22, 0x78, 0x0a, 0x10, 0x45, 0x76, 0x65, 0x6e, 0x74,
+	0x4c, 0x65, 0x61, 0x73, 0x65, 0x43, 0x6c, 0x6f, 0x73, 0x65, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6c,
+	0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6c,
+	0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x5f,
+	0x69, 0x64, 0x18, 0x02, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x49,
+	0x64, 0x12, 0x16, 0x0a, 0x06, 0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e, 0x18, 0x03, 0x20, 0x01, 0x28,
+	0x09, 0x52, 0x06, 0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e, 0x12, 0x16, 0x0a, 0x06, 0x64, 0x65, 0x74,
+	0x61, 0x69, 0x6c, 0x18, 0x04, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x64, 0x65, 0x74, 0x61, 0x69,
+	0x6c, 0x22, 0x52, 0x0a, 0x10, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x4f, 0x72, 0x64, 0x65, 0x72, 0x52,
+	0x65, 0x73, 0x75, 0x6c, 0x74, 0x12, 0x19, 0x0a, 0x08, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x5f, 0x69,
+	0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x49, 0x64,
+	0x12, 0x23, 0x0a, 0x0d, 0x72, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x5f, 0x64, 0x69, 0x67, 0x65, 0x73,
+	0x74, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x0c, 0x72, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x44,
+	0x69, 0x67, 0x65, 0x73, 0x74, 0x22, 0x9f, 0x01, 0x0a, 0x11, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x50,
+	0x72, 0x69, 0x63, 0x65, 0x55, 0x70, 0x64, 0x61, 0x74, 0x65, 0x64, 0x12, 0x17, 0x0a, 0x07, 0x67,
+	0x70, 0x75, 0x5f, 0x73, 0x6b, 0x75, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x67, 0x70,
+	0x75, 0x53, 0x6b, 0x75, 0x12, 0x14, 0x0a, 0x05, 0x6d, 0x65, 0x74, 0x72, 0x6f, 0x18, 0x02, 0x20,
+	0x01, 0x28, 0x09, 0x52, 0x05, 0x6d, 0x65, 0x74, 0x72, 0x6f, 0x12, 0x14, 0x0a, 0x05, 0x64, 0x65,
+	0x6e, 0x6f, 0x6d, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x64, 0x65, 0x6e, 0x6f, 0x6d,
+	0x12, 0x1d, 0x0a, 0x0a, 0x6c, 0x61, 0x73, 0x74, 0x5f, 0x70, 0x72, 0x69, 0x63, 0x65, 0x18, 0x04,
+	0x20, 0x01, 0x28, 0x09, 0x52, 0x09, 0x6c, 0x61, 0x73, 0x74, 0x50, 0x72, 0x69, 0x63, 0x65, 0x12,
+	0x10, 0x0a, 0x03, 0x65, 0x6d, 0x61, 0x18, 0x05, 0x20, 0x01, 0x28, 0x09, 0x52, 0x03, 0x65, 0x6d,
+	0x61, 0x12, 0x14, 0x0a, 0x05, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x18, 0x06, 0x20, 0x01, 0x28, 0x04,
+	0x52, 0x05, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x42, 0x35, 0x5a, 0x33, 0x67, 0x69, 0x74, 0x68, 0x75,
+	0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2d, 0x6e,
+	0x65, 0x74, 0x77, 0x6f, 0x72, 0x6b, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f,
+	0x78, 0x2f, 0x6d, 0x61, 0x72, 0x6b, 0x65, 0x74, 0x2f, 0x74, 0x79, 0x70, 0x65, 0x73, 0x62, 0x06,
+	0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
 }
 
 var (
@@ -6914,22 +7565,23 @@ func file_computed_market_v1_events_proto_rawDescGZIP() []byte {
 	return file_computed_market_v1_events_proto_rawDescData
 }
 
-var file_computed_market_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_computed_market_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_computed_market_v1_events_proto_goTypes = []interface{}{
-	(*EventParamsUpdated)(nil), // 0: computed.market.v1.EventParamsUpdated
-	(*EventOrderCreated)(nil),  // 1: computed.market.v1.EventOrderCreated
-	(*EventOrderClosed)(nil),   // 2: computed.market.v1.EventOrderClosed
-	(*EventBidCreated)(nil),    // 3: computed.market.v1.EventBidCreated
-	(*EventBidClosed)(nil),     // 4: computed.market.v1.EventBidClosed
-	(*EventOrderCleared)(nil),  // 5: computed.market.v1.EventOrderCleared
-	(*EventLeaseCreated)(nil),  // 6: computed.market.v1.EventLeaseCreated
-	(*EventLeaseClosed)(nil),   // 7: computed.market.v1.EventLeaseClosed
-	(*EventOrderResult)(nil),   // 8: computed.market.v1.EventOrderResult
-	(*EventPriceUpdated)(nil),  // 9: computed.market.v1.EventPriceUpdated
-	(*Params)(nil),             // 10: computed.market.v1.Params
+	(*EventParamsUpdated)(nil),   // 0: computed.market.v1.EventParamsUpdated
+	(*EventOrderCreated)(nil),    // 1: computed.market.v1.EventOrderCreated
+	(*EventOrderClosed)(nil),     // 2: computed.market.v1.EventOrderClosed
+	(*EventBidCreated)(nil),      // 3: computed.market.v1.EventBidCreated
+	(*EventBidClosed)(nil),       // 4: computed.market.v1.EventBidClosed
+	(*EventBidDisqualified)(nil), // 5: computed.market.v1.EventBidDisqualified
+	(*EventOrderCleared)(nil),    // 6: computed.market.v1.EventOrderCleared
+	(*EventLeaseCreated)(nil),    // 7: computed.market.v1.EventLeaseCreated
+	(*EventLeaseClosed)(nil),     // 8: computed.market.v1.EventLeaseClosed
+	(*EventOrderResult)(nil),     // 9: computed.market.v1.EventOrderResult
+	(*EventPriceUpdated)(nil),    // 10: computed.market.v1.EventPriceUpdated
+	(*Params)(nil),               // 11: computed.market.v1.Params
 }
 var file_computed_market_v1_events_proto_depIdxs = []int32{
-	10, // 0: computed.market.v1.EventParamsUpdated.params:type_name -> computed.market.v1.Params
+	11, // 0: computed.market.v1.EventParamsUpdated.params:type_name -> computed.market.v1.Params
 	1,  // [1:1] is the sub-list for method output_type
 	1,  // [1:1] is the sub-list for method input_type
 	1,  // [1:1] is the sub-list for extension type_name
@@ -7005,7 +7657,7 @@ func file_computed_market_v1_events_proto_init() {
 			}
 		}
 		file_computed_market_v1_events_proto_msgTypes[5].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventOrderCleared); i {
+			switch v := v.(*EventBidDisqualified); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -7017,7 +7669,7 @@ func file_computed_market_v1_events_proto_init() {
 			}
 		}
 		file_computed_market_v1_events_proto_msgTypes[6].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventLeaseCreated); i {
+			switch v := v.(*EventOrderCleared); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -7029,7 +7681,7 @@ func file_computed_market_v1_events_proto_init() {
 			}
 		}
 		file_computed_market_v1_events_proto_msgTypes[7].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventLeaseClosed); i {
+			switch v := v.(*EventLeaseCreated); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -7041,7 +7693,7 @@ func file_computed_market_v1_events_proto_init() {
 			}
 		}
 		file_computed_market_v1_events_proto_msgTypes[8].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventOrderResult); i {
+			switch v := v.(*EventLeaseClosed); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -7053,6 +7705,18 @@ func file_computed_market_v1_events_proto_init() {
 			}
 		}
 		file_computed_market_v1_events_proto_msgTypes[9].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*EventOrderResult); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_computed_market_v1_events_proto_msgTypes[10].Exporter = func(v interface{}, i int) interface{} {
 			switch v := v.(*EventPriceUpdated); i {
 			case 0:
 				return &v.state
@@ -7071,7 +7735,7 @@ func file_computed_market_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_computed_market_v1_events_proto_rawDesc,
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
