@@ -343,6 +343,18 @@ func (d *Daemon) runningLeases() []*leaseRun {
 func (d *Daemon) running(id uint64) bool { return d.leaseRun(id) != nil }
 
 // leaseRun is lease id's run, nil if the sidecar is not running it.
+// orderRunning reports whether the sidecar runs a lease of the order.
+func (d *Daemon) orderRunning(orderID uint64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, r := range d.leases {
+		if r.rec.OrderID == orderID {
+			return true
+		}
+	}
+	return false
+}
+
 func (d *Daemon) leaseRun(id uint64) *leaseRun {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -62,7 +62,8 @@ func (d *Daemon) handleBlock(ctx context.Context, b chain.Block) error {
 			run := d.leases[e.LeaseId]
 			d.mu.Unlock()
 			if run != nil {
-				d.finishLease(context.WithoutCancel(ctx), e.LeaseId, run)
+				d.finishLease(context.WithoutCancel(ctx), e.LeaseId, run, b.Height)
+				d.withdrawClosed(context.WithoutCancel(ctx), e.LeaseId)
 			}
 		case *slatypes.EventReceiptBatchAnchored:
 			if d.ownsLease(e.LeaseId) {
@@ -150,6 +151,9 @@ func (d *Daemon) considerOrder(ctx context.Context, o markettypes.Order) {
 		case containsErr(err, markettypes.ErrDuplicateBid) && d.keepOpenBid(ctx, o.Id):
 			// A bid of ours is already open (sent before a crash, landed after the restart
 			// began): it may still win, so its GPUs stay reserved.
+		case d.orderRunning(o.Id):
+			// A resend refused because the first copy landed and won (bidding has closed):
+			// the GPUs are the lease's now.
 		default:
 			d.engine.Release(o.Id)
 		}
@@ -193,8 +197,8 @@ func (d *Daemon) openBid(ctx context.Context, orderID uint64) (uint64, error) {
 
 // standingFails says why the provider's bond or reputation cannot meet req ("" if they can).
 func (d *Daemon) standingFails(ctx context.Context, req markettypes.Requirements) string {
-	sq := slatypes.NewQueryClient(d.chain.Context())
 	if req.MinReputationBps > 0 {
+		sq := slatypes.NewQueryClient(d.chain.Context())
 		r, err := ask(ctx, d, "query_reputation", func() (*slatypes.QueryReputationResponse, error) {
 			return sq.Reputation(ctx, &slatypes.QueryReputationRequest{Provider: d.provider})
 		})
@@ -206,6 +210,7 @@ func (d *Daemon) standingFails(ctx context.Context, req markettypes.Requirements
 		}
 	}
 	if min := req.MinProviderBond; min.Denom != "" && min.IsPositive() {
+		sq := slatypes.NewQueryClient(d.chain.Context())
 		b, err := ask(ctx, d, "query_bond", func() (*slatypes.QueryBondResponse, error) {
 			return sq.Bond(ctx, &slatypes.QueryBondRequest{Provider: d.provider})
 		})

@@ -256,7 +256,7 @@ func TestJournalClosedWhileDown(t *testing.T) {
 			if got := closed != nil; got != tc.receipted {
 				t.Fatalf("journal taken for a receipt: %v, want %v", got, tc.receipted)
 			}
-			d.finishLease(context.Background(), 7, closed)
+			d.finishLease(context.Background(), 7, closed, l.ClosedHeight)
 
 			r, err := store.Receipt(7, 1)
 			if !tc.receipted {

@@ -127,26 +127,9 @@ func (d *Daemon) launch(ctx context.Context, o markettypes.Order, l markettypes.
 		d.engine.Release(o.Id)
 		return fmt.Errorf("lease %d: start: %w", leaseID, err)
 	}
-	if !rec.Replicated {
-		endpoint, err := run.driver.Endpoint(ctx, rec.TaskID)
-		if err != nil {
-			return fmt.Errorf("lease %d: endpoint: %w", leaseID, err)
-		}
-		rec.Endpoint = endpoint
-		var replay journal.Replay
-		run.journal, replay = d.openJournal(leaseID)
-		run.proxy, err = ingress.New(d.ingressConfig(run, endpoint))
-		if err != nil {
-			return err
-		}
-		d.restoreWindows(runCtx, run, replay, offline)
-		if err := run.proxy.Start(); err != nil {
-			return err
-		}
-	}
-	run.rec = rec
-	if err := d.store.PutLease(rec); err != nil {
-		return err
+	if err := d.serve(runCtx, run, &rec, offline); err != nil {
+		d.abandon(ctx, run, rec)
+		return fmt.Errorf("lease %d: %w", leaseID, err)
 	}
 	d.mu.Lock()
 	d.leases[leaseID] = run
@@ -161,6 +144,46 @@ func (d *Daemon) launch(ctx context.Context, o markettypes.Order, l markettypes.
 		go d.replicate(rctx, run)
 	}
 	return nil
+}
+
+// serve puts the ingress in front of a started workload and records the lease as running.
+func (d *Daemon) serve(runCtx context.Context, run *leaseRun, rec *state.LeaseRecord, offline bool) error {
+	ctx := context.WithoutCancel(runCtx)
+	if !rec.Replicated {
+		endpoint, err := run.driver.Endpoint(ctx, rec.TaskID)
+		if err != nil {
+			return fmt.Errorf("endpoint: %w", err)
+		}
+		rec.Endpoint = endpoint
+		var replay journal.Replay
+		run.journal, replay = d.openJournal(rec.LeaseID)
+		run.proxy, err = ingress.New(d.ingressConfig(run, endpoint))
+		if err != nil {
+			return err
+		}
+		d.restoreWindows(runCtx, run, replay, offline)
+		if err := run.proxy.Start(); err != nil {
+			return err
+		}
+	}
+	run.rec = *rec
+	return d.store.PutLease(*rec)
+}
+
+// abandon undoes a launch that failed after its workload started: the workload stops and the
+// GPUs go back, or they would stay booked with nothing to free them (the lease is not running,
+// so its close finds no run). The journal stays for the next launch of the lease.
+func (d *Daemon) abandon(ctx context.Context, run *leaseRun, rec state.LeaseRecord) {
+	if run.proxy != nil {
+		run.proxy.Release()
+	}
+	if run.journal != nil {
+		_ = run.journal.Close()
+	}
+	if err := run.driver.Stop(ctx, rec.TaskID); err != nil {
+		d.log.Warn("stopping the workload of a failed launch", "lease", rec.LeaseID, "err", err)
+	}
+	d.engine.Release(rec.OrderID)
 }
 
 // ingressConfig is the ingress of run's lease in front of endpoint. What it measures goes to
@@ -346,7 +369,8 @@ func (d *Daemon) resume(ctx context.Context) error {
 			} else {
 				d.closedWhileDown(ctx, run, res.Lease)
 			}
-			d.finishLease(ctx, r.LeaseID, run)
+			d.finishLease(ctx, r.LeaseID, run, res.Lease.ClosedHeight)
+			d.withdrawClosed(ctx, r.LeaseID)
 			continue
 		}
 		if run != nil {
@@ -379,9 +403,12 @@ func (d *Daemon) anchorable(ctx context.Context, l markettypes.Lease) bool {
 	return d.head.Load()+1 <= l.ClosedHeight+d.grace(ctx)
 }
 
-// finishLease stops a closed lease's workload and ingress, receipts what it served last and
-// reports nothing more. The store keeps its receipts and batches for proofs.
-func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun) {
+// finishLease stops a lease that closed at height closed: its workload and ingress stop, what
+// it served last is receipted, and the windows that ended by the close are reported (the
+// chain judges a window that ends in the close's block, the usual end of a lease whose duration
+// is a whole number of windows, and it ended in the block whose events stop the lease here).
+// The store keeps its receipts and batches for proofs.
+func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun, closed int64) {
 	if run == nil {
 		d.mu.Lock()
 		run = d.leases[leaseID]
@@ -410,6 +437,7 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun)
 			d.log.Warn("lease closed while the sidecar was down, too long ago to anchor what it served since", "lease", leaseID, "requests", dropped)
 		}
 		d.receiptPending(run, d.height.Load())
+		d.reportEnded(ctx, run, closed)
 		if run.proxy != nil {
 			run.proxy.Release()
 		}
@@ -438,6 +466,40 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun)
 	d.log.Info("lease closed", "lease", leaseID)
 }
 
+// reportEnded reports every window of run's lease that ended at or before h and was not yet
+// reported, unless its deadline has already passed on chain (a replay after downtime: nothing
+// to save).
+func (d *Daemon) reportEnded(ctx context.Context, run *leaseRun, h int64) {
+	w := run.rec.WindowBlocks
+	if w == 0 || run.rec.Replicated || run.proxy == nil {
+		return
+	}
+	head := d.head.Load()
+	for win := run.rec.LastReportedWindow + 1; slatypes.WindowEnd(run.rec.StartHeight, w, win) <= h; win++ {
+		if head > slatypes.WindowEnd(run.rec.StartHeight, w, win)+d.grace(ctx) {
+			run.rec.LastReportedWindow = win
+			continue
+		}
+		d.reportWindow(ctx, run, win)
+	}
+}
+
+// withdrawClosed withdraws what a closed lease earned since the last withdrawal: the schedule
+// (tickLease) withdraws only while a lease runs, and a replicated lease is paid only when its
+// result is resolved, as it closes.
+func (d *Daemon) withdrawClosed(ctx context.Context, leaseID uint64) {
+	res, err := ask(ctx, d, "query_stream", func() (*escrowtypes.QueryStreamResponse, error) {
+		return escrowtypes.NewQueryClient(d.chain.Context()).Stream(ctx, &escrowtypes.QueryStreamRequest{LeaseId: leaseID})
+	})
+	if err != nil {
+		d.log.Warn("closed lease's earnings unreadable", "lease", leaseID, "err", err)
+		return
+	}
+	if res.Stream.Payee == d.provider && res.Stream.Earned.IsPositive() {
+		d.queue("withdraw", nil, &escrowtypes.MsgWithdraw{Payee: d.provider, LeaseId: leaseID})
+	}
+}
+
 // stopAll stops every ingress (workloads keep running so a restart can re-attach to them).
 func (d *Daemon) stopAll() {
 	d.mu.Lock()
@@ -459,17 +521,7 @@ func (d *Daemon) tickLease(ctx context.Context, run *leaseRun, h int64) {
 	d.chargeStall(ctx, run, time.Now())
 	d.receiptPending(run, h)
 	head := d.head.Load()
-	if w := run.rec.WindowBlocks; w > 0 {
-		// Report every window that ended at or before h and was not yet reported, unless its
-		// deadline has already passed on chain (a replay after downtime: nothing to save).
-		for win := run.rec.LastReportedWindow + 1; slatypes.WindowEnd(run.rec.StartHeight, w, win) <= h; win++ {
-			if head > slatypes.WindowEnd(run.rec.StartHeight, w, win)+d.grace(ctx) {
-				run.rec.LastReportedWindow = win
-				continue
-			}
-			d.reportWindow(ctx, run, win)
-		}
-	}
+	d.reportEnded(ctx, run, h)
 	if every := d.cfg.Provider.WithdrawEveryBlocks; every > 0 && h == head && (h-run.rec.StartHeight)%every == 0 && h > run.rec.StartHeight {
 		res, err := escrowtypes.NewQueryClient(d.chain.Context()).Stream(ctx, &escrowtypes.QueryStreamRequest{LeaseId: run.rec.LeaseID})
 		if err == nil && res.Stream.Earned.IsPositive() {

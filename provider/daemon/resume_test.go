@@ -25,6 +25,8 @@ import (
 type endpointDriver struct {
 	endpoint string
 	started  []string
+	stopped  []string
+	noneYet  bool // Endpoint fails, as docker's does for a container that exited at once
 }
 
 func (e *endpointDriver) Name() string { return "wasm" }
@@ -32,12 +34,18 @@ func (e *endpointDriver) Start(_ context.Context, cfg exec.TaskConfig) (exec.Tas
 	e.started = append(e.started, cfg.ID)
 	return exec.TaskStatus{ID: cfg.ID, State: exec.TaskRunning}, nil
 }
-func (e *endpointDriver) Stop(context.Context, string) error { return nil }
+func (e *endpointDriver) Stop(_ context.Context, id string) error {
+	e.stopped = append(e.stopped, id)
+	return nil
+}
 func (e *endpointDriver) Status(_ context.Context, id string) (exec.TaskStatus, error) {
 	return exec.TaskStatus{ID: id, State: exec.TaskRunning}, nil
 }
 func (e *endpointDriver) Logs(context.Context, string, int) ([]byte, error) { return nil, nil }
 func (e *endpointDriver) Endpoint(context.Context, string) (string, error) {
+	if e.noneYet {
+		return "", exec.ErrNoEndpoint
+	}
 	return e.endpoint, nil
 }
 
@@ -156,7 +164,7 @@ func TestResumeStoredBeforeNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.closedWhileDown(context.Background(), run, markettypes.Lease{Id: 7, ClosedHeight: 110})
-	d.finishLease(context.Background(), 7, run)
+	d.finishLease(context.Background(), 7, run, 110)
 	if r, err := store.Receipt(7, 1); err == nil {
 		t.Errorf("receipted after a close too long ago to anchor: %+v", r)
 	}

@@ -188,9 +188,11 @@ func (d *Daemon) reportWindow(ctx context.Context, run *leaseRun, win uint64) {
 	// before that reports the window again after the restart.
 	run.rec.LastReportedWindow = win
 	leaseID := run.rec.LeaseID
-	// A report lost to a node restart is sent again until the chain takes or refuses it (its
-	// deadline passed), or the lease ends: a window never reported is judged MISSING.
-	d.queueRetrying("sla_report", func() bool { return d.running(leaseID) }, func(_ *chain.Result, err error) {
+	// A report lost to a node restart is sent again until the chain takes or refuses it, or its
+	// deadline has passed (the lease's close does not end it: the chain judges the windows that
+	// ended by the close): a window never reported is judged MISSING.
+	due := slatypes.WindowEnd(run.rec.StartHeight, run.rec.WindowBlocks, win) + d.grace(ctx)
+	d.queueRetrying("sla_report", func() bool { return d.head.Load() < due }, func(_ *chain.Result, err error) {
 		if err == nil || strings.Contains(err.Error(), slatypes.ErrDuplicateReport.Error()) {
 			_ = d.store.MarkWindowReported(leaseID, win)
 			d.metrics.Reports.Inc()

@@ -1,0 +1,203 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/computed-network/computed/provider/bid"
+	"github.com/computed-network/computed/provider/chain"
+	"github.com/computed-network/computed/provider/exec"
+	"github.com/computed-network/computed/provider/gpu"
+	"github.com/computed-network/computed/provider/ingress"
+	"github.com/computed-network/computed/provider/state"
+	markettypes "github.com/computed-network/computed/x/market/types"
+	slatypes "github.com/computed-network/computed/x/sla/types"
+)
+
+// finishDaemon is a sidecar running lease 7 (lease7: started at 100, 5-block windows) behind a
+// real ingress, with its transactions left in the send queues for the test to read.
+func finishDaemon(t *testing.T) (*Daemon, *leaseRun) {
+	t.Helper()
+	store, dataDir := tempStore(t)
+	d := receiptDaemon(t, store, dataDir)
+	d.engine = bid.New(bid.Policy{}, nil)
+	d.urgent, d.txs = make(chan txJob, 16), make(chan txJob, 16)
+	d.provider = "provider"
+	d.reportGrace.Store(8)
+	run := lease7()
+	run.rec.OrderID, run.rec.TaskID, run.rec.State = 3, "lease-7", state.LeaseRunning
+	var err error
+	if run.proxy, err = ingress.New(d.ingressConfig(run, pong(t).URL)); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutLease(run.rec); err != nil {
+		t.Fatal(err)
+	}
+	d.leases = map[uint64]*leaseRun{7: run}
+	return d, run
+}
+
+// gpuDaemon is a sidecar with n mock GPUs that bids on WebAssembly orders through drv, and the
+// orders it fits (one GPU each, by id).
+func gpuDaemon(t *testing.T, n int, drv exec.Driver) (*Daemon, func(id uint64) markettypes.Order) {
+	t.Helper()
+	store, dataDir := tempStore(t)
+	d := receiptDaemon(t, store, dataDir)
+	devices, err := gpu.NewMock(gpu.MockConfig{Count: n}).Devices(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.engine = bid.New(bid.Policy{Metro: "FRA", Denom: "uusdc", BasePerGPUHour: map[string]int64{devices[0].SKU: 3_600_000},
+		FloorPerBlock: 1, SupportsWASM: true}, devices)
+	d.drivers = map[string]exec.Driver{"wasm": drv}
+	d.urgent, d.txs = make(chan txJob, 16), make(chan txJob, 16)
+	d.provider, d.leases, d.inflight = "provider", map[uint64]*leaseRun{}, map[uint64]int{}
+	return d, func(id uint64) markettypes.Order {
+		return markettypes.Order{Id: id, State: markettypes.ORDER_STATE_OPEN, Owner: "buyer",
+			Requirements:     markettypes.Requirements{GpuSku: devices[0].SKU, GpuCount: 1, Metro: "FRA"},
+			MaxPricePerBlock: sdk.NewInt64Coin("uusdc", 1_000), Workload: markettypes.Workload{WasmHash: strings.Repeat("ab", 32)}, Replicas: 1}
+	}
+}
+
+// reported is the windows of the SLA reports queued so far.
+func reported(d *Daemon) []uint64 {
+	var out []uint64
+	for {
+		select {
+		case j := <-d.urgent:
+			for _, m := range j.msgs {
+				if r, ok := m.(*slatypes.MsgSubmitSLAReport); ok {
+					out = append(out, r.Window)
+				}
+			}
+		default:
+			return out
+		}
+	}
+}
+
+// A lease whose duration is a whole number of windows closes in the block its last window ends,
+// and the chain judges that window: the sidecar, which stops the lease on that block's events,
+// reports it then. Before, it stopped the lease first and reported nothing more, and the window
+// was judged MISSING, a penalty on nearly every lease that ran its course.
+func TestLastWindowReportedAtClose(t *testing.T) {
+	d, run := finishDaemon(t)
+	run.rec.LastReportedWindow = 1
+	d.head.Store(110)
+	d.height.Store(110)
+	d.finishLease(context.Background(), 7, run, 110) // window 2 is (105, 110]
+	if got := reported(d); len(got) != 1 || got[0] != 2 {
+		t.Fatalf("reports queued at the close in window 2's last block: %v, want [2]", got)
+	}
+	if d.running(7) {
+		t.Error("lease 7 still running")
+	}
+
+	// Closed inside a window (the buyer closed it): that window is cut short, the chain judges
+	// only those that ended by the close, and the sidecar reports just those.
+	d, run = finishDaemon(t)
+	d.head.Store(113)
+	d.height.Store(113)
+	d.finishLease(context.Background(), 7, run, 113)
+	if got := reported(d); len(got) != 2 || got[0] != 1 || got[1] != 2 {
+		t.Fatalf("reports queued at a close in window 3: %v, want [1 2]", got)
+	}
+}
+
+// A report whose first send the node lost is sent again after the lease closed, while its
+// deadline has not passed; not after. Before, the close ended the retries.
+func TestReportRetriedUntilDeadline(t *testing.T) {
+	d, run := finishDaemon(t)
+	d.head.Store(110)
+	d.height.Store(110)
+	d.reportWindow(context.Background(), run, 2) // window 2 is due at 110+8
+	first := <-d.urgent
+	d.finishLease(context.Background(), 7, run, 110)
+	lost := errors.New(`post failed: Post "http://127.0.0.1:26657": EOF`)
+	first.done(nil, lost)
+	var again txJob
+	select {
+	case again = <-d.urgent: // resent after the backoff
+	case <-time.After(10 * time.Second):
+		t.Fatal("the report was not sent again after the lease closed")
+	}
+	if r, ok := again.msgs[0].(*slatypes.MsgSubmitSLAReport); !ok || r.Window != 2 {
+		t.Fatalf("resent %v, want window 2's report", again.msgs)
+	}
+	d.head.Store(118) // the deadline's block is built: a resend cannot land in time
+	again.done(nil, lost)
+	select {
+	case j := <-d.urgent:
+		t.Fatalf("resent %v after the deadline", j.msgs)
+	case <-time.After(5 * chain.DefaultBackoff.First):
+	}
+	if done, _ := d.store.WindowReported(7, 2); done {
+		t.Error("a report the chain never took is marked reported")
+	}
+}
+
+// A launch that fails after its workload started (here its endpoint: a container that exited
+// at once) stops the workload and frees the GPUs the bid reserved; before, both stayed, and with
+// no run for the lease its close freed nothing.
+func TestFailedLaunchFreesGPUs(t *testing.T) {
+	drv := &endpointDriver{noneYet: true}
+	d, order := gpuDaemon(t, 2, drv)
+	o := order(3)
+	if dec := d.engine.Evaluate(o); !dec.Bid {
+		t.Fatalf("no bid: %s", dec.Reason)
+	}
+	if len(d.engine.Held(3)) != 1 {
+		t.Fatal("the bid reserved no GPU")
+	}
+	l := markettypes.Lease{Id: 7, OrderId: 3, StartHeight: 100, PricePerBlock: sdk.NewInt64Coin("uusdc", 10)}
+	err := d.launch(context.Background(), o, l, false)
+	if !errors.Is(err, exec.ErrNoEndpoint) {
+		t.Fatalf("launch: %v, want ErrNoEndpoint", err)
+	}
+	if held := d.engine.Held(3); len(held) != 0 {
+		t.Errorf("GPUs still held after the failed launch: %v", held)
+	}
+	if len(drv.stopped) != 1 || drv.stopped[0] != "lease-7" {
+		t.Errorf("workloads stopped: %v, want [lease-7]", drv.stopped)
+	}
+	if d.running(7) {
+		t.Error("lease 7 counted as running")
+	}
+}
+
+// A bid resent after a lost answer (the first copy landed and won) is refused once bidding has
+// closed; if the lease is already running by then, its GPUs stay booked to it. Before, the
+// refusal freed them and the next order was fitted onto GPUs a workload was using.
+func TestRefusedResendKeepsLeaseGPUs(t *testing.T) {
+	d, order := gpuDaemon(t, 1, &endpointDriver{})
+	refused := fmt.Errorf("%w: %s", chain.ErrTxFailed, markettypes.ErrOrderNotOpen.Error())
+
+	d.considerOrder(context.Background(), order(3))
+	resend := <-d.urgent
+	// The first copy won: the watcher launched the lease on the order's GPU.
+	run := lease7()
+	run.rec.OrderID = 3
+	d.leases[7] = run
+	resend.done(nil, refused)
+	if held := d.engine.Held(3); len(held) != 1 {
+		t.Fatalf("the running lease's GPU was freed by the refused resend (held %v)", held)
+	}
+	if dec := d.engine.Evaluate(order(4)); dec.Bid {
+		t.Fatal("bid on order 4 with the only GPU in use")
+	}
+
+	// A bid refused with no lease of the order running frees its GPU.
+	delete(d.leases, 7)
+	d.engine.Release(3)
+	d.considerOrder(context.Background(), order(5))
+	(<-d.urgent).done(nil, refused)
+	if held := d.engine.Held(5); len(held) != 0 {
+		t.Fatalf("a refused bid's GPU stays held: %v", held)
+	}
+}
