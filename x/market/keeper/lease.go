@@ -135,6 +135,16 @@ func (k Keeper) closeLease(ctx context.Context, msg *types.MsgCloseLease) error 
 	default:
 		return errorsmod.Wrapf(types.ErrUnauthorized, "only lease %d's owner or provider may close it", l.Id)
 	}
+	if h := k.hooks.hooks; h != nil && reason == types.CLOSE_REASON_OWNER {
+		// Closing the leases one by one ends the order as closing it does: the same rules.
+		o, err := k.getOrder(ctx, l.OrderId)
+		if err != nil {
+			return err
+		}
+		if err := h.BeforeOwnerClosesOrder(ctx, o); err != nil {
+			return err
+		}
+	}
 	return k.endLease(ctx, l, reason, msg.Detail)
 }
 

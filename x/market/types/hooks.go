@@ -12,8 +12,8 @@ type MarketHooks interface {
 	AfterLeaseCreated(ctx context.Context, lease Lease, order Order) error
 	// AfterLeaseClosed is called once the lease is closed and its stream settled.
 	AfterLeaseClosed(ctx context.Context, lease Lease) error
-	// BeforeOwnerClosesOrder may refuse the owner's MsgCloseOrder with a registered error; nothing
-	// has changed when it is called.
+	// BeforeOwnerClosesOrder may refuse the owner's MsgCloseOrder, or its MsgCloseLease of one
+	// of the order's leases, with a registered error; nothing has changed when it is called.
 	BeforeOwnerClosesOrder(ctx context.Context, order Order) error
 }
 

@@ -114,4 +114,25 @@ func TestAttestationLapseBreaches(t *testing.T) {
 	require.Equal(t, uint32(4500), e.reputation(p))
 	require.Equal(t, sdk.NewCoins(usdcCoin(10_000)), e.bondOf(p).Bonded)
 	e.checkAll()
+
+	// x/attest calls the hook once per expired record: records expiring in one block (one per
+	// evidence type) are one lapse, one breach.
+	lapse := func(ctx sdk.Context) error { return e.App.SLAKeeper.Hooks().AfterAttestationLapsed(ctx, p) }
+	e.must(func(ctx sdk.Context) error {
+		if err := lapse(ctx); err != nil {
+			return err
+		}
+		return lapse(ctx)
+	})
+	require.Equal(t, uint32(2), e.slaLease(lease).Breaches)
+	// A lapse that leaves the order covered (another record proves what it asked for) is none.
+	e.NextBlock()
+	e.must(func(ctx sdk.Context) error {
+		if err := attesttest.AttestProvider(ctx, e.App.AttestKeeper, p, "FRA", 8); err != nil {
+			return err
+		}
+		return lapse(ctx)
+	})
+	require.Equal(t, uint32(2), e.slaLease(lease).Breaches)
+	e.checkAll()
 }

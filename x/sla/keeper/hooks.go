@@ -99,9 +99,10 @@ func (h Hooks) AfterLeaseClosed(ctx context.Context, lease markettypes.Lease) er
 	return k.LeasesByProvider.Remove(ctx, collections.Join([]byte(provider), ls.LeaseId))
 }
 
-// BeforeOwnerClosesOrder refuses to close a replicated order while its replicas commit or reveal:
-// their streams are paused and each winner is paid only when the result is agreed, so a close then
-// would refund the buyer in full for work already done. The order closes itself at resolution,
+// BeforeOwnerClosesOrder refuses to close a replicated order, or any of its leases, while its
+// replicas commit or reveal: their streams are paused and each winner is paid only when the
+// result is agreed, so a close then would refund the buyer in full for work already done (closing
+// the leases one by one, the last close refunds the deposit, and the result is still revealed). The order closes itself at resolution,
 // at most the params' commit plus reveal blocks after its first lease.
 func (h Hooks) BeforeOwnerClosesOrder(ctx context.Context, order markettypes.Order) error {
 	r, err := h.k.Replications.Get(ctx, order.Id)
@@ -119,11 +120,18 @@ func (h Hooks) BeforeOwnerClosesOrder(ctx context.Context, order markettypes.Ord
 	return nil
 }
 
-// AfterAttestationLapsed breaches every active lease of the provider: the buyer paid for attested
-// hardware, and the proof of it has run out. Each breach costs one window's penalty and counts
-// towards termination like a missed window.
+// AfterAttestationLapsed breaches every active lease of the provider whose order it no longer
+// qualifies for: the buyer paid for attested hardware, and the proof of it has run out. A lease
+// whose order another record still covers (an evidence type the order did not name lapsed) is
+// not breached, nor one already breached by a lapse in this block (x/attest calls this once per
+// expired record). Each breach costs one window's penalty and counts towards termination like a
+// missed window.
 func (h Hooks) AfterAttestationLapsed(ctx context.Context, provider sdk.AccAddress) error {
 	k := h.k
+	m, err := k.mkt()
+	if err != nil {
+		return err
+	}
 	iter, err := k.LeasesByProvider.Iterate(ctx, collections.NewPrefixedPairRange[[]byte, uint64](provider))
 	if err != nil {
 		return err
@@ -137,8 +145,21 @@ func (h Hooks) AfterAttestationLapsed(ctx context.Context, provider sdk.AccAddre
 		if err != nil {
 			return err
 		}
-		if !ls.Active {
+		if !ls.Active || ls.LapseBreachedHeight == height(ctx) {
 			continue
+		}
+		if k.attest != nil {
+			o, err := m.GetOrder(ctx, ls.OrderId)
+			if err != nil {
+				return err
+			}
+			if k.attest.CheckWinner(ctx, provider, o.Requirements) == nil {
+				continue
+			}
+		}
+		ls.LapseBreachedHeight = height(ctx)
+		if err := k.Leases.Set(ctx, ls.LeaseId, ls); err != nil {
+			return err
 		}
 		if _, err := k.breach(ctx, ls.LeaseId, "attestation lapsed", height(ctx)); err != nil {
 			return err

@@ -295,6 +295,14 @@ func TestReplicatedOrderClosesOnlyWhenResolved(t *testing.T) {
 		before := e.order(orderID)
 		err := closeOrder()
 		require.ErrorIs(t, err, types.ErrReplicationOpen)
+		// Nor lease by lease: the last close would refund the deposit.
+		for _, l := range leases {
+			_, err := e.Exec(func(ctx sdk.Context) error {
+				_, err := e.mkt.CloseLease(ctx, &markettypes.MsgCloseLease{Sender: e.buyer.String(), LeaseId: l})
+				return err
+			})
+			require.ErrorIs(t, err, types.ErrReplicationOpen, "lease %d", l)
+		}
 		require.Equal(t, before, e.order(orderID))
 		for _, l := range leases {
 			require.Equal(t, markettypes.LEASE_STATE_ACTIVE, e.marketLease(l).State)
