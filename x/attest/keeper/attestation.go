@@ -175,6 +175,12 @@ func (k Keeper) verifySNP(ctx sdk.Context, params types.Params, nonce []byte, ms
 	if err != nil {
 		return errorsmod.Wrap(types.ErrInvalidParams, err.Error())
 	}
+	// The GPUs come from REPORT_DATA, which the guest writes: only a guest image governance
+	// pinned can be trusted to have measured them. With no pin, any SEV-SNP VM (a cheap cloud
+	// instance) could claim any GPUs.
+	if len(policy.AllowedMeasurements) == 0 {
+		return errorsmod.Wrap(types.ErrSNPUnpinned, "snp_policy.allowed_measurements is empty: no guest image is trusted to report its GPUs")
+	}
 	res, err := verify.VerifySNP(msg.Evidence, int(params.MaxEvidenceBytes), verify.SNPOptions{
 		Roots: roots, Now: ctx.BlockTime(), ReportData: nonce, Policy: policy,
 	})

@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -129,6 +130,8 @@ func TestSubmitAttestationRefusals(t *testing.T) {
 	t.Run("NRAS bytes submitted as SEV-SNP", func(t *testing.T) {
 		msg := good()
 		msg.EvidenceType = markettypes.EVIDENCE_TYPE_AMD_SEV_SNP
+		e.requireRefused(msg, types.ErrSNPUnpinned)
+		e.setParams(func(p *types.Params) { p.SnpPolicy.AllowedMeasurements = []string{strings.Repeat("ab", 48)} })
 		e.requireRefused(msg, verify.ErrSNPEnvelopeMalformed)
 	})
 	t.Run("SEV-SNP envelope submitted as NRAS", func(t *testing.T) {

@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -27,13 +28,15 @@ func TestSEVSNPAttestation(t *testing.T) {
 		}
 	})
 	e.attest(p, 8)
+	var pinned, other [48]byte // guest measurements
+	pinned[0], other[0] = 0xaa, 0xbb
 
 	snpEvidence := func(nonce []byte, gpus []types.ClaimedGPU) []byte {
 		var rd [64]byte
 		copy(rd[:32], nonce)
 		d := types.GPUClaimsDigest(gpus)
 		copy(rd[32:], d[:])
-		ev, err := signer.Evidence(attestation.SNPReport{ReportData: rd})
+		ev, err := signer.Evidence(attestation.SNPReport{ReportData: rd, Measurement: pinned})
 		require.NoError(t, err)
 		return ev
 	}
@@ -41,14 +44,30 @@ func TestSEVSNPAttestation(t *testing.T) {
 		return &types.MsgSubmitAttestation{Provider: p.String(), ChallengeId: id, EvidenceType: markettypes.EVIDENCE_TYPE_AMD_SEV_SNP, Evidence: ev, Gpus: gpus}
 	}
 
+	// A guest image governance pinned; others are refused, and with no pin at all, every SEV-SNP
+	// guest is: REPORT_DATA, which names the GPUs, is whatever the guest writes.
 	c := e.challenge(p)
+	_, err = e.submit(msg(c.ChallengeId, snpEvidence(c.Nonce, claims(8)), claims(8)))
+	require.ErrorIs(t, err, types.ErrSNPUnpinned)
+	e.setParams(func(params *types.Params) {
+		params.SnpPolicy.AllowedMeasurements = []string{hex.EncodeToString(pinned[:])}
+	})
+	var rd [64]byte
+	copy(rd[:32], c.Nonce)
+	d := types.GPUClaimsDigest(claims(8))
+	copy(rd[32:], d[:])
+	unpinned, err := signer.Evidence(attestation.SNPReport{ReportData: rd, Measurement: other})
+	require.NoError(t, err)
+	_, err = e.submit(msg(c.ChallengeId, unpinned, claims(8)))
+	require.ErrorIs(t, err, verify.ErrSNPMeasurementNotAllowed)
+
 	// The guest vouched for other GPUs than those claimed.
 	_, err = e.submit(msg(c.ChallengeId, snpEvidence(c.Nonce, claims(4)), claims(8)))
 	require.ErrorIs(t, err, types.ErrGPUClaimMismatch)
 	// Debug-enabled guests are refused by the default policy.
-	var rd [64]byte
+	rd = [64]byte{}
 	copy(rd[:], c.Nonce)
-	debug, err := signer.Evidence(attestation.SNPReport{ReportData: rd, Policy: attestation.DebugSNPPolicy})
+	debug, err := signer.Evidence(attestation.SNPReport{ReportData: rd, Policy: attestation.DebugSNPPolicy, Measurement: pinned})
 	require.NoError(t, err)
 	_, err = e.submit(msg(c.ChallengeId, debug, claims(8)))
 	require.ErrorIs(t, err, verify.ErrSNPDebugAllowed)

@@ -25,4 +25,5 @@ var (
 	ErrNotAttested         = errorsmod.Register(ModuleName, 18, "provider holds no valid attestation for the requirements")
 	ErrMetroMismatch       = errorsmod.Register(ModuleName, 19, "provider metro differs from the order's")
 	ErrRecordNotFound      = errorsmod.Register(ModuleName, 20, "attestation record not found")
+	ErrSNPUnpinned         = errorsmod.Register(ModuleName, 21, "SEV-SNP evidence needs a pinned guest measurement")
 )
