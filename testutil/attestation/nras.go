@@ -124,6 +124,17 @@ func HealthyGPU(index int) GPUClaims {
 	}
 }
 
+// HostGPU is HealthyGPU(index) on the host seed names: its UEID is unique per seed and index, as
+// real GPUs' are, so that hosts attesting with the development issuer do not claim each other's
+// GPUs (the chain refuses a GPU another provider's record holds).
+func HostGPU(seed []byte, index int) GPUClaims {
+	g := HealthyGPU(index)
+	h := sha256.Sum256(seed)
+	base := binary.BigEndian.Uint64(h[:8]) >> 8 // 56 bits: room for the index below
+	g.UEID = strconv.FormatUint(base*1000+uint64(index), 10)
+	return g
+}
+
 // EATSpec describes a well-formed detached EAT.
 type EATSpec struct {
 	// Nonce becomes eat_nonce (lower-case hex) in every token.
@@ -418,7 +429,8 @@ func (i *Issuer) es384(in string) ([]byte, error) {
 func (i *Issuer) ValidEAT(nonce []byte, iat time.Time, n int, opts ...Option) ([]byte, error) {
 	spec := EATSpec{Nonce: nonce, IssuedAt: iat}
 	for idx := 0; idx < n; idx++ {
-		spec.GPUs = append(spec.GPUs, HealthyGPU(idx))
+		// The nonce is per provider and challenge: each attestation names GPUs of its own.
+		spec.GPUs = append(spec.GPUs, HostGPU(nonce, idx))
 	}
 	return i.EAT(spec, opts...)
 }

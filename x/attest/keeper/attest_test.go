@@ -8,6 +8,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/computed-network/computed/testutil/attestation"
 	attesttest "github.com/computed-network/computed/x/attest/testutil"
 	"github.com/computed-network/computed/x/attest/types"
 	markettypes "github.com/computed-network/computed/x/market/types"
@@ -217,4 +218,44 @@ func (e *env) bidDenom() string {
 	p, err := e.App.MarketKeeper.Params.Get(e.Ctx())
 	require.NoError(e.T, err)
 	return p.BidDeposit.Denom
+}
+
+// TestGPUAttestedOnce: an NRAS token names its physical GPU (ueid). A GPU another provider's
+// valid record attests is refused, so one host cannot attest once per provider address and sell
+// each GPU several times over; once that record no longer names it (re-attested with other GPUs,
+// lapsed, or deregistered), the GPU is free.
+func TestGPUAttestedOnce(t *testing.T) {
+	e := setup(t)
+	a, b := e.Accounts[0], e.Accounts[1]
+	e.register(a)
+	e.register(b)
+	ca := e.challenge(a)
+	_, err := e.submit(nrasMsg(a, ca.ChallengeId, e.eat(ca.Nonce, 2), claims(2)))
+	require.NoError(t, err)
+
+	sameGPUs := func(nonce []byte) []byte {
+		return e.eat(nonce, 2,
+			attestation.GPU(0, attestation.SetClaim("ueid", attestation.HostGPU(ca.Nonce, 0).UEID)),
+			attestation.GPU(1, attestation.SetClaim("ueid", attestation.HostGPU(ca.Nonce, 1).UEID)))
+	}
+	cb := e.challenge(b)
+	_, err = e.submit(nrasMsg(b, cb.ChallengeId, sameGPUs(cb.Nonce), claims(2)))
+	require.ErrorIs(t, err, types.ErrGPUAttestedElsewhere)
+	// The provider that holds them may attest them again.
+	ca2 := e.challenge(a)
+	_, err = e.submit(nrasMsg(a, ca2.ChallengeId, sameGPUs(ca2.Nonce), claims(2)))
+	require.NoError(t, err)
+
+	// a deregisters: its records, and its hold on the GPUs, go.
+	_, err = e.Exec(func(ctx sdk.Context) error {
+		_, err := e.srv.DeregisterProvider(ctx, &types.MsgDeregisterProvider{Operator: a.String()})
+		return err
+	})
+	require.NoError(t, err)
+	_, err = e.submit(nrasMsg(b, cb.ChallengeId, sameGPUs(cb.Nonce), claims(2)))
+	require.NoError(t, err)
+	owner, err := e.App.AttestKeeper.GPUOwners.Get(e.Ctx(), attestation.HostGPU(ca.Nonce, 0).UEID)
+	require.NoError(t, err)
+	require.Equal(t, []byte(b), owner)
+	e.checkInvariants()
 }

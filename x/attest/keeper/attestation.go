@@ -92,7 +92,13 @@ func (k Keeper) submitAttestation(ctx context.Context, msg *types.MsgSubmitAttes
 		if err := k.RecordExpiry.Remove(ctx, collections.Join3(old.ValidUntil, provider, int32(old.EvidenceType))); err != nil {
 			return types.AttestationRecord{}, err
 		}
+		if err := k.releaseGPUs(ctx, provider, old); err != nil {
+			return types.AttestationRecord{}, err
+		}
 	case !errors.Is(err, collections.ErrNotFound):
+		return types.AttestationRecord{}, err
+	}
+	if err := k.claimGPUs(ctx, provider, rec); err != nil {
 		return types.AttestationRecord{}, err
 	}
 	if err := k.Records.Set(ctx, key, rec); err != nil {
@@ -209,10 +215,85 @@ func (k Keeper) providerRecords(ctx context.Context, provider []byte) ([]types.A
 	return iter.Values()
 }
 
-// removeRecord deletes a record and its expiry entry.
+// removeRecord deletes a record, its expiry entry and its GPUs' owner entries.
 func (k Keeper) removeRecord(ctx context.Context, provider []byte, r types.AttestationRecord) error {
 	if err := k.Records.Remove(ctx, collections.Join(provider, int32(r.EvidenceType))); err != nil {
 		return err
 	}
+	if err := k.releaseGPUs(ctx, provider, r); err != nil {
+		return err
+	}
 	return k.RecordExpiry.Remove(ctx, collections.Join3(r.ValidUntil, provider, int32(r.EvidenceType)))
+}
+
+// claimGPUs records provider as the owner of the GPUs rec attests by ueid, refusing a GPU that
+// another provider's valid record attests: an NRAS token names the physical GPU, and one host
+// attesting once per provider address would otherwise sell each GPU several times over.
+func (k Keeper) claimGPUs(ctx context.Context, provider []byte, rec types.AttestationRecord) error {
+	now := blockTime(ctx)
+	for _, g := range rec.Gpus {
+		if g.Ueid == "" {
+			continue
+		}
+		owner, err := k.GPUOwners.Get(ctx, g.Ueid)
+		switch {
+		case errors.Is(err, collections.ErrNotFound):
+		case err != nil:
+			return err
+		case !bytes.Equal(owner, provider):
+			held, until, err := k.attests(ctx, owner, g.Ueid, now)
+			if err != nil {
+				return err
+			}
+			if held {
+				return errorsmod.Wrapf(types.ErrGPUAttestedElsewhere, "GPU %s (ueid %s) is attested by %s until %d",
+					g.Uuid, g.Ueid, sdk.AccAddress(owner), until)
+			}
+		}
+		if err := k.GPUOwners.Set(ctx, g.Ueid, provider); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseGPUs removes the owner entries of the GPUs r attests that name its provider.
+func (k Keeper) releaseGPUs(ctx context.Context, provider []byte, r types.AttestationRecord) error {
+	for _, g := range r.Gpus {
+		if g.Ueid == "" {
+			continue
+		}
+		owner, err := k.GPUOwners.Get(ctx, g.Ueid)
+		if errors.Is(err, collections.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if bytes.Equal(owner, provider) {
+			if err := k.GPUOwners.Remove(ctx, g.Ueid); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// attests reports whether provider holds a record valid at now that attests the GPU ueid, and
+// until when.
+func (k Keeper) attests(ctx context.Context, provider []byte, ueid string, now int64) (bool, int64, error) {
+	records, err := k.providerRecords(ctx, provider)
+	if err != nil {
+		return false, 0, err
+	}
+	for _, r := range records {
+		if now >= r.ValidUntil {
+			continue
+		}
+		for _, g := range r.Gpus {
+			if g.Ueid == ueid {
+				return true, r.ValidUntil, nil
+			}
+		}
+	}
+	return false, 0, nil
 }

@@ -64,6 +64,13 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		if err := k.RecordExpiry.Set(ctx, collections.Join3(r.ValidUntil, provider, int32(r.EvidenceType))); err != nil {
 			return err
 		}
+		for _, g := range r.Gpus {
+			if g.Ueid != "" {
+				if err := k.GPUOwners.Set(ctx, g.Ueid, provider); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
 }

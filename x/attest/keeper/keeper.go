@@ -42,6 +42,9 @@ type Keeper struct {
 	// RecordExpiry: (valid_until unix seconds, provider, evidence type) for every record. Records
 	// expire by block time, which cannot be mapped to a height in advance.
 	RecordExpiry collections.KeySet[collections.Triple[int64, []byte, int32]]
+	// GPUOwners: GPU ueid → the provider whose record attests it, so that one GPU is not sold
+	// by several providers. Derived from Records (rebuilt by InitGenesis, not exported).
+	GPUOwners collections.Map[string, []byte]
 }
 
 type lateDeps struct {
@@ -77,6 +80,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 			codec.CollValue[types.AttestationRecord](cdc)),
 		RecordExpiry: collections.NewKeySet(sb, types.RecordExpiryKey, "record_expiry",
 			collections.TripleKeyCodec(collections.Int64Key, collections.BytesKey, collections.Int32Key)),
+		GPUOwners: collections.NewMap(sb, types.GPUOwnersKey, "gpu_owners", collections.StringKey, collections.BytesValue),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -20,4 +20,5 @@ var (
 	ChallengeExpiryKey = collections.NewPrefix(5)
 	RecordsKey         = collections.NewPrefix(6)
 	RecordExpiryKey    = collections.NewPrefix(7)
+	GPUOwnersKey       = collections.NewPrefix(8)
 )

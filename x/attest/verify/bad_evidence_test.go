@@ -57,7 +57,7 @@ func TestFakeIssuerAccepted(t *testing.T) {
 		require.Equal(t, n+1, res.SignaturesVerified)
 		for i, g := range res.GPUs { // numeric order: GPU-2 before GPU-10
 			require.Equal(t, fmt.Sprintf("GPU-%d", i), g.ID)
-			require.Equal(t, attestation.HealthyGPU(i).UEID, g.UEID)
+			require.Equal(t, attestation.HostGPU(testNonce, i).UEID, g.UEID)
 		}
 	}
 }
@@ -113,6 +113,7 @@ func nrasCases() []nrasCase {
 		{"exp not an integer", eat(attestation.Overall(attestation.SetClaim("exp", 1.7e9+0.5))), verify.ErrClaimMalformed},
 		{"nonce mismatch", eat(attestation.Overall(attestation.SetClaim("eat_nonce", strings.Repeat("ab", 32)))), verify.ErrNonceMismatch},
 		{"GPU nonce mismatch", eat(attestation.GPU(1, attestation.SetClaim("eat_nonce", strings.Repeat("cd", 32)))), verify.ErrGPUNonceMismatch},
+		{"one GPU's token twice (same ueid)", eat(attestation.GPU(1, attestation.SetClaim("ueid", attestation.HostGPU(testNonce, 0).UEID))), verify.ErrDuplicateGPU},
 		{"wrong issuer (staging)", eat(attestation.AllTokens(attestation.SetClaim("iss", "https://nras.attestation-stg.nvidia.com"))), verify.ErrWrongIssuer},
 		{"overall result false", eat(attestation.Overall(attestation.SetClaim("x-nvidia-overall-att-result", false))), verify.ErrOverallResultFalse},
 		{"submods digest mismatch", eat(attestation.BadDigest(1)), verify.ErrSubmodDigestMismatch},

@@ -267,6 +267,7 @@ func VerifyNRAS(evidence []byte, maxBytes int, opts NRASOptions) (*NRASResult, e
 		}
 	}
 	res.GPUs = make([]GPUResult, 0, len(gpus))
+	seen := make(map[string]string, len(gpus)) // ueid → GPU id
 	for _, g := range gpus {
 		tok, err := checker.verify(g.JWT)
 		if err != nil {
@@ -283,6 +284,11 @@ func VerifyNRAS(evidence []byte, maxBytes int, opts NRASOptions) (*NRASResult, e
 		if err := opts.Policy.checkGPU(gr); err != nil {
 			return nil, err
 		}
+		// One GPU counted twice would attest more GPUs than the host has.
+		if first, dup := seen[gr.UEID]; dup && gr.UEID != "" {
+			return nil, errorsmod.Wrapf(ErrDuplicateGPU, "%s and %s are ueid %s", first, g.ID, gr.UEID)
+		}
+		seen[gr.UEID] = g.ID
 		res.GPUs = append(res.GPUs, *gr)
 	}
 	return res, nil

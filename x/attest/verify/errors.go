@@ -47,6 +47,7 @@ var (
 	ErrUnexpectedSubmod     = errorsmod.Register(codespace, 146, "submod key is not GPU-<n>")
 	ErrTooManyGPUs          = errorsmod.Register(codespace, 147, "too many GPU tokens")
 	ErrNoGPUs               = errorsmod.Register(codespace, 148, "evidence attests no GPU")
+	ErrDuplicateGPU         = errorsmod.Register(codespace, 149, "two GPU tokens attest the same GPU (ueid)")
 
 	// Per-GPU policy.
 	ErrGPUNonceMismatch     = errorsmod.Register(codespace, 150, "GPU token eat_nonce does not match expected nonce")
