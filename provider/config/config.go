@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"text/template"
 	"time"
@@ -157,6 +158,38 @@ func (c Config) Validate() error {
 		return fmt.Errorf("receipts.max_requests must not be negative, got %d", c.Receipts.MaxRequests)
 	case c.Executors.DockerGPUs && c.GPU.Backend == "mock":
 		return errors.New("executors.docker_gpus needs gpu.backend = nvml: mock GPUs are no devices a container can be given")
+	}
+	return c.Pricing.validate()
+}
+
+// Bounds on the pricing policy: the bid engine's arithmetic stays far inside its integers, and
+// every price it computes is positive (the chain refuses others).
+const (
+	maxMultiplierBps = 1_000_000 // 100x
+	maxBlockSeconds  = 3600
+)
+
+func (p Pricing) validate() error {
+	// Sorted, so the error names the same SKU every time.
+	skus := make([]string, 0, len(p.BasePerGPUHour))
+	for s := range p.BasePerGPUHour {
+		skus = append(skus, s)
+	}
+	sort.Strings(skus)
+	for _, s := range skus {
+		if v := p.BasePerGPUHour[s]; v <= 0 {
+			return fmt.Errorf("pricing.base_per_gpu_hour[%q] must be positive, got %d", s, v)
+		}
+	}
+	switch {
+	case p.FloorPerBlock < 0:
+		return fmt.Errorf("pricing.floor_per_block must not be negative, got %d", p.FloorPerBlock)
+	case p.MetroMultiplierBps < 0 || p.MetroMultiplierBps > maxMultiplierBps:
+		return fmt.Errorf("pricing.metro_multiplier_bps must be in 0..%d (0: 10000), got %d", maxMultiplierBps, p.MetroMultiplierBps)
+	case p.UtilisationScalingBps < 0 || p.UtilisationScalingBps > maxMultiplierBps:
+		return fmt.Errorf("pricing.utilisation_scaling_bps must be in 0..%d, got %d", maxMultiplierBps, p.UtilisationScalingBps)
+	case p.BlockSeconds < 0 || p.BlockSeconds > maxBlockSeconds:
+		return fmt.Errorf("pricing.block_seconds must be in 0..%d (0: 1), got %d", maxBlockSeconds, p.BlockSeconds)
 	}
 	return nil
 }

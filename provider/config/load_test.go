@@ -37,6 +37,13 @@ func TestLoadRejects(t *testing.T) {
 		{"negative journal sync", "journal_sync = '200ms'", "journal_sync = '-1s'", []string{"receipts.journal_sync must not be negative, got -1s"}, ""},
 		{"negative receipt cap", "max_requests = 65536", "max_requests = -5", []string{"receipts.max_requests must not be negative, got -5"}, ""},
 		{"GPUs for containers from mock GPUs", "docker_gpus = false", "docker_gpus = true", []string{"executors.docker_gpus needs gpu.backend = nvml"}, ""},
+		// A negative price (with a negative floor) made the bid engine build a negative coin,
+		// which panics in the watcher.
+		{"negative price", "'H100-SXM-80GB' = 2000000", "'H100-SXM-80GB' = -5", []string{`pricing.base_per_gpu_hour["H100-SXM-80GB"] must be positive, got -5`}, ""},
+		{"negative floor", "floor_per_block = 1", "floor_per_block = -1", []string{"pricing.floor_per_block must not be negative"}, ""},
+		{"huge utilisation scaling", "utilisation_scaling_bps = 2000", "utilisation_scaling_bps = 9223372036854775807", []string{"pricing.utilisation_scaling_bps must be in 0..1000000"}, ""},
+		{"negative multiplier", "metro_multiplier_bps = 10000", "metro_multiplier_bps = -1", []string{"pricing.metro_multiplier_bps"}, ""},
+		{"block longer than an hour", "block_seconds = 1", "block_seconds = 7200", []string{"pricing.block_seconds"}, ""},
 		{"missing metro", `metro = 'FRA'`, ``, []string{"provider.metro is required"}, ""},
 		{"empty metro", `metro = 'FRA'`, `metro = ""`, []string{"provider.metro is required"}, ""},
 		{"missing chain id", `chain_id = 'computed-local'`, ``, []string{"chain.chain_id"}, ""},

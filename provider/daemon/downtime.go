@@ -54,7 +54,7 @@ func (d *Daemon) downtimeByWindow(ctx context.Context, run *leaseRun, last, now 
 	if w == 0 {
 		return nil, nil // no SLA windows: nothing is reported
 	}
-	first := min(max(run.rec.LastReportedWindow+1, firstReportable(start, w, d.head.Load(), d.grace(ctx))), cur)
+	first := min(max(run.lastReported()+1, firstReportable(start, w, d.head.Load(), d.grace(ctx))), cur)
 	bounds := make([]time.Time, 0, cur-first+1)
 	for win := first; win <= cur; win++ {
 		// Requests served while block h is the latest belong to the window holding h+1

@@ -33,6 +33,8 @@ type leaseRun struct {
 
 	// receiptMu makes one receipt at a time: a block's (receiptPending) or a full one's.
 	receiptMu sync.Mutex
+	// mu guards pending, probes, lastProbe, probeClock, the downtime marks and
+	// rec.LastReportedWindow.
 	mu        sync.Mutex
 	pending   []windowSample     // requests not yet in a receipt
 	probes    []state.WindowData // probe counts not yet kept in the store
@@ -51,6 +53,21 @@ type leaseRun struct {
 	// unanchorable: the lease closed while the sidecar was down, longer ago than receipts
 	// are taken; finishLease receipts nothing more.
 	unanchorable atomic.Bool
+}
+
+// setReported records that window win was reported (or can no longer be). Under mu: the watcher
+// writes it while receipts and the prober's stall charge read it.
+func (r *leaseRun) setReported(win uint64) {
+	r.mu.Lock()
+	r.rec.LastReportedWindow = win
+	r.mu.Unlock()
+}
+
+// lastReported is the last window reported (or given up).
+func (r *leaseRun) lastReported() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rec.LastReportedWindow
 }
 
 // startLease runs a lease the provider won: it starts the workload, the ingress in front of it
@@ -155,6 +172,8 @@ func (d *Daemon) serve(runCtx context.Context, run *leaseRun, rec *state.LeaseRe
 			return fmt.Errorf("endpoint: %w", err)
 		}
 		rec.Endpoint = endpoint
+		// Before the ingress starts: its handlers and prober read the record.
+		run.rec = *rec
 		var replay journal.Replay
 		run.journal, replay = d.openJournal(rec.LeaseID)
 		run.proxy, err = ingress.New(d.ingressConfig(run, endpoint))
@@ -165,8 +184,9 @@ func (d *Daemon) serve(runCtx context.Context, run *leaseRun, rec *state.LeaseRe
 		if err := run.proxy.Start(); err != nil {
 			return err
 		}
+	} else {
+		run.rec = *rec
 	}
-	run.rec = *rec
 	return d.store.PutLease(*rec)
 }
 
@@ -477,7 +497,7 @@ func (d *Daemon) reportEnded(ctx context.Context, run *leaseRun, h int64) {
 	head := d.head.Load()
 	for win := run.rec.LastReportedWindow + 1; slatypes.WindowEnd(run.rec.StartHeight, w, win) <= h; win++ {
 		if head > slatypes.WindowEnd(run.rec.StartHeight, w, win)+d.grace(ctx) {
-			run.rec.LastReportedWindow = win
+			run.setReported(win)
 			continue
 		}
 		d.reportWindow(ctx, run, win)

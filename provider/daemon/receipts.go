@@ -62,11 +62,12 @@ func (d *Daemon) receipt(run *leaseRun, atLeast int, price sdk.Coin, h int64) {
 	}
 	samples, probes, lastProbe := run.pending, run.probes, run.lastProbe
 	run.pending, run.probes, run.lastProbe = nil, nil, 0
+	reported := run.rec.LastReportedWindow
 	sealed := sealJournal(run) // what was just taken is in segments up to sealed
 	run.mu.Unlock()
 	if len(samples) == 0 {
 		// No receipt: the window data alone (the probes) is kept.
-		windows := windowsToKeep(nil, nil, probes, run.rec.LastReportedWindow)
+		windows := windowsToKeep(nil, nil, probes, reported)
 		if len(windows) > 0 || lastProbe != 0 {
 			if err := d.store.KeepWindows(run.rec.LeaseID, state.Measured{Windows: windows, LastProbeUnixMs: lastProbe, Journaled: sealed}); err != nil {
 				d.log.Warn("window data", "lease", run.rec.LeaseID, "err", err)
@@ -97,7 +98,7 @@ func (d *Daemon) receipt(run *leaseRun, atLeast int, price sdk.Coin, h int64) {
 		Start: time.UnixMilli(start), End: time.UnixMilli(end),
 		Input: in, Output: out.Sum(nil), Price: price,
 		SettlementRef: fmt.Sprintf("lease/%d@%d", run.rec.LeaseID, h),
-	}, state.Measured{Windows: windowsToKeep(samples, in, probes, run.rec.LastReportedWindow), LastProbeUnixMs: lastProbe, Journaled: sealed})
+	}, state.Measured{Windows: windowsToKeep(samples, in, probes, reported), LastProbeUnixMs: lastProbe, Journaled: sealed})
 	if err != nil {
 		// The next receipt tries them again (the journal keeps them until one is stored).
 		d.log.Error("receipt", "lease", run.rec.LeaseID, "err", err)

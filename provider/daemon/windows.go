@@ -160,7 +160,7 @@ func (d *Daemon) grace(ctx context.Context) int64 {
 // refuses the duplicate, which counts as done).
 func (d *Daemon) reportWindow(ctx context.Context, run *leaseRun, win uint64) {
 	if done, _ := d.store.WindowReported(run.rec.LeaseID, win); done {
-		run.rec.LastReportedWindow = win
+		run.setReported(win)
 		return
 	}
 	st, ok := run.proxy.Snapshot(win)
@@ -186,7 +186,7 @@ func (d *Daemon) reportWindow(ctx context.Context, run *leaseRun, win uint64) {
 	}
 	// In memory only: the store learns of the report once the chain has taken it, so a crash
 	// before that reports the window again after the restart.
-	run.rec.LastReportedWindow = win
+	run.setReported(win)
 	leaseID := run.rec.LeaseID
 	// A report lost to a node restart is sent again until the chain takes or refuses it, or its
 	// deadline has passed (the lease's close does not end it: the chain judges the windows that
