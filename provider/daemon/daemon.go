@@ -342,7 +342,6 @@ func (d *Daemon) runningLeases() []*leaseRun {
 // running reports whether the sidecar is running lease id.
 func (d *Daemon) running(id uint64) bool { return d.leaseRun(id) != nil }
 
-// leaseRun is lease id's run, nil if the sidecar is not running it.
 // orderRunning reports whether the sidecar runs a lease of the order.
 func (d *Daemon) orderRunning(orderID uint64) bool {
 	d.mu.Lock()
@@ -355,6 +354,7 @@ func (d *Daemon) orderRunning(orderID uint64) bool {
 	return false
 }
 
+// leaseRun is lease id's run, nil if the sidecar is not running it.
 func (d *Daemon) leaseRun(id uint64) *leaseRun {
 	d.mu.Lock()
 	defer d.mu.Unlock()

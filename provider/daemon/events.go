@@ -63,7 +63,7 @@ func (d *Daemon) handleBlock(ctx context.Context, b chain.Block) error {
 			d.mu.Unlock()
 			if run != nil {
 				d.finishLease(context.WithoutCancel(ctx), e.LeaseId, run, b.Height)
-				d.withdrawClosed(context.WithoutCancel(ctx), e.LeaseId)
+				d.withdraw(context.WithoutCancel(ctx), e.LeaseId)
 			}
 		case *slatypes.EventReceiptBatchAnchored:
 			if d.ownsLease(e.LeaseId) {

@@ -390,7 +390,7 @@ func (d *Daemon) resume(ctx context.Context) error {
 				d.closedWhileDown(ctx, run, res.Lease)
 			}
 			d.finishLease(ctx, r.LeaseID, run, res.Lease.ClosedHeight)
-			d.withdrawClosed(ctx, r.LeaseID)
+			d.withdraw(ctx, r.LeaseID)
 			continue
 		}
 		if run != nil {
@@ -504,15 +504,15 @@ func (d *Daemon) reportEnded(ctx context.Context, run *leaseRun, h int64) {
 	}
 }
 
-// withdrawClosed withdraws what a closed lease earned since the last withdrawal: the schedule
-// (tickLease) withdraws only while a lease runs, and a replicated lease is paid only when its
-// result is resolved, as it closes.
-func (d *Daemon) withdrawClosed(ctx context.Context, leaseID uint64) {
+// withdraw withdraws what the lease earned since the last withdrawal, if anything: on the
+// schedule while it runs (tickLease) and once more when it closes, since a replicated lease is
+// paid only when its result is resolved, as it closes.
+func (d *Daemon) withdraw(ctx context.Context, leaseID uint64) {
 	res, err := ask(ctx, d, "query_stream", func() (*escrowtypes.QueryStreamResponse, error) {
 		return escrowtypes.NewQueryClient(d.chain.Context()).Stream(ctx, &escrowtypes.QueryStreamRequest{LeaseId: leaseID})
 	})
 	if err != nil {
-		d.log.Warn("closed lease's earnings unreadable", "lease", leaseID, "err", err)
+		d.log.Warn("lease's earnings unreadable", "lease", leaseID, "err", err)
 		return
 	}
 	if res.Stream.Payee == d.provider && res.Stream.Earned.IsPositive() {
@@ -543,10 +543,7 @@ func (d *Daemon) tickLease(ctx context.Context, run *leaseRun, h int64) {
 	head := d.head.Load()
 	d.reportEnded(ctx, run, h)
 	if every := d.cfg.Provider.WithdrawEveryBlocks; every > 0 && h == head && (h-run.rec.StartHeight)%every == 0 && h > run.rec.StartHeight {
-		res, err := escrowtypes.NewQueryClient(d.chain.Context()).Stream(ctx, &escrowtypes.QueryStreamRequest{LeaseId: run.rec.LeaseID})
-		if err == nil && res.Stream.Earned.IsPositive() {
-			d.queue("withdraw", nil, &escrowtypes.MsgWithdraw{Payee: d.provider, LeaseId: run.rec.LeaseID})
-		}
+		d.withdraw(ctx, run.rec.LeaseID)
 		// Runway: warn while the buyer's deposit has less than a few withdrawal periods left.
 		if acc, err := escrowtypes.NewQueryClient(d.chain.Context()).Account(ctx, &escrowtypes.QueryAccountRequest{Id: run.rec.OrderID}); err == nil &&
 			acc.Account.DepletionHeight > 0 && acc.Account.DepletionHeight-h < 5*every {

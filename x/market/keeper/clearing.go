@@ -65,11 +65,10 @@ func (k Keeper) clear(ctx context.Context, orderID uint64) error {
 func (k Keeper) qualified(ctx context.Context, o types.Order, bids []types.Bid) ([]types.Bid, error) {
 	out := make([]types.Bid, 0, len(bids))
 	for _, b := range bids {
-		provider, err := k.addressCodec.StringToBytes(b.Provider)
+		why, err := k.checkWinner(ctx, o, b)
 		if err != nil {
 			return nil, err
 		}
-		why := k.filter.CheckWinner(ctx, provider, o.Requirements)
 		if why == nil {
 			out = append(out, b)
 			continue
@@ -82,6 +81,16 @@ func (k Keeper) qualified(ctx context.Context, o types.Order, bids []types.Bid) 
 		}
 	}
 	return out, nil
+}
+
+// checkWinner is why bid b's provider may no longer win order o (nil if it may), or an error
+// reading the bid.
+func (k Keeper) checkWinner(ctx context.Context, o types.Order, b types.Bid) (why, err error) {
+	provider, err := k.addressCodec.StringToBytes(b.Provider)
+	if err != nil {
+		return nil, err
+	}
+	return k.filter.CheckWinner(ctx, provider, o.Requirements), nil
 }
 
 // rank orders bids by price (lowest first), then reputation (highest first), then bid id (earliest).
@@ -184,12 +193,12 @@ func (k Keeper) acceptBids(ctx context.Context, msg *types.MsgAcceptBid) ([]uint
 		if b.OrderId != o.Id || b.State != types.BID_STATE_OPEN {
 			return nil, errorsmod.Wrapf(types.ErrBidNotOpen, "bid %d is not an open bid on order %d", id, o.Id)
 		}
-		provider, err := k.addressCodec.StringToBytes(b.Provider)
+		why, err := k.checkWinner(ctx, o, b)
 		if err != nil {
 			return nil, err
 		}
-		if err := k.filter.CheckWinner(ctx, provider, o.Requirements); err != nil {
-			return nil, errorsmod.Wrapf(err, "bid %d's provider can no longer win", id)
+		if why != nil {
+			return nil, errorsmod.Wrapf(why, "bid %d's provider can no longer win", id)
 		}
 		winners = append(winners, b)
 	}

@@ -236,15 +236,14 @@ func (k Keeper) slash(ctx context.Context, provider, recipient sdk.AccAddress, a
 
 // slashUnbondings takes up to want from provider's unbondings in want's denom that started at or
 // after since, newest first, and returns what it took (still in the module account). An unbonding
-// taken whole is removed with its queue entry. Unbonding ids grow with height, so the walk stops
-// at the first one older than since.
+// taken whole is removed with its queue entry.
 func (k Keeper) slashUnbondings(ctx context.Context, provider sdk.AccAddress, want sdk.Coin, since int64) (sdkmath.Int, error) {
 	took := sdkmath.ZeroInt()
-	ids, err := k.unbondingsSince(ctx, provider, since)
+	us, err := k.unbondingsSince(ctx, provider, since)
 	if err != nil {
 		return took, err
 	}
-	for _, u := range ids {
+	for _, u := range us {
 		rest := want.Amount.Sub(took)
 		if !rest.IsPositive() {
 			break
@@ -272,6 +271,7 @@ func (k Keeper) slashUnbondings(ctx context.Context, provider sdk.AccAddress, wa
 }
 
 // unbondingsSince lists provider's unbondings that started at or after since, newest first.
+// Unbonding ids grow with height, so the walk stops at the first one older than since.
 func (k Keeper) unbondingsSince(ctx context.Context, provider sdk.AccAddress, since int64) ([]types.Unbonding, error) {
 	iter, err := k.UnbondingsByProvider.Iterate(ctx, collections.NewPrefixedPairRange[[]byte, uint64](provider).Descending())
 	if err != nil {

@@ -101,9 +101,10 @@ func (h Hooks) AfterLeaseClosed(ctx context.Context, lease markettypes.Lease) er
 
 // BeforeOwnerClosesOrder refuses to close a replicated order, or any of its leases, while its
 // replicas commit or reveal: their streams are paused and each winner is paid only when the
-// result is agreed, so a close then would refund the buyer in full for work already done (closing
-// the leases one by one, the last close refunds the deposit, and the result is still revealed). The order closes itself at resolution,
-// at most the params' commit plus reveal blocks after its first lease.
+// result is agreed, so a close then would refund the buyer in full for work already done
+// (closing the leases one by one, the last close refunds the deposit, and the result is still
+// revealed). The order closes itself at resolution, at most the params' commit plus reveal
+// blocks after its first lease.
 func (h Hooks) BeforeOwnerClosesOrder(ctx context.Context, order markettypes.Order) error {
 	r, err := h.k.Replications.Get(ctx, order.Id)
 	if errors.Is(err, collections.ErrNotFound) {
