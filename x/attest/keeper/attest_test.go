@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"cosmossdk.io/collections"
 	"github.com/stretchr/testify/require"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -11,6 +12,7 @@ import (
 	"github.com/computed-network/computed/testutil/attestation"
 	attesttest "github.com/computed-network/computed/x/attest/testutil"
 	"github.com/computed-network/computed/x/attest/types"
+	marketkeeper "github.com/computed-network/computed/x/market/keeper"
 	markettypes "github.com/computed-network/computed/x/market/types"
 )
 
@@ -258,4 +260,62 @@ func TestGPUAttestedOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []byte(b), owner)
 	e.checkInvariants()
+}
+
+// An attestation is capacity, not a licence: a provider with 8 attested GPUs holds at most 8 in
+// leases at once. Its bids beyond that are refused, and a bid that capacity ran out under since
+// it was placed loses at clearing to the next one.
+func TestAttestedGPUsAreCapacity(t *testing.T) {
+	e := setup(t)
+	p, q, buyer := e.Accounts[0], e.Accounts[1], e.Accounts[3]
+	e.attest(p, 8)
+	e.attest(q, 8)
+	first, second := e.order(buyer), e.order(buyer)
+	require.NoError(t, e.bid(p, first))
+	require.NoError(t, e.bid(p, second)) // nothing leased yet: both bids stand
+	require.NoError(t, e.bid(q, second))
+	o, err := e.App.MarketKeeper.Orders.Get(e.Ctx(), second)
+	require.NoError(t, err)
+	for e.Height() <= o.BiddingClosesHeight {
+		e.NextBlock()
+	}
+	// Both orders clear in one block, the first first: p's earlier bid on the second would win
+	// the tie, but its 8 GPUs are leased by then.
+	leases := e.leasesOf(first)
+	require.Len(t, leases, 1)
+	require.Equal(t, p.String(), leases[0].Provider)
+	got := e.leasesOf(second)
+	require.Len(t, got, 1)
+	require.Equal(t, q.String(), got[0].Provider, "p's GPUs are all leased")
+	require.True(t, hasEvent(e.BlockEvents(), "computed.market.v1.EventBidDisqualified"))
+	n, err := e.App.MarketKeeper.GPUsLeased.Get(e.Ctx(), collections.Join([]byte(p), sku))
+	require.NoError(t, err)
+	require.Equal(t, uint32(8), n)
+
+	third := e.order(buyer)
+	require.ErrorIs(t, e.bid(p, third), markettypes.ErrAtCapacity)
+	require.ErrorIs(t, e.bid(q, third), markettypes.ErrAtCapacity)
+
+	// Its lease closed, p's GPUs are free again.
+	_, err = e.Exec(func(ctx sdk.Context) error {
+		_, err := e.market.CloseLease(ctx, &markettypes.MsgCloseLease{Sender: buyer.String(), LeaseId: leases[0].Id})
+		return err
+	})
+	require.NoError(t, err)
+	require.NoError(t, e.bid(p, third))
+	_, err = e.App.MarketKeeper.GPUsLeased.Get(e.Ctx(), collections.Join([]byte(p), sku))
+	require.ErrorIs(t, err, collections.ErrNotFound, "no count is kept for a provider with nothing leased")
+	e.checkInvariants()
+	msg, broken := marketkeeper.AllInvariants(e.App.MarketKeeper)(e.Ctx())
+	require.False(t, broken, msg)
+
+	// The count is derived from the leases: a genesis round trip rebuilds it.
+	gs, err := e.App.MarketKeeper.ExportGenesis(e.Ctx())
+	require.NoError(t, err)
+	require.NoError(t, e.App.MarketKeeper.GPUsLeased.Remove(e.Ctx(), collections.Join([]byte(q), sku)))
+	_, broken = marketkeeper.AllInvariants(e.App.MarketKeeper)(e.Ctx())
+	require.True(t, broken, "the invariant notices a lost count")
+	require.NoError(t, e.App.MarketKeeper.InitGenesis(e.Ctx(), gs))
+	msg, broken = marketkeeper.AllInvariants(e.App.MarketKeeper)(e.Ctx())
+	require.False(t, broken, msg)
 }

@@ -54,6 +54,9 @@ func (k Keeper) createBid(ctx context.Context, msg *types.MsgCreateBid) (uint64,
 	if err := k.filter.CheckBidder(ctx, provider, o.Requirements); err != nil {
 		return 0, err
 	}
+	if err := k.checkCapacity(ctx, provider, o.Requirements); err != nil {
+		return 0, err
+	}
 	if params.BidDeposit.IsPositive() {
 		if err := k.bank.SendCoinsFromAccountToModule(ctx, provider, types.ModuleName, sdk.NewCoins(params.BidDeposit)); err != nil {
 			return 0, errorsmod.Wrapf(err, "paying the bid deposit %s", params.BidDeposit)

@@ -90,7 +90,11 @@ func (k Keeper) checkWinner(ctx context.Context, o types.Order, b types.Bid) (wh
 	if err != nil {
 		return nil, err
 	}
-	return k.filter.CheckWinner(ctx, provider, o.Requirements), nil
+	if why := k.filter.CheckWinner(ctx, provider, o.Requirements); why != nil {
+		return why, nil
+	}
+	// Capacity can run out between bid and clearing: the provider may have won other orders.
+	return k.checkCapacity(ctx, provider, o.Requirements), nil
 }
 
 // rank orders bids by price (lowest first), then reputation (highest first), then bid id (earliest).

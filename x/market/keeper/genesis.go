@@ -82,6 +82,15 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 				return err
 			}
 		}
+		if l.State == types.LEASE_STATE_ACTIVE {
+			o, err := k.getOrder(ctx, l.OrderId)
+			if err != nil {
+				return err
+			}
+			if err := k.holdGPUs(ctx, provider, o.Requirements); err != nil {
+				return err
+			}
+		}
 		if l.State == types.LEASE_STATE_ACTIVE && l.EndHeight != 0 {
 			if err := k.LeaseEndQueue.Set(ctx, collections.Join(l.EndHeight, l.Id)); err != nil {
 				return err

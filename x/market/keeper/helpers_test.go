@@ -24,12 +24,13 @@ type env struct {
 	q   types.QueryServer
 }
 
-// setup starts a chain whose first six accounts are providers attested for 8 H100s in FRA (the
-// market only takes bids from attested providers); account 7 is registered nowhere.
+// setup starts a chain whose first six accounts are providers attested for 16 H100s in FRA (the
+// market only takes bids from attested providers; 16 leaves room for two 8-GPU leases at once);
+// account 7 is registered nowhere.
 func setup(t *testing.T) *env {
 	f := apptest.New(t)
 	for _, a := range f.Accounts[:6] {
-		_, err := f.Exec(func(ctx sdk.Context) error { return attesttest.AttestProvider(ctx, f.App.AttestKeeper, a, "FRA", 8) })
+		_, err := f.Exec(func(ctx sdk.Context) error { return attesttest.AttestProvider(ctx, f.App.AttestKeeper, a, "FRA", 16) })
 		require.NoError(t, err)
 	}
 	f.NextBlock()

@@ -3,6 +3,9 @@ package keeper
 import (
 	"context"
 	"fmt"
+	"sort"
+
+	"cosmossdk.io/collections"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
@@ -13,12 +16,13 @@ import (
 func RegisterInvariants(ir sdk.InvariantRegistry, k Keeper) {
 	ir.RegisterRoute(types.ModuleName, "bid-deposits", BidDepositsInvariant(k))
 	ir.RegisterRoute(types.ModuleName, "order-counters", OrderCountersInvariant(k))
+	ir.RegisterRoute(types.ModuleName, "gpus-leased", GPUsLeasedInvariant(k))
 }
 
 // AllInvariants runs every invariant; tests call it after each block.
 func AllInvariants(k Keeper) sdk.Invariant {
 	return func(ctx sdk.Context) (string, bool) {
-		for _, inv := range []sdk.Invariant{BidDepositsInvariant(k), OrderCountersInvariant(k)} {
+		for _, inv := range []sdk.Invariant{BidDepositsInvariant(k), OrderCountersInvariant(k), GPUsLeasedInvariant(k)} {
 			if msg, broken := inv(ctx); broken {
 				return msg, true
 			}
@@ -81,5 +85,47 @@ func OrderCountersInvariant(k Keeper) sdk.Invariant {
 			return false, nil
 		})
 		return sdk.FormatInvariant(types.ModuleName, "order-counters", msg), msg != ""
+	}
+}
+
+// GPUsLeasedInvariant: each provider's count of leased GPUs per SKU is what its active leases'
+// orders ask for, and no entry outlives them.
+func GPUsLeasedInvariant(k Keeper) sdk.Invariant {
+	return func(ctx sdk.Context) (string, bool) {
+		want := map[string]uint32{}
+		var msg string
+		_ = k.Leases.Walk(ctx, nil, func(_ uint64, l types.Lease) (bool, error) {
+			if l.State != types.LEASE_STATE_ACTIVE {
+				return false, nil
+			}
+			o, err := k.Orders.Get(ctx, l.OrderId)
+			if err != nil {
+				msg = fmt.Sprintf("lease %d: order %d: %v", l.Id, l.OrderId, err)
+				return true, nil
+			}
+			want[l.Provider+"/"+o.Requirements.GpuSku] += o.Requirements.GpuCount
+			return false, nil
+		})
+		if msg == "" {
+			have := map[string]uint32{}
+			_ = k.GPUsLeased.Walk(ctx, nil, func(key collections.Pair[[]byte, string], n uint32) (bool, error) {
+				have[sdk.AccAddress(key.K1()).String()+"/"+key.K2()] = n
+				return false, nil
+			})
+			if len(have) != len(want) {
+				msg = fmt.Sprintf("%d (provider, SKU) counts kept, %d with active leases", len(have), len(want))
+			}
+			keys := make([]string, 0, len(want))
+			for key := range want {
+				keys = append(keys, key)
+			}
+			sort.Strings(keys) // the first mismatch reported is the same on every node
+			for _, key := range keys {
+				if have[key] != want[key] && msg == "" {
+					msg = fmt.Sprintf("%s: %d GPUs counted as leased, active leases hold %d", key, have[key], want[key])
+				}
+			}
+		}
+		return sdk.FormatInvariant(types.ModuleName, "gpus-leased", msg), msg != ""
 	}
 }

@@ -52,6 +52,10 @@ type Keeper struct {
 	LeasesByOrder      collections.KeySet[collections.Pair[uint64, uint64]]
 	// Prices: (SKU, metro, denom) → price index entry.
 	Prices collections.Map[collections.Triple[string, string, string], types.PriceIndexEntry]
+	// GPUsLeased: (provider, SKU) → GPUs the provider's active leases hold, so a bid and a win
+	// are checked against what its attestation covers beyond them. Derived from the leases:
+	// InitGenesis rebuilds it.
+	GPUsLeased collections.Map[collections.Pair[[]byte, string], uint32]
 }
 
 // NewKeeper builds the keeper and its collections schema. filter may be nil: the default filter
@@ -99,6 +103,8 @@ func NewKeeper(
 		Prices: collections.NewMap(sb, types.PricesKey, "prices",
 			collections.TripleKeyCodec(collections.StringKey, collections.StringKey, collections.StringKey),
 			codec.CollValue[types.PriceIndexEntry](cdc)),
+		GPUsLeased: collections.NewMap(sb, types.GPUsLeasedKey, "gpus_leased",
+			collections.PairKeyCodec(collections.BytesKey, collections.StringKey), collections.Uint32Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {

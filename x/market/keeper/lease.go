@@ -49,6 +49,9 @@ func (k Keeper) startLease(ctx context.Context, o types.Order, b types.Bid) (uin
 			return 0, idx
 		}
 	}
+	if err := k.holdGPUs(ctx, provider, o.Requirements); err != nil {
+		return 0, err
+	}
 	if err := k.escrow.OpenStream(ctx, o.Id, id, provider, b.PricePerBlock); err != nil {
 		return 0, err
 	}
@@ -97,6 +100,13 @@ func (k Keeper) endLease(ctx context.Context, l types.Lease, reason types.CloseR
 	}
 	o, err := k.getOrder(ctx, l.OrderId)
 	if err != nil {
+		return err
+	}
+	provider, err := k.addressCodec.StringToBytes(l.Provider)
+	if err != nil {
+		return err
+	}
+	if err := k.freeGPUs(ctx, provider, o.Requirements); err != nil {
 		return err
 	}
 	if o.ActiveLeases > 0 {

@@ -117,7 +117,7 @@ func TestBidRejects(t *testing.T) {
 	snp.Requirements.Evidence = []types.EvidenceType{types.EVIDENCE_TYPE_AMD_SEV_SNP}
 	snpID := e.createOrder(snp)
 	bigger := orderMsg(owner)
-	bigger.Requirements.GpuCount = 16
+	bigger.Requirements.GpuCount = 24
 	biggerID := e.createOrder(bigger)
 	bonded := orderMsg(owner)
 	bonded.Requirements.MinProviderBond = sdk.NewInt64Coin("ucmpt", 1)

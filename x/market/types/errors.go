@@ -27,4 +27,5 @@ var (
 	ErrInvalidAddress       = errorsmod.Register(ModuleName, 22, "invalid address")
 	ErrSelfBid              = errorsmod.Register(ModuleName, 23, "an order's owner may not bid on it")
 	ErrInvalidAccept        = errorsmod.Register(ModuleName, 24, "invalid bid acceptance")
+	ErrAtCapacity           = errorsmod.Register(ModuleName, 25, "provider's attested GPUs are already leased")
 )

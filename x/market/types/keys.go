@@ -28,4 +28,5 @@ var (
 	LeasesByOrderKey      = collections.NewPrefix(14)
 	BidsByProviderKey     = collections.NewPrefix(15)
 	PricesKey             = collections.NewPrefix(16)
+	GPUsLeasedKey         = collections.NewPrefix(17)
 )

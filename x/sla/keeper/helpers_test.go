@@ -33,8 +33,8 @@ const (
 	grace         = 2
 )
 
-// env is a chain whose accounts play fixed parts: 0 buys, 1-5 are providers attested for 8 H100s
-// in FRA, 6-8 are the arbiters, 9 is a stranger to everything.
+// env is a chain whose accounts play fixed parts: 0 buys, 1-5 are providers attested for 16 H100s
+// in FRA (two 8-GPU leases at once), 6-8 are the arbiters, 9 is a stranger to everything.
 type env struct {
 	*apptest.Fixture
 	srv       types.MsgServer
@@ -55,7 +55,7 @@ func setup(t *testing.T) *env {
 		buyer: f.Accounts[0], providers: f.Accounts[1:6], arbiters: f.Accounts[6:9], stranger: f.Accounts[9],
 	}
 	for _, p := range e.providers {
-		e.must(func(ctx sdk.Context) error { return attesttest.AttestProvider(ctx, f.App.AttestKeeper, p, "FRA", 8) })
+		e.must(func(ctx sdk.Context) error { return attesttest.AttestProvider(ctx, f.App.AttestKeeper, p, "FRA", 16) })
 	}
 	e.must(func(ctx sdk.Context) error { return f.App.SLAKeeper.Params.Set(ctx, testParams(e.arbiters)) })
 	f.NextBlock()
