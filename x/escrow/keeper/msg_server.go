@@ -104,7 +104,9 @@ func (m msgServer) Withdraw(ctx context.Context, msg *types.MsgWithdraw) (*types
 	if err != nil {
 		return nil, err
 	}
-	take := params.Take(s.Earned)
+	// The take is charged on the stream's running total, not on each withdrawal alone: rounding
+	// each one down would let a payee withdraw in amounts too small to be taken from at all.
+	take := params.Take(s.Withdrawn.Add(s.Earned)).Sub(params.Take(s.Withdrawn))
 	paid := s.Earned.Sub(take)
 	if paid.IsPositive() {
 		if err := m.k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, payee, sdk.NewCoins(sdk.NewCoin(acc.Denom, paid))); err != nil {

@@ -165,6 +165,32 @@ func TestWithdrawPaysEarningsLessTake(t *testing.T) {
 	e.CheckInvariants()
 }
 
+// TestTakeOnRunningTotal: withdrawing every block, when each block's 1% take is under one unit,
+// pays the same take as withdrawing once: it is charged on the stream's running total.
+func TestTakeOnRunningTotal(t *testing.T) {
+	e := setup(t)
+	owner, provider := e.Accounts[0], e.Accounts[1]
+	_, leaseID := e.lease(owner, provider, 100_000, 30) // 1% of 30 is 0.3 a block
+	take, paid := sdkmath.ZeroInt(), sdkmath.ZeroInt()
+	for range 25 {
+		e.NextBlock()
+		require.NoError(t, e.exec(func(ctx sdk.Context) error {
+			res, err := e.srv.Withdraw(ctx, &types.MsgWithdraw{Payee: provider.String(), LeaseId: leaseID})
+			if err == nil {
+				take, paid = take.Add(res.Take.Amount), paid.Add(res.Paid.Amount)
+			}
+			return err
+		}))
+	}
+	s, err := e.App.EscrowKeeper.Streams.Get(e.Ctx(), leaseID)
+	require.NoError(t, err)
+	require.Equal(t, s.Withdrawn, take.Add(paid))
+	require.True(t, s.Withdrawn.GTE(sdkmath.NewInt(25*30)), "withdrawn %s", s.Withdrawn)
+	require.Equal(t, s.Withdrawn.MulRaw(100).QuoRaw(10_000), take, "the take on %s withdrawn in 25 pieces", s.Withdrawn)
+	require.True(t, take.IsPositive())
+	e.CheckInvariants()
+}
+
 func TestRefillPolicy(t *testing.T) {
 	e := setup(t)
 	owner, provider := e.Accounts[0], e.Accounts[1]
