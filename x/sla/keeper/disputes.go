@@ -133,7 +133,8 @@ func (k Keeper) respondDispute(ctx context.Context, msg *types.MsgRespondDispute
 	return d.DeadlineHeight, emit(ctx, &types.EventDisputeResponded{DisputeId: d.Id, VoteDeadline: d.DeadlineHeight})
 }
 
-// voteDispute is MsgVoteDispute. A side that holds a strict majority of all arbiters wins at once.
+// voteDispute is MsgVoteDispute. A side that holds a strict majority of the arbiters wins at once
+// (tally). An arbiter who is the dispute's buyer or provider may not vote on it.
 func (k Keeper) voteDispute(ctx context.Context, msg *types.MsgVoteDispute) (bool, error) {
 	if _, err := k.addr(msg.Arbiter, "arbiter"); err != nil {
 		return false, err
@@ -148,6 +149,9 @@ func (k Keeper) voteDispute(ctx context.Context, msg *types.MsgVoteDispute) (boo
 	}
 	if !params.IsArbiter(msg.Arbiter) {
 		return false, errorsmod.Wrapf(types.ErrNotArbiter, "%s", msg.Arbiter)
+	}
+	if msg.Arbiter == d.Buyer || msg.Arbiter == d.Provider {
+		return false, errorsmod.Wrapf(types.ErrNotArbiter, "%s is a party to dispute %d", msg.Arbiter, d.Id)
 	}
 	if d.Status != types.DISPUTE_STATUS_VOTING {
 		return false, errorsmod.Wrapf(types.ErrDisputePhase, "dispute %d is %s", d.Id, d.Status)
@@ -168,18 +172,42 @@ func (k Keeper) voteDispute(ctx context.Context, msg *types.MsgVoteDispute) (boo
 	if err := emit(ctx, &types.EventDisputeVoted{DisputeId: d.Id, Arbiter: msg.Arbiter, ForBuyer: msg.ForBuyer}); err != nil {
 		return false, err
 	}
-	half := len(params.Arbiters) / 2
+	forBuyer, forProvider, seats := tally(d, params)
 	switch {
-	case len(d.VotersForBuyer) > half:
+	case forBuyer > seats/2:
 		return true, k.resolveDispute(ctx, d, true, "arbiters' majority")
-	case len(d.VotersForProvider) > half:
+	case forProvider > seats/2:
 		return true, k.resolveDispute(ctx, d, false, "arbiters' majority")
 	}
 	return false, nil
 }
 
+// tally counts a dispute's votes as the arbiter set stands now: governance may change the set
+// while a vote runs, and a vote cast by an arbiter it removed (a compromised key, say) must not
+// count toward a majority of the set that replaced it. seats is the arbiters who may vote on
+// it, the dispute's own buyer and provider excluded.
+func tally(d types.Dispute, params types.Params) (forBuyer, forProvider, seats int) {
+	for _, a := range params.Arbiters {
+		if a != d.Buyer && a != d.Provider {
+			seats++
+		}
+	}
+	for _, v := range d.VotersForBuyer {
+		if params.IsArbiter(v) {
+			forBuyer++
+		}
+	}
+	for _, v := range d.VotersForProvider {
+		if params.IsArbiter(v) {
+			forProvider++
+		}
+	}
+	return forBuyer, forProvider, seats
+}
+
 // disputeDeadline runs in EndBlock at a dispute's deadline: an unanswered dispute goes to the
-// buyer; a voted one to the side with more votes (a tie, or no vote, leaves the verdict standing).
+// buyer; a voted one to the side with more votes of current arbiters (a tie, or no vote, leaves
+// the verdict standing).
 func (k Keeper) disputeDeadline(ctx context.Context, id uint64) error {
 	d, err := k.getDispute(ctx, id)
 	if err != nil {
@@ -189,7 +217,12 @@ func (k Keeper) disputeDeadline(ctx context.Context, id uint64) error {
 	case types.DISPUTE_STATUS_AWAITING_RESPONSE:
 		return k.resolveDispute(ctx, d, true, "provider did not answer")
 	case types.DISPUTE_STATUS_VOTING:
-		return k.resolveDispute(ctx, d, len(d.VotersForBuyer) > len(d.VotersForProvider), "vote deadline")
+		params, err := k.Params.Get(ctx)
+		if err != nil {
+			return err
+		}
+		forBuyer, forProvider, _ := tally(d, params)
+		return k.resolveDispute(ctx, d, forBuyer > forProvider, "vote deadline")
 	}
 	return k.DisputeQueue.Remove(ctx, collections.Join(d.DeadlineHeight, d.Id))
 }

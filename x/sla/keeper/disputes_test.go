@@ -225,6 +225,39 @@ func TestDisputeVoteDeadline(t *testing.T) {
 	}
 }
 
+// TestDisputeTalliesCurrentArbiters: governance replaces the arbiters while a vote runs. The
+// removed arbiter's vote no longer counts, neither toward a majority of the new set nor at the
+// deadline; and an arbiter who is a party to the dispute may not vote on it, nor holds a seat.
+func TestDisputeTalliesCurrentArbiters(t *testing.T) {
+	e := setup(t)
+	lease := e.metWindow()
+	res, err := e.openDispute(disputeMsg(e.buyer, lease, 1))
+	require.NoError(t, err)
+	resp, err := e.respond(e.providers[0], res.DisputeId)
+	require.NoError(t, err)
+	resolved, err := e.vote(e.arbiters[0], res.DisputeId, true)
+	require.NoError(t, err)
+	require.False(t, resolved)
+
+	// Arbiter 0 is removed; the dispute's own provider is named an arbiter.
+	e.must(func(ctx sdk.Context) error {
+		return e.App.SLAKeeper.Params.Set(ctx, testParams([]sdk.AccAddress{e.arbiters[1], e.arbiters[2], e.providers[0]}))
+	})
+	_, err = e.vote(e.providers[0], res.DisputeId, false)
+	require.ErrorIs(t, err, types.ErrNotArbiter, "a party may not judge its own dispute")
+	_, err = e.vote(e.arbiters[0], res.DisputeId, false)
+	require.ErrorIs(t, err, types.ErrNotArbiter)
+	resolved, err = e.vote(e.arbiters[1], res.DisputeId, true)
+	require.NoError(t, err)
+	require.False(t, resolved, "one current vote of two seats is no majority; the removed arbiter's does not count")
+	resolved, err = e.vote(e.arbiters[2], res.DisputeId, false)
+	require.NoError(t, err)
+	require.False(t, resolved)
+	e.finalizeThrough(resp.VoteDeadline)
+	require.Equal(t, types.DISPUTE_STATUS_PROVIDER_WON, e.dispute(res.DisputeId).Status, "1:1 among current arbiters: the verdict stands")
+	e.checkAll()
+}
+
 func TestOpenDisputeRejects(t *testing.T) {
 	e := setup(t)
 	lease := e.metWindow()
