@@ -103,3 +103,43 @@ func BenchmarkClearing(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkOpenOrdersQuery measures the list a sidecar pages through when it catches up: the
+// open orders, while N closed ones lie in state. The reads must not grow with N.
+func BenchmarkOpenOrdersQuery(b *testing.B) {
+	for _, n := range []int{100, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("closed_orders=%d", n), func(b *testing.B) {
+			env := keepertest.New(b, types.StoreKey)
+			k := keeper.NewKeeper(env.Cdc, env.Store, env.AddressCodec, env.Authority, nopBank{}, nil, nopEscrow{}, nil)
+			ctx := env.Ctx.WithBlockHeight(1000)
+			owner, _ := env.AddressCodec.BytesToString(make([]byte, 20))
+			for i := 1; i <= n+10; i++ {
+				o := types.Order{Id: uint64(i), Owner: owner, Requirements: types.Requirements{GpuSku: "H100-SXM-80GB", GpuCount: 8, Metro: "FRA"},
+					MaxPricePerBlock: sdk.NewInt64Coin("uusdc", 100), Policy: types.ACCEPTANCE_POLICY_AUTO, Replicas: 1, State: types.ORDER_STATE_CLOSED}
+				if i%(n/10+1) == 0 || i > n { // ten open orders among the closed, and ten after
+					o.State, o.BiddingClosesHeight = types.ORDER_STATE_OPEN, 2000+int64(i)
+					if err := k.BiddingCloseQueue.Set(ctx, collections.Join(o.BiddingClosesHeight, o.Id)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := k.Orders.Set(ctx, o.Id, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+			env.Commit()
+			q := keeper.NewQueryServerImpl(k)
+			var reads uint64
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				qctx := keepertest.ReadCounting(ctx)
+				res, err := q.Orders(qctx, &types.QueryOrdersRequest{State: types.ORDER_STATE_OPEN})
+				if err != nil || len(res.Orders) < 10 {
+					b.Fatalf("%d open orders, err %v", len(res.Orders), err)
+				}
+				reads = qctx.GasMeter().GasConsumed()
+			}
+			b.ReportMetric(float64(reads), "reads/query")
+		})
+	}
+}

@@ -93,7 +93,8 @@ func (q queryServer) optionalAddr(s, field string) ([]byte, error) {
 	return a, nil
 }
 
-// Orders lists orders, by owner when given, filtered by state when given.
+// Orders lists orders, by owner when given, filtered by state when given. Open orders without an
+// owner come in the order their bidding closes; other lists in id order.
 func (q queryServer) Orders(ctx context.Context, req *types.QueryOrdersRequest) (*types.QueryOrdersResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
@@ -107,9 +108,21 @@ func (q queryServer) Orders(ctx context.Context, req *types.QueryOrdersRequest) 
 		orders []types.Order
 		page   *query.PageResponse
 	)
-	if owner != nil {
+	switch {
+	case owner != nil:
 		orders, page, err = byIndex(ctx, q.k.OrdersByOwner, owner, req.Pagination, q.k.Orders.Get, keep)
-	} else {
+	case req.State == types.ORDER_STATE_OPEN:
+		// Every open order is in the clearing queue, in the order bidding closes: a sidecar
+		// catching up pages through the open orders, not every order ever made.
+		orders, page, err = query.CollectionFilteredPaginate(ctx, q.k.BiddingCloseQueue, req.Pagination,
+			func(key collections.Pair[int64, uint64], _ collections.NoValue) (bool, error) {
+				o, err := q.k.Orders.Get(ctx, key.K2())
+				return err == nil && keep(o), err
+			},
+			func(key collections.Pair[int64, uint64], _ collections.NoValue) (types.Order, error) {
+				return q.k.Orders.Get(ctx, key.K2())
+			})
+	default:
 		orders, page, err = query.CollectionFilteredPaginate(ctx, q.k.Orders, req.Pagination,
 			func(_ uint64, o types.Order) (bool, error) { return keep(o), nil },
 			func(_ uint64, o types.Order) (types.Order, error) { return o, nil })
