@@ -146,8 +146,9 @@ func (e *Engine) reserve(orderID uint64, devices []gpu.Device) []string {
 
 // Adopt reserves GPUs for an open bid the engine did not place (one sent before a restart):
 // as many free GPUs of the order's SKU and VRAM as it asks for, whatever the price or policy
-// now, since the bid may still win. It returns the GPUs held for the order, or false when too
-// few are free (none is then reserved).
+// now, since the bid may still win. GPUs already held for the order count, and a hold that a
+// running lease's Hold cut short is topped up. It returns the GPUs held for the order, or false
+// when too few are free (nothing more is then reserved).
 func (e *Engine) Adopt(o markettypes.Order) ([]string, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -157,16 +158,22 @@ func (e *Engine) Adopt(o markettypes.Order) ([]string, bool) {
 			held = append(held, u)
 		}
 	}
-	if len(held) > 0 {
+	req := o.Requirements
+	if len(held) > 0 && uint32(len(held)) >= req.GpuCount {
 		sort.Strings(held)
 		return held, true
 	}
-	req := o.Requirements
+	need := int(req.GpuCount) - len(held)
 	free := e.free(req)
-	if req.GpuCount == 0 || uint32(len(free)) < req.GpuCount {
+	if req.GpuCount == 0 || len(free) < need {
 		return nil, false
 	}
-	return e.reserve(o.Id, free[:req.GpuCount]), true
+	if len(held) == 0 {
+		return e.reserve(o.Id, free[:need]), true
+	}
+	held = append(held, e.reserve(o.Id, free[:need])...)
+	sort.Strings(held)
+	return held, true
 }
 
 // price is base per GPU-hour × GPUs × block seconds / 3600, times the metro multiplier, times
@@ -195,12 +202,20 @@ func (e *Engine) holds(t markettypes.EvidenceType) bool {
 }
 
 // Hold reserves specific GPUs for an order (re-attaching a running lease after a restart).
-func (e *Engine) Hold(orderID uint64, uuids []string) {
+// A running workload has those GPUs whatever else wanted them, so Hold takes them from any
+// other order's reservation and returns those orders, ascending, for the caller to report;
+// their bids re-fit with Adopt if they win.
+func (e *Engine) Hold(orderID uint64, uuids []string) (displaced []uint64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, u := range uuids {
+		if prev, ok := e.reserved[u]; ok && prev != orderID && !slices.Contains(displaced, prev) {
+			displaced = append(displaced, prev)
+		}
 		e.reserved[u] = orderID
 	}
+	slices.Sort(displaced)
+	return displaced
 }
 
 // Release frees the GPUs held for an order (bid lost, lease closed).

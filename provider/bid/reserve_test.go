@@ -80,6 +80,34 @@ func TestHold(t *testing.T) {
 	}
 }
 
+// TestHoldDisplaces: a running lease re-attached after a restart takes its GPUs even from an
+// open bid that reserved them meanwhile; Hold names that order, and if its bid wins, Adopt tops
+// its reservation back up from free GPUs instead of running it short.
+func TestHoldDisplaces(t *testing.T) {
+	e := New(basePolicy(), h100Devices(t))
+	d := e.Evaluate(openOrder(6, 4))
+	if !d.Bid || !slices.Equal(d.GPUs, uuids(t, 0, 1, 2, 3)) {
+		t.Fatalf("order 6: %+v", d)
+	}
+	if got := e.Hold(5, uuids(t, 2, 3, 4)); !slices.Equal(got, []uint64{6}) {
+		t.Fatalf("Hold displaced %v, want [6]", got)
+	}
+	if got := e.Hold(5, uuids(t, 2, 3, 4)); len(got) != 0 {
+		t.Fatalf("holding its own GPUs again displaced %v", got)
+	}
+	if got := e.Held(6); !slices.Equal(got, uuids(t, 0, 1)) {
+		t.Fatalf("order 6 keeps %v, want GPUs 0 and 1", got)
+	}
+	got, ok := e.Adopt(openOrder(6, 4))
+	if want := slices.Sorted(slices.Values(uuids(t, 0, 1, 5, 6))); !ok || !slices.Equal(got, want) {
+		t.Fatalf("Adopt after displacement = %v, %v; want %v", got, ok, want)
+	}
+	// Short by more than is free: nothing more is reserved.
+	if got, ok := e.Adopt(openOrder(5, 5)); ok || got != nil || len(e.Held(5)) != 3 {
+		t.Fatalf("Adopt short of free GPUs: %v, %v, held %v", got, ok, e.Held(5))
+	}
+}
+
 // TestSetDevices: the inventory can shrink under the engine (a GPU falls off the bus).
 func TestSetDevices(t *testing.T) {
 	devs := h100Devices(t)

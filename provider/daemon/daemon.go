@@ -69,6 +69,10 @@ type Daemon struct {
 	// how long a request for a lease still resuming waits for it before a 503.
 	routed     chan struct{}
 	resumeWait time.Duration
+	// renewing is set while a re-attestation runs beside the watcher; renew is what it runs
+	// (ensureAttested; a test's stand-in).
+	renewing atomic.Bool
+	renew    func(context.Context) error
 }
 
 // Deps are the parts a caller (the CLI, a test) builds.

@@ -77,14 +77,31 @@ func (d *Daemon) handleBlock(ctx context.Context, b chain.Block) error {
 		d.tickLease(context.WithoutCancel(ctx), r, b.Height)
 	}
 	if b.Height%50 == 0 {
-		if err := d.ensureAttested(ctx); err != nil {
-			d.log.Error("re-attest", "err", err)
-		}
+		d.renewAttestation(ctx)
 	}
 	if ctx.Err() != nil {
 		return ctx.Err() // a reaction may have been cut short: handle the block again next start
 	}
 	return d.store.SetCursor(b.Height)
+}
+
+// renewAttestation re-attests beside the watcher, once at a time. Attesting waits for two
+// transactions in turn (challenge, then evidence), several blocks, and the watcher must not: the
+// SLA reports and reveals it queues have deadlines a few blocks away.
+func (d *Daemon) renewAttestation(ctx context.Context) {
+	if !d.renewing.CompareAndSwap(false, true) {
+		return // the last renewal is still waiting for its transactions
+	}
+	renew := d.renew
+	if renew == nil {
+		renew = d.ensureAttested
+	}
+	go func() {
+		defer d.renewing.Store(false)
+		if err := renew(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("re-attest", "err", err)
+		}
+	}()
 }
 
 // raiseHead moves the head up to h (the watcher and a stall's charge both learn heights).

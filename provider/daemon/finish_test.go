@@ -201,3 +201,51 @@ func TestRefusedResendKeepsLeaseGPUs(t *testing.T) {
 		t.Fatalf("a refused bid's GPU stays held: %v", held)
 	}
 }
+
+// TestRenewalBesideWatcher: re-attesting waits for two transactions, several blocks; the block
+// that starts it is handled (cursor saved) without waiting, and a block that comes due while a
+// renewal still waits does not start a second.
+func TestRenewalBesideWatcher(t *testing.T) {
+	d, _ := gpuDaemon(t, 1, nil)
+	started, release := make(chan struct{}, 4), make(chan struct{})
+	d.renew = func(context.Context) error {
+		started <- struct{}{}
+		<-release
+		return nil
+	}
+	handled := make(chan error, 1)
+	go func() { handled <- d.handleBlock(context.Background(), chain.Block{Height: 50}) }()
+	select {
+	case err := <-handled:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("handling block 50 waited for the renewal")
+	}
+	if c, _ := d.store.Cursor(); c != 50 {
+		t.Fatalf("cursor %d after block 50", c)
+	}
+	<-started
+	if err := d.handleBlock(context.Background(), chain.Block{Height: 100}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+		t.Fatal("a second renewal started while the first waited")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for d.renewing.Load() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if err := d.handleBlock(context.Background(), chain.Block{Height: 150}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no renewal after the first finished")
+	}
+}

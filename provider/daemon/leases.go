@@ -123,7 +123,9 @@ func (d *Daemon) launch(ctx context.Context, o markettypes.Order, l markettypes.
 	if rec.Order, rec.Lease, err = snapshot(o, l); err != nil {
 		return fmt.Errorf("lease %d: %w", leaseID, err)
 	}
-	d.engine.Hold(o.Id, rec.GPUs)
+	if displaced := d.engine.Hold(o.Id, rec.GPUs); len(displaced) > 0 {
+		d.log.Warn("running lease took GPUs another order's bid had reserved", "lease", leaseID, "orders", displaced)
+	}
 	run := &leaseRun{rec: rec, order: o, lease: l}
 	cfg := exec.TaskConfig{ID: rec.TaskID, LeaseID: leaseID, GPUs: rec.GPUs, MemoryMiB: d.cfg.Executors.DefaultMemMiB}
 	run.driver, cfg.Workload, cfg.Digest = d.workloadOf(o.Workload)
