@@ -104,6 +104,21 @@ func BenchmarkClearing(b *testing.B) {
 	}
 }
 
+// readsPerOp runs op b.N times on a read-counting copy of ctx and reports the store reads of one.
+func readsPerOp(b *testing.B, ctx sdk.Context, op func(ctx sdk.Context) error) {
+	var reads uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		qctx := keepertest.ReadCounting(ctx)
+		if err := op(qctx); err != nil {
+			b.Fatal(err)
+		}
+		reads = qctx.GasMeter().GasConsumed()
+	}
+	b.ReportMetric(float64(reads), "reads/op")
+}
+
 // BenchmarkOpenOrdersQuery measures the list a sidecar pages through when it catches up: the
 // open orders, while N closed ones lie in state. The reads must not grow with N.
 func BenchmarkOpenOrdersQuery(b *testing.B) {
@@ -128,18 +143,57 @@ func BenchmarkOpenOrdersQuery(b *testing.B) {
 			}
 			env.Commit()
 			q := keeper.NewQueryServerImpl(k)
-			var reads uint64
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				qctx := keepertest.ReadCounting(ctx)
-				res, err := q.Orders(qctx, &types.QueryOrdersRequest{State: types.ORDER_STATE_OPEN})
-				if err != nil || len(res.Orders) < 10 {
-					b.Fatalf("%d open orders, err %v", len(res.Orders), err)
+			readsPerOp(b, ctx, func(ctx sdk.Context) error {
+				res, err := q.Orders(ctx, &types.QueryOrdersRequest{State: types.ORDER_STATE_OPEN})
+				if err == nil && len(res.Orders) < 10 {
+					err = fmt.Errorf("%d open orders", len(res.Orders))
 				}
-				reads = qctx.GasMeter().GasConsumed()
+				return err
+			})
+		})
+	}
+}
+
+// BenchmarkProviderLists measures what a sidecar lists at every start (its active leases) and a
+// deregistration counts, for a provider with N closed leases behind it. The reads must not grow
+// with N.
+func BenchmarkProviderLists(b *testing.B) {
+	for _, n := range []int{100, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("closed_leases=%d", n), func(b *testing.B) {
+			env := keepertest.New(b, types.StoreKey)
+			k := keeper.NewKeeper(env.Cdc, env.Store, env.AddressCodec, env.Authority, nopBank{}, nil, nopEscrow{}, nil)
+			ctx := env.Ctx.WithBlockHeight(1000)
+			pb := make([]byte, 20)
+			pb[0] = 7
+			provider, _ := env.AddressCodec.BytesToString(pb)
+			for i := 1; i <= n+1; i++ {
+				l := types.Lease{Id: uint64(i), OrderId: uint64(i), Owner: provider, Provider: provider,
+					PricePerBlock: sdk.NewInt64Coin("uusdc", 1), State: types.LEASE_STATE_CLOSED}
+				if i == n+1 {
+					l.State = types.LEASE_STATE_ACTIVE
+					if err := k.LiveLeases.Set(ctx, collections.Join(pb, l.Id)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := k.Leases.Set(ctx, l.Id, l); err != nil {
+					b.Fatal(err)
+				}
+				if err := k.LeasesByProvider.Set(ctx, collections.Join(pb, l.Id)); err != nil {
+					b.Fatal(err)
+				}
 			}
-			b.ReportMetric(float64(reads), "reads/query")
+			env.Commit()
+			q := keeper.NewQueryServerImpl(k)
+			readsPerOp(b, ctx, func(ctx sdk.Context) error {
+				res, err := q.Leases(ctx, &types.QueryLeasesRequest{Provider: provider, State: types.LEASE_STATE_ACTIVE})
+				if err != nil || len(res.Leases) != 1 {
+					return fmt.Errorf("%d active leases, err %v", len(res.Leases), err)
+				}
+				if count, err := k.ActiveLeaseCount(ctx, pb); err != nil || count != 1 {
+					return fmt.Errorf("ActiveLeaseCount = %d, %v", count, err)
+				}
+				return nil
+			})
 		})
 	}
 }

@@ -79,6 +79,9 @@ func (k Keeper) createBid(ctx context.Context, msg *types.MsgCreateBid) (uint64,
 	if err := k.BidsByProvider.Set(ctx, collections.Join([]byte(provider), id)); err != nil {
 		return 0, err
 	}
+	if err := k.LiveBids.Set(ctx, collections.Join([]byte(provider), id)); err != nil {
+		return 0, err
+	}
 	if err := k.BidByOrderProvider.Set(ctx, collections.Join(o.Id, []byte(provider)), id); err != nil {
 		return 0, err
 	}
@@ -102,6 +105,9 @@ func (k Keeper) settleBid(ctx context.Context, b types.Bid, state types.BidState
 		}
 	}
 	if err := k.BidByOrderProvider.Remove(ctx, collections.Join(b.OrderId, provider)); err != nil {
+		return err
+	}
+	if err := k.LiveBids.Remove(ctx, collections.Join(provider, b.Id)); err != nil {
 		return err
 	}
 	b.State = state

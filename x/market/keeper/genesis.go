@@ -56,6 +56,9 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 			return err
 		}
 		if b.State == types.BID_STATE_OPEN {
+			if err := k.LiveBids.Set(ctx, collections.Join(provider, b.Id)); err != nil {
+				return err
+			}
 			if err := k.BidByOrderProvider.Set(ctx, collections.Join(b.OrderId, provider), b.Id); err != nil {
 				return err
 			}
@@ -88,6 +91,9 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 				return err
 			}
 			if err := k.holdGPUs(ctx, provider, o.Requirements); err != nil {
+				return err
+			}
+			if err := k.LiveLeases.Set(ctx, collections.Join(provider, l.Id)); err != nil {
 				return err
 			}
 		}

@@ -17,12 +17,13 @@ func RegisterInvariants(ir sdk.InvariantRegistry, k Keeper) {
 	ir.RegisterRoute(types.ModuleName, "bid-deposits", BidDepositsInvariant(k))
 	ir.RegisterRoute(types.ModuleName, "order-counters", OrderCountersInvariant(k))
 	ir.RegisterRoute(types.ModuleName, "gpus-leased", GPUsLeasedInvariant(k))
+	ir.RegisterRoute(types.ModuleName, "live-indexes", LiveIndexesInvariant(k))
 }
 
 // AllInvariants runs every invariant; tests call it after each block.
 func AllInvariants(k Keeper) sdk.Invariant {
 	return func(ctx sdk.Context) (string, bool) {
-		for _, inv := range []sdk.Invariant{BidDepositsInvariant(k), OrderCountersInvariant(k), GPUsLeasedInvariant(k)} {
+		for _, inv := range []sdk.Invariant{BidDepositsInvariant(k), OrderCountersInvariant(k), GPUsLeasedInvariant(k), LiveIndexesInvariant(k)} {
 			if msg, broken := inv(ctx); broken {
 				return msg, true
 			}
@@ -127,5 +128,56 @@ func GPUsLeasedInvariant(k Keeper) sdk.Invariant {
 			}
 		}
 		return sdk.FormatInvariant(types.ModuleName, "gpus-leased", msg), msg != ""
+	}
+}
+
+// LiveIndexesInvariant: LiveLeases holds exactly the active leases and LiveBids exactly the open
+// bids, each under its provider.
+func LiveIndexesInvariant(k Keeper) sdk.Invariant {
+	return func(ctx sdk.Context) (string, bool) {
+		var msg string
+		check := func(what string, idx collections.KeySet[collections.Pair[[]byte, uint64]], id uint64, provider string, live bool) bool {
+			p, err := k.addressCodec.StringToBytes(provider)
+			if err != nil {
+				msg = fmt.Sprintf("%s %d: provider %q: %v", what, id, provider, err)
+				return true
+			}
+			has, err := idx.Has(ctx, collections.Join(p, id))
+			if err != nil || has != live {
+				msg = fmt.Sprintf("%s %d: live %t, indexed %t (%v)", what, id, live, has, err)
+				return true
+			}
+			return false
+		}
+		var leases, bids int
+		_ = k.Leases.Walk(ctx, nil, func(id uint64, l types.Lease) (bool, error) {
+			live := l.State == types.LEASE_STATE_ACTIVE
+			if live {
+				leases++
+			}
+			return check("lease", k.LiveLeases, id, l.Provider, live), nil
+		})
+		if msg == "" {
+			_ = k.Bids.Walk(ctx, nil, func(id uint64, b types.Bid) (bool, error) {
+				live := b.State == types.BID_STATE_OPEN
+				if live {
+					bids++
+				}
+				return check("bid", k.LiveBids, id, b.Provider, live), nil
+			})
+		}
+		if msg == "" {
+			count := func(idx collections.KeySet[collections.Pair[[]byte, uint64]]) int {
+				n := 0
+				_ = idx.Walk(ctx, nil, func(collections.Pair[[]byte, uint64]) (bool, error) { n++; return false, nil })
+				return n
+			}
+			if n := count(k.LiveLeases); n != leases {
+				msg = fmt.Sprintf("%d live lease entries, %d active leases", n, leases)
+			} else if n := count(k.LiveBids); n != bids {
+				msg = fmt.Sprintf("%d live bid entries, %d open bids", n, bids)
+			}
+		}
+		return sdk.FormatInvariant(types.ModuleName, "live-indexes", msg), msg != ""
 	}
 }

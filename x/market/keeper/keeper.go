@@ -56,6 +56,11 @@ type Keeper struct {
 	// are checked against what its attestation covers beyond them. Derived from the leases:
 	// InitGenesis rebuilds it.
 	GPUsLeased collections.Map[collections.Pair[[]byte, string], uint32]
+	// LiveLeases: (provider, lease) for every active lease, and LiveBids: (provider, bid) for
+	// every open bid. A sidecar lists these at every start and a deregistration counts them;
+	// LeasesByProvider and BidsByProvider hold a provider's whole history.
+	LiveLeases collections.KeySet[collections.Pair[[]byte, uint64]]
+	LiveBids   collections.KeySet[collections.Pair[[]byte, uint64]]
 }
 
 // NewKeeper builds the keeper and its collections schema. filter may be nil: the default filter
@@ -105,6 +110,8 @@ func NewKeeper(
 			codec.CollValue[types.PriceIndexEntry](cdc)),
 		GPUsLeased: collections.NewMap(sb, types.GPUsLeasedKey, "gpus_leased",
 			collections.PairKeyCodec(collections.BytesKey, collections.StringKey), collections.Uint32Value),
+		LiveLeases: collections.NewKeySet(sb, types.LiveLeasesKey, "live_leases", addrPair),
+		LiveBids:   collections.NewKeySet(sb, types.LiveBidsKey, "live_bids", addrPair),
 	}
 	schema, err := sb.Build()
 	if err != nil {

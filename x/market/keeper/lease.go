@@ -44,6 +44,7 @@ func (k Keeper) startLease(ctx context.Context, o types.Order, b types.Bid) (uin
 		k.LeasesByOrder.Set(ctx, collections.Join(o.Id, id)),
 		k.LeasesByOwner.Set(ctx, collections.Join([]byte(owner), id)),
 		k.LeasesByProvider.Set(ctx, collections.Join([]byte(provider), id)),
+		k.LiveLeases.Set(ctx, collections.Join([]byte(provider), id)),
 	} {
 		if idx != nil {
 			return 0, idx
@@ -107,6 +108,9 @@ func (k Keeper) endLease(ctx context.Context, l types.Lease, reason types.CloseR
 		return err
 	}
 	if err := k.freeGPUs(ctx, provider, o.Requirements); err != nil {
+		return err
+	}
+	if err := k.LiveLeases.Remove(ctx, collections.Join([]byte(provider), l.Id)); err != nil {
 		return err
 	}
 	if o.ActiveLeases > 0 {
@@ -235,25 +239,16 @@ func (k Keeper) recordPrice(ctx context.Context, req types.Requirements, price s
 }
 
 // ActiveLeaseCount is how many active leases provider holds; x/attest refuses to deregister a
-// provider while it has any. It walks only that provider's leases.
+// provider while it has any. It reads only that provider's active leases' keys.
 func (k Keeper) ActiveLeaseCount(ctx context.Context, provider sdk.AccAddress) (uint64, error) {
-	iter, err := k.LeasesByProvider.Iterate(ctx, collections.NewPrefixedPairRange[[]byte, uint64](provider))
+	iter, err := k.LiveLeases.Iterate(ctx, collections.NewPrefixedPairRange[[]byte, uint64](provider))
 	if err != nil {
 		return 0, err
 	}
-	keys, err := iter.Keys()
-	if err != nil {
-		return 0, err
-	}
+	defer iter.Close()
 	var n uint64
-	for _, key := range keys {
-		l, err := k.Leases.Get(ctx, key.K2())
-		if err != nil {
-			return 0, err
-		}
-		if l.State == types.LEASE_STATE_ACTIVE {
-			n++
-		}
+	for ; iter.Valid(); iter.Next() {
+		n++
 	}
 	return n, nil
 }

@@ -161,6 +161,8 @@ func (q queryServer) Bids(ctx context.Context, req *types.QueryBidsRequest) (*ty
 				return q.k.Bids.Get(ctx, key.K2())
 			},
 			query.WithCollectionPaginationPairPrefix[uint64, uint64](req.OrderId))
+	case provider != nil && req.State == types.BID_STATE_OPEN:
+		bids, page, err = byIndex(ctx, q.k.LiveBids, provider, req.Pagination, q.k.Bids.Get, keep)
 	case provider != nil:
 		bids, page, err = byIndex(ctx, q.k.BidsByProvider, provider, req.Pagination, q.k.Bids.Get, keep)
 	default:
@@ -198,6 +200,8 @@ func (q queryServer) Leases(ctx context.Context, req *types.QueryLeasesRequest) 
 	switch {
 	case owner != nil:
 		leases, page, err = byIndex(ctx, q.k.LeasesByOwner, owner, req.Pagination, q.k.Leases.Get, keep)
+	case provider != nil && req.State == types.LEASE_STATE_ACTIVE:
+		leases, page, err = byIndex(ctx, q.k.LiveLeases, provider, req.Pagination, q.k.Leases.Get, keep)
 	case provider != nil:
 		leases, page, err = byIndex(ctx, q.k.LeasesByProvider, provider, req.Pagination, q.k.Leases.Get, keep)
 	default:

@@ -8,6 +8,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/computed-network/computed/x/market/keeper"
 	"github.com/computed-network/computed/x/market/types"
 )
 
@@ -71,4 +72,71 @@ func TestOrdersQuery(t *testing.T) {
 	require.Error(t, err)
 	_, err = e.q.Orders(e.Ctx(), nil)
 	require.Error(t, err)
+}
+
+// TestProviderLists: what a sidecar lists at every start, its active leases and open bids, comes
+// from indexes of live entries only; its history stays listable in full.
+func TestProviderLists(t *testing.T) {
+	e := setup(t)
+	owner, p1, p2 := e.Accounts[6], e.Accounts[1], e.Accounts[2]
+	done := e.createOrder(orderMsg(owner))
+	e.bid(p1, done, 50)
+	e.clearOrder(done)
+	res, err := e.q.Leases(e.Ctx(), &types.QueryLeasesRequest{Owner: owner.String()})
+	require.NoError(t, err)
+	require.Len(t, res.Leases, 1)
+	_, err = e.Exec(func(ctx sdk.Context) error {
+		_, err := e.srv.CloseLease(ctx, &types.MsgCloseLease{Sender: owner.String(), LeaseId: res.Leases[0].Id})
+		return err
+	})
+	require.NoError(t, err)
+	running, rival := e.createOrder(orderMsg(owner)), e.createOrder(orderMsg(owner))
+	e.bid(p1, running, 50)
+	lost := e.bid(p1, rival, 90)
+	e.bid(p2, rival, 10)
+	e.clearOrder(rival)
+	open := e.bid(p1, e.createOrder(orderMsg(owner)), 60)
+
+	leases := func(state types.LeaseState) []uint64 {
+		t.Helper()
+		res, err := e.q.Leases(e.Ctx(), &types.QueryLeasesRequest{Provider: p1.String(), State: state})
+		require.NoError(t, err)
+		var out []uint64
+		for _, l := range res.Leases {
+			out = append(out, l.OrderId)
+		}
+		return out
+	}
+	bids := func(state types.BidState) []uint64 {
+		t.Helper()
+		res, err := e.q.Bids(e.Ctx(), &types.QueryBidsRequest{Provider: p1.String(), State: state})
+		require.NoError(t, err)
+		var out []uint64
+		for _, b := range res.Bids {
+			out = append(out, b.Id)
+		}
+		return out
+	}
+	require.Equal(t, []uint64{running}, leases(types.LEASE_STATE_ACTIVE))
+	require.Equal(t, []uint64{done}, leases(types.LEASE_STATE_CLOSED))
+	require.Equal(t, []uint64{done, running}, leases(types.LEASE_STATE_UNSPECIFIED))
+	require.Equal(t, []uint64{open}, bids(types.BID_STATE_OPEN))
+	require.Equal(t, []uint64{lost}, bids(types.BID_STATE_LOST))
+	n, err := e.App.MarketKeeper.ActiveLeaseCount(e.Ctx(), p1)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), n)
+	e.CheckInvariants()
+
+	// The live indexes are derived: InitGenesis rebuilds them from the leases and bids.
+	gs, err := e.App.MarketKeeper.ExportGenesis(e.Ctx())
+	require.NoError(t, err)
+	require.NoError(t, e.App.MarketKeeper.LiveLeases.Clear(e.Ctx(), nil))
+	require.NoError(t, e.App.MarketKeeper.LiveBids.Clear(e.Ctx(), nil))
+	_, broken := keeper.LiveIndexesInvariant(e.App.MarketKeeper)(e.Ctx())
+	require.True(t, broken)
+	require.NoError(t, e.App.MarketKeeper.InitGenesis(e.Ctx(), gs))
+	require.Equal(t, []uint64{running}, leases(types.LEASE_STATE_ACTIVE))
+	require.Equal(t, []uint64{open}, bids(types.BID_STATE_OPEN))
+	msg, broken := keeper.LiveIndexesInvariant(e.App.MarketKeeper)(e.Ctx())
+	require.False(t, broken, msg)
 }

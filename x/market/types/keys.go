@@ -29,4 +29,6 @@ var (
 	BidsByProviderKey     = collections.NewPrefix(15)
 	PricesKey             = collections.NewPrefix(16)
 	GPUsLeasedKey         = collections.NewPrefix(17)
+	LiveLeasesKey         = collections.NewPrefix(18)
+	LiveBidsKey           = collections.NewPrefix(19)
 )
