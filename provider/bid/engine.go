@@ -147,8 +147,9 @@ func (e *Engine) reserve(orderID uint64, devices []gpu.Device) []string {
 // Adopt reserves GPUs for an open bid the engine did not place (one sent before a restart):
 // as many free GPUs of the order's SKU and VRAM as it asks for, whatever the price or policy
 // now, since the bid may still win. GPUs already held for the order count, and a hold that a
-// running lease's Hold cut short is topped up. It returns the GPUs held for the order, or false
-// when too few are free (nothing more is then reserved).
+// running lease's Hold cut short is topped up. It returns the GPUs held for the order, and false
+// when too few are free to make up the count (nothing more is then reserved, and what was held
+// stays held, returned, for the caller to use or release).
 func (e *Engine) Adopt(o markettypes.Order) ([]string, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -166,7 +167,8 @@ func (e *Engine) Adopt(o markettypes.Order) ([]string, bool) {
 	need := int(req.GpuCount) - len(held)
 	free := e.free(req)
 	if req.GpuCount == 0 || len(free) < need {
-		return nil, false
+		sort.Strings(held)
+		return held, false
 	}
 	if len(held) == 0 {
 		return e.reserve(o.Id, free[:need]), true
@@ -216,6 +218,19 @@ func (e *Engine) Hold(orderID uint64, uuids []string) (displaced []uint64) {
 	}
 	slices.Sort(displaced)
 	return displaced
+}
+
+// Owners returns, of uuids, those held for an order other than orderID, with that order.
+func (e *Engine) Owners(orderID uint64, uuids []string) map[string]uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string]uint64{}
+	for _, u := range uuids {
+		if prev, ok := e.reserved[u]; ok && prev != orderID {
+			out[u] = prev
+		}
+	}
+	return out
 }
 
 // Release frees the GPUs held for an order (bid lost, lease closed).

@@ -102,9 +102,12 @@ func TestHoldDisplaces(t *testing.T) {
 	if want := slices.Sorted(slices.Values(uuids(t, 0, 1, 5, 6))); !ok || !slices.Equal(got, want) {
 		t.Fatalf("Adopt after displacement = %v, %v; want %v", got, ok, want)
 	}
-	// Short by more than is free: nothing more is reserved.
-	if got, ok := e.Adopt(openOrder(5, 5)); ok || got != nil || len(e.Held(5)) != 3 {
+	// Short by more than is free: nothing more is reserved, and what is held comes back.
+	if got, ok := e.Adopt(openOrder(5, 5)); ok || !slices.Equal(got, e.Held(5)) || len(got) != 3 {
 		t.Fatalf("Adopt short of free GPUs: %v, %v, held %v", got, ok, e.Held(5))
+	}
+	if got := e.Owners(5, uuids(t, 0, 2, 7)); len(got) != 1 || got[uuids(t, 0)[0]] != 6 {
+		t.Fatalf("Owners = %v, want GPU 0 held for order 6", got)
 	}
 }
 

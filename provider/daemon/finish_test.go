@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +248,41 @@ func TestRenewalBesideWatcher(t *testing.T) {
 	case <-started:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no renewal after the first finished")
+	}
+}
+
+// TestRelaunchKeepsRunningLeasesGPUs: a lease launched again (its last launch failed) takes its
+// GPUs back from an open bid, but not from another lease now running on them: it moves to free
+// GPUs instead, and the running lease keeps its own.
+func TestRelaunchKeepsRunningLeasesGPUs(t *testing.T) {
+	d, order := gpuDaemon(t, 4, nil)
+	all := func(o markettypes.Order) []string {
+		o.MaxPricePerBlock = sdk.NewInt64Coin("uusdc", 1_000_000)
+		dec := d.engine.Evaluate(o)
+		if !dec.Bid {
+			t.Fatalf("order %d: %s", o.Id, dec.Reason)
+		}
+		return dec.GPUs
+	}
+	running := order(2)
+	running.Requirements.GpuCount = 2
+	runningGPUs := all(running) // GPUs 0 and 1
+	d.leases[20] = &leaseRun{rec: state.LeaseRecord{LeaseID: 20, OrderID: 2, GPUs: runningGPUs}}
+	bidGPUs := all(order(3)) // GPU 2, an open bid's
+	relaunched := order(1)
+	relaunched.Requirements.GpuCount = 2
+	rec := state.LeaseRecord{LeaseID: 10, OrderID: 1, GPUs: []string{runningGPUs[0], bidGPUs[0]}}
+	d.holdGPUs(relaunched, &rec)
+	if len(rec.GPUs) != 2 || slices.Contains(rec.GPUs, runningGPUs[0]) || !slices.Contains(rec.GPUs, bidGPUs[0]) {
+		t.Fatalf("relaunched lease got %v; running lease has %v, the bid had %v", rec.GPUs, runningGPUs, bidGPUs)
+	}
+	if got := d.engine.Held(2); !slices.Equal(got, slices.Sorted(slices.Values(runningGPUs))) {
+		t.Fatalf("running lease's GPUs: %v, want %v", got, runningGPUs)
+	}
+	if got := d.engine.Held(1); !slices.Equal(got, slices.Sorted(slices.Values(rec.GPUs))) {
+		t.Fatalf("engine holds %v for the relaunched lease, its record says %v", got, rec.GPUs)
+	}
+	if got := d.engine.Held(3); len(got) != 0 {
+		t.Fatalf("the open bid still holds %v", got)
 	}
 }

@@ -112,7 +112,7 @@ func (d *Daemon) launch(ctx context.Context, o markettypes.Order, l markettypes.
 		// this run, and takes free ones as the bid would have.
 		var ok bool
 		if rec.GPUs, ok = d.engine.Adopt(o); !ok {
-			d.log.Warn("lease runs without reserved GPUs: too few free", "lease", leaseID, "order", o.Id, "needs", o.Requirements.GpuCount)
+			d.log.Warn("lease runs with fewer GPUs than ordered: too few free", "lease", leaseID, "order", o.Id, "needs", o.Requirements.GpuCount, "has", len(rec.GPUs))
 		}
 		if rec.Replicated {
 			rec.WindowBlocks = 0
@@ -123,9 +123,7 @@ func (d *Daemon) launch(ctx context.Context, o markettypes.Order, l markettypes.
 	if rec.Order, rec.Lease, err = snapshot(o, l); err != nil {
 		return fmt.Errorf("lease %d: %w", leaseID, err)
 	}
-	if displaced := d.engine.Hold(o.Id, rec.GPUs); len(displaced) > 0 {
-		d.log.Warn("running lease took GPUs another order's bid had reserved", "lease", leaseID, "orders", displaced)
-	}
+	d.holdGPUs(o, &rec)
 	run := &leaseRun{rec: rec, order: o, lease: l}
 	cfg := exec.TaskConfig{ID: rec.TaskID, LeaseID: leaseID, GPUs: rec.GPUs, MemoryMiB: d.cfg.Executors.DefaultMemMiB}
 	run.driver, cfg.Workload, cfg.Digest = d.workloadOf(o.Workload)
@@ -190,6 +188,34 @@ func (d *Daemon) serve(runCtx context.Context, run *leaseRun, rec *state.LeaseRe
 		run.rec = *rec
 	}
 	return d.store.PutLease(*rec)
+}
+
+// holdGPUs reserves rec's GPUs for its order o. A lease started again (its last launch failed,
+// or the sidecar restarted) takes its GPUs back from open bids, which re-fit if they win; but
+// not from another lease running on them: it takes free GPUs instead, in rec.
+func (d *Daemon) holdGPUs(o markettypes.Order, rec *state.LeaseRecord) {
+	var keep, busy []string
+	owners := d.engine.Owners(o.Id, rec.GPUs)
+	for _, u := range rec.GPUs {
+		if prev, ok := owners[u]; ok && d.orderRunning(prev) {
+			busy = append(busy, u)
+			continue
+		}
+		keep = append(keep, u)
+	}
+	if displaced := d.engine.Hold(o.Id, keep); len(displaced) > 0 {
+		d.log.Warn("lease took back GPUs that open bids had reserved", "lease", rec.LeaseID, "orders", displaced)
+	}
+	if len(busy) == 0 {
+		return
+	}
+	var ok bool
+	if rec.GPUs, ok = d.engine.Adopt(o); !ok {
+		d.log.Warn("lease runs with fewer GPUs than ordered: its own are another lease's now and too few are free",
+			"lease", rec.LeaseID, "order", o.Id, "needs", o.Requirements.GpuCount, "has", len(rec.GPUs))
+		return
+	}
+	d.log.Warn("lease moved to free GPUs: its own are another lease's now", "lease", rec.LeaseID, "gpus", rec.GPUs)
 }
 
 // abandon undoes a launch that failed after its workload started: the workload stops and the

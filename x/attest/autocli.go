@@ -45,7 +45,7 @@ func (am AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod: "SubmitAttestation", Use: "submit-attestation [challenge-id] [evidence-type] [evidence]",
 					Short: "Submit evidence bound to a challenge; evidence is a file path (or hex, or base64), --gpus in evidence order",
-					Example: `computed tx attest submit-attestation 7 EVIDENCE_TYPE_NVIDIA_NRAS ./eat.json --from provider \
+					Example: `computed tx attest submit-attestation 7 nvidia-nras ./eat.json --from provider \
   --gpus '{"sku":"H100-SXM-80GB","vram_gib":80,"uuid":"GPU-6f1c..."}' --gpus '{"sku":"H100-SXM-80GB","vram_gib":80,"uuid":"GPU-77aa..."}'`,
 					PositionalArgs: cliargs.Positional("challenge_id", "evidence_type", "evidence"),
 				},

@@ -83,6 +83,15 @@ func (k Keeper) lapseRecord(ctx context.Context, e collections.Triple[int64, []b
 		return
 	}
 	sdkCtx.Logger().Error("attest: lapsing record failed; record removed without hooks", "provider", sdk.AccAddress(provider).String(), "err", err)
-	_ = k.Records.Remove(ctx, collections.Join(provider, typ))
+	sdkCtx.EventManager().EmitEvent(sdk.NewEvent(heightqueue.EventTypeItemFailed,
+		sdk.NewAttribute("module", types.ModuleName), sdk.NewAttribute("what", "record lapse"),
+		sdk.NewAttribute("provider", sdk.AccAddress(provider).String()), sdk.NewAttribute("error", err.Error())))
+	// Without the hooks' writes, the record still goes whole: its GPUs are freed for other
+	// providers and its event is emitted. A newer record behind a stale entry stays.
+	if r, err := k.Records.Get(ctx, collections.Join(provider, typ)); err == nil && r.ValidUntil == e.K1() {
+		if err := k.removeRecord(ctx, provider, r); err == nil {
+			_ = emit(ctx, &types.EventAttestationLapsed{Provider: r.Provider, EvidenceType: r.EvidenceType.String(), ValidUntil: r.ValidUntil})
+		}
+	}
 	_ = k.RecordExpiry.Remove(ctx, e)
 }

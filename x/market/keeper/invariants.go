@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"cosmossdk.io/collections"
 
@@ -104,13 +105,19 @@ func GPUsLeasedInvariant(k Keeper) sdk.Invariant {
 				msg = fmt.Sprintf("lease %d: order %d: %v", l.Id, l.OrderId, err)
 				return true, nil
 			}
-			want[l.Provider+"/"+o.Requirements.GpuSku] += o.Requirements.GpuCount
+			p, err := k.addressCodec.StringToBytes(l.Provider)
+			if err != nil {
+				msg = fmt.Sprintf("lease %d: provider %q: %v", l.Id, l.Provider, err)
+				return true, nil
+			}
+			// Keyed by address bytes, as the count is: a string may spell one address two ways.
+			want[string(p)+"/"+o.Requirements.GpuSku] += o.Requirements.GpuCount
 			return false, nil
 		})
 		if msg == "" {
 			have := map[string]uint32{}
 			_ = k.GPUsLeased.Walk(ctx, nil, func(key collections.Pair[[]byte, string], n uint32) (bool, error) {
-				have[sdk.AccAddress(key.K1()).String()+"/"+key.K2()] = n
+				have[string(key.K1())+"/"+key.K2()] = n
 				return false, nil
 			})
 			if len(have) != len(want) {
@@ -123,7 +130,8 @@ func GPUsLeasedInvariant(k Keeper) sdk.Invariant {
 			sort.Strings(keys) // the first mismatch reported is the same on every node
 			for _, key := range keys {
 				if have[key] != want[key] && msg == "" {
-					msg = fmt.Sprintf("%s: %d GPUs counted as leased, active leases hold %d", key, have[key], want[key])
+					p, sku, _ := strings.Cut(key, "/")
+					msg = fmt.Sprintf("%s %s: %d GPUs counted as leased, active leases hold %d", sdk.AccAddress(p), sku, have[key], want[key])
 				}
 			}
 		}

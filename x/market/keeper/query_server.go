@@ -113,7 +113,9 @@ func (q queryServer) Orders(ctx context.Context, req *types.QueryOrdersRequest) 
 		orders, page, err = byIndex(ctx, q.k.OrdersByOwner, owner, req.Pagination, q.k.Orders.Get, keep)
 	case req.State == types.ORDER_STATE_OPEN:
 		// Every open order is in the clearing queue, in the order bidding closes: a sidecar
-		// catching up pages through the open orders, not every order ever made.
+		// catching up pages through the open orders, not every order ever made. (An order whose
+		// clearing failed in EndBlock stays OPEN but leaves the queue, and this list: it takes no
+		// more bids, and its owner can still close it.)
 		orders, page, err = query.CollectionFilteredPaginate(ctx, q.k.BiddingCloseQueue, req.Pagination,
 			func(key collections.Pair[int64, uint64], _ collections.NoValue) (bool, error) {
 				o, err := q.k.Orders.Get(ctx, key.K2())
