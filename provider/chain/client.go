@@ -158,7 +158,16 @@ func (c *Client) Broadcast(ctx context.Context, msgs ...sdk.Msg) (Sent, error) {
 			c.seq++
 			return Sent{Hash: res.TxHash, Sequence: c.seq - 1}, nil
 		}
+		if res.Codespace == sdkerrors.RootCodespace && res.Code == sdkerrors.ErrTxInMempoolCache.ABCICode() {
+			// The node has these very bytes: an earlier broadcast whose answer was lost took, and
+			// signing is deterministic, so the resend is the same transaction. It is sent.
+			c.seq++
+			return Sent{Hash: res.TxHash, Sequence: c.seq - 1}, nil
+		}
 		err = fmt.Errorf("%w: check: code %d: %s", ErrTxFailed, res.Code, res.RawLog)
+		if res.Codespace == sdkerrors.RootCodespace && res.Code == sdkerrors.ErrMempoolIsFull.ABCICode() {
+			return Sent{}, notAdmittedYet{err} // nothing was taken: the sequence stands
+		}
 		if res.Codespace == sdkerrors.RootCodespace && res.Code == sdkerrors.ErrWrongSequence.ABCICode() {
 			// A transaction of ours left the mempool without a block (the node restarted, or it
 			// failed a re-check), or another client used the key: the node says which sequence

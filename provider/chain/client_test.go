@@ -44,6 +44,8 @@ type mempoolNode struct {
 	seen      []uint64 // the sequences CheckTx took, in order
 	refused   int      // CheckTx refusals for a wrong sequence
 	down      bool
+	mute      bool // takes the transaction but the answer is lost
+	full      bool // the mempool takes nothing
 }
 
 func (n *mempoolNode) BroadcastTxSync(_ context.Context, tx cmttypes.Tx) (*ctypes.ResultBroadcastTx, error) {
@@ -61,6 +63,14 @@ func (n *mempoolNode) BroadcastTxSync(_ context.Context, tx cmttypes.Tx) (*ctype
 		return nil, fmt.Errorf("signatures: %v", err)
 	}
 	hash := sha256.Sum256(tx)
+	for _, m := range n.mempool {
+		if string(m) == string(tx) {
+			return nil, errors.New("tx already exists in cache") // CometBFT's words
+		}
+	}
+	if n.full {
+		return nil, errors.New("mempool is full: number of txs 5000 (max: 5000)")
+	}
 	if seq := sigs[0].Sequence; seq != n.check {
 		n.refused++
 		return &ctypes.ResultBroadcastTx{Code: 32, Codespace: "sdk", Hash: hash[:],
@@ -69,6 +79,9 @@ func (n *mempoolNode) BroadcastTxSync(_ context.Context, tx cmttypes.Tx) (*ctype
 	n.seen = append(n.seen, n.check)
 	n.check++
 	n.mempool = append(n.mempool, tx)
+	if n.mute {
+		return nil, errors.New("post failed: context deadline exceeded")
+	}
 	return &ctypes.ResultBroadcastTx{Hash: hash[:]}, nil
 }
 
@@ -244,6 +257,47 @@ func TestBroadcastPipelines(t *testing.T) {
 	node.restart()
 	if _, err := c.Wait(ctx, h); err == nil || !strings.Contains(err.Error(), "not in a block") || !Transient(err) {
 		t.Fatalf("wait for a dropped tx: %v", err)
+	}
+}
+
+// TestBroadcastResendOfATakenTx: the node took a transaction but its answer was lost; the
+// resend, signed with the same (committed) sequence, is the same bytes, which the node's cache
+// refuses: the client takes it as sent and waits for it, not as a failure. A full mempool is
+// a refusal a retry cures, and costs no sequence.
+func TestBroadcastResendOfATakenTx(t *testing.T) {
+	c, node := testClient(t)
+	ctx := context.Background()
+	msg := sendMsg(c)
+	node.mu.Lock()
+	node.mute = true
+	node.mu.Unlock()
+	if _, err := c.Broadcast(ctx, msg); err == nil || !Transient(err) {
+		t.Fatalf("broadcast whose answer is lost: %v, want a transient error", err)
+	}
+	node.mu.Lock()
+	node.mute = false
+	node.mu.Unlock()
+	sent, err := c.Broadcast(ctx, msg)
+	if err != nil {
+		t.Fatalf("resend of the taken tx: %v", err)
+	}
+	node.block()
+	if res, err := c.Wait(ctx, sent); err != nil || res.Height != 1 {
+		t.Fatalf("wait for the resent tx: %+v, %v", res, err)
+	}
+
+	node.mu.Lock()
+	node.full = true
+	node.mu.Unlock()
+	if _, err := c.Broadcast(ctx, sendMsg(c)); err == nil || !Transient(err) {
+		t.Fatalf("broadcast to a full mempool: %v, want a transient error", err)
+	}
+	node.mu.Lock()
+	node.full = false
+	node.mu.Unlock()
+	next, err := c.Broadcast(ctx, sendMsg(c))
+	if err != nil || next.Sequence != sent.Sequence+1 {
+		t.Fatalf("after the full mempool: %+v, %v; want sequence %d", next, err, sent.Sequence+1)
 	}
 }
 

@@ -451,6 +451,9 @@ func (d *Daemon) anchorable(ctx context.Context, l markettypes.Lease) bool {
 	return d.head.Load()+1 <= l.ClosedHeight+d.grace(ctx)
 }
 
+// drainAtClose is how long a lease's close waits for requests still in its proxy.
+const drainAtClose = 3 * time.Second
+
 // finishLease stops a lease that closed at height closed: its workload and ingress stop, what
 // it served last is receipted, and the windows that ended by the close are reported (the
 // chain judges a window that ends in the close's block, the usual end of a lease whose duration
@@ -476,6 +479,11 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun,
 		}
 		if run.proxy != nil {
 			run.proxy.Stop()
+			// A request routed before the delete above may still be in the proxy: it goes in
+			// the last receipt once recorded. Bounded, as the watcher waits here.
+			if !run.proxy.Drain(drainAtClose) {
+				d.log.Warn("requests still in flight at the lease's close are left out of its last receipt", "lease", leaseID)
+			}
 		}
 		if run.unanchorable.Load() {
 			run.mu.Lock()

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/computed-network/computed/provider/chain"
 	"github.com/computed-network/computed/provider/exec"
 	"github.com/computed-network/computed/provider/state"
 	slatypes "github.com/computed-network/computed/x/sla/types"
@@ -24,9 +26,55 @@ type waiter interface {
 // commit phase has closed. The salt and digest are stored before the commitment is sent, so a
 // restart reveals what was committed.
 func (d *Daemon) replicate(ctx context.Context, run *leaseRun) {
-	if err := d.replicateOnce(ctx, run); err != nil {
-		d.log.Error("replication", "lease", run.rec.LeaseID, "err", err)
+	for {
+		err := d.replicateOnce(ctx, run)
+		if err == nil || ctx.Err() != nil || d.stopped.Load() {
+			return
+		}
+		// A replica that does not reveal is slashed: try again while the chain still takes
+		// a commit or a reveal.
+		open := d.replicationOpen(ctx, run.order.Id)
+		d.log.Error("replication", "lease", run.rec.LeaseID, "err", err, "trying_again", open)
+		if !open {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
 	}
+}
+
+// replicationOpen reports whether order's replication still takes commits or reveals (true
+// while the chain cannot be asked).
+func (d *Daemon) replicationOpen(ctx context.Context, orderID uint64) bool {
+	res, err := slatypes.NewQueryClient(d.chain.Context()).Replication(ctx, &slatypes.QueryReplicationRequest{OrderId: orderID})
+	if err != nil {
+		return chain.Transient(err)
+	}
+	r := res.Replication
+	return (r.Status == slatypes.REPLICATION_STATUS_COMMITTING || r.Status == slatypes.REPLICATION_STATUS_REVEALING) &&
+		d.head.Load() <= r.RevealDeadline
+}
+
+// committedOnChain reports whether the chain holds commitment for lease in order's replication:
+// a commit whose answer was lost (a crash, a node blip) may have landed, and a resend past the
+// commit deadline is refused for the phase, not as a duplicate.
+func (d *Daemon) committedOnChain(ctx context.Context, orderID, leaseID uint64, commitment []byte) (bool, error) {
+	q := slatypes.NewQueryClient(d.chain.Context())
+	res, err := ask(ctx, d, "query_replication", func() (*slatypes.QueryReplicationResponse, error) {
+		return q.Replication(ctx, &slatypes.QueryReplicationRequest{OrderId: orderID})
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, m := range res.Replication.Members {
+		if m.LeaseId == leaseID {
+			return bytes.Equal(m.Commitment, commitment), nil
+		}
+	}
+	return false, nil
 }
 
 func (d *Daemon) replicateOnce(ctx context.Context, run *leaseRun) error {
@@ -62,9 +110,17 @@ func (d *Daemon) replicateOnce(ctx context.Context, run *leaseRun) error {
 	}
 	q := slatypes.NewQueryClient(d.chain.Context())
 	if !c.Committed {
-		err := d.sendRetrying(ctx, "commit", &slatypes.MsgCommitResult{Provider: d.provider, LeaseId: leaseID, Commitment: c.CommitHash})
-		if err != nil && !errors.Is(err, slatypes.ErrAlreadyCommitted) && !containsErr(err, slatypes.ErrAlreadyCommitted) {
-			return fmt.Errorf("commit: %w", err)
+		on, err := d.committedOnChain(ctx, orderID, leaseID, c.CommitHash)
+		if err != nil {
+			return err
+		}
+		if !on {
+			err := d.sendRetrying(ctx, "commit", &slatypes.MsgCommitResult{Provider: d.provider, LeaseId: leaseID, Commitment: c.CommitHash})
+			if err != nil && !errors.Is(err, slatypes.ErrAlreadyCommitted) && !containsErr(err, slatypes.ErrAlreadyCommitted) {
+				if on, qerr := d.committedOnChain(ctx, orderID, leaseID, c.CommitHash); qerr != nil || !on {
+					return fmt.Errorf("commit: %w", err)
+				}
+			}
 		}
 		c.Committed = true
 		if err := d.store.PutCommit(orderID, c); err != nil {

@@ -40,28 +40,52 @@ func (d *Daemon) ensureProvider(ctx context.Context) error {
 			return fmt.Errorf("register provider: %w", err)
 		}
 	}
-	if err := d.ensureAttested(ctx); err != nil {
+	if err := d.attestAtStart(ctx); err != nil {
 		return err
 	}
 	return d.ensureBond(ctx)
 }
 
+// attestAtStart attests before anything else only when no record is valid now. A record that is
+// valid but due for renewal is renewed beside the watcher: attesting can take a while (an
+// attestation service that does not answer is retried), and the leases resumed after this step
+// have SLA reports, receipts and reveals due meanwhile.
+func (d *Daemon) attestAtStart(ctx context.Context) error {
+	left, ok := d.attestationLeft(ctx)
+	switch {
+	case !ok || left <= 0:
+		return d.ensureAttested(ctx)
+	case left <= int64(d.cfg.Attest.RenewBefore.Duration.Seconds()):
+		d.renewAttestation(ctx)
+	}
+	return nil
+}
+
+// attestationLeft is how many seconds the provider's longest-lived record has left (false if
+// it has none or the chain cannot say), and keeps that record's evidence hash for receipts.
+func (d *Daemon) attestationLeft(ctx context.Context) (int64, bool) {
+	res, err := attesttypes.NewQueryClient(d.chain.Context()).Attestation(ctx, &attesttypes.QueryAttestationRequest{Provider: d.provider})
+	if err != nil || len(res.Records) == 0 {
+		return 0, false
+	}
+	best := res.Records[0]
+	for _, r := range res.Records[1:] {
+		if r.ValidUntil > best.ValidUntil {
+			best = r
+		}
+	}
+	left := best.ValidUntil - time.Now().Unix()
+	d.metrics.AttestationLeft.Set(float64(left))
+	if left > 0 && d.tokenHash.Load() == nil {
+		d.tokenHash.Store(&best.EvidenceHash)
+	}
+	return left, true
+}
+
 // ensureAttested attests unless a record is valid for longer than renew_before.
 func (d *Daemon) ensureAttested(ctx context.Context) error {
-	aq := attesttypes.NewQueryClient(d.chain.Context())
-	res, err := aq.Attestation(ctx, &attesttypes.QueryAttestationRequest{Provider: d.provider})
-	now := time.Now().Unix()
-	if err == nil {
-		for _, r := range res.Records {
-			left := r.ValidUntil - now
-			d.metrics.AttestationLeft.Set(float64(left))
-			if left > int64(d.cfg.Attest.RenewBefore.Duration.Seconds()) {
-				if d.tokenHash.Load() == nil {
-					d.tokenHash.Store(&r.EvidenceHash)
-				}
-				return nil
-			}
-		}
+	if left, ok := d.attestationLeft(ctx); ok && left > int64(d.cfg.Attest.RenewBefore.Duration.Seconds()) {
+		return nil
 	}
 	d.log.Info("attesting")
 	cres, err := d.sendNow(ctx, "challenge", &attesttypes.MsgRequestChallenge{Provider: d.provider})

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +35,8 @@ type Proxy struct {
 	healthURL   string
 	probeClient *http.Client
 	prober      proberState
+	// inflight counts requests inside ServeHTTP, up to their OnRequest, for Drain.
+	inflight atomic.Int64
 }
 
 // New builds the proxy for cfg. It does not contact the backend; start the prober with Run
@@ -79,6 +82,8 @@ func New(cfg Config) (*Proxy, error) {
 // ServeHTTP proxies req to the backend and records its latency and status in the window of
 // the time it was received.
 func (p *Proxy) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
+	p.inflight.Add(1)
+	defer p.inflight.Add(-1) // runs after finish: the request is recorded and handed over
 	start := time.Now()
 	sw := p.writers.Get().(*statusWriter)
 	sw.rw = rw
@@ -130,6 +135,20 @@ func (p *Proxy) handleError(rw http.ResponseWriter, req *http.Request, _ error) 
 		return
 	}
 	rw.WriteHeader(http.StatusBadGateway)
+}
+
+// Drain waits, up to timeout, until no request is inside the proxy, and reports whether none
+// is. The lease's caller stops routing to the proxy first: a request it already routed is still
+// recorded (OnRequest) before Drain returns, so the lease's last receipt can hold it.
+func (p *Proxy) Drain(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for p.inflight.Load() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
 }
 
 // Release is for when the lease ends: it stops the prober, removes the lease's metric series

@@ -263,3 +263,36 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestDrainWaitsForRequestsInFlight: a request the proxy is still serving when its lease closes
+// is recorded (OnRequest) before Drain returns; Drain gives up at its timeout.
+func TestDrainWaitsForRequestsInFlight(t *testing.T) {
+	release := make(chan struct{})
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		<-release
+		_, _ = io.WriteString(w, "late")
+	}))
+	defer backend.Close()
+	var recorded atomic.Int64
+	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(uint64, Sample) { recorded.Add(1) }})
+	if !p.Drain(time.Millisecond) {
+		t.Fatal("Drain with nothing in flight")
+	}
+	go func() { _, _ = http.Get(srv.URL) }()
+	for p.inflight.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if p.Drain(20 * time.Millisecond) {
+		t.Fatal("Drain returned true while a request was in flight")
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		close(release)
+	}()
+	if !p.Drain(5 * time.Second) {
+		t.Fatal("Drain timed out")
+	}
+	if recorded.Load() != 1 {
+		t.Fatalf("%d requests recorded when Drain returned, want 1", recorded.Load())
+	}
+}
