@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -290,6 +292,29 @@ func TestNetwork(t *testing.T) {
 		}
 		require.GreaterOrEqual(t, block(lapsedAt).Unix(), rec.ValidUntil)
 		require.Less(t, block(lapsedAt-1).Unix(), rec.ValidUntil)
+	})
+
+	t.Run("REST: queries over the gateway, verify-receipt's POST body read", func(t *testing.T) {
+		api := val0.APIAddress
+		require.NotEmpty(t, api)
+		resp, err := http.Get(api + "/computed/market/v1/params")
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		require.Contains(t, string(body), "bid_deposit")
+
+		// The receipt names another lease than the request: the verdict quotes both, so the
+		// body (not query parameters) was decoded.
+		resp, err = http.Post(api+"/computed/sla/v1/verify-receipt", "application/json",
+			strings.NewReader(`{"lease_id":"4242","receipt":{"lease_id":"7"}}`))
+		require.NoError(t, err)
+		body, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		require.Contains(t, string(body), "receipt is for lease 7, not 4242")
 	})
 }
 

@@ -87,6 +87,12 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 	if l.Provider != d.provider {
 		return nil
 	}
+	if l.State != markettypes.LEASE_STATE_ACTIVE {
+		// A replayed creation of a lease that closed while the sidecar was down (its close is
+		// further on): nothing to run, only its earnings to take.
+		d.withdraw(context.WithoutCancel(ctx), leaseID)
+		return nil
+	}
 	ores, err := ask(ctx, d, "query_order", func() (*markettypes.QueryOrderResponse, error) {
 		return mq.Order(ctx, &markettypes.QueryOrderRequest{Id: l.OrderId})
 	})
@@ -552,7 +558,8 @@ func (d *Daemon) withdraw(ctx context.Context, leaseID uint64) {
 		return
 	}
 	if res.Stream.Payee == d.provider && res.Stream.Earned.IsPositive() {
-		d.queue("withdraw", nil, &escrowtypes.MsgWithdraw{Payee: d.provider, LeaseId: leaseID})
+		// Retried while the node is unreachable: a closed lease is not withdrawn from again.
+		d.queueRetrying("withdraw", nil, nil, &escrowtypes.MsgWithdraw{Payee: d.provider, LeaseId: leaseID})
 	}
 }
 
