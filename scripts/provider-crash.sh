@@ -303,6 +303,8 @@ line=$(grep 'receipting the requests of its last block' "$PHOME/sidecar.log" | t
 echo "round 8: $(grep -o 'msg="[^"]*" lease=[0-9]* requests=[0-9]*' <<<"$line")"
 check_anchored
 grep -q 'stay unanchored' "$PHOME/sidecar.log" && die "the chain refused a batch of the closed lease: $(grep 'stay unanchored' "$PHOME/sidecar.log" | tail -1)"
+# The journal goes once the close's last SLA reports have landed (or their deadlines passed).
+for ((i = 0; i < 60; i++)); do [ -e "$journal" ] || break; sleep 0.25; done
 [ -e "$journal" ] && die "the closed lease's journal is still there"
 echo "round 8: the closed lease's last receipt is anchored; its journal is gone"
 echo "crash test passed"

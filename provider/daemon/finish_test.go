@@ -286,3 +286,50 @@ func TestRelaunchKeepsRunningLeasesGPUs(t *testing.T) {
 		t.Fatalf("the open bid still holds %v", got)
 	}
 }
+
+// TestClosedLeaseKeptUntilReportsLand: the reports a close queues are in memory only, so the
+// store keeps the lease running (journal and window data too) until the chain takes them or
+// their deadlines pass: a crash in between resumes the lease, finds it closed and reports again.
+func TestClosedLeaseKeptUntilReportsLand(t *testing.T) {
+	waitState := func(d *Daemon, want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			rec, err := d.store.GetLease(7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.State == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("lease 7's record is %v, want %v", rec.State, want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+
+	d, run := finishDaemon(t)
+	run.rec.LastReportedWindow = 1
+	d.head.Store(110)
+	d.height.Store(110)
+	d.finishLease(context.Background(), 7, run, 110) // window 2's report queued
+	job := <-d.urgent
+	time.Sleep(50 * time.Millisecond)
+	waitState(d, state.LeaseRunning)
+	job.done(&chain.Result{Height: 111}, nil) // the chain took it
+	waitState(d, state.LeaseClosed)
+
+	// Never taken: the record closes once the report's deadline (110 + 8) has passed.
+	d, run = finishDaemon(t)
+	run.rec.LastReportedWindow = 1
+	d.head.Store(110)
+	d.height.Store(110)
+	d.finishLease(context.Background(), 7, run, 110)
+	<-d.urgent
+	time.Sleep(50 * time.Millisecond)
+	waitState(d, state.LeaseRunning)
+	d.head.Store(118)
+	waitState(d, state.LeaseClosed)
+	d.stopped.Store(true)
+}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
@@ -21,7 +22,8 @@ import (
 // every send succeeds. No chain: tests set the heights they need.
 func receiptDaemon(t *testing.T, store *state.Store, dataDir string) *Daemon {
 	t.Helper()
-	d := &Daemon{log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: metrics.New(), store: store, builder: receipts.NewBuilder(store)}
+	d := &Daemon{log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: metrics.New(), store: store, builder: receipts.NewBuilder(store),
+		settlePoll: 5 * time.Millisecond}
 	d.cfg.DataDir = dataDir
 	var err error
 	d.batcher, err = receipts.NewBatcher(store, receipts.BatcherConfig{MaxBatch: 10, MaxAge: 1}, func(context.Context, state.Batch) (string, error) { return "", nil })

@@ -475,6 +475,7 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun,
 	if err != nil {
 		return
 	}
+	var first uint64 // the first window the close reported, if any
 	if run != nil {
 		// Routed no more first, so the last receipt holds every request the ingress served.
 		d.mu.Lock()
@@ -499,6 +500,7 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun,
 			d.log.Warn("lease closed while the sidecar was down, too long ago to anchor what it served since", "lease", leaseID, "requests", dropped)
 		}
 		d.receiptPending(run, d.height.Load())
+		first = run.lastReported() + 1
 		d.reportEnded(ctx, run, closed)
 		if run.proxy != nil {
 			run.proxy.Release()
@@ -512,13 +514,6 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun,
 	if drv != nil {
 		_ = drv.Stop(ctx, rec.TaskID)
 	}
-	rec.State = state.LeaseClosed
-	_ = d.store.PutLease(rec)
-	// Before DropWindows, which forgets how much of the journal the store took.
-	d.removeJournal(leaseID, run)
-	if err := d.store.DropWindows(leaseID); err != nil {
-		d.log.Warn("window data", "lease", leaseID, "err", err)
-	}
 	d.engine.Release(rec.OrderID)
 	d.mu.Lock()
 	n := len(d.leases) // a running lease left them above
@@ -526,6 +521,72 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun,
 	d.metrics.Leases.Set(float64(n))
 	d.batcher.Flush(leaseID)
 	d.log.Info("lease closed", "lease", leaseID)
+	if run == nil || run.rec.WindowBlocks == 0 || run.rec.Replicated || first > lastWindowBy(run, closed) {
+		d.closeRecord(leaseID, run)
+		return
+	}
+	// The reports just queued are in memory only. Until the chain has taken them (or their
+	// deadlines pass) the store keeps the lease running, with its journal and window data: a
+	// crash meanwhile resumes it, finds it closed and reports those windows again.
+	last := lastWindowBy(run, closed)
+	every := d.settlePoll
+	if every <= 0 {
+		every = 500 * time.Millisecond
+	}
+	go func() {
+		for !d.stopped.Load() {
+			settled, err := d.reportsSettled(ctx, run, first, last)
+			if err != nil {
+				return // the store is closed: the sidecar is stopping
+			}
+			if settled {
+				d.closeRecord(leaseID, run)
+				return
+			}
+			time.Sleep(every)
+		}
+	}()
+}
+
+// lastWindowBy is the last window of run's lease that ended at or before height h (0: none).
+func lastWindowBy(run *leaseRun, h int64) uint64 {
+	w := run.rec.WindowBlocks
+	if w == 0 || h < run.rec.StartHeight+int64(w) {
+		return 0
+	}
+	return uint64((h - run.rec.StartHeight) / int64(w))
+}
+
+// reportsSettled reports whether windows first..last of run's lease are each taken by the chain
+// or past their deadline.
+func (d *Daemon) reportsSettled(ctx context.Context, run *leaseRun, first, last uint64) (bool, error) {
+	head := d.head.Load()
+	for win := first; win <= last; win++ {
+		done, err := d.store.WindowReported(run.rec.LeaseID, win)
+		if err != nil {
+			return false, err
+		}
+		if !done && head < slatypes.WindowEnd(run.rec.StartHeight, run.rec.WindowBlocks, win)+d.grace(ctx) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// closeRecord marks a closed lease closed in the store and forgets its journal and window data.
+func (d *Daemon) closeRecord(leaseID uint64, run *leaseRun) {
+	rec, err := d.store.GetLease(leaseID)
+	if err != nil {
+		return
+	}
+	rec.State = state.LeaseClosed
+	_ = d.store.PutLease(rec)
+	// Before DropWindows, which forgets how much of the journal the store took.
+	d.removeJournal(leaseID, run)
+	if err := d.store.DropWindows(leaseID); err != nil {
+		d.log.Warn("window data", "lease", leaseID, "err", err)
+	}
+	d.log.Info("lease record closed: its reports landed or are past their deadlines", "lease", leaseID)
 }
 
 // reportEnded reports every window of run's lease that ended at or before h and was not yet
