@@ -42,6 +42,9 @@ func (d *Daemon) handleBlock(ctx context.Context, b chain.Block) error {
 				d.mu.Lock()
 				d.bids[e.BidId] = e.OrderId
 				d.mu.Unlock()
+				if len(d.engine.Held(e.OrderId)) == 0 {
+					d.adoptLateBid(ctx, e.BidId, e.OrderId)
+				}
 			}
 		case *markettypes.EventBidClosed:
 			d.mu.Lock()
@@ -102,6 +105,23 @@ func (d *Daemon) renewAttestation(ctx context.Context) {
 			d.log.Error("re-attest", "err", err)
 		}
 	}()
+}
+
+// adoptLateBid reserves GPUs for a bid of ours that holds none: one sent before a restart that
+// landed after the restart adopted the open bids. It may still win, and its GPUs must not be
+// promised to another order meanwhile.
+func (d *Daemon) adoptLateBid(ctx context.Context, bidID, orderID uint64) {
+	res, err := markettypes.NewQueryClient(d.chain.Context()).Order(ctx, &markettypes.QueryOrderRequest{Id: orderID})
+	if err != nil {
+		d.log.Warn("order of a bid sent before the restart unreadable; its GPUs stay unreserved", "bid", bidID, "order", orderID, "err", err)
+		return
+	}
+	if res.Order.State != markettypes.ORDER_STATE_OPEN {
+		return // a replayed block: the bid has been settled since
+	}
+	if _, ok := d.engine.Adopt(res.Order); !ok {
+		d.log.Warn("open bid kept without GPUs: too few free", "bid", bidID, "order", orderID, "needs", res.Order.Requirements.GpuCount)
+	}
 }
 
 // raiseHead moves the head up to h (the watcher and a stall's charge both learn heights).
