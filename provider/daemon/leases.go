@@ -154,6 +154,11 @@ func (d *Daemon) launch(ctx context.Context, o markettypes.Order, l markettypes.
 		d.abandon(ctx, run, rec)
 		return fmt.Errorf("lease %d: %w", leaseID, err)
 	}
+	var rctx context.Context
+	if rec.Replicated {
+		// Set before the run is shared: finishLease and stopAll call it.
+		rctx, run.stop = context.WithCancel(ctx)
+	}
 	d.mu.Lock()
 	d.leases[leaseID] = run
 	d.routedChanged()
@@ -162,8 +167,6 @@ func (d *Daemon) launch(ctx context.Context, o markettypes.Order, l markettypes.
 	d.metrics.Leases.Set(float64(n))
 	d.log.Info("lease running", "lease", leaseID, "order", o.Id, "executor", rec.Executor, "state", st.State, "endpoint", rec.Endpoint, "node_answered", !offline)
 	if rec.Replicated {
-		var rctx context.Context
-		rctx, run.stop = context.WithCancel(ctx)
 		go d.replicate(rctx, run)
 	}
 	return nil
@@ -624,13 +627,17 @@ func (d *Daemon) withdraw(ctx context.Context, leaseID uint64) {
 	}
 }
 
-// stopAll stops every ingress (workloads keep running so a restart can re-attach to them).
+// stopAll stops every ingress and commit-reveal (workloads keep running so a restart can
+// re-attach to them; a restart commits or reveals from what the store kept).
 func (d *Daemon) stopAll() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, r := range d.leases {
 		if r.proxy != nil {
 			r.proxy.Stop()
+		}
+		if r.stop != nil {
+			r.stop() // its sends would wait forever on a send loop that has stopped
 		}
 	}
 }
