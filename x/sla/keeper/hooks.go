@@ -59,6 +59,12 @@ func (h Hooks) AfterLeaseCreated(ctx context.Context, lease markettypes.Lease, o
 	if err := k.LeasesByProvider.Set(ctx, collections.Join([]byte(provider), lease.Id)); err != nil {
 		return err
 	}
+	if err := emit(ctx, &types.EventLeaseEnforced{
+		LeaseId: lease.Id, Provider: lease.Provider, LockedBond: locked.String(),
+		WindowBlocks: ls.Terms.WindowBlocks, Replicated: types.Replicated(order),
+	}); err != nil {
+		return err
+	}
 	if types.Replicated(order) {
 		return k.joinReplication(ctx, order, lease)
 	}

@@ -43,7 +43,13 @@ func (k Keeper) joinReplication(ctx context.Context, order markettypes.Order, le
 	}
 	zero := sdk.NewInt64Coin(lease.PricePerBlock.Denom, 0)
 	r.Members = append(r.Members, types.Replica{LeaseId: lease.Id, Provider: lease.Provider, Slashed: zero, Paid: zero})
-	return k.Replications.Set(ctx, order.Id, r)
+	if err := k.Replications.Set(ctx, order.Id, r); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventReplicaJoined{
+		OrderId: order.Id, LeaseId: lease.Id, Provider: lease.Provider,
+		CommitDeadline: r.CommitDeadline, RevealDeadline: r.RevealDeadline,
+	})
 }
 
 // replicaOf finds the replication and member index of a lease, checking the sender is its provider.

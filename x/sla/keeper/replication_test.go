@@ -91,6 +91,21 @@ func TestReplicationHonestMajority(t *testing.T) {
 	buyerStart := e.Balance(e.buyer, usdc)
 	orderID, leases := e.replicatedJob(3, usdc)
 	start := e.marketLease(leases[0]).StartHeight
+	joined, enforced := 0, 0
+	for _, ev := range e.BlockEvents() {
+		switch ev.Type {
+		case "computed.sla.v1.EventReplicaJoined":
+			joined++
+		case "computed.sla.v1.EventLeaseEnforced":
+			for _, a := range ev.Attributes {
+				if a.Key == "replicated" && a.Value == "true" {
+					enforced++
+				}
+			}
+		}
+	}
+	require.Equal(t, 3, joined, "each replica's joining is an event")
+	require.Equal(t, 3, enforced, "each replica lease's enforcement is an event, marked replicated")
 
 	r := e.replication(orderID)
 	require.Equal(t, types.REPLICATION_STATUS_COMMITTING, r.Status)

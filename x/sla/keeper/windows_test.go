@@ -135,6 +135,7 @@ func TestPenaltyBeyondBond(t *testing.T) {
 	p := e.providers[0]
 	e.bond(p, usdcCoin(30))
 	lease := e.lease(p, slaOrder(e.buyer))
+	require.True(t, hasEvent(e.BlockEvents(), "computed.sla.v1.EventLeaseEnforced"), "a lease without a bond to lock is enforced with an event too")
 	due := e.due(lease, 1)
 	e.finalizeThrough(due - 1)
 	before := e.Balance(e.buyer, usdc)

@@ -6522,6 +6522,1252 @@ func (x *fastReflection_EventPenaltyPaid) ProtoMethods() *protoiface.Methods {
 }
 
 var (
+	md_EventLeaseEnforced               protoreflect.MessageDescriptor
+	fd_EventLeaseEnforced_lease_id      protoreflect.FieldDescriptor
+	fd_EventLeaseEnforced_provider      protoreflect.FieldDescriptor
+	fd_EventLeaseEnforced_locked_bond   protoreflect.FieldDescriptor
+	fd_EventLeaseEnforced_window_blocks protoreflect.FieldDescriptor
+	fd_EventLeaseEnforced_replicated    protoreflect.FieldDescriptor
+)
+
+func init() {
+	file_computed_sla_v1_events_proto_init()
+	md_EventLeaseEnforced = File_computed_sla_v1_events_proto.Messages().ByName("EventLeaseEnforced")
+	fd_EventLeaseEnforced_lease_id = md_EventLeaseEnforced.Fields().ByName("lease_id")
+	fd_EventLeaseEnforced_provider = md_EventLeaseEnforced.Fields().ByName("provider")
+	fd_EventLeaseEnforced_locked_bond = md_EventLeaseEnforced.Fields().ByName("locked_bond")
+	fd_EventLeaseEnforced_window_blocks = md_EventLeaseEnforced.Fields().ByName("window_blocks")
+	fd_EventLeaseEnforced_replicated = md_EventLeaseEnforced.Fields().ByName("replicated")
+}
+
+var _ protoreflect.Message = (*fastReflection_EventLeaseEnforced)(nil)
+
+type fastReflection_EventLeaseEnforced EventLeaseEnforced
+
+func (x *EventLeaseEnforced) ProtoReflect() protoreflect.Message {
+	return (*fastReflection_EventLeaseEnforced)(x)
+}
+
+func (x *EventLeaseEnforced) slowProtoReflect() protoreflect.Message {
+	mi := &file_computed_sla_v1_events_proto_msgTypes[11]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+var _fastReflection_EventLeaseEnforced_messageType fastReflection_EventLeaseEnforced_messageType
+var _ protoreflect.MessageType = fastReflection_EventLeaseEnforced_messageType{}
+
+type fastReflection_EventLeaseEnforced_messageType struct{}
+
+func (x fastReflection_EventLeaseEnforced_messageType) Zero() protoreflect.Message {
+	return (*fastReflection_EventLeaseEnforced)(nil)
+}
+func (x fastReflection_EventLeaseEnforced_messageType) New() protoreflect.Message {
+	return new(fastReflection_EventLeaseEnforced)
+}
+func (x fastReflection_EventLeaseEnforced_messageType) Descriptor() protoreflect.MessageDescriptor {
+	return md_EventLeaseEnforced
+}
+
+// Descriptor returns message descriptor, which contains only the protobuf
+// type information for the message.
+func (x *fastReflection_EventLeaseEnforced) Descriptor() protoreflect.MessageDescriptor {
+	return md_EventLeaseEnforced
+}
+
+// Type returns the message type, which encapsulates both Go and protobuf
+// type information. If the Go type information is not needed,
+// it is recommended that the message descriptor be used instead.
+func (x *fastReflection_EventLeaseEnforced) Type() protoreflect.MessageType {
+	return _fastReflection_EventLeaseEnforced_messageType
+}
+
+// New returns a newly allocated and mutable empty message.
+func (x *fastReflection_EventLeaseEnforced) New() protoreflect.Message {
+	return new(fastReflection_EventLeaseEnforced)
+}
+
+// Interface unwraps the message reflection interface and
+// returns the underlying ProtoMessage interface.
+func (x *fastReflection_EventLeaseEnforced) Interface() protoreflect.ProtoMessage {
+	return (*EventLeaseEnforced)(x)
+}
+
+// Range iterates over every populated field in an undefined order,
+// calling f for each field descriptor and value encountered.
+// Range returns immediately if f returns false.
+// While iterating, mutating operations may only be performed
+// on the current field descriptor.
+func (x *fastReflection_EventLeaseEnforced) Range(f func(protoreflect.FieldDescriptor, protoreflect.Value) bool) {
+	if x.LeaseId != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.LeaseId)
+		if !f(fd_EventLeaseEnforced_lease_id, value) {
+			return
+		}
+	}
+	if x.Provider != "" {
+		value := protoreflect.ValueOfString(x.Provider)
+		if !f(fd_EventLeaseEnforced_provider, value) {
+			return
+		}
+	}
+	if x.LockedBond != "" {
+		value := protoreflect.ValueOfString(x.LockedBond)
+		if !f(fd_EventLeaseEnforced_locked_bond, value) {
+			return
+		}
+	}
+	if x.WindowBlocks != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.WindowBlocks)
+		if !f(fd_EventLeaseEnforced_window_blocks, value) {
+			return
+		}
+	}
+	if x.Replicated != false {
+		value := protoreflect.ValueOfBool(x.Replicated)
+		if !f(fd_EventLeaseEnforced_replicated, value) {
+			return
+		}
+	}
+}
+
+// Has reports whether a field is populated.
+//
+// Some fields have the property of nullability where it is possible to
+// distinguish between the default value of a field and whether the field
+// was explicitly populated with the default value. Singular message fields,
+// member fields of a oneof, and proto2 scalar fields are nullable. Such
+// fields are populated only if explicitly set.
+//
+// In other cases (aside from the nullable cases above),
+// a proto3 scalar field is populated if it contains a non-zero value, and
+// a repeated field is populated if it is non-empty.
+func (x *fastReflection_EventLeaseEnforced) Has(fd protoreflect.FieldDescriptor) bool {
+	switch fd.FullName() {
+	case "computed.sla.v1.EventLeaseEnforced.lease_id":
+		return x.LeaseId != uint64(0)
+	case "computed.sla.v1.EventLeaseEnforced.provider":
+		return x.Provider != ""
+	case "computed.sla.v1.EventLeaseEnforced.locked_bond":
+		return x.LockedBond != ""
+	case "computed.sla.v1.EventLeaseEnforced.window_blocks":
+		return x.WindowBlocks != uint64(0)
+	case "computed.sla.v1.EventLeaseEnforced.replicated":
+		return x.Replicated != false
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.EventLeaseEnforced"))
+		}
+		panic(fmt.Errorf("message computed.sla.v1.EventLeaseEnforced does not contain field %s", fd.FullName()))
+	}
+}
+
+// Clear clears the field such that a subsequent Has call reports false.
+//
+// Clearing an extension field clears both the extension type and value
+// associated with the given field number.
+//
+// Clear is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventLeaseEnforced) Clear(fd protoreflect.FieldDescriptor) {
+	switch fd.FullName() {
+	case "computed.sla.v1.EventLeaseEnforced.lease_id":
+		x.LeaseId = uint64(0)
+	case "computed.sla.v1.EventLeaseEnforced.provider":
+		x.Provider = ""
+	case "computed.sla.v1.EventLeaseEnforced.locked_bond":
+		x.LockedBond = ""
+	case "computed.sla.v1.EventLeaseEnforced.window_blocks":
+		x.WindowBlocks = uint64(0)
+	case "computed.sla.v1.EventLeaseEnforced.replicated":
+		x.Replicated = false
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.EventLeaseEnforced"))
+		}
+		panic(fmt.Errorf("message computed.sla.v1.EventLeaseEnforced does not contain field %s", fd.FullName()))
+	}
+}
+
+// Get retrieves the value for a field.
+//
+// For unpopulated scalars, it returns the default value, where
+// the default value of a bytes scalar is guaranteed to be a copy.
+// For unpopulated composite types, it returns an empty, read-only view
+// of the value; to obtain a mutable reference, use Mutable.
+func (x *fastReflection_EventLeaseEnforced) Get(descriptor protoreflect.FieldDescriptor) protoreflect.Value {
+	switch descriptor.FullName() {
+	case "computed.sla.v1.EventLeaseEnforced.lease_id":
+		value := x.LeaseId
+		return protoreflect.ValueOfUint64(value)
+	case "computed.sla.v1.EventLeaseEnforced.provider":
+		value := x.Provider
+		return protoreflect.ValueOfString(value)
+	case "computed.sla.v1.EventLeaseEnforced.locked_bond":
+		value := x.LockedBond
+		return protoreflect.ValueOfString(value)
+	case "computed.sla.v1.EventLeaseEnforced.window_blocks":
+		value := x.WindowBlocks
+		return protoreflect.ValueOfUint64(value)
+	case "computed.sla.v1.EventLeaseEnforced.replicated":
+		value := x.Replicated
+		return protoreflect.ValueOfBool(value)
+	default:
+		if descriptor.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.EventLeaseEnforced"))
+		}
+		panic(fmt.Errorf("message computed.sla.v1.EventLeaseEnforced does not contain field %s", descriptor.FullName()))
+	}
+}
+
+// Set stores the value for a field.
+//
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType.
+// When setting a composite type, it is unspecified whether the stored value
+// aliases the source's memory in any way. If the composite value is an
+// empty, read-only value, then it panics.
+//
+// Set is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventLeaseEnforced) Set(fd protoreflect.FieldDescriptor, value protoreflect.Value) {
+	switch fd.FullName() {
+	case "computed.sla.v1.EventLeaseEnforced.lease_id":
+		x.LeaseId = value.Uint()
+	case "computed.sla.v1.EventLeaseEnforced.provider":
+		x.Provider = value.Interface().(string)
+	case "computed.sla.v1.EventLeaseEnforced.locked_bond":
+		x.LockedBond = value.Interface().(string)
+	case "computed.sla.v1.EventLeaseEnforced.window_blocks":
+		x.WindowBlocks = value.Uint()
+	case "computed.sla.v1.EventLeaseEnforced.replicated":
+		x.Replicated = value.Bool()
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.EventLeaseEnforced"))
+		}
+		panic(fmt.Errorf("message computed.sla.v1.EventLeaseEnforced does not contain field %s", fd.FullName()))
+	}
+}
+
+// Mutable returns a mutable reference to a composite type.
+//
+// If the field is unpopulated, it may allocate a composite value.
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType
+// if not already stored.
+// It panics if the field does not contain a composite type.
+//
+// Mutable is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventLeaseEnforced) Mutable(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.sla.v1.EventLeaseEnforced.lease_id":
+		panic(fmt.Errorf("field lease_id of message computed.sla.v1.EventLeaseEnforced is not mutable"))
+	case "computed.sla.v1.EventLeaseEnforced.provider":
+		panic(fmt.Errorf("field provider of message computed.sla.v1.EventLeaseEnforced is not mutable"))
+	case "computed.sla.v1.EventLeaseEnforced.locked_bond":
+		panic(fmt.Errorf("field locked_bond of message computed.sla.v1.EventLeaseEnforced is not mutable"))
+	case "computed.sla.v1.EventLeaseEnforced.window_blocks":
+		panic(fmt.Errorf("field window_blocks of message computed.sla.v1.EventLeaseEnforced is not mutable"))
+	case "computed.sla.v1.EventLeaseEnforced.replicated":
+		panic(fmt.Errorf("field replicated of message computed.sla.v1.EventLeaseEnforced is not mutable"))
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.EventLeaseEnforced"))
+		}
+		panic(fmt.Errorf("message computed.sla.v1.EventLeaseEnforced does not contain field %s", fd.FullName()))
+	}
+}
+
+// NewField returns a new value that is assignable to the field
+// for the given descriptor. For scalars, this returns the default value.
+// For lists, maps, and messages, this returns a new, empty, mutable value.
+func (x *fastReflection_EventLeaseEnforced) NewField(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.sla.v1.EventLeaseEnforced.lease_id":
+		return protoreflect.ValueOfUint64(uint64(0))
+	case "computed.sla.v1.EventLeaseEnforced.provider":
+		return protoreflect.ValueOfString("")
+	case "computed.sla.v1.EventLeaseEnforced.locked_bond":
+		return protoreflect.ValueOfString("")
+	case "computed.sla.v1.EventLeaseEnforced.window_blocks":
+		return protoreflect.ValueOfUint64(uint64(0))
+	case "computed.sla.v1.EventLeaseEnforced.replicated":
+		return protoreflect.ValueOfBool(false)
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.EventLeaseEnforced"))
+		}
+		panic(fmt.Errorf("message computed.sla.v1.EventLeaseEnforced does not contain field %s", fd.FullName()))
+	}
+}
+
+// WhichOneof reports which field within the oneof is populated,
+// returning nil if none are populated.
+// It panics if the oneof descriptor does not belong to this message.
+func (x *fastReflection_EventLeaseEnforced) WhichOneof(d protoreflect.OneofDescriptor) protoreflect.FieldDescriptor {
+	switch d.FullName() {
+	default:
+		panic(fmt.Errorf("%s is not a oneof field in computed.sla.v1.EventLeaseEnforced", d.FullName()))
+	}
+	panic("unreachable")
+}
+
+// GetUnknown retrieves the entire list of unknown fields.
+// The caller may only mutate the contents of the RawFields
+// if the mutated bytes are stored back into the message with SetUnknown.
+func (x *fastReflection_EventLeaseEnforced) GetUnknown() protoreflect.RawFields {
+	return x.unknownFields
+}
+
+// SetUnknown stores an entire list of unknown fields.
+// The raw fields must be syntactically valid according to the wire format.
+// An implementation may panic if this is not the case.
+// Once stored, the caller must not mutate the content of the RawFields.
+// An empty RawFields may be passed to clear the fields.
+//
+// SetUnknown is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventLeaseEnforced) SetUnknown(fields protoreflect.RawFields) {
+	x.unknownFields = fields
+}
+
+// IsValid reports whether the message is valid.
+//
+// An invalid message is an empty, read-only value.
+//
+// An invalid message often corresponds to a nil pointer of the concrete
+// message type, but the details are implementation dependent.
+// Validity is not part of the protobuf data model, and may not
+// be preserved in marshaling or other operations.
+func (x *fastReflection_EventLeaseEnforced) IsValid() bool {
+	return x != nil
+}
+
+// ProtoMethods returns optional fastReflectionFeature-path implementations of various operations.
+// This method may return nil.
+//
+// The returned methods type is identical to
+// "google.golang.org/protobuf/runtime/protoiface".Methods.
+// Consult the protoiface package documentation for details.
+func (x *fastReflection_EventLeaseEnforced) ProtoMethods() *protoiface.Methods {
+	size := func(input protoiface.SizeInput) protoiface.SizeOutput {
+		x := input.Message.Interface().(*EventLeaseEnforced)
+		if x == nil {
+			return protoiface.SizeOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Size:              0,
+			}
+		}
+		options := runtime.SizeInputToOptions(input)
+		_ = options
+		var n int
+		var l int
+		_ = l
+		if x.LeaseId != 0 {
+			n += 1 + runtime.Sov(uint64(x.LeaseId))
+		}
+		l = len(x.Provider)
+		if l > 0 {
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		l = len(x.LockedBond)
+		if l > 0 {
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		if x.WindowBlocks != 0 {
+			n += 1 + runtime.Sov(uint64(x.WindowBlocks))
+		}
+		if x.Replicated {
+			n += 2
+		}
+		if x.unknownFields != nil {
+			n += len(x.unknownFields)
+		}
+		return protoiface.SizeOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Size:              n,
+		}
+	}
+
+	marshal := func(input protoiface.MarshalInput) (protoiface.MarshalOutput, error) {
+		x := input.Message.Interface().(*EventLeaseEnforced)
+		if x == nil {
+			return protoiface.MarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Buf:               input.Buf,
+			}, nil
+		}
+		options := runtime.MarshalInputToOptions(input)
+		_ = options
+		size := options.Size(x)
+		dAtA := make([]byte, size)
+		i := len(dAtA)
+		_ = i
+		var l int
+		_ = l
+		if x.unknownFields != nil {
+			i -= len(x.unknownFields)
+			copy(dAtA[i:], x.unknownFields)
+		}
+		if x.Replicated {
+			i--
+			if x.Replicated {
+				dAtA[i] = 1
+			} else {
+				dAtA[i] = 0
+			}
+			i--
+			dAtA[i] = 0x28
+		}
+		if x.WindowBlocks != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.WindowBlocks))
+			i--
+			dAtA[i] = 0x20
+		}
+		if len(x.LockedBond) > 0 {
+			i -= len(x.LockedBond)
+			copy(dAtA[i:], x.LockedBond)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(x.LockedBond)))
+			i--
+			dAtA[i] = 0x1a
+		}
+		if len(x.Provider) > 0 {
+			i -= len(x.Provider)
+			copy(dAtA[i:], x.Provider)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(x.Provider)))
+			i--
+			dAtA[i] = 0x12
+		}
+		if x.LeaseId != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.LeaseId))
+			i--
+			dAtA[i] = 0x8
+		}
+		if input.Buf != nil {
+			input.Buf = append(input.Buf, dAtA...)
+		} else {
+			input.Buf = dAtA
+		}
+		return protoiface.MarshalOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Buf:               input.Buf,
+		}, nil
+	}
+	unmarshal := func(input protoiface.UnmarshalInput) (protoiface.UnmarshalOutput, error) {
+		x := input.Message.Interface().(*EventLeaseEnforced)
+		if x == nil {
+			return protoiface.UnmarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Flags:             input.Flags,
+			}, nil
+		}
+		options := runtime.UnmarshalInputToOptions(input)
+		_ = options
+		dAtA := input.Buf
+		l := len(dAtA)
+		iNdEx := 0
+		for iNdEx < l {
+			preIndex := iNdEx
+			var wire uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				wire |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			fieldNum := int32(wire >> 3)
+			wireType := int(wire & 0x7)
+			if wireType == 4 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: EventLeaseEnforced: wiretype end group for non-group")
+			}
+			if fieldNum <= 0 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: EventLeaseEnforced: illegal tag %d (wire type %d)", fieldNum, wire)
+			}
+			switch fieldNum {
+			case 1:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+				}
+				x.LeaseId = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.LeaseId |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 2:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Provider = string(dAtA[iNdEx:postIndex])
+				iNdEx = postIndex
+			case 3:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field LockedBond", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.LockedBond = string(dAtA[iNdEx:postIndex])
+				iNdEx = postIndex
+			case 4:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field WindowBlocks", wireType)
+				}
+				x.WindowBlocks = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.WindowBlocks |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 5:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Replicated", wireType)
+				}
+				var v int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				x.Replicated = bool(v != 0)
+			default:
+				iNdEx = preIndex
+				skippy, err := runtime.Skip(dAtA[iNdEx:])
+				if err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				if (skippy < 0) || (iNdEx+skippy) < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if (iNdEx + skippy) > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				if !options.DiscardUnknown {
+					x.unknownFields = append(x.unknownFields, dAtA[iNdEx:iNdEx+skippy]...)
+				}
+				iNdEx += skippy
+			}
+		}
+
+		if iNdEx > l {
+			return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+		}
+		return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, nil
+	}
+	return &protoiface.Methods{
+		NoUnkeyedLiterals: struct{}{},
+		Flags:             protoiface.SupportMarshalDeterministic | protoiface.SupportUnmarshalDiscardUnknown,
+		Size:              size,
+		Marshal:           marshal,
+		Unmarshal:         unmarshal,
+		Merge:             nil,
+		CheckInitialized:  nil,
+	}
+}
+
+var (
+	md_EventReplicaJoined                 protoreflect.MessageDescriptor
+	fd_EventReplicaJoined_order_id        protoreflect.FieldDescriptor
+	fd_EventReplicaJoined_lease_id        protoreflect.FieldDescriptor
+	fd_EventReplicaJoined_provider        protoreflect.FieldDescriptor
+	fd_EventReplicaJoined_commit_deadline protoreflect.FieldDescriptor
+	fd_EventReplicaJoined_reveal_deadline protoreflect.FieldDescriptor
+)
+
+func init() {
+	file_computed_sla_v1_events_proto_init()
+	md_EventReplicaJoined = File_computed_sla_v1_events_proto.Messages().ByName("EventReplicaJoined")
+	fd_EventReplicaJoined_order_id = md_EventReplicaJoined.Fields().ByName("order_id")
+	fd_EventReplicaJoined_lease_id = md_EventReplicaJoined.Fields().ByName("lease_id")
+	fd_EventReplicaJoined_provider = md_EventReplicaJoined.Fields().ByName("provider")
+	fd_EventReplicaJoined_commit_deadline = md_EventReplicaJoined.Fields().ByName("commit_deadline")
+	fd_EventReplicaJoined_reveal_deadline = md_EventReplicaJoined.Fields().ByName("reveal_deadline")
+}
+
+var _ protoreflect.Message = (*fastReflection_EventReplicaJoined)(nil)
+
+type fastReflection_EventReplicaJoined EventReplicaJoined
+
+func (x *EventReplicaJoined) ProtoReflect() protoreflect.Message {
+	return (*fastReflection_EventReplicaJoined)(x)
+}
+
+func (x *EventReplicaJoined) slowProtoReflect() protoreflect.Message {
+	mi := &file_computed_sla_v1_events_proto_msgTypes[12]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+var _fastReflection_EventReplicaJoined_messageType fastReflection_EventReplicaJoined_messageType
+var _ protoreflect.MessageType = fastReflection_EventReplicaJoined_messageType{}
+
+type fastReflection_EventReplicaJoined_messageType struct{}
+
+func (x fastReflection_EventReplicaJoined_messageType) Zero() protoreflect.Message {
+	return (*fastReflection_EventReplicaJoined)(nil)
+}
+func (x fastReflection_EventReplicaJoined_messageType) New() protoreflect.Message {
+	return new(fastReflection_EventReplicaJoined)
+}
+func (x fastReflection_EventReplicaJoined_messageType) Descriptor() protoreflect.MessageDescriptor {
+	return md_EventReplicaJoined
+}
+
+// Descriptor returns message descriptor, which contains only the protobuf
+// type information for the message.
+func (x *fastReflection_EventReplicaJoined) Descriptor() protoreflect.MessageDescriptor {
+	return md_EventReplicaJoined
+}
+
+// Type returns the message type, which encapsulates both Go and protobuf
+// type information. If the Go type information is not needed,
+// it is recommended that the message descriptor be used instead.
+func (x *fastReflection_EventReplicaJoined) Type() protoreflect.MessageType {
+	return _fastReflection_EventReplicaJoined_messageType
+}
+
+// New returns a newly allocated and mutable empty message.
+func (x *fastReflection_EventReplicaJoined) New() protoreflect.Message {
+	return new(fastReflection_EventReplicaJoined)
+}
+
+// Interface unwraps the message reflection interface and
+// returns the underlying ProtoMessage interface.
+func (x *fastReflection_EventReplicaJoined) Interface() protoreflect.ProtoMessage {
+	return (*EventReplicaJoined)(x)
+}
+
+// Range iterates over every populated field in an undefined order,
+// calling f for each field descriptor and value encountered.
+// Range returns immediately if f returns false.
+// While iterating, mutating operations may only be performed
+// on the current field descriptor.
+func (x *fastReflection_EventReplicaJoined) Range(f func(protoreflect.FieldDescriptor, protoreflect.Value) bool) {
+	if x.OrderId != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.OrderId)
+		if !f(fd_EventReplicaJoined_order_id, value) {
+			return
+		}
+	}
+	if x.LeaseId != uint64(0) {
+		value := protoreflect.ValueOfUint64(x.LeaseId)
+		if !f(fd_EventReplicaJoined_lease_id, value) {
+			return
+		}
+	}
+	if x.Provider != "" {
+		value := protoreflect.ValueOfString(x.Provider)
+		if !f(fd_EventReplicaJoined_provider, value) {
+			return
+		}
+	}
+	if x.CommitDeadline != int64(0) {
+		value := protoreflect.ValueOfInt64(x.CommitDeadline)
+		if !f(fd_EventReplicaJoined_commit_deadline, value) {
+			return
+		}
+	}
+	if x.RevealDeadline != int64(0) {
+		value := protoreflect.ValueOfInt64(x.RevealDeadline)
+		if !f(fd_EventReplicaJoined_reveal_deadline, value) {
+			return
+		}
+	}
+}
+
+// Has reports whether a field is populated.
+//
+// Some fields have the property of nullability where it is possible to
+// distinguish between the default value of a field and whether the field
+// was explicitly populated with the default value. Singular message fields,
+// member fields of a oneof, and proto2 scalar fields are nullable. Such
+// fields are populated only if explicitly set.
+//
+// In other cases (aside from the nullable cases above),
+// a proto3 scalar field is populated if it contains a non-zero value, and
+// a repeated field is populated if it is non-empty.
+func (x *fastReflection_EventReplicaJoined) Has(fd protoreflect.FieldDescriptor) bool {
+	switch fd.FullName() {
+	case "computed.sla.v1.EventReplicaJoined.order_id":
+		return x.OrderId != uint64(0)
+	case "computed.sla.v1.EventReplicaJoined.lease_id":
+		return x.LeaseId != uint64(0)
+	case "computed.sla.v1.EventReplicaJoined.provider":
+		return x.Provider != ""
+	case "computed.sla.v1.EventReplicaJoined.commit_deadline":
+		return x.CommitDeadline != int64(0)
+	case "computed.sla.v1.EventReplicaJoined.reveal_deadline":
+		return x.RevealDeadline != int64(0)
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.EventReplicaJoined"))
+		}
+		panic(fmt.Errorf("message computed.sla.v1.EventReplicaJoined does not contain field %s", fd.FullName()))
+	}
+}
+
+// Clear clears the field such that a subsequent Has call reports false.
+//
+// Clearing an extension field clears both the extension type and value
+// associated with the given field number.
+//
+// Clear is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventReplicaJoined) Clear(fd protoreflect.FieldDescriptor) {
+	switch fd.FullName() {
+	case "computed.sla.v1.EventReplicaJoined.order_id":
+		x.OrderId = uint64(0)
+	case "computed.sla.v1.EventReplicaJoined.lease_id":
+		x.LeaseId = uint64(0)
+	case "computed.sla.v1.EventReplicaJoined.provider":
+		x.Provider = ""
+	case "computed.sla.v1.EventReplicaJoined.commit_deadline":
+		x.CommitDeadline = int64(0)
+	case "computed.sla.v1.EventReplicaJoined.reveal_deadline":
+		x.RevealDeadline = int64(0)
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.EventReplicaJoined"))
+		}
+		panic(fmt.Errorf("message computed.sla.v1.EventReplicaJoined does not contain field %s", fd.FullName()))
+	}
+}
+
+// Get retrieves the value for a field.
+//
+// For unpopulated scalars, it returns the default value, where
+// the default value of a bytes scalar is guaranteed to be a copy.
+// For unpopulated composite types, it returns an empty, read-only view
+// of the value; to obtain a mutable reference, use Mutable.
+func (x *fastReflection_EventReplicaJoined) Get(descriptor protoreflect.FieldDescriptor) protoreflect.Value {
+	switch descriptor.FullName() {
+	case "computed.sla.v1.EventReplicaJoined.order_id":
+		value := x.OrderId
+		return protoreflect.ValueOfUint64(value)
+	case "computed.sla.v1.EventReplicaJoined.lease_id":
+		value := x.LeaseId
+		return protoreflect.ValueOfUint64(value)
+	case "computed.sla.v1.EventReplicaJoined.provider":
+		value := x.Provider
+		return protoreflect.ValueOfString(value)
+	case "computed.sla.v1.EventReplicaJoined.commit_deadline":
+		value := x.CommitDeadline
+		return protoreflect.ValueOfInt64(value)
+	case "computed.sla.v1.EventReplicaJoined.reveal_deadline":
+		value := x.RevealDeadline
+		return protoreflect.ValueOfInt64(value)
+	default:
+		if descriptor.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.EventReplicaJoined"))
+		}
+		panic(fmt.Errorf("message computed.sla.v1.EventReplicaJoined does not contain field %s", descriptor.FullName()))
+	}
+}
+
+// Set stores the value for a field.
+//
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType.
+// When setting a composite type, it is unspecified whether the stored value
+// aliases the source's memory in any way. If the composite value is an
+// empty, read-only value, then it panics.
+//
+// Set is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventReplicaJoined) Set(fd protoreflect.FieldDescriptor, value protoreflect.Value) {
+	switch fd.FullName() {
+	case "computed.sla.v1.EventReplicaJoined.order_id":
+		x.OrderId = value.Uint()
+	case "computed.sla.v1.EventReplicaJoined.lease_id":
+		x.LeaseId = value.Uint()
+	case "computed.sla.v1.EventReplicaJoined.provider":
+		x.Provider = value.Interface().(string)
+	case "computed.sla.v1.EventReplicaJoined.commit_deadline":
+		x.CommitDeadline = value.Int()
+	case "computed.sla.v1.EventReplicaJoined.reveal_deadline":
+		x.RevealDeadline = value.Int()
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.EventReplicaJoined"))
+		}
+		panic(fmt.Errorf("message computed.sla.v1.EventReplicaJoined does not contain field %s", fd.FullName()))
+	}
+}
+
+// Mutable returns a mutable reference to a composite type.
+//
+// If the field is unpopulated, it may allocate a composite value.
+// For a field belonging to a oneof, it implicitly clears any other field
+// that may be currently set within the same oneof.
+// For extension fields, it implicitly stores the provided ExtensionType
+// if not already stored.
+// It panics if the field does not contain a composite type.
+//
+// Mutable is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventReplicaJoined) Mutable(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.sla.v1.EventReplicaJoined.order_id":
+		panic(fmt.Errorf("field order_id of message computed.sla.v1.EventReplicaJoined is not mutable"))
+	case "computed.sla.v1.EventReplicaJoined.lease_id":
+		panic(fmt.Errorf("field lease_id of message computed.sla.v1.EventReplicaJoined is not mutable"))
+	case "computed.sla.v1.EventReplicaJoined.provider":
+		panic(fmt.Errorf("field provider of message computed.sla.v1.EventReplicaJoined is not mutable"))
+	case "computed.sla.v1.EventReplicaJoined.commit_deadline":
+		panic(fmt.Errorf("field commit_deadline of message computed.sla.v1.EventReplicaJoined is not mutable"))
+	case "computed.sla.v1.EventReplicaJoined.reveal_deadline":
+		panic(fmt.Errorf("field reveal_deadline of message computed.sla.v1.EventReplicaJoined is not mutable"))
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.EventReplicaJoined"))
+		}
+		panic(fmt.Errorf("message computed.sla.v1.EventReplicaJoined does not contain field %s", fd.FullName()))
+	}
+}
+
+// NewField returns a new value that is assignable to the field
+// for the given descriptor. For scalars, this returns the default value.
+// For lists, maps, and messages, this returns a new, empty, mutable value.
+func (x *fastReflection_EventReplicaJoined) NewField(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	switch fd.FullName() {
+	case "computed.sla.v1.EventReplicaJoined.order_id":
+		return protoreflect.ValueOfUint64(uint64(0))
+	case "computed.sla.v1.EventReplicaJoined.lease_id":
+		return protoreflect.ValueOfUint64(uint64(0))
+	case "computed.sla.v1.EventReplicaJoined.provider":
+		return protoreflect.ValueOfString("")
+	case "computed.sla.v1.EventReplicaJoined.commit_deadline":
+		return protoreflect.ValueOfInt64(int64(0))
+	case "computed.sla.v1.EventReplicaJoined.reveal_deadline":
+		return protoreflect.ValueOfInt64(int64(0))
+	default:
+		if fd.IsExtension() {
+			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.sla.v1.EventReplicaJoined"))
+		}
+		panic(fmt.Errorf("message computed.sla.v1.EventReplicaJoined does not contain field %s", fd.FullName()))
+	}
+}
+
+// WhichOneof reports which field within the oneof is populated,
+// returning nil if none are populated.
+// It panics if the oneof descriptor does not belong to this message.
+func (x *fastReflection_EventReplicaJoined) WhichOneof(d protoreflect.OneofDescriptor) protoreflect.FieldDescriptor {
+	switch d.FullName() {
+	default:
+		panic(fmt.Errorf("%s is not a oneof field in computed.sla.v1.EventReplicaJoined", d.FullName()))
+	}
+	panic("unreachable")
+}
+
+// GetUnknown retrieves the entire list of unknown fields.
+// The caller may only mutate the contents of the RawFields
+// if the mutated bytes are stored back into the message with SetUnknown.
+func (x *fastReflection_EventReplicaJoined) GetUnknown() protoreflect.RawFields {
+	return x.unknownFields
+}
+
+// SetUnknown stores an entire list of unknown fields.
+// The raw fields must be syntactically valid according to the wire format.
+// An implementation may panic if this is not the case.
+// Once stored, the caller must not mutate the content of the RawFields.
+// An empty RawFields may be passed to clear the fields.
+//
+// SetUnknown is a mutating operation and unsafe for concurrent use.
+func (x *fastReflection_EventReplicaJoined) SetUnknown(fields protoreflect.RawFields) {
+	x.unknownFields = fields
+}
+
+// IsValid reports whether the message is valid.
+//
+// An invalid message is an empty, read-only value.
+//
+// An invalid message often corresponds to a nil pointer of the concrete
+// message type, but the details are implementation dependent.
+// Validity is not part of the protobuf data model, and may not
+// be preserved in marshaling or other operations.
+func (x *fastReflection_EventReplicaJoined) IsValid() bool {
+	return x != nil
+}
+
+// ProtoMethods returns optional fastReflectionFeature-path implementations of various operations.
+// This method may return nil.
+//
+// The returned methods type is identical to
+// "google.golang.org/protobuf/runtime/protoiface".Methods.
+// Consult the protoiface package documentation for details.
+func (x *fastReflection_EventReplicaJoined) ProtoMethods() *protoiface.Methods {
+	size := func(input protoiface.SizeInput) protoiface.SizeOutput {
+		x := input.Message.Interface().(*EventReplicaJoined)
+		if x == nil {
+			return protoiface.SizeOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Size:              0,
+			}
+		}
+		options := runtime.SizeInputToOptions(input)
+		_ = options
+		var n int
+		var l int
+		_ = l
+		if x.OrderId != 0 {
+			n += 1 + runtime.Sov(uint64(x.OrderId))
+		}
+		if x.LeaseId != 0 {
+			n += 1 + runtime.Sov(uint64(x.LeaseId))
+		}
+		l = len(x.Provider)
+		if l > 0 {
+			n += 1 + l + runtime.Sov(uint64(l))
+		}
+		if x.CommitDeadline != 0 {
+			n += 1 + runtime.Sov(uint64(x.CommitDeadline))
+		}
+		if x.RevealDeadline != 0 {
+			n += 1 + runtime.Sov(uint64(x.RevealDeadline))
+		}
+		if x.unknownFields != nil {
+			n += len(x.unknownFields)
+		}
+		return protoiface.SizeOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Size:              n,
+		}
+	}
+
+	marshal := func(input protoiface.MarshalInput) (protoiface.MarshalOutput, error) {
+		x := input.Message.Interface().(*EventReplicaJoined)
+		if x == nil {
+			return protoiface.MarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Buf:               input.Buf,
+			}, nil
+		}
+		options := runtime.MarshalInputToOptions(input)
+		_ = options
+		size := options.Size(x)
+		dAtA := make([]byte, size)
+		i := len(dAtA)
+		_ = i
+		var l int
+		_ = l
+		if x.unknownFields != nil {
+			i -= len(x.unknownFields)
+			copy(dAtA[i:], x.unknownFields)
+		}
+		if x.RevealDeadline != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.RevealDeadline))
+			i--
+			dAtA[i] = 0x28
+		}
+		if x.CommitDeadline != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.CommitDeadline))
+			i--
+			dAtA[i] = 0x20
+		}
+		if len(x.Provider) > 0 {
+			i -= len(x.Provider)
+			copy(dAtA[i:], x.Provider)
+			i = runtime.EncodeVarint(dAtA, i, uint64(len(x.Provider)))
+			i--
+			dAtA[i] = 0x1a
+		}
+		if x.LeaseId != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.LeaseId))
+			i--
+			dAtA[i] = 0x10
+		}
+		if x.OrderId != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.OrderId))
+			i--
+			dAtA[i] = 0x8
+		}
+		if input.Buf != nil {
+			input.Buf = append(input.Buf, dAtA...)
+		} else {
+			input.Buf = dAtA
+		}
+		return protoiface.MarshalOutput{
+			NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+			Buf:               input.Buf,
+		}, nil
+	}
+	unmarshal := func(input protoiface.UnmarshalInput) (protoiface.UnmarshalOutput, error) {
+		x := input.Message.Interface().(*EventReplicaJoined)
+		if x == nil {
+			return protoiface.UnmarshalOutput{
+				NoUnkeyedLiterals: input.NoUnkeyedLiterals,
+				Flags:             input.Flags,
+			}, nil
+		}
+		options := runtime.UnmarshalInputToOptions(input)
+		_ = options
+		dAtA := input.Buf
+		l := len(dAtA)
+		iNdEx := 0
+		for iNdEx < l {
+			preIndex := iNdEx
+			var wire uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				wire |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			fieldNum := int32(wire >> 3)
+			wireType := int(wire & 0x7)
+			if wireType == 4 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: EventReplicaJoined: wiretype end group for non-group")
+			}
+			if fieldNum <= 0 {
+				return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: EventReplicaJoined: illegal tag %d (wire type %d)", fieldNum, wire)
+			}
+			switch fieldNum {
+			case 1:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field OrderId", wireType)
+				}
+				x.OrderId = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.OrderId |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 2:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+				}
+				x.LeaseId = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.LeaseId |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 3:
+				if wireType != 2 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field Provider", wireType)
+				}
+				var stringLen uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					stringLen |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				intStringLen := int(stringLen)
+				if intStringLen < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				postIndex := iNdEx + intStringLen
+				if postIndex < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if postIndex > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				x.Provider = string(dAtA[iNdEx:postIndex])
+				iNdEx = postIndex
+			case 4:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field CommitDeadline", wireType)
+				}
+				x.CommitDeadline = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.CommitDeadline |= int64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			case 5:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field RevealDeadline", wireType)
+				}
+				x.RevealDeadline = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.RevealDeadline |= int64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+			default:
+				iNdEx = preIndex
+				skippy, err := runtime.Skip(dAtA[iNdEx:])
+				if err != nil {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, err
+				}
+				if (skippy < 0) || (iNdEx+skippy) < 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrInvalidLength
+				}
+				if (iNdEx + skippy) > l {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+				}
+				if !options.DiscardUnknown {
+					x.unknownFields = append(x.unknownFields, dAtA[iNdEx:iNdEx+skippy]...)
+				}
+				iNdEx += skippy
+			}
+		}
+
+		if iNdEx > l {
+			return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+		}
+		return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, nil
+	}
+	return &protoiface.Methods{
+		NoUnkeyedLiterals: struct{}{},
+		Flags:             protoiface.SupportMarshalDeterministic | protoiface.SupportUnmarshalDiscardUnknown,
+		Size:              size,
+		Marshal:           marshal,
+		Unmarshal:         unmarshal,
+		Merge:             nil,
+		CheckInitialized:  nil,
+	}
+}
+
+var (
 	md_EventLeaseTerminated          protoreflect.MessageDescriptor
 	fd_EventLeaseTerminated_lease_id protoreflect.FieldDescriptor
 	fd_EventLeaseTerminated_reason   protoreflect.FieldDescriptor
@@ -6545,7 +7791,7 @@ func (x *EventLeaseTerminated) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventLeaseTerminated) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_sla_v1_events_proto_msgTypes[11]
+	mi := &file_computed_sla_v1_events_proto_msgTypes[13]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7059,7 +8305,7 @@ func (x *EventReputationUpdated) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventReputationUpdated) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_sla_v1_events_proto_msgTypes[12]
+	mi := &file_computed_sla_v1_events_proto_msgTypes[14]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7533,7 +8779,7 @@ func (x *EventDisputeOpened) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventDisputeOpened) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_sla_v1_events_proto_msgTypes[13]
+	mi := &file_computed_sla_v1_events_proto_msgTypes[15]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8139,7 +9385,7 @@ func (x *EventDisputeResponded) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventDisputeResponded) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_sla_v1_events_proto_msgTypes[14]
+	mi := &file_computed_sla_v1_events_proto_msgTypes[16]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8593,7 +9839,7 @@ func (x *EventDisputeVoted) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventDisputeVoted) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_sla_v1_events_proto_msgTypes[15]
+	mi := &file_computed_sla_v1_events_proto_msgTypes[17]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9117,7 +10363,7 @@ func (x *EventDisputeResolved) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventDisputeResolved) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_sla_v1_events_proto_msgTypes[16]
+	mi := &file_computed_sla_v1_events_proto_msgTypes[18]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9711,7 +10957,7 @@ func (x *EventResultCommitted) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventResultCommitted) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_sla_v1_events_proto_msgTypes[17]
+	mi := &file_computed_sla_v1_events_proto_msgTypes[19]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10227,7 +11473,7 @@ func (x *EventResultRevealed) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventResultRevealed) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_sla_v1_events_proto_msgTypes[18]
+	mi := &file_computed_sla_v1_events_proto_msgTypes[20]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10839,7 +12085,7 @@ func (x *EventReplicationResolved) ProtoReflect() protoreflect.Message {
 }
 
 func (x *EventReplicationResolved) slowProtoReflect() protoreflect.Message {
-	mi := &file_computed_sla_v1_events_proto_msgTypes[19]
+	mi := &file_computed_sla_v1_events_proto_msgTypes[21]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -12298,6 +13544,144 @@ func (x *EventPenaltyPaid) GetReason() string {
 	return ""
 }
 
+// EventLeaseEnforced: x/sla started enforcing a new lease: the bond it locked and how it is
+// judged (SLA windows of window_blocks, or commit-reveal when replicated).
+type EventLeaseEnforced struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	LeaseId      uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	Provider     string `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	LockedBond   string `protobuf:"bytes,3,opt,name=locked_bond,json=lockedBond,proto3" json:"locked_bond,omitempty"`
+	WindowBlocks uint64 `protobuf:"varint,4,opt,name=window_blocks,json=windowBlocks,proto3" json:"window_blocks,omitempty"`
+	Replicated   bool   `protobuf:"varint,5,opt,name=replicated,proto3" json:"replicated,omitempty"`
+}
+
+func (x *EventLeaseEnforced) Reset() {
+	*x = EventLeaseEnforced{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_computed_sla_v1_events_proto_msgTypes[11]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *EventLeaseEnforced) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventLeaseEnforced) ProtoMessage() {}
+
+// Deprecated: Use EventLeaseEnforced.ProtoReflect.Descriptor instead.
+func (*EventLeaseEnforced) Descriptor() ([]byte, []int) {
+	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *EventLeaseEnforced) GetLeaseId() uint64 {
+	if x != nil {
+		return x.LeaseId
+	}
+	return 0
+}
+
+func (x *EventLeaseEnforced) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *EventLeaseEnforced) GetLockedBond() string {
+	if x != nil {
+		return x.LockedBond
+	}
+	return ""
+}
+
+func (x *EventLeaseEnforced) GetWindowBlocks() uint64 {
+	if x != nil {
+		return x.WindowBlocks
+	}
+	return 0
+}
+
+func (x *EventLeaseEnforced) GetReplicated() bool {
+	if x != nil {
+		return x.Replicated
+	}
+	return false
+}
+
+// EventReplicaJoined: a replica lease joined its order's commit-reveal; its stream is paused
+// until the result is agreed.
+type EventReplicaJoined struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	OrderId        uint64 `protobuf:"varint,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	LeaseId        uint64 `protobuf:"varint,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	Provider       string `protobuf:"bytes,3,opt,name=provider,proto3" json:"provider,omitempty"`
+	CommitDeadline int64  `protobuf:"varint,4,opt,name=commit_deadline,json=commitDeadline,proto3" json:"commit_deadline,omitempty"`
+	RevealDeadline int64  `protobuf:"varint,5,opt,name=reveal_deadline,json=revealDeadline,proto3" json:"reveal_deadline,omitempty"`
+}
+
+func (x *EventReplicaJoined) Reset() {
+	*x = EventReplicaJoined{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_computed_sla_v1_events_proto_msgTypes[12]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *EventReplicaJoined) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventReplicaJoined) ProtoMessage() {}
+
+// Deprecated: Use EventReplicaJoined.ProtoReflect.Descriptor instead.
+func (*EventReplicaJoined) Descriptor() ([]byte, []int) {
+	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *EventReplicaJoined) GetOrderId() uint64 {
+	if x != nil {
+		return x.OrderId
+	}
+	return 0
+}
+
+func (x *EventReplicaJoined) GetLeaseId() uint64 {
+	if x != nil {
+		return x.LeaseId
+	}
+	return 0
+}
+
+func (x *EventReplicaJoined) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *EventReplicaJoined) GetCommitDeadline() int64 {
+	if x != nil {
+		return x.CommitDeadline
+	}
+	return 0
+}
+
+func (x *EventReplicaJoined) GetRevealDeadline() int64 {
+	if x != nil {
+		return x.RevealDeadline
+	}
+	return 0
+}
+
 // EventLeaseTerminated: x/sla ended a lease.
 type EventLeaseTerminated struct {
 	state         protoimpl.MessageState
@@ -12312,7 +13696,7 @@ type EventLeaseTerminated struct {
 func (x *EventLeaseTerminated) Reset() {
 	*x = EventLeaseTerminated{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_sla_v1_events_proto_msgTypes[11]
+		mi := &file_computed_sla_v1_events_proto_msgTypes[13]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -12326,7 +13710,7 @@ func (*EventLeaseTerminated) ProtoMessage() {}
 
 // Deprecated: Use EventLeaseTerminated.ProtoReflect.Descriptor instead.
 func (*EventLeaseTerminated) Descriptor() ([]byte, []int) {
-	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{11}
+	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *EventLeaseTerminated) GetLeaseId() uint64 {
@@ -12363,7 +13747,7 @@ type EventReputationUpdated struct {
 func (x *EventReputationUpdated) Reset() {
 	*x = EventReputationUpdated{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_sla_v1_events_proto_msgTypes[12]
+		mi := &file_computed_sla_v1_events_proto_msgTypes[14]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -12377,7 +13761,7 @@ func (*EventReputationUpdated) ProtoMessage() {}
 
 // Deprecated: Use EventReputationUpdated.ProtoReflect.Descriptor instead.
 func (*EventReputationUpdated) Descriptor() ([]byte, []int) {
-	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{12}
+	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *EventReputationUpdated) GetProvider() string {
@@ -12410,7 +13794,7 @@ type EventDisputeOpened struct {
 func (x *EventDisputeOpened) Reset() {
 	*x = EventDisputeOpened{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_sla_v1_events_proto_msgTypes[13]
+		mi := &file_computed_sla_v1_events_proto_msgTypes[15]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -12424,7 +13808,7 @@ func (*EventDisputeOpened) ProtoMessage() {}
 
 // Deprecated: Use EventDisputeOpened.ProtoReflect.Descriptor instead.
 func (*EventDisputeOpened) Descriptor() ([]byte, []int) {
-	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{13}
+	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *EventDisputeOpened) GetDisputeId() uint64 {
@@ -12475,7 +13859,7 @@ type EventDisputeResponded struct {
 func (x *EventDisputeResponded) Reset() {
 	*x = EventDisputeResponded{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_sla_v1_events_proto_msgTypes[14]
+		mi := &file_computed_sla_v1_events_proto_msgTypes[16]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -12489,7 +13873,7 @@ func (*EventDisputeResponded) ProtoMessage() {}
 
 // Deprecated: Use EventDisputeResponded.ProtoReflect.Descriptor instead.
 func (*EventDisputeResponded) Descriptor() ([]byte, []int) {
-	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{14}
+	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *EventDisputeResponded) GetDisputeId() uint64 {
@@ -12520,7 +13904,7 @@ type EventDisputeVoted struct {
 func (x *EventDisputeVoted) Reset() {
 	*x = EventDisputeVoted{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_sla_v1_events_proto_msgTypes[15]
+		mi := &file_computed_sla_v1_events_proto_msgTypes[17]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -12534,7 +13918,7 @@ func (*EventDisputeVoted) ProtoMessage() {}
 
 // Deprecated: Use EventDisputeVoted.ProtoReflect.Descriptor instead.
 func (*EventDisputeVoted) Descriptor() ([]byte, []int) {
-	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *EventDisputeVoted) GetDisputeId() uint64 {
@@ -12573,7 +13957,7 @@ type EventDisputeResolved struct {
 func (x *EventDisputeResolved) Reset() {
 	*x = EventDisputeResolved{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_sla_v1_events_proto_msgTypes[16]
+		mi := &file_computed_sla_v1_events_proto_msgTypes[18]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -12587,7 +13971,7 @@ func (*EventDisputeResolved) ProtoMessage() {}
 
 // Deprecated: Use EventDisputeResolved.ProtoReflect.Descriptor instead.
 func (*EventDisputeResolved) Descriptor() ([]byte, []int) {
-	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *EventDisputeResolved) GetDisputeId() uint64 {
@@ -12632,7 +14016,7 @@ type EventResultCommitted struct {
 func (x *EventResultCommitted) Reset() {
 	*x = EventResultCommitted{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_sla_v1_events_proto_msgTypes[17]
+		mi := &file_computed_sla_v1_events_proto_msgTypes[19]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -12646,7 +14030,7 @@ func (*EventResultCommitted) ProtoMessage() {}
 
 // Deprecated: Use EventResultCommitted.ProtoReflect.Descriptor instead.
 func (*EventResultCommitted) Descriptor() ([]byte, []int) {
-	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *EventResultCommitted) GetOrderId() uint64 {
@@ -12684,7 +14068,7 @@ type EventResultRevealed struct {
 func (x *EventResultRevealed) Reset() {
 	*x = EventResultRevealed{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_sla_v1_events_proto_msgTypes[18]
+		mi := &file_computed_sla_v1_events_proto_msgTypes[20]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -12698,7 +14082,7 @@ func (*EventResultRevealed) ProtoMessage() {}
 
 // Deprecated: Use EventResultRevealed.ProtoReflect.Descriptor instead.
 func (*EventResultRevealed) Descriptor() ([]byte, []int) {
-	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{18}
+	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *EventResultRevealed) GetOrderId() uint64 {
@@ -12738,7 +14122,7 @@ type EventReplicationResolved struct {
 func (x *EventReplicationResolved) Reset() {
 	*x = EventReplicationResolved{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_computed_sla_v1_events_proto_msgTypes[19]
+		mi := &file_computed_sla_v1_events_proto_msgTypes[21]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -12752,7 +14136,7 @@ func (*EventReplicationResolved) ProtoMessage() {}
 
 // Deprecated: Use EventReplicationResolved.ProtoReflect.Descriptor instead.
 func (*EventReplicationResolved) Descriptor() ([]byte, []int) {
-	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{19}
+	return file_computed_sla_v1_events_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *EventReplicationResolved) GetOrderId() uint64 {
@@ -12914,86 +14298,113 @@ var file_computed_sla_v1_events_proto_rawDesc = []byte{
 	0x74, 0x12, 0x1c, 0x0a, 0x09, 0x73, 0x68, 0x6f, 0x72, 0x74, 0x66, 0x61, 0x6c, 0x6c, 0x18, 0x05,
 	0x20, 0x01, 0x28, 0x09, 0x52, 0x09, 0x73, 0x68, 0x6f, 0x72, 0x74, 0x66, 0x61, 0x6c, 0x6c, 0x12,
 	0x16, 0x0a, 0x06, 0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e, 0x18, 0x06, 0x20, 0x01, 0x28, 0x09, 0x52,
-	0x06, 0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e, 0x22, 0x65, 0x0a, 0x14, 0x45, 0x76, 0x65, 0x6e, 0x74,
-	0x4c, 0x65, 0x61, 0x73, 0x65, 0x54, 0x65, 0x72, 0x6d, 0x69, 0x6e, 0x61, 0x74, 0x65, 0x64, 0x12,
-	0x19, 0x0a, 0x08, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28,
-	0x04, 0x52, 0x07, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12, 0x16, 0x0a, 0x06, 0x72, 0x65,
-	0x61, 0x73, 0x6f, 0x6e, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x72, 0x65, 0x61, 0x73,
-	0x6f, 0x6e, 0x12, 0x1a, 0x0a, 0x08, 0x62, 0x72, 0x65, 0x61, 0x63, 0x68, 0x65, 0x73, 0x18, 0x03,
-	0x20, 0x01, 0x28, 0x0d, 0x52, 0x08, 0x62, 0x72, 0x65, 0x61, 0x63, 0x68, 0x65, 0x73, 0x22, 0x6b,
-	0x0a, 0x16, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x52, 0x65, 0x70, 0x75, 0x74, 0x61, 0x74, 0x69, 0x6f,
-	0x6e, 0x55, 0x70, 0x64, 0x61, 0x74, 0x65, 0x64, 0x12, 0x34, 0x0a, 0x08, 0x70, 0x72, 0x6f, 0x76,
-	0x69, 0x64, 0x65, 0x72, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x42, 0x18, 0xd2, 0xb4, 0x2d, 0x14,
-	0x63, 0x6f, 0x73, 0x6d, 0x6f, 0x73, 0x2e, 0x41, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73, 0x53, 0x74,
-	0x72, 0x69, 0x6e, 0x67, 0x52, 0x08, 0x70, 0x72, 0x6f, 0x76, 0x69, 0x64, 0x65, 0x72, 0x12, 0x1b,
-	0x0a, 0x09, 0x73, 0x63, 0x6f, 0x72, 0x65, 0x5f, 0x62, 0x70, 0x73, 0x18, 0x02, 0x20, 0x01, 0x28,
-	0x0d, 0x52, 0x08, 0x73, 0x63, 0x6f, 0x72, 0x65, 0x42, 0x70, 0x73, 0x22, 0xc3, 0x01, 0x0a, 0x12,
-	0x45, 0x76, 0x65, 0x6e, 0x74, 0x44, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x4f, 0x70, 0x65, 0x6e,
-	0x65, 0x64, 0x12, 0x1d, 0x0a, 0x0a, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x5f, 0x69, 0x64,
-	0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x09, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x49,
-	0x64, 0x12, 0x19, 0x0a, 0x08, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x02, 0x20,
-	0x01, 0x28, 0x04, 0x52, 0x07, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12, 0x16, 0x0a, 0x06,
-	0x77, 0x69, 0x6e, 0x64, 0x6f, 0x77, 0x18, 0x03, 0x20, 0x01, 0x28, 0x04, 0x52, 0x06, 0x77, 0x69,
-	0x6e, 0x64, 0x6f, 0x77, 0x12, 0x2e, 0x0a, 0x05, 0x62, 0x75, 0x79, 0x65, 0x72, 0x18, 0x04, 0x20,
-	0x01, 0x28, 0x09, 0x42, 0x18, 0xd2, 0xb4, 0x2d, 0x14, 0x63, 0x6f, 0x73, 0x6d, 0x6f, 0x73, 0x2e,
-	0x41, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73, 0x53, 0x74, 0x72, 0x69, 0x6e, 0x67, 0x52, 0x05, 0x62,
-	0x75, 0x79, 0x65, 0x72, 0x12, 0x2b, 0x0a, 0x11, 0x72, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65,
-	0x5f, 0x64, 0x65, 0x61, 0x64, 0x6c, 0x69, 0x6e, 0x65, 0x18, 0x05, 0x20, 0x01, 0x28, 0x03, 0x52,
-	0x10, 0x72, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x44, 0x65, 0x61, 0x64, 0x6c, 0x69, 0x6e,
-	0x65, 0x22, 0x5b, 0x0a, 0x15, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x44, 0x69, 0x73, 0x70, 0x75, 0x74,
-	0x65, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x64, 0x65, 0x64, 0x12, 0x1d, 0x0a, 0x0a, 0x64, 0x69,
-	0x73, 0x70, 0x75, 0x74, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x09,
-	0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x49, 0x64, 0x12, 0x23, 0x0a, 0x0d, 0x76, 0x6f, 0x74,
-	0x65, 0x5f, 0x64, 0x65, 0x61, 0x64, 0x6c, 0x69, 0x6e, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x03,
-	0x52, 0x0c, 0x76, 0x6f, 0x74, 0x65, 0x44, 0x65, 0x61, 0x64, 0x6c, 0x69, 0x6e, 0x65, 0x22, 0x83,
-	0x01, 0x0a, 0x11, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x44, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x56,
-	0x6f, 0x74, 0x65, 0x64, 0x12, 0x1d, 0x0a, 0x0a, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x5f,
-	0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x09, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74,
-	0x65, 0x49, 0x64, 0x12, 0x32, 0x0a, 0x07, 0x61, 0x72, 0x62, 0x69, 0x74, 0x65, 0x72, 0x18, 0x02,
+	0x06, 0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e, 0x22, 0xcb, 0x01, 0x0a, 0x12, 0x45, 0x76, 0x65, 0x6e,
+	0x74, 0x4c, 0x65, 0x61, 0x73, 0x65, 0x45, 0x6e, 0x66, 0x6f, 0x72, 0x63, 0x65, 0x64, 0x12, 0x19,
+	0x0a, 0x08, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04,
+	0x52, 0x07, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12, 0x34, 0x0a, 0x08, 0x70, 0x72, 0x6f,
+	0x76, 0x69, 0x64, 0x65, 0x72, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x42, 0x18, 0xd2, 0xb4, 0x2d,
+	0x14, 0x63, 0x6f, 0x73, 0x6d, 0x6f, 0x73, 0x2e, 0x41, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73, 0x53,
+	0x74, 0x72, 0x69, 0x6e, 0x67, 0x52, 0x08, 0x70, 0x72, 0x6f, 0x76, 0x69, 0x64, 0x65, 0x72, 0x12,
+	0x1f, 0x0a, 0x0b, 0x6c, 0x6f, 0x63, 0x6b, 0x65, 0x64, 0x5f, 0x62, 0x6f, 0x6e, 0x64, 0x18, 0x03,
+	0x20, 0x01, 0x28, 0x09, 0x52, 0x0a, 0x6c, 0x6f, 0x63, 0x6b, 0x65, 0x64, 0x42, 0x6f, 0x6e, 0x64,
+	0x12, 0x23, 0x0a, 0x0d, 0x77, 0x69, 0x6e, 0x64, 0x6f, 0x77, 0x5f, 0x62, 0x6c, 0x6f, 0x63, 0x6b,
+	0x73, 0x18, 0x04, 0x20, 0x01, 0x28, 0x04, 0x52, 0x0c, 0x77, 0x69, 0x6e, 0x64, 0x6f, 0x77, 0x42,
+	0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x12, 0x1e, 0x0a, 0x0a, 0x72, 0x65, 0x70, 0x6c, 0x69, 0x63, 0x61,
+	0x74, 0x65, 0x64, 0x18, 0x05, 0x20, 0x01, 0x28, 0x08, 0x52, 0x0a, 0x72, 0x65, 0x70, 0x6c, 0x69,
+	0x63, 0x61, 0x74, 0x65, 0x64, 0x22, 0xd2, 0x01, 0x0a, 0x12, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x52,
+	0x65, 0x70, 0x6c, 0x69, 0x63, 0x61, 0x4a, 0x6f, 0x69, 0x6e, 0x65, 0x64, 0x12, 0x19, 0x0a, 0x08,
+	0x6f, 0x72, 0x64, 0x65, 0x72, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07,
+	0x6f, 0x72, 0x64, 0x65, 0x72, 0x49, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6c, 0x65, 0x61, 0x73, 0x65,
+	0x5f, 0x69, 0x64, 0x18, 0x02, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6c, 0x65, 0x61, 0x73, 0x65,
+	0x49, 0x64, 0x12, 0x34, 0x0a, 0x08, 0x70, 0x72, 0x6f, 0x76, 0x69, 0x64, 0x65, 0x72, 0x18, 0x03,
 	0x20, 0x01, 0x28, 0x09, 0x42, 0x18, 0xd2, 0xb4, 0x2d, 0x14, 0x63, 0x6f, 0x73, 0x6d, 0x6f, 0x73,
-	0x2e, 0x41, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73, 0x53, 0x74, 0x72, 0x69, 0x6e, 0x67, 0x52, 0x07,
-	0x61, 0x72, 0x62, 0x69, 0x74, 0x65, 0x72, 0x12, 0x1b, 0x0a, 0x09, 0x66, 0x6f, 0x72, 0x5f, 0x62,
-	0x75, 0x79, 0x65, 0x72, 0x18, 0x03, 0x20, 0x01, 0x28, 0x08, 0x52, 0x08, 0x66, 0x6f, 0x72, 0x42,
-	0x75, 0x79, 0x65, 0x72, 0x22, 0x81, 0x01, 0x0a, 0x14, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x44, 0x69,
-	0x73, 0x70, 0x75, 0x74, 0x65, 0x52, 0x65, 0x73, 0x6f, 0x6c, 0x76, 0x65, 0x64, 0x12, 0x1d, 0x0a,
+	0x2e, 0x41, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73, 0x53, 0x74, 0x72, 0x69, 0x6e, 0x67, 0x52, 0x08,
+	0x70, 0x72, 0x6f, 0x76, 0x69, 0x64, 0x65, 0x72, 0x12, 0x27, 0x0a, 0x0f, 0x63, 0x6f, 0x6d, 0x6d,
+	0x69, 0x74, 0x5f, 0x64, 0x65, 0x61, 0x64, 0x6c, 0x69, 0x6e, 0x65, 0x18, 0x04, 0x20, 0x01, 0x28,
+	0x03, 0x52, 0x0e, 0x63, 0x6f, 0x6d, 0x6d, 0x69, 0x74, 0x44, 0x65, 0x61, 0x64, 0x6c, 0x69, 0x6e,
+	0x65, 0x12, 0x27, 0x0a, 0x0f, 0x72, 0x65, 0x76, 0x65, 0x61, 0x6c, 0x5f, 0x64, 0x65, 0x61, 0x64,
+	0x6c, 0x69, 0x6e, 0x65, 0x18, 0x05, 0x20, 0x01, 0x28, 0x03, 0x52, 0x0e, 0x72, 0x65, 0x76, 0x65,
+	0x61, 0x6c, 0x44, 0x65, 0x61, 0x64, 0x6c, 0x69, 0x6e, 0x65, 0x22, 0x65, 0x0a, 0x14, 0x45, 0x76,
+	0x65, 0x6e, 0x74, 0x4c, 0x65, 0x61, 0x73, 0x65, 0x54, 0x65, 0x72, 0x6d, 0x69, 0x6e, 0x61, 0x74,
+	0x65, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x01,
+	0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12, 0x16, 0x0a,
+	0x06, 0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x72,
+	0x65, 0x61, 0x73, 0x6f, 0x6e, 0x12, 0x1a, 0x0a, 0x08, 0x62, 0x72, 0x65, 0x61, 0x63, 0x68, 0x65,
+	0x73, 0x18, 0x03, 0x20, 0x01, 0x28, 0x0d, 0x52, 0x08, 0x62, 0x72, 0x65, 0x61, 0x63, 0x68, 0x65,
+	0x73, 0x22, 0x6b, 0x0a, 0x16, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x52, 0x65, 0x70, 0x75, 0x74, 0x61,
+	0x74, 0x69, 0x6f, 0x6e, 0x55, 0x70, 0x64, 0x61, 0x74, 0x65, 0x64, 0x12, 0x34, 0x0a, 0x08, 0x70,
+	0x72, 0x6f, 0x76, 0x69, 0x64, 0x65, 0x72, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x42, 0x18, 0xd2,
+	0xb4, 0x2d, 0x14, 0x63, 0x6f, 0x73, 0x6d, 0x6f, 0x73, 0x2e, 0x41, 0x64, 0x64, 0x72, 0x65, 0x73,
+	0x73, 0x53, 0x74, 0x72, 0x69, 0x6e, 0x67, 0x52, 0x08, 0x70, 0x72, 0x6f, 0x76, 0x69, 0x64, 0x65,
+	0x72, 0x12, 0x1b, 0x0a, 0x09, 0x73, 0x63, 0x6f, 0x72, 0x65, 0x5f, 0x62, 0x70, 0x73, 0x18, 0x02,
+	0x20, 0x01, 0x28, 0x0d, 0x52, 0x08, 0x73, 0x63, 0x6f, 0x72, 0x65, 0x42, 0x70, 0x73, 0x22, 0xc3,
+	0x01, 0x0a, 0x12, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x44, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x4f,
+	0x70, 0x65, 0x6e, 0x65, 0x64, 0x12, 0x1d, 0x0a, 0x0a, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65,
+	0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x09, 0x64, 0x69, 0x73, 0x70, 0x75,
+	0x74, 0x65, 0x49, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64,
+	0x18, 0x02, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12,
+	0x16, 0x0a, 0x06, 0x77, 0x69, 0x6e, 0x64, 0x6f, 0x77, 0x18, 0x03, 0x20, 0x01, 0x28, 0x04, 0x52,
+	0x06, 0x77, 0x69, 0x6e, 0x64, 0x6f, 0x77, 0x12, 0x2e, 0x0a, 0x05, 0x62, 0x75, 0x79, 0x65, 0x72,
+	0x18, 0x04, 0x20, 0x01, 0x28, 0x09, 0x42, 0x18, 0xd2, 0xb4, 0x2d, 0x14, 0x63, 0x6f, 0x73, 0x6d,
+	0x6f, 0x73, 0x2e, 0x41, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73, 0x53, 0x74, 0x72, 0x69, 0x6e, 0x67,
+	0x52, 0x05, 0x62, 0x75, 0x79, 0x65, 0x72, 0x12, 0x2b, 0x0a, 0x11, 0x72, 0x65, 0x73, 0x70, 0x6f,
+	0x6e, 0x73, 0x65, 0x5f, 0x64, 0x65, 0x61, 0x64, 0x6c, 0x69, 0x6e, 0x65, 0x18, 0x05, 0x20, 0x01,
+	0x28, 0x03, 0x52, 0x10, 0x72, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x44, 0x65, 0x61, 0x64,
+	0x6c, 0x69, 0x6e, 0x65, 0x22, 0x5b, 0x0a, 0x15, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x44, 0x69, 0x73,
+	0x70, 0x75, 0x74, 0x65, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x64, 0x65, 0x64, 0x12, 0x1d, 0x0a,
 	0x0a, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28,
-	0x04, 0x52, 0x09, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x49, 0x64, 0x12, 0x18, 0x0a, 0x07,
-	0x6f, 0x75, 0x74, 0x63, 0x6f, 0x6d, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x07, 0x6f,
-	0x75, 0x74, 0x63, 0x6f, 0x6d, 0x65, 0x12, 0x16, 0x0a, 0x06, 0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e,
-	0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e, 0x12, 0x18,
-	0x0a, 0x07, 0x70, 0x65, 0x6e, 0x61, 0x6c, 0x74, 0x79, 0x18, 0x04, 0x20, 0x01, 0x28, 0x09, 0x52,
-	0x07, 0x70, 0x65, 0x6e, 0x61, 0x6c, 0x74, 0x79, 0x22, 0x82, 0x01, 0x0a, 0x14, 0x45, 0x76, 0x65,
-	0x6e, 0x74, 0x52, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x43, 0x6f, 0x6d, 0x6d, 0x69, 0x74, 0x74, 0x65,
-	0x64, 0x12, 0x19, 0x0a, 0x08, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20,
-	0x01, 0x28, 0x04, 0x52, 0x07, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x49, 0x64, 0x12, 0x19, 0x0a, 0x08,
-	0x6c, 0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x02, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07,
-	0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12, 0x34, 0x0a, 0x08, 0x70, 0x72, 0x6f, 0x76, 0x69,
-	0x64, 0x65, 0x72, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x42, 0x18, 0xd2, 0xb4, 0x2d, 0x14, 0x63,
-	0x6f, 0x73, 0x6d, 0x6f, 0x73, 0x2e, 0x41, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73, 0x53, 0x74, 0x72,
-	0x69, 0x6e, 0x67, 0x52, 0x08, 0x70, 0x72, 0x6f, 0x76, 0x69, 0x64, 0x65, 0x72, 0x22, 0x70, 0x0a,
-	0x13, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x52, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x52, 0x65, 0x76, 0x65,
-	0x61, 0x6c, 0x65, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x5f, 0x69, 0x64,
+	0x04, 0x52, 0x09, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x49, 0x64, 0x12, 0x23, 0x0a, 0x0d,
+	0x76, 0x6f, 0x74, 0x65, 0x5f, 0x64, 0x65, 0x61, 0x64, 0x6c, 0x69, 0x6e, 0x65, 0x18, 0x02, 0x20,
+	0x01, 0x28, 0x03, 0x52, 0x0c, 0x76, 0x6f, 0x74, 0x65, 0x44, 0x65, 0x61, 0x64, 0x6c, 0x69, 0x6e,
+	0x65, 0x22, 0x83, 0x01, 0x0a, 0x11, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x44, 0x69, 0x73, 0x70, 0x75,
+	0x74, 0x65, 0x56, 0x6f, 0x74, 0x65, 0x64, 0x12, 0x1d, 0x0a, 0x0a, 0x64, 0x69, 0x73, 0x70, 0x75,
+	0x74, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x09, 0x64, 0x69, 0x73,
+	0x70, 0x75, 0x74, 0x65, 0x49, 0x64, 0x12, 0x32, 0x0a, 0x07, 0x61, 0x72, 0x62, 0x69, 0x74, 0x65,
+	0x72, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x42, 0x18, 0xd2, 0xb4, 0x2d, 0x14, 0x63, 0x6f, 0x73,
+	0x6d, 0x6f, 0x73, 0x2e, 0x41, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73, 0x53, 0x74, 0x72, 0x69, 0x6e,
+	0x67, 0x52, 0x07, 0x61, 0x72, 0x62, 0x69, 0x74, 0x65, 0x72, 0x12, 0x1b, 0x0a, 0x09, 0x66, 0x6f,
+	0x72, 0x5f, 0x62, 0x75, 0x79, 0x65, 0x72, 0x18, 0x03, 0x20, 0x01, 0x28, 0x08, 0x52, 0x08, 0x66,
+	0x6f, 0x72, 0x42, 0x75, 0x79, 0x65, 0x72, 0x22, 0x81, 0x01, 0x0a, 0x14, 0x45, 0x76, 0x65, 0x6e,
+	0x74, 0x44, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x52, 0x65, 0x73, 0x6f, 0x6c, 0x76, 0x65, 0x64,
+	0x12, 0x1d, 0x0a, 0x0a, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x01,
+	0x20, 0x01, 0x28, 0x04, 0x52, 0x09, 0x64, 0x69, 0x73, 0x70, 0x75, 0x74, 0x65, 0x49, 0x64, 0x12,
+	0x18, 0x0a, 0x07, 0x6f, 0x75, 0x74, 0x63, 0x6f, 0x6d, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09,
+	0x52, 0x07, 0x6f, 0x75, 0x74, 0x63, 0x6f, 0x6d, 0x65, 0x12, 0x16, 0x0a, 0x06, 0x72, 0x65, 0x61,
+	0x73, 0x6f, 0x6e, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x72, 0x65, 0x61, 0x73, 0x6f,
+	0x6e, 0x12, 0x18, 0x0a, 0x07, 0x70, 0x65, 0x6e, 0x61, 0x6c, 0x74, 0x79, 0x18, 0x04, 0x20, 0x01,
+	0x28, 0x09, 0x52, 0x07, 0x70, 0x65, 0x6e, 0x61, 0x6c, 0x74, 0x79, 0x22, 0x82, 0x01, 0x0a, 0x14,
+	0x45, 0x76, 0x65, 0x6e, 0x74, 0x52, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x43, 0x6f, 0x6d, 0x6d, 0x69,
+	0x74, 0x74, 0x65, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x5f, 0x69, 0x64,
 	0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x49, 0x64, 0x12,
 	0x19, 0x0a, 0x08, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x02, 0x20, 0x01, 0x28,
-	0x04, 0x52, 0x07, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12, 0x23, 0x0a, 0x0d, 0x72, 0x65,
-	0x73, 0x75, 0x6c, 0x74, 0x5f, 0x64, 0x69, 0x67, 0x65, 0x73, 0x74, 0x18, 0x03, 0x20, 0x01, 0x28,
-	0x09, 0x52, 0x0c, 0x72, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x44, 0x69, 0x67, 0x65, 0x73, 0x74, 0x22,
-	0xc0, 0x01, 0x0a, 0x18, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x52, 0x65, 0x70, 0x6c, 0x69, 0x63, 0x61,
-	0x74, 0x69, 0x6f, 0x6e, 0x52, 0x65, 0x73, 0x6f, 0x6c, 0x76, 0x65, 0x64, 0x12, 0x19, 0x0a, 0x08,
-	0x6f, 0x72, 0x64, 0x65, 0x72, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07,
-	0x6f, 0x72, 0x64, 0x65, 0x72, 0x49, 0x64, 0x12, 0x16, 0x0a, 0x06, 0x73, 0x74, 0x61, 0x74, 0x75,
-	0x73, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x73, 0x74, 0x61, 0x74, 0x75, 0x73, 0x12,
-	0x23, 0x0a, 0x0d, 0x72, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x5f, 0x64, 0x69, 0x67, 0x65, 0x73, 0x74,
-	0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x0c, 0x72, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x44, 0x69,
-	0x67, 0x65, 0x73, 0x74, 0x12, 0x25, 0x0a, 0x0e, 0x77, 0x69, 0x6e, 0x6e, 0x69, 0x6e, 0x67, 0x5f,
-	0x6c, 0x65, 0x61, 0x73, 0x65, 0x73, 0x18, 0x04, 0x20, 0x03, 0x28, 0x04, 0x52, 0x0d, 0x77, 0x69,
-	0x6e, 0x6e, 0x69, 0x6e, 0x67, 0x4c, 0x65, 0x61, 0x73, 0x65, 0x73, 0x12, 0x25, 0x0a, 0x0e, 0x73,
-	0x6c, 0x61, 0x73, 0x68, 0x65, 0x64, 0x5f, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x73, 0x18, 0x05, 0x20,
-	0x03, 0x28, 0x04, 0x52, 0x0d, 0x73, 0x6c, 0x61, 0x73, 0x68, 0x65, 0x64, 0x4c, 0x65, 0x61, 0x73,
-	0x65, 0x73, 0x42, 0x32, 0x5a, 0x30, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d,
-	0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2d, 0x6e, 0x65, 0x74, 0x77, 0x6f, 0x72,
-	0x6b, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x78, 0x2f, 0x73, 0x6c, 0x61,
-	0x2f, 0x74, 0x79, 0x70, 0x65, 0x73, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
+	0x04, 0x52, 0x07, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12, 0x34, 0x0a, 0x08, 0x70, 0x72,
+	0x6f, 0x76, 0x69, 0x64, 0x65, 0x72, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x42, 0x18, 0xd2, 0xb4,
+	0x2d, 0x14, 0x63, 0x6f, 0x73, 0x6d, 0x6f, 0x73, 0x2e, 0x41, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73,
+	0x53, 0x74, 0x72, 0x69, 0x6e, 0x67, 0x52, 0x08, 0x70, 0x72, 0x6f, 0x76, 0x69, 0x64, 0x65, 0x72,
+	0x22, 0x70, 0x0a, 0x13, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x52, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x52,
+	0x65, 0x76, 0x65, 0x61, 0x6c, 0x65, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6f, 0x72, 0x64, 0x65, 0x72,
+	0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6f, 0x72, 0x64, 0x65, 0x72,
+	0x49, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x5f, 0x69, 0x64, 0x18, 0x02,
+	0x20, 0x01, 0x28, 0x04, 0x52, 0x07, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x49, 0x64, 0x12, 0x23, 0x0a,
+	0x0d, 0x72, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x5f, 0x64, 0x69, 0x67, 0x65, 0x73, 0x74, 0x18, 0x03,
+	0x20, 0x01, 0x28, 0x09, 0x52, 0x0c, 0x72, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x44, 0x69, 0x67, 0x65,
+	0x73, 0x74, 0x22, 0xc0, 0x01, 0x0a, 0x18, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x52, 0x65, 0x70, 0x6c,
+	0x69, 0x63, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x52, 0x65, 0x73, 0x6f, 0x6c, 0x76, 0x65, 0x64, 0x12,
+	0x19, 0x0a, 0x08, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28,
+	0x04, 0x52, 0x07, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x49, 0x64, 0x12, 0x16, 0x0a, 0x06, 0x73, 0x74,
+	0x61, 0x74, 0x75, 0x73, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x73, 0x74, 0x61, 0x74,
+	0x75, 0x73, 0x12, 0x23, 0x0a, 0x0d, 0x72, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x5f, 0x64, 0x69, 0x67,
+	0x65, 0x73, 0x74, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x0c, 0x72, 0x65, 0x73, 0x75, 0x6c,
+	0x74, 0x44, 0x69, 0x67, 0x65, 0x73, 0x74, 0x12, 0x25, 0x0a, 0x0e, 0x77, 0x69, 0x6e, 0x6e, 0x69,
+	0x6e, 0x67, 0x5f, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x73, 0x18, 0x04, 0x20, 0x03, 0x28, 0x04, 0x52,
+	0x0d, 0x77, 0x69, 0x6e, 0x6e, 0x69, 0x6e, 0x67, 0x4c, 0x65, 0x61, 0x73, 0x65, 0x73, 0x12, 0x25,
+	0x0a, 0x0e, 0x73, 0x6c, 0x61, 0x73, 0x68, 0x65, 0x64, 0x5f, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x73,
+	0x18, 0x05, 0x20, 0x03, 0x28, 0x04, 0x52, 0x0d, 0x73, 0x6c, 0x61, 0x73, 0x68, 0x65, 0x64, 0x4c,
+	0x65, 0x61, 0x73, 0x65, 0x73, 0x42, 0x32, 0x5a, 0x30, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e,
+	0x63, 0x6f, 0x6d, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2d, 0x6e, 0x65, 0x74,
+	0x77, 0x6f, 0x72, 0x6b, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x78, 0x2f,
+	0x73, 0x6c, 0x61, 0x2f, 0x74, 0x79, 0x70, 0x65, 0x73, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f,
+	0x33,
 }
 
 var (
@@ -13008,7 +14419,7 @@ func file_computed_sla_v1_events_proto_rawDescGZIP() []byte {
 	return file_computed_sla_v1_events_proto_rawDescData
 }
 
-var file_computed_sla_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_computed_sla_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_computed_sla_v1_events_proto_goTypes = []interface{}{
 	(*EventParamsUpdated)(nil),        // 0: computed.sla.v1.EventParamsUpdated
 	(*EventBonded)(nil),               // 1: computed.sla.v1.EventBonded
@@ -13021,19 +14432,21 @@ var file_computed_sla_v1_events_proto_goTypes = []interface{}{
 	(*EventSLAReportSubmitted)(nil),   // 8: computed.sla.v1.EventSLAReportSubmitted
 	(*EventWindowJudged)(nil),         // 9: computed.sla.v1.EventWindowJudged
 	(*EventPenaltyPaid)(nil),          // 10: computed.sla.v1.EventPenaltyPaid
-	(*EventLeaseTerminated)(nil),      // 11: computed.sla.v1.EventLeaseTerminated
-	(*EventReputationUpdated)(nil),    // 12: computed.sla.v1.EventReputationUpdated
-	(*EventDisputeOpened)(nil),        // 13: computed.sla.v1.EventDisputeOpened
-	(*EventDisputeResponded)(nil),     // 14: computed.sla.v1.EventDisputeResponded
-	(*EventDisputeVoted)(nil),         // 15: computed.sla.v1.EventDisputeVoted
-	(*EventDisputeResolved)(nil),      // 16: computed.sla.v1.EventDisputeResolved
-	(*EventResultCommitted)(nil),      // 17: computed.sla.v1.EventResultCommitted
-	(*EventResultRevealed)(nil),       // 18: computed.sla.v1.EventResultRevealed
-	(*EventReplicationResolved)(nil),  // 19: computed.sla.v1.EventReplicationResolved
-	(*Params)(nil),                    // 20: computed.sla.v1.Params
+	(*EventLeaseEnforced)(nil),        // 11: computed.sla.v1.EventLeaseEnforced
+	(*EventReplicaJoined)(nil),        // 12: computed.sla.v1.EventReplicaJoined
+	(*EventLeaseTerminated)(nil),      // 13: computed.sla.v1.EventLeaseTerminated
+	(*EventReputationUpdated)(nil),    // 14: computed.sla.v1.EventReputationUpdated
+	(*EventDisputeOpened)(nil),        // 15: computed.sla.v1.EventDisputeOpened
+	(*EventDisputeResponded)(nil),     // 16: computed.sla.v1.EventDisputeResponded
+	(*EventDisputeVoted)(nil),         // 17: computed.sla.v1.EventDisputeVoted
+	(*EventDisputeResolved)(nil),      // 18: computed.sla.v1.EventDisputeResolved
+	(*EventResultCommitted)(nil),      // 19: computed.sla.v1.EventResultCommitted
+	(*EventResultRevealed)(nil),       // 20: computed.sla.v1.EventResultRevealed
+	(*EventReplicationResolved)(nil),  // 21: computed.sla.v1.EventReplicationResolved
+	(*Params)(nil),                    // 22: computed.sla.v1.Params
 }
 var file_computed_sla_v1_events_proto_depIdxs = []int32{
-	20, // 0: computed.sla.v1.EventParamsUpdated.params:type_name -> computed.sla.v1.Params
+	22, // 0: computed.sla.v1.EventParamsUpdated.params:type_name -> computed.sla.v1.Params
 	1,  // [1:1] is the sub-list for method output_type
 	1,  // [1:1] is the sub-list for method input_type
 	1,  // [1:1] is the sub-list for extension type_name
@@ -13181,7 +14594,7 @@ func file_computed_sla_v1_events_proto_init() {
 			}
 		}
 		file_computed_sla_v1_events_proto_msgTypes[11].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventLeaseTerminated); i {
+			switch v := v.(*EventLeaseEnforced); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -13193,7 +14606,7 @@ func file_computed_sla_v1_events_proto_init() {
 			}
 		}
 		file_computed_sla_v1_events_proto_msgTypes[12].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventReputationUpdated); i {
+			switch v := v.(*EventReplicaJoined); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -13205,7 +14618,7 @@ func file_computed_sla_v1_events_proto_init() {
 			}
 		}
 		file_computed_sla_v1_events_proto_msgTypes[13].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventDisputeOpened); i {
+			switch v := v.(*EventLeaseTerminated); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -13217,7 +14630,7 @@ func file_computed_sla_v1_events_proto_init() {
 			}
 		}
 		file_computed_sla_v1_events_proto_msgTypes[14].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventDisputeResponded); i {
+			switch v := v.(*EventReputationUpdated); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -13229,7 +14642,7 @@ func file_computed_sla_v1_events_proto_init() {
 			}
 		}
 		file_computed_sla_v1_events_proto_msgTypes[15].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventDisputeVoted); i {
+			switch v := v.(*EventDisputeOpened); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -13241,7 +14654,7 @@ func file_computed_sla_v1_events_proto_init() {
 			}
 		}
 		file_computed_sla_v1_events_proto_msgTypes[16].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventDisputeResolved); i {
+			switch v := v.(*EventDisputeResponded); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -13253,7 +14666,7 @@ func file_computed_sla_v1_events_proto_init() {
 			}
 		}
 		file_computed_sla_v1_events_proto_msgTypes[17].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventResultCommitted); i {
+			switch v := v.(*EventDisputeVoted); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -13265,7 +14678,7 @@ func file_computed_sla_v1_events_proto_init() {
 			}
 		}
 		file_computed_sla_v1_events_proto_msgTypes[18].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EventResultRevealed); i {
+			switch v := v.(*EventDisputeResolved); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -13277,6 +14690,30 @@ func file_computed_sla_v1_events_proto_init() {
 			}
 		}
 		file_computed_sla_v1_events_proto_msgTypes[19].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*EventResultCommitted); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_computed_sla_v1_events_proto_msgTypes[20].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*EventResultRevealed); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_computed_sla_v1_events_proto_msgTypes[21].Exporter = func(v interface{}, i int) interface{} {
 			switch v := v.(*EventReplicationResolved); i {
 			case 0:
 				return &v.state
@@ -13295,7 +14732,7 @@ func file_computed_sla_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_computed_sla_v1_events_proto_rawDesc,
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
