@@ -10,6 +10,7 @@ import (
 	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	gogoproto "github.com/cosmos/gogoproto/proto"
 
 	"github.com/computed-network/computed/provider/bid"
 	"github.com/computed-network/computed/provider/chain"
@@ -17,6 +18,7 @@ import (
 	"github.com/computed-network/computed/provider/gpu"
 	"github.com/computed-network/computed/provider/ingress"
 	"github.com/computed-network/computed/provider/state"
+	attesttypes "github.com/computed-network/computed/x/attest/types"
 	markettypes "github.com/computed-network/computed/x/market/types"
 	slatypes "github.com/computed-network/computed/x/sla/types"
 )
@@ -332,4 +334,139 @@ func TestClosedLeaseKeptUntilReportsLand(t *testing.T) {
 	d.head.Store(118)
 	waitState(d, state.LeaseClosed)
 	d.stopped.Store(true)
+}
+
+// TestCommitFoundOnChainIsNotResent: the sidecar stopped after its commit landed and before the
+// store learned it. Restarted past the commit deadline, a resend would be refused for the phase
+// and the reveal never sent (the replica slashed): it finds its commitment on chain and reveals.
+func TestCommitFoundOnChainIsNotResent(t *testing.T) {
+	store, dataDir := tempStore(t)
+	d := receiptDaemon(t, store, dataDir)
+	d.urgent, d.txs = make(chan txJob, 16), make(chan txJob, 16)
+	var node *queryNode
+	d.chain, node = fakeChain(t)
+	d.provider = d.chain.Provider().String()
+	digest, salt := []byte("digest-of-the-job-result-32bytes"), []byte("salt-salt-salt-salt-salt-salt-32")
+	hash := slatypes.Commitment(digest, d.chain.Provider(), salt)
+	if err := store.PutCommit(3, state.Commit{LeaseID: 7, ResultDigest: digest, Salt: salt, CommitHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	node.set("/computed.sla.v1.Query/Replication", &slatypes.QueryReplicationResponse{Replication: slatypes.Replication{
+		OrderId: 3, Status: slatypes.REPLICATION_STATUS_REVEALING, CommitDeadline: 100, RevealDeadline: 105,
+		Members: []slatypes.Replica{{LeaseId: 7, Provider: d.provider, Commitment: hash}},
+	}})
+	d.head.Store(101)
+	run := &leaseRun{order: markettypes.Order{Id: 3}, rec: state.LeaseRecord{LeaseID: 7, Replicated: true}}
+	done := make(chan error, 1)
+	go func() { done <- d.replicateOnce(context.Background(), run) }()
+	var job txJob
+	select {
+	case job = <-d.urgent:
+	case err := <-done:
+		t.Fatalf("replicateOnce returned %v before sending anything", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing sent")
+	}
+	reveal, ok := job.msgs[0].(*slatypes.MsgRevealResult)
+	if !ok {
+		t.Fatalf("sent %T first, want the reveal: the commit on chain was sent again", job.msgs[0])
+	}
+	if reveal.LeaseId != 7 || string(reveal.Salt) != string(salt) {
+		t.Fatalf("reveal %+v", reveal)
+	}
+	job.done(&chain.Result{Height: 102}, nil)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	c, err := store.GetCommit(3)
+	if err != nil || !c.Committed || !c.Revealed {
+		t.Fatalf("stored commit %+v, %v: want committed and revealed", c, err)
+	}
+}
+
+// TestStartRenewsValidRecordBeside: at start-up a record still valid but due for renewal is
+// renewed beside the watcher (the leases resumed next have reports due), not before it; with no
+// valid record, start-up attests before going on.
+func TestStartRenewsValidRecordBeside(t *testing.T) {
+	store, dataDir := tempStore(t)
+	d := receiptDaemon(t, store, dataDir)
+	var node *queryNode
+	d.chain, node = fakeChain(t)
+	d.provider = d.chain.Provider().String()
+	d.cfg.Attest.RenewBefore.Duration = 10 * time.Minute
+	renewed := make(chan struct{}, 4)
+	release := make(chan struct{})
+	d.renew = func(context.Context) error {
+		renewed <- struct{}{}
+		<-release
+		return nil
+	}
+	defer close(release)
+	soon := time.Now().Add(5 * time.Minute).Unix() // inside renew_before
+	node.set("/computed.attest.v1.Query/Attestation", &attesttypes.QueryAttestationResponse{Records: []attesttypes.AttestationRecord{
+		{Provider: d.provider, ValidUntil: soon, EvidenceHash: []byte("hash")},
+	}})
+	start := make(chan error, 1)
+	go func() { start <- d.attestAtStart(context.Background()) }()
+	select {
+	case err := <-start:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("start-up waited for the renewal of a record still valid")
+	}
+	select {
+	case <-renewed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the record due for renewal was not renewed")
+	}
+	if h := d.tokenHash.Load(); h == nil || string(*h) != "hash" {
+		t.Fatal("the valid record's evidence hash is not kept for receipts")
+	}
+
+	// Valid for longer than renew_before: nothing to do.
+	d2 := receiptDaemon(t, store, dataDir)
+	d2.chain, d2.provider, d2.renew = d.chain, d.provider, d.renew
+	d2.cfg.Attest.RenewBefore.Duration = time.Minute
+	if err := d2.attestAtStart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-renewed:
+		t.Fatal("renewed a record valid beyond renew_before")
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// TestLateBidGetsGPUs: a bid of ours sent before a restart lands after the restart adopted the
+// open bids: its creation reserves GPUs for it while its order is open, so they are not
+// promised to another order; a replayed creation of a bid whose order has cleared reserves none.
+func TestLateBidGetsGPUs(t *testing.T) {
+	d, order := gpuDaemon(t, 2, nil)
+	var node *queryNode
+	d.chain, node = fakeChain(t)
+	d.bids = map[uint64]uint64{}
+	o := order(5)
+	node.set("/computed.market.v1.Query/Order", &markettypes.QueryOrderResponse{Order: o})
+	block := chain.Block{Height: 10, Events: []gogoproto.Message{&markettypes.EventBidCreated{BidId: 9, OrderId: 5, Provider: d.provider}}}
+	if err := d.handleBlock(context.Background(), block); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.engine.Held(5); len(got) != 1 {
+		t.Fatalf("GPUs held for the late bid's order: %v, want 1", got)
+	}
+	if dec := d.engine.Evaluate(order(6)); !dec.Bid || slices.Contains(dec.GPUs, d.engine.Held(5)[0]) {
+		t.Fatalf("order 6 was fitted onto the late bid's GPU: %+v", dec)
+	}
+
+	o.Id, o.State = 7, markettypes.ORDER_STATE_ACTIVE
+	node.set("/computed.market.v1.Query/Order", &markettypes.QueryOrderResponse{Order: o})
+	block = chain.Block{Height: 11, Events: []gogoproto.Message{&markettypes.EventBidCreated{BidId: 10, OrderId: 7, Provider: d.provider}}}
+	if err := d.handleBlock(context.Background(), block); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.engine.Held(7); len(got) != 0 {
+		t.Fatalf("GPUs held for a cleared order's replayed bid: %v", got)
+	}
 }
