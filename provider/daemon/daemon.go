@@ -56,6 +56,8 @@ type Daemon struct {
 	inflight map[uint64]int
 	// givenUp holds the leases closed because their workload cannot run here (one close each).
 	givenUp map[uint64]bool
+	// settling: closed leases whose records wait for their last reports (settle).
+	settling map[uint64]bool
 
 	// urgent carries bids, commits and reveals, which have deadlines; txs carries the rest.
 	urgent      chan txJob

@@ -313,12 +313,18 @@ func TestClosedLeaseKeptUntilReportsLand(t *testing.T) {
 
 	d, run := finishDaemon(t)
 	run.rec.LastReportedWindow = 1
+	if err := d.store.MarkWindowReported(7, 1); err != nil { // window 1's report landed
+		t.Fatal(err)
+	}
 	d.head.Store(110)
 	d.height.Store(110)
 	d.finishLease(context.Background(), 7, run, 110) // window 2's report queued
 	job := <-d.urgent
 	time.Sleep(50 * time.Millisecond)
-	waitState(d, state.LeaseRunning)
+	waitState(d, state.LeaseClosing)
+	if rec, _ := d.store.GetLease(7); rec.ClosedHeight != 110 {
+		t.Fatalf("closing record's close height %d, want 110", rec.ClosedHeight)
+	}
 	job.done(&chain.Result{Height: 111}, nil) // the chain took it
 	waitState(d, state.LeaseClosed)
 
@@ -330,8 +336,27 @@ func TestClosedLeaseKeptUntilReportsLand(t *testing.T) {
 	d.finishLease(context.Background(), 7, run, 110)
 	<-d.urgent
 	time.Sleep(50 * time.Millisecond)
-	waitState(d, state.LeaseRunning)
+	waitState(d, state.LeaseClosing)
 	d.head.Store(118)
+	waitState(d, state.LeaseClosed)
+
+	// A report sent before the close (in memory only, LastReportedWindow already past it) is
+	// waited for too: the close itself queues nothing.
+	d, run = finishDaemon(t)
+	run.rec.LastReportedWindow = 2
+	d.head.Store(111)
+	d.height.Store(111)
+	d.finishLease(context.Background(), 7, run, 111)
+	if got := reported(d); len(got) != 0 {
+		t.Fatalf("the close queued %v, want nothing", got)
+	}
+	time.Sleep(50 * time.Millisecond)
+	waitState(d, state.LeaseClosing)
+	for _, w := range []uint64{1, 2} {
+		if err := d.store.MarkWindowReported(7, w); err != nil {
+			t.Fatal(err)
+		}
+	}
 	waitState(d, state.LeaseClosed)
 	d.stopped.Store(true)
 }
@@ -469,4 +494,68 @@ func TestLateBidGetsGPUs(t *testing.T) {
 	if got := d.engine.Held(7); len(got) != 0 {
 		t.Fatalf("GPUs held for a cleared order's replayed bid: %v", got)
 	}
+}
+
+// TestRestartReportsClosingLease: the sidecar was killed after a lease closed and before the
+// chain took its last report. At the restart the closing record is not run again; its windows
+// are rebuilt from what the store kept and the report is sent again, and the record closes once
+// the chain takes it.
+func TestRestartReportsClosingLease(t *testing.T) {
+	store, dataDir := tempStore(t)
+	d := receiptDaemon(t, store, dataDir)
+	d.chain, _ = fakeChain(t)
+	d.provider = d.chain.Provider().String()
+	d.urgent, d.txs = make(chan txJob, 16), make(chan txJob, 16)
+	d.leases, d.engine = map[uint64]*leaseRun{}, bid.New(bid.Policy{}, nil)
+	d.reportGrace.Store(8)
+	d.head.Store(111)
+	o := markettypes.Order{Id: 3, Sla: markettypes.SLATerms{WindowBlocks: 5}, Workload: markettypes.Workload{WasmHash: strings.Repeat("ab", 32)}}
+	l := markettypes.Lease{Id: 7, OrderId: 3, StartHeight: 100, PricePerBlock: sdk.NewInt64Coin("uusdc", 10)}
+	ob, lb, err := snapshot(o, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := state.LeaseRecord{LeaseID: 7, OrderID: 3, TaskID: "lease-7", StartHeight: 100, WindowBlocks: 5,
+		State: state.LeaseClosing, ClosedHeight: 110, LastReportedWindow: 1, Order: ob, Lease: lb}
+	if err := store.PutLease(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.MarkWindowReported(7, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.resumeStored(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d.running(7) {
+		t.Fatal("a closing lease was run again at the restart")
+	}
+	if err := d.resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var job txJob
+	select {
+	case job = <-d.urgent:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the closing lease's last window was not reported again")
+	}
+	r, ok := job.msgs[0].(*slatypes.MsgSubmitSLAReport)
+	if !ok || r.LeaseId != 7 || r.Window != 2 {
+		t.Fatalf("sent %v, want lease 7's window 2 report", job.msgs[0])
+	}
+	if got, _ := store.GetLease(7); got.State != state.LeaseClosing {
+		t.Fatalf("record %s before the chain took the report", got.State)
+	}
+	job.done(&chain.Result{Height: 112}, nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, _ := store.GetLease(7)
+		if got.State == state.LeaseClosed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("record %s after the chain took the report", got.State)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	d.stopped.Store(true)
 }

@@ -266,7 +266,7 @@ func (d *Daemon) removeStaleJournals(recs []state.LeaseRecord) {
 	}
 	running := map[uint64]bool{}
 	for _, r := range recs {
-		running[r.LeaseID] = r.State == state.LeaseRunning
+		running[r.LeaseID] = r.State == state.LeaseRunning || r.State == state.LeaseClosing
 	}
 	for _, de := range des {
 		id, err := strconv.ParseUint(strings.TrimPrefix(de.Name(), "lease-"), 10, 64)

@@ -89,8 +89,12 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 	}
 	if l.State != markettypes.LEASE_STATE_ACTIVE {
 		// A replayed creation of a lease that closed while the sidecar was down (its close is
-		// further on): nothing to run, only its earnings to take.
-		d.withdraw(context.WithoutCancel(ctx), leaseID)
+		// further on, and finds no run): nothing to run, its GPUs to free (its bid's win kept
+		// them), its earnings to take.
+		if !d.orderRunning(l.OrderId) {
+			d.engine.Release(l.OrderId)
+		}
+		d.withdraw(ctx, leaseID)
 		return nil
 	}
 	ores, err := ask(ctx, d, "query_order", func() (*markettypes.QueryOrderResponse, error) {
@@ -410,6 +414,15 @@ func (d *Daemon) resume(ctx context.Context) error {
 	}
 	mq := markettypes.NewQueryClient(d.chain.Context())
 	for _, r := range recs {
+		if r.State == state.LeaseClosing {
+			d.mu.Lock()
+			settling := d.settling[r.LeaseID]
+			d.mu.Unlock()
+			if !settling {
+				d.finishClosing(ctx, r)
+			}
+			continue
+		}
 		if r.State != state.LeaseRunning {
 			continue
 		}
@@ -478,7 +491,6 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun,
 	if err != nil {
 		return
 	}
-	var first uint64 // the first window the close reported, if any
 	if run != nil {
 		// Routed no more first, so the last receipt holds every request the ingress served.
 		d.mu.Lock()
@@ -503,7 +515,6 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun,
 			d.log.Warn("lease closed while the sidecar was down, too long ago to anchor what it served since", "lease", leaseID, "requests", dropped)
 		}
 		d.receiptPending(run, d.height.Load())
-		first = run.lastReported() + 1
 		d.reportEnded(ctx, run, closed)
 		if run.proxy != nil {
 			run.proxy.Release()
@@ -524,19 +535,48 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun,
 	d.metrics.Leases.Set(float64(n))
 	d.batcher.Flush(leaseID)
 	d.log.Info("lease closed", "lease", leaseID)
-	if run == nil || run.rec.WindowBlocks == 0 || run.rec.Replicated || first > lastWindowBy(run, closed) {
+	if run == nil || run.rec.WindowBlocks == 0 || run.rec.Replicated {
 		d.closeRecord(leaseID, run)
 		return
 	}
 	// The reports just queued are in memory only. Until the chain has taken them (or their
-	// deadlines pass) the store keeps the lease running, with its journal and window data: a
-	// crash meanwhile resumes it, finds it closed and reports those windows again.
-	last := lastWindowBy(run, closed)
+	// deadlines pass) the store keeps the lease closing, with its journal and window data: a
+	// crash meanwhile reports those windows again after the restart (finishClosing).
+	first, last := d.firstUnsettled(ctx, run), lastWindowBy(run, closed)
+	if first > last {
+		d.closeRecord(leaseID, run)
+		return
+	}
+	if rec, err := d.store.GetLease(leaseID); err == nil {
+		rec.State, rec.ClosedHeight = state.LeaseClosing, closed
+		_ = d.store.PutLease(rec)
+	}
+	d.settle(ctx, leaseID, run, first, last)
+}
+
+// settle closes lease's record once windows first..last have settled (reportsSettled), polling
+// beside the watcher; a restart or resync meanwhile leaves it to finishClosing.
+func (d *Daemon) settle(ctx context.Context, leaseID uint64, run *leaseRun, first, last uint64) {
+	d.mu.Lock()
+	if d.settling == nil {
+		d.settling = map[uint64]bool{}
+	}
+	if d.settling[leaseID] {
+		d.mu.Unlock()
+		return
+	}
+	d.settling[leaseID] = true
+	d.mu.Unlock()
 	every := d.settlePoll
 	if every <= 0 {
 		every = 500 * time.Millisecond
 	}
 	go func() {
+		defer func() {
+			d.mu.Lock()
+			delete(d.settling, leaseID)
+			d.mu.Unlock()
+		}()
 		for !d.stopped.Load() {
 			settled, err := d.reportsSettled(ctx, run, first, last)
 			if err != nil {
@@ -549,6 +589,49 @@ func (d *Daemon) finishLease(ctx context.Context, leaseID uint64, run *leaseRun,
 			time.Sleep(every)
 		}
 	}()
+}
+
+// firstUnsettled is the first window of run's lease whose report deadline has not passed: the
+// earlier ones are settled whatever became of their reports.
+func (d *Daemon) firstUnsettled(ctx context.Context, run *leaseRun) uint64 {
+	n := d.head.Load() - d.grace(ctx) - run.rec.StartHeight
+	if n < 0 || run.rec.WindowBlocks == 0 {
+		return 1
+	}
+	return uint64(n)/run.rec.WindowBlocks + 1
+}
+
+// finishClosing reports again, after a restart or a resync, the last windows of a lease that
+// closed before the chain took its reports: from the window data and journal the store kept,
+// through an ingress that serves nothing, with no workload.
+func (d *Daemon) finishClosing(ctx context.Context, rec state.LeaseRecord) {
+	o, l, err := unsnapshot(rec)
+	if err != nil {
+		d.closeRecord(rec.LeaseID, nil)
+		return
+	}
+	run := &leaseRun{rec: rec, order: o, lease: l}
+	_, _, digest := d.workloadOf(o.Workload)
+	run.info = d.leaseInfo(o, l, digest)
+	// Never started: its backend is never asked.
+	if run.proxy, err = ingress.New(d.ingressConfig(run, "http://127.0.0.1:9/")); err != nil {
+		d.log.Warn("closing lease's windows cannot be rebuilt", "lease", rec.LeaseID, "err", err)
+		d.closeRecord(rec.LeaseID, nil)
+		return
+	}
+	j, replay := d.openJournal(rec.LeaseID)
+	run.journal = j
+	d.restoreWindows(ctx, run, replay, true)
+	run.pending = nil // receipted at the close, before the journal's last seal
+	d.reportEnded(ctx, run, rec.ClosedHeight)
+	run.proxy.Release()
+	first, last := d.firstUnsettled(ctx, run), lastWindowBy(run, rec.ClosedHeight)
+	if first > last {
+		d.closeRecord(rec.LeaseID, run)
+		return
+	}
+	d.log.Info("closed lease's last windows reported again", "lease", rec.LeaseID, "windows", fmt.Sprintf("%d..%d", first, last))
+	d.settle(ctx, rec.LeaseID, run, first, last)
 }
 
 // lastWindowBy is the last window of run's lease that ended at or before height h (0: none).

@@ -31,6 +31,12 @@ func (d *Daemon) replicate(ctx context.Context, run *leaseRun) {
 		if err == nil || ctx.Err() != nil || d.stopped.Load() {
 			return
 		}
+		if !chain.Transient(err) {
+			// The chain refused (its phase, a mismatch) or the job failed: trying again
+			// would only pay fees for the same answer.
+			d.log.Error("replication", "lease", run.rec.LeaseID, "err", err)
+			return
+		}
 		// A replica that does not reveal is slashed: try again while the chain still takes
 		// a commit or a reveal.
 		open := d.replicationOpen(ctx, run.order.Id)

@@ -35,8 +35,10 @@ type Proxy struct {
 	healthURL   string
 	probeClient *http.Client
 	prober      proberState
-	// inflight counts requests inside ServeHTTP, up to their OnRequest, for Drain.
+	// inflight counts requests inside ServeHTTP, up to their OnRequest, for Drain; once
+	// draining is set, a request that comes in is turned away unrecorded.
 	inflight atomic.Int64
+	draining atomic.Bool
 }
 
 // New builds the proxy for cfg. It does not contact the backend; start the prober with Run
@@ -84,6 +86,12 @@ func New(cfg Config) (*Proxy, error) {
 func (p *Proxy) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 	p.inflight.Add(1)
 	defer p.inflight.Add(-1) // runs after finish: the request is recorded and handed over
+	if p.draining.Load() {
+		// The lease has closed: a request its router handed over just before is not served
+		// after its last receipt was taken.
+		http.Error(rw, "lease closed", http.StatusServiceUnavailable)
+		return
+	}
 	start := time.Now()
 	sw := p.writers.Get().(*statusWriter)
 	sw.rw = rw
@@ -139,8 +147,10 @@ func (p *Proxy) handleError(rw http.ResponseWriter, req *http.Request, _ error) 
 
 // Drain waits, up to timeout, until no request is inside the proxy, and reports whether none
 // is. The lease's caller stops routing to the proxy first: a request it already routed is still
-// recorded (OnRequest) before Drain returns, so the lease's last receipt can hold it.
+// recorded (OnRequest) before Drain returns, so the lease's last receipt can hold it, and one
+// that reaches the proxy after Drain began is refused (503) unrecorded.
 func (p *Proxy) Drain(timeout time.Duration) bool {
+	p.draining.Store(true) // before reading the count: a request either is counted or is refused
 	deadline := time.Now().Add(timeout)
 	for p.inflight.Load() > 0 {
 		if time.Now().After(deadline) {

@@ -275,9 +275,6 @@ func TestDrainWaitsForRequestsInFlight(t *testing.T) {
 	defer backend.Close()
 	var recorded atomic.Int64
 	p, srv := startProxy(t, Config{Backend: backend.URL, OnRequest: func(uint64, Sample) { recorded.Add(1) }})
-	if !p.Drain(time.Millisecond) {
-		t.Fatal("Drain with nothing in flight")
-	}
 	go func() { _, _ = http.Get(srv.URL) }()
 	for p.inflight.Load() == 0 {
 		time.Sleep(time.Millisecond)
@@ -294,5 +291,13 @@ func TestDrainWaitsForRequestsInFlight(t *testing.T) {
 	}
 	if recorded.Load() != 1 {
 		t.Fatalf("%d requests recorded when Drain returned, want 1", recorded.Load())
+	}
+	if !p.Drain(time.Millisecond) {
+		t.Fatal("Drain with nothing in flight")
+	}
+	// A request that reaches the proxy once it has drained is turned away, unrecorded.
+	resp, _ := get(t, srv.URL, nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || recorded.Load() != 1 {
+		t.Fatalf("after Drain: %d, %d recorded; want 503 and still 1", resp.StatusCode, recorded.Load())
 	}
 }

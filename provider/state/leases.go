@@ -11,6 +11,9 @@ import (
 const (
 	LeaseRunning = "running"
 	LeaseClosed  = "closed"
+	// LeaseClosing is a lease closed on chain whose last SLA reports the chain has yet to take:
+	// a restart does not run it again, and reports its windows from the data kept.
+	LeaseClosing = "closing"
 )
 
 // LeaseRecord is what the sidecar needs to resume serving a lease after a restart.
@@ -23,8 +26,10 @@ type LeaseRecord struct {
 	Workload    string   `json:"workload"`
 	GPUs        []string `json:"gpus"`
 	StartHeight int64    `json:"start_height"`
-	// State is LeaseRunning or LeaseClosed.
+	// State is LeaseRunning, LeaseClosing or LeaseClosed.
 	State string `json:"state"`
+	// ClosedHeight is the close's height once the lease is closing.
+	ClosedHeight int64 `json:"closed_height,omitempty"`
 	// WindowBlocks is the SLA window length. Windows are numbered from 1, so
 	// LastReportedWindow 0 means no window has been reported yet.
 	WindowBlocks       uint64 `json:"window_blocks"`
