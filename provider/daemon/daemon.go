@@ -75,7 +75,8 @@ type Daemon struct {
 	// (ensureAttested; a test's stand-in).
 	renewing atomic.Bool
 	renew    func(context.Context) error
-	// settlePoll is how often a closed lease's record checks whether its last reports landed.
+	// settlePoll is how often a closed lease's record checks whether its last reports landed
+	// (0: every 500 ms).
 	settlePoll time.Duration
 }
 
@@ -118,7 +119,7 @@ func New(cfg config.Config, d Deps) (*Daemon, error) {
 		cfg: cfg, log: d.Log, chain: d.Chain, watcher: d.Watcher, store: d.Store, gpus: d.GPUs,
 		engine: bid.New(policy, devices), drivers: d.Drivers, collector: d.Collector, metrics: metrics.New(),
 		provider: d.Chain.Provider().String(), leases: map[uint64]*leaseRun{}, bids: map[uint64]uint64{}, inflight: map[uint64]int{}, givenUp: map[uint64]bool{},
-		txs: make(chan txJob, 1024), urgent: make(chan txJob, 256), resumeWait: resumeWait, settlePoll: 500 * time.Millisecond,
+		txs: make(chan txJob, 1024), urgent: make(chan txJob, 256), resumeWait: resumeWait,
 	}
 	if dm.watcher.OnError == nil {
 		dm.watcher.OnError = func(h int64, inARow int, err error) {
