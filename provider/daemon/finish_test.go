@@ -19,6 +19,7 @@ import (
 	"github.com/computed-network/computed/provider/ingress"
 	"github.com/computed-network/computed/provider/state"
 	attesttypes "github.com/computed-network/computed/x/attest/types"
+	escrowtypes "github.com/computed-network/computed/x/escrow/types"
 	markettypes "github.com/computed-network/computed/x/market/types"
 	slatypes "github.com/computed-network/computed/x/sla/types"
 )
@@ -544,6 +545,72 @@ func TestRestartReportsClosingLease(t *testing.T) {
 	}
 	if got, _ := store.GetLease(7); got.State != state.LeaseClosing {
 		t.Fatalf("record %s before the chain took the report", got.State)
+	}
+	job.done(&chain.Result{Height: 112}, nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, _ := store.GetLease(7)
+		if got.State == state.LeaseClosed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("record %s after the chain took the report", got.State)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	d.stopped.Store(true)
+}
+
+// A lease that closed while the sidecar was down, and that the restart did not serve again
+// (its launch failed), still has the windows that ended by its close reported, from the window
+// data the store kept: unreported, they are judged MISSING.
+func TestResumeReportsLeaseClosedWhileDown(t *testing.T) {
+	store, dataDir := tempStore(t)
+	d := receiptDaemon(t, store, dataDir)
+	var node *queryNode
+	d.chain, node = fakeChain(t)
+	d.provider = d.chain.Provider().String()
+	d.urgent, d.txs = make(chan txJob, 16), make(chan txJob, 16)
+	d.leases, d.engine = map[uint64]*leaseRun{}, bid.New(bid.Policy{}, nil)
+	d.reportGrace.Store(8)
+	d.head.Store(111)
+	o := markettypes.Order{Id: 3, Sla: markettypes.SLATerms{WindowBlocks: 5}, Workload: markettypes.Workload{WasmHash: strings.Repeat("ab", 32)}}
+	l := markettypes.Lease{Id: 7, OrderId: 3, StartHeight: 100, PricePerBlock: sdk.NewInt64Coin("uusdc", 10), State: markettypes.LEASE_STATE_ACTIVE}
+	ob, lb, err := snapshot(o, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := state.LeaseRecord{LeaseID: 7, OrderID: 3, TaskID: "lease-7", StartHeight: 100, WindowBlocks: 5,
+		State: state.LeaseRunning, LastReportedWindow: 1, Order: ob, Lease: lb}
+	if err := store.PutLease(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.MarkWindowReported(7, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Window 2 (blocks 106..110) was measured before the crash: 9 of 10 probes answered.
+	if err := store.KeepWindows(7, state.Measured{Windows: []state.WindowData{{Window: 2, Probes: 10, ProbesOK: 9}}}); err != nil {
+		t.Fatal(err)
+	}
+	closed := l
+	closed.State, closed.ClosedHeight = markettypes.LEASE_STATE_CLOSED, 110
+	node.set("/computed.market.v1.Query/Lease", &markettypes.QueryLeaseResponse{Lease: closed})
+	node.set("/computed.escrow.v1.Query/Stream", &escrowtypes.QueryStreamResponse{})
+	if err := d.resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var job txJob
+	select {
+	case job = <-d.urgent:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the last window of a lease closed while the sidecar was down was not reported")
+	}
+	r, ok := job.msgs[0].(*slatypes.MsgSubmitSLAReport)
+	if !ok || r.LeaseId != 7 || r.Window != 2 || r.AvailabilityBps != 9_000 {
+		t.Fatalf("sent %v, want lease 7's window 2 report at 9000 bps", job.msgs[0])
+	}
+	if got, _ := store.GetLease(7); got.State != state.LeaseClosing || got.ClosedHeight != 110 {
+		t.Fatalf("record %s (closed at %d) before the chain took the report; want closing at 110", got.State, got.ClosedHeight)
 	}
 	job.done(&chain.Result{Height: 112}, nil)
 	deadline := time.Now().Add(5 * time.Second)

@@ -162,63 +162,69 @@ func (d *Daemon) dropJournal(run *leaseRun, sealed uint64) {
 	}
 }
 
-// closedRun is what finishLease needs to receipt the requests in the journal of a lease that
-// closed while the sidecar was down (killed in the lease's last block): the chain takes a closed
-// lease's last batches for report_grace_blocks after its close. It is nil when the journal holds
-// no request, the grace will have passed before a batch can land, or the order is unreadable;
-// removeJournal then counts the requests in the log.
+// closedRun is what finishLease needs of a lease that closed while the sidecar was down and
+// that resumeStored did not serve again: an ingress that serves nothing holds its windows,
+// rebuilt from the store and journal and charged the downtime, so that those that ended by the
+// close are reported (a window never reported is judged MISSING); the journal's requests are
+// pending for a last receipt while a batch sent now can still be anchored (the chain takes a
+// closed lease's batches for report_grace_blocks after its close). It is nil for a replicated
+// lease (no ingress) or when the order is unreadable; removeJournal then counts the requests in
+// the log.
 func (d *Daemon) closedRun(ctx context.Context, rec state.LeaseRecord, l markettypes.Lease) *leaseRun {
-	j, rep := d.closedJournal(ctx, rec, l)
-	if j == nil {
+	if rec.Replicated {
 		return nil
 	}
+	o, err := d.orderOf(ctx, rec, l)
+	if err != nil {
+		d.log.Warn("closed lease's order unreadable", "lease", rec.LeaseID, "order", l.OrderId, "err", err)
+		return nil
+	}
+	run, err := d.offlineRun(rec, o, l)
+	if err != nil {
+		d.log.Warn("closed lease's windows cannot be rebuilt", "lease", rec.LeaseID, "err", err)
+		return nil
+	}
+	var rep journal.Replay
+	if _, err := os.Stat(d.journalDir(rec.LeaseID)); err == nil {
+		run.journal, rep = d.openJournal(rec.LeaseID)
+	}
+	d.restoreWindows(ctx, run, rep, false)
+	if n := len(run.pending); n > 0 {
+		if d.anchorable(ctx, l) {
+			d.log.Info("lease closed while the sidecar was down: receipting the requests of its last block", "lease", rec.LeaseID, "requests", n)
+		} else {
+			run.unanchorable.Store(true) // finishLease drops them, in the log
+		}
+	}
+	return run
+}
+
+// orderOf is the order of rec's lease l: the one the record kept, else the chain's.
+func (d *Daemon) orderOf(ctx context.Context, rec state.LeaseRecord, l markettypes.Lease) (markettypes.Order, error) {
 	if o, _, err := unsnapshot(rec); err == nil {
-		return d.journalRun(rec, l, o, j, rep)
+		return o, nil
 	}
 	mq := markettypes.NewQueryClient(d.chain.Context())
-	ores, err := ask(ctx, d, "query_order", func() (*markettypes.QueryOrderResponse, error) {
+	res, err := ask(ctx, d, "query_order", func() (*markettypes.QueryOrderResponse, error) {
 		return mq.Order(ctx, &markettypes.QueryOrderRequest{Id: l.OrderId})
 	})
 	if err != nil {
-		d.log.Warn("closed lease's order unreadable", "lease", rec.LeaseID, "order", l.OrderId, "err", err)
-		_ = j.Close()
-		return nil
+		return markettypes.Order{}, err
 	}
-	return d.journalRun(rec, l, ores.Order, j, rep)
+	return res.Order, nil
 }
 
-// closedJournal opens the journal of a lease that closed while the sidecar was down if it holds
-// requests that a batch sent now can still anchor; nil otherwise.
-func (d *Daemon) closedJournal(ctx context.Context, rec state.LeaseRecord, l markettypes.Lease) (*journal.Journal, journal.Replay) {
-	if rec.Replicated {
-		return nil, journal.Replay{}
-	}
-	if _, err := os.Stat(d.journalDir(rec.LeaseID)); err != nil {
-		return nil, journal.Replay{}
-	}
-	j, rep := d.openJournal(rec.LeaseID)
-	if j == nil {
-		return nil, journal.Replay{}
-	}
-	if countRequests(rep) == 0 || !d.anchorable(ctx, l) {
-		_ = j.Close()
-		return nil, journal.Replay{}
-	}
-	return j, rep
-}
-
-// journalRun is a closed lease, not running, with the requests its journal holds pending.
-func (d *Daemon) journalRun(rec state.LeaseRecord, l markettypes.Lease, o markettypes.Order, j *journal.Journal, rep journal.Replay) *leaseRun {
+// offlineRun is lease l, not served: its ingress never starts and its backend is never asked,
+// but it holds the lease's windows so that they can be rebuilt and reported.
+func (d *Daemon) offlineRun(rec state.LeaseRecord, o markettypes.Order, l markettypes.Lease) (*leaseRun, error) {
+	run := &leaseRun{rec: rec, order: o, lease: l}
 	_, _, digest := d.workloadOf(o.Workload)
-	run := &leaseRun{rec: rec, order: o, lease: l, journal: j, info: d.leaseInfo(o, l, digest)}
-	for _, e := range rep.Entries {
-		if !e.Probe {
-			run.pending = append(run.pending, windowSample{e.Window, e.Sample})
-		}
+	run.info = d.leaseInfo(o, l, digest)
+	var err error
+	if run.proxy, err = ingress.New(d.ingressConfig(run, "http://127.0.0.1:9/")); err != nil {
+		return nil, err
 	}
-	d.metrics.JournalReplayed.Add(float64(len(run.pending)))
-	d.log.Info("lease closed while the sidecar was down: receipting the requests of its last block", "lease", rec.LeaseID, "requests", len(run.pending))
-	return run
+	return run, nil
 }
 
 // removeJournal deletes an ended lease's journal. One of a lease that closed while the sidecar

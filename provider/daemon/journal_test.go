@@ -216,12 +216,16 @@ func TestJournalClosedWhileDown(t *testing.T) {
 				d.head.Store(103)
 				return d
 			}
-			rec := state.LeaseRecord{LeaseID: 7, OrderID: 3, TaskID: "lease-7", StartHeight: 100, WindowBlocks: 5, State: state.LeaseRunning}
+			l := markettypes.Lease{Id: 7, OrderId: 3, PricePerBlock: sdk.NewInt64Coin("uusdc", 10)}
+			o := markettypes.Order{Id: 3, Requirements: markettypes.Requirements{GpuSku: "H100-SXM-80GB", Metro: "fra"}, Workload: markettypes.Workload{WasmHash: "ab"}}
+			ob, lb, err := snapshot(o, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := state.LeaseRecord{LeaseID: 7, OrderID: 3, TaskID: "lease-7", StartHeight: 100, WindowBlocks: 5, State: state.LeaseRunning, Order: ob, Lease: lb}
 			if err := store.PutLease(rec); err != nil {
 				t.Fatal(err)
 			}
-			l := markettypes.Lease{Id: 7, OrderId: 3, PricePerBlock: sdk.NewInt64Coin("uusdc", 10)}
-			o := markettypes.Order{Id: 3, Requirements: markettypes.Requirements{GpuSku: "H100-SXM-80GB", Metro: "fra"}, Workload: markettypes.Workload{WasmHash: "ab"}}
 
 			d := newDaemon()
 			run := &leaseRun{rec: rec, lease: l, info: d.leaseInfo(o, l, "ab")}
@@ -249,12 +253,9 @@ func TestJournalClosedWhileDown(t *testing.T) {
 			d = newDaemon()
 			d.head.Store(tc.head)
 			l.State, l.ClosedHeight = markettypes.LEASE_STATE_CLOSED, 104
-			var closed *leaseRun
-			if j, rep := d.closedJournal(context.Background(), rec, l); j != nil {
-				closed = d.journalRun(rec, l, o, j, rep)
-			}
-			if got := closed != nil; got != tc.receipted {
-				t.Fatalf("journal taken for a receipt: %v, want %v", got, tc.receipted)
+			closed := d.closedRun(context.Background(), rec, l)
+			if closed == nil {
+				t.Fatal("no run for the closed lease")
 			}
 			d.finishLease(context.Background(), 7, closed, l.ClosedHeight)
 

@@ -453,9 +453,11 @@ func (d *Daemon) resume(ctx context.Context) error {
 }
 
 // closedWhileDown prepares a lease resumeStored served to end: it closed while the sidecar was
-// down. As for one not served (closedJournal), what it served is receipted only while a batch
+// down. As for one not served (closedRun), what it served is receipted only while a batch
 // sent now can still be anchored.
 func (d *Daemon) closedWhileDown(ctx context.Context, run *leaseRun, l markettypes.Lease) {
+	// Its windows that ended by the close are about to be reported: with the downtime in them.
+	d.chargeResumed(ctx, run)
 	run.mu.Lock()
 	n := len(run.pending)
 	run.mu.Unlock()
@@ -610,11 +612,8 @@ func (d *Daemon) finishClosing(ctx context.Context, rec state.LeaseRecord) {
 		d.closeRecord(rec.LeaseID, nil)
 		return
 	}
-	run := &leaseRun{rec: rec, order: o, lease: l}
-	_, _, digest := d.workloadOf(o.Workload)
-	run.info = d.leaseInfo(o, l, digest)
-	// Never started: its backend is never asked.
-	if run.proxy, err = ingress.New(d.ingressConfig(run, "http://127.0.0.1:9/")); err != nil {
+	run, err := d.offlineRun(rec, o, l)
+	if err != nil {
 		d.log.Warn("closing lease's windows cannot be rebuilt", "lease", rec.LeaseID, "err", err)
 		d.closeRecord(rec.LeaseID, nil)
 		return
