@@ -34,19 +34,30 @@ type directConn struct {
 
 const maxIdleDirect = 1024
 
+// maxInformational bounds the 1xx answers skipped before a request's answer (http.Transport's
+// bound too).
+const maxInformational = 5
+
 func newDirectTransport(addr string, fallback http.RoundTripper) *directTransport {
 	return &directTransport{addr: addr, dialer: net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}, fallback: fallback}
 }
 
 func (t *directTransport) get(ctx context.Context) (*directConn, bool, error) {
-	t.mu.Lock()
-	if n := len(t.idle); n > 0 {
+	for {
+		t.mu.Lock()
+		n := len(t.idle)
+		if n == 0 {
+			t.mu.Unlock()
+			break
+		}
 		c := t.idle[n-1]
 		t.idle = t.idle[:n-1]
 		t.mu.Unlock()
-		return c, true, nil
+		if c.br.Buffered() == 0 && alive(c.conn) {
+			return c, true, nil
+		}
+		c.conn.Close()
 	}
-	t.mu.Unlock()
 	conn, err := t.dialer.DialContext(ctx, "tcp", t.addr)
 	if err != nil {
 		return nil, false, err
@@ -126,13 +137,26 @@ func (t *directTransport) exchange(c *directConn, req *http.Request) (*http.Resp
 		stop()
 		return nil, err
 	}
-	resp, err := http.ReadResponse(c.br, req)
-	if err != nil {
-		stop()
-		if ctxErr := req.Context().Err(); ctxErr != nil {
-			return nil, ctxErr
+	var resp *http.Response
+	for informational := 0; ; informational++ {
+		var err error
+		if resp, err = http.ReadResponse(c.br, req); err != nil {
+			stop()
+			if ctxErr := req.Context().Err(); ctxErr != nil {
+				return nil, ctxErr
+			}
+			return nil, err
 		}
-		return nil, err
+		// An informational answer (100 Continue, 103 Early Hints) comes before the real one on
+		// the same connection: skipped, as http.Transport does; taken for the answer, it would
+		// leave the real one queued for the next request on the connection, another client's.
+		if resp.StatusCode < 100 || resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
+		if informational == maxInformational {
+			stop()
+			return nil, errors.New("backend sent too many 1xx responses")
+		}
 	}
 	body := &directBody{t: t, c: c, rc: resp.Body, stop: stop, reuse: !resp.Close && !req.Close}
 	if resp.Body == http.NoBody || resp.ContentLength == 0 && resp.Body != nil && req.Method == http.MethodHead {

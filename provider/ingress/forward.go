@@ -51,6 +51,9 @@ func (p *Proxy) forward(rw http.ResponseWriter, req *http.Request) {
 	}
 	te := req.Header.Get("Te")
 	removeHopHeaders(out.Header)
+	// The front server already answered it (100 Continue as the body is read); the backend
+	// need not answer it again.
+	out.Header.Del("Expect")
 	if strings.Contains(strings.ToLower(te), "trailers") {
 		out.Header.Set("Te", "trailers")
 	}
