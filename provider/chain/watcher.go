@@ -7,6 +7,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cosmos/gogoproto/proto"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -59,7 +60,11 @@ func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) erro
 		}); ok && !s.IsRunning() {
 			_ = s.Start()
 		}
-		ch, err := ev.Subscribe(ctx, "computed-provider", "tm.event='NewBlockHeader'", 16)
+		// Bounded: the websocket client's sends wait while it reconnects to a node that is down,
+		// and the subscription only wakes the loop, which polls without it.
+		subCtx, subCancel := context.WithTimeout(ctx, 5*time.Second)
+		ch, err := ev.Subscribe(subCtx, "computed-provider", "tm.event='NewBlockHeader'", 16)
+		subCancel()
 		if err == nil {
 			go func() {
 				for {
@@ -77,7 +82,12 @@ func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) erro
 					}
 				}
 			}()
-			defer ev.Unsubscribe(context.Background(), "computed-provider", "tm.event='NewBlockHeader'") //nolint:errcheck
+			defer func() {
+				// Bounded too, or a sidecar told to stop while its node is down would never stop.
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				_ = ev.Unsubscribe(ctx, "computed-provider", "tm.event='NewBlockHeader'")
+			}()
 		}
 	}
 	fails, inARow := 0, 0 // failures to read cursor+1 while the node answers; failures of any kind
@@ -88,12 +98,12 @@ func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) erro
 		}
 	}
 	for {
-		st, err := w.rpc.Status(ctx)
+		st, latest, err := w.committed(ctx)
 		if err != nil && ctx.Err() == nil {
-			failed(cursor+1, fmt.Errorf("node status: %w", err))
+			failed(cursor+1, err)
 		}
 		if err == nil {
-			for h := cursor + 1; h <= st.SyncInfo.LatestBlockHeight; h++ {
+			for h := cursor + 1; h <= latest; h++ {
 				b, err := w.block(ctx, h)
 				if err != nil {
 					if ctx.Err() != nil {
@@ -122,6 +132,22 @@ func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) erro
 		case <-time.After(w.Poll):
 		}
 	}
+}
+
+// committed is the node's status and the latest height whose block its application has
+// committed. The node stores a block, and its results, before the application commits it, and
+// queries answer from committed state: a block handled before then names orders and leases
+// that queries do not find yet (an order never bid on, a won lease never started).
+func (w *Watcher) committed(ctx context.Context) (*ctypes.ResultStatus, int64, error) {
+	st, err := w.rpc.Status(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("node status: %w", err)
+	}
+	info, err := w.rpc.ABCIInfo(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("node's application info: %w", err)
+	}
+	return st, min(st.SyncInfo.LatestBlockHeight, info.Response.LastBlockHeight), nil
 }
 
 // PrunedError is Run's error when the node no longer has the next height: it prunes blocks,

@@ -28,6 +28,7 @@ type fakeRPC struct {
 
 	mu          sync.Mutex
 	latest      int64
+	uncommitted int64 // the application has not committed this many of the latest blocks
 	statusFails int // Status fails this many times first
 	blocks      map[int64]*ctypes.ResultBlockResults
 	failAt      int64 // BlockResults fails at this height
@@ -47,6 +48,12 @@ func (f *fakeRPC) Status(context.Context) (*ctypes.ResultStatus, error) {
 		return nil, errors.New("connection refused")
 	}
 	return &ctypes.ResultStatus{SyncInfo: ctypes.SyncInfo{LatestBlockHeight: f.latest, EarliestBlockHeight: f.earliest}}, nil
+}
+
+func (f *fakeRPC) ABCIInfo(context.Context) (*ctypes.ResultABCIInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &ctypes.ResultABCIInfo{Response: abci.ResponseInfo{LastBlockHeight: f.latest - f.uncommitted}}, nil
 }
 
 func (f *fakeRPC) BlockResults(_ context.Context, h *int64) (*ctypes.ResultBlockResults, error) {
@@ -157,6 +164,47 @@ func TestWatcherDelivers(t *testing.T) {
 	if asked := f.heightsAsked(); !slices.Equal(asked, []int64{3, 4, 5}) {
 		t.Errorf("BlockResults asked for %v", asked)
 	}
+}
+
+// TestWatcherWaitsForCommit: the node stores a block and its results before the application
+// commits it; queries about the objects its events name answer only after the commit, so the
+// block is handled only then.
+func TestWatcherWaitsForCommit(t *testing.T) {
+	f := &fakeRPC{latest: 4, uncommitted: 1, sub: make(chan ctypes.ResultEvent, 1)}
+	w := NewWatcher(f)
+	w.Poll = time.Hour // woken by the test only
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	handled := make(chan int64, 8)
+	done := make(chan error, 1)
+	go func() {
+		done <- w.Run(ctx, 2, func(b Block) error {
+			handled <- b.Height
+			return nil
+		})
+	}()
+	if h := <-handled; h != 3 {
+		t.Fatalf("handled %d first, want 3", h)
+	}
+	select {
+	case h := <-handled:
+		t.Fatalf("handled height %d before the application committed it", h)
+	case <-time.After(200 * time.Millisecond):
+	}
+	f.mu.Lock()
+	f.uncommitted = 0
+	f.mu.Unlock()
+	f.sub <- ctypes.ResultEvent{} // the next block header: a wake-up
+	select {
+	case h := <-handled:
+		if h != 4 {
+			t.Fatalf("handled %d, want 4", h)
+		}
+	case <-ctx.Done():
+		t.Fatal("height 4 not handled once committed")
+	}
+	cancel()
+	<-done
 }
 
 // TestWatcherStopsOnHandleError: the caller persists its cursor after each block it handled;
