@@ -54,6 +54,9 @@ type Daemon struct {
 	// inflight counts the bids being sent per order: their GPUs are reserved, the bids not yet
 	// on chain.
 	inflight map[uint64]int
+	// launching counts the leases being launched per order (launch): their GPUs are the lease's
+	// before the run is in leases.
+	launching map[uint64]int
 	// givenUp holds the leases closed because their workload cannot run here (one close each).
 	givenUp map[uint64]bool
 	// settling: closed leases whose records wait for their last reports (settle).
@@ -355,6 +358,9 @@ func (d *Daemon) running(id uint64) bool { return d.leaseRun(id) != nil }
 func (d *Daemon) orderRunning(orderID uint64) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.launching[orderID] > 0 {
+		return true
+	}
 	for _, r := range d.leases {
 		if r.rec.OrderID == orderID {
 			return true

@@ -175,8 +175,10 @@ func (d *Daemon) considerOrder(ctx context.Context, o markettypes.Order) {
 	d.mu.Lock()
 	d.inflight[o.Id]++
 	d.mu.Unlock()
-	// Sent again while the node is unreachable: the chain refuses it once bidding has closed.
-	d.queueRetrying("bid", nil, func(_ *chain.Result, err error) {
+	// Sent again while the node is unreachable and the bid can still land before bidding
+	// closes: after, the chain refuses it, and a refused transaction still pays its fee.
+	open := func() bool { return d.head.Load() < o.BiddingClosesHeight }
+	d.queueRetrying("bid", open, func(_ *chain.Result, err error) {
 		d.mu.Lock()
 		if d.inflight[o.Id]--; d.inflight[o.Id] <= 0 {
 			delete(d.inflight, o.Id)

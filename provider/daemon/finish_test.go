@@ -206,6 +206,29 @@ func TestRefusedResendKeepsLeaseGPUs(t *testing.T) {
 	}
 }
 
+// The refusal of a bid's resend can come while the lease its first copy won is launching (a
+// docker start takes seconds), before the run is shared: its GPUs stay the lease's. Before, the
+// refusal freed them and the next order was fitted onto GPUs the workload was about to use.
+func TestRefusedResendDuringLaunchKeepsGPUs(t *testing.T) {
+	drv := &endpointDriver{endpoint: pong(t).URL}
+	d, order := gpuDaemon(t, 1, drv)
+	refused := fmt.Errorf("%w: %s", chain.ErrTxFailed, markettypes.ErrBiddingClosed.Error())
+	d.considerOrder(context.Background(), order(3))
+	resend := <-d.urgent
+	drv.onStart = func() { resend.done(nil, refused) }
+	l := markettypes.Lease{Id: 7, OrderId: 3, StartHeight: 100, PricePerBlock: sdk.NewInt64Coin("uusdc", 10)}
+	if err := d.launch(context.Background(), order(3), l, false); err != nil {
+		t.Fatal(err)
+	}
+	defer d.leaseRun(7).proxy.Release()
+	if held := d.engine.Held(3); len(held) != 1 {
+		t.Fatalf("the launching lease's GPU was freed by the refused resend (held %v)", held)
+	}
+	if dec := d.engine.Evaluate(order(4)); dec.Bid {
+		t.Fatal("bid on order 4 with the only GPU in use")
+	}
+}
+
 // TestRenewalBesideWatcher: re-attesting waits for two transactions, several blocks; the block
 // that starts it is handled (cursor saved) without waiting, and a block that comes due while a
 // renewal still waits does not start a second.

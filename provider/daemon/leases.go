@@ -110,6 +110,21 @@ func (d *Daemon) startLease(ctx context.Context, leaseID uint64) error {
 // (resumeStored), so downtime is charged later (chargeResumed), when block times can be read.
 func (d *Daemon) launch(ctx context.Context, o markettypes.Order, l markettypes.Lease, offline bool) error {
 	leaseID := l.Id
+	// From here the order's GPUs are the lease's, though the run is shared only at the end (a
+	// docker start takes seconds): a resend of its bid refused meanwhile must not free them.
+	d.mu.Lock()
+	if d.launching == nil {
+		d.launching = map[uint64]int{}
+	}
+	d.launching[o.Id]++
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		if d.launching[o.Id]--; d.launching[o.Id] <= 0 {
+			delete(d.launching, o.Id)
+		}
+		d.mu.Unlock()
+	}()
 	// The workload outlives this call's context, which ends when the sidecar stops.
 	runCtx, ctx := ctx, context.WithoutCancel(ctx)
 	rec, err := d.store.GetLease(leaseID)

@@ -27,11 +27,15 @@ type endpointDriver struct {
 	started  []string
 	stopped  []string
 	noneYet  bool // Endpoint fails, as docker's does for a container that exited at once
+	onStart  func()
 }
 
 func (e *endpointDriver) Name() string { return "wasm" }
 func (e *endpointDriver) Start(_ context.Context, cfg exec.TaskConfig) (exec.TaskStatus, error) {
 	e.started = append(e.started, cfg.ID)
+	if e.onStart != nil {
+		e.onStart()
+	}
 	return exec.TaskStatus{ID: cfg.ID, State: exec.TaskRunning}, nil
 }
 func (e *endpointDriver) Stop(_ context.Context, id string) error {
