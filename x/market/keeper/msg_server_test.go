@@ -85,6 +85,9 @@ func TestCreateOrderRejects(t *testing.T) {
 		{"no policy", func(m *types.MsgCreateOrder) { m.Policy = types.ACCEPTANCE_POLICY_UNSPECIFIED }, types.ErrInvalidOrder},
 		{"no replicas", func(m *types.MsgCreateOrder) { m.Replicas = 0 }, types.ErrInvalidOrder},
 		{"too many replicas", func(m *types.MsgCreateOrder) { m.Replicas = 8 }, types.ErrInvalidOrder},
+		// Its leases would end before commit-reveal resolves: the deposit back to the buyer, the
+		// replicas unpaid, and slashed if they stopped with the lease before revealing.
+		{"replicated job with a duration", func(m *types.MsgCreateOrder) { m.Replicas, m.DurationBlocks = 2, 1 }, types.ErrInvalidOrder},
 		{"two workloads", func(m *types.MsgCreateOrder) { m.Workload.OciDigest = "sha256:" + strings.Repeat("0", 64) }, types.ErrInvalidOrder},
 		{"no workload", func(m *types.MsgCreateOrder) { m.Workload.WasmHash = "" }, types.ErrInvalidOrder},
 		{"unpinned image", func(m *types.MsgCreateOrder) { m.Workload = types.Workload{OciDigest: "nginx:latest"} }, types.ErrInvalidOrder},

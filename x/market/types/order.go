@@ -105,9 +105,20 @@ func (m *MsgCreateOrder) ValidateStateless() error {
 		return invalid("input_commitment must be 64 lower-case hex characters")
 	case m.Replicas == 0:
 		return invalid("replicas must be at least 1")
+	case replicated(m.Replicas, w) && m.DurationBlocks > 0:
+		// Its leases end when the result is resolved (x/sla), which pays the replicas: ended
+		// sooner by a duration, the deposit went back to the buyer and the replicas unpaid.
+		return invalid("a replicated job's leases end when its result is resolved: duration_blocks must be 0, got %d", m.DurationBlocks)
 	}
 	return nil
 }
+
+// Replicated reports whether the order is a replicated job: a deterministic WebAssembly
+// workload run by several providers, whose results are compared by commit-reveal (x/sla).
+// Containers are not deterministic, so several replicas of one are independent leases.
+func (o Order) Replicated() bool { return replicated(o.Replicas, o.Workload) }
+
+func replicated(replicas uint32, w Workload) bool { return replicas > 1 && w.WasmHash != "" }
 
 // ValidateCoin checks a coin is well-formed, positive and below 2^MaxAmountBits.
 func ValidateCoin(c sdk.Coin) error {

@@ -89,6 +89,4 @@ func Commitment(resultDigest []byte, provider sdk.AccAddress, salt []byte) []byt
 }
 
 // Replicated reports whether an order runs as a replicated deterministic job.
-func Replicated(o markettypes.Order) bool {
-	return o.Replicas > 1 && o.Workload.WasmHash != ""
-}
+func Replicated(o markettypes.Order) bool { return o.Replicated() }
