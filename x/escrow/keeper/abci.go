@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"math"
 
 	sdkmath "cosmossdk.io/math"
 
@@ -47,6 +48,26 @@ func (k Keeper) deplete(ctx context.Context, id uint64, h int64) error {
 	return nil
 }
 
+// nextRefill is the earliest height at which acc, refilled with amount at h, refills again: once
+// the blocks amount pays for have passed, and not after the account runs out.
+func nextRefill(acc types.Account, amount sdkmath.Int, h int64) int64 {
+	bought := int64(1)
+	if acc.Rate.IsPositive() {
+		if b := amount.Quo(acc.Rate); b.IsInt64() && b.Int64() > 1 {
+			bought = b.Int64()
+		} else if !b.IsInt64() {
+			bought = math.MaxInt64
+		}
+	}
+	if acc.DepletionHeight > h && bought > acc.DepletionHeight-h {
+		return acc.DepletionHeight
+	}
+	if bought > math.MaxInt64-h {
+		return math.MaxInt64
+	}
+	return h + bought
+}
+
 // refill pulls the policy's amount from the owner's spendable balance if it is there and the cap
 // allows, and emits an event either way. A failed refill is not retried until the account
 // changes again (a deposit or a new policy re-arms it), so it cannot spin every block.
@@ -89,16 +110,18 @@ func (k Keeper) refill(ctx context.Context, id uint64, h int64) error {
 		return fail(err.Error())
 	}
 	p.Refilled = p.Refilled.Add(amount)
-	// Re-arm no earlier than the next block, so one EndBlock refills an account at most once.
 	if err := k.deposit(ctx, &acc, acc.Owner, amount); err != nil {
 		return err
 	}
-	if acc.RefillHeight == h {
-		if err := k.RefillQueue.Remove(ctx, pairKey(h, id)); err != nil {
+	// Re-armed no sooner than the blocks this refill bought (at least the next block): refills
+	// keep pace with what the leases consume, and a policy of tiny amounts cannot have every
+	// EndBlock refill the account, unmetered, for next to nothing.
+	if next := nextRefill(acc, amount, h); acc.RefillHeight != 0 && acc.RefillHeight < next {
+		if err := k.RefillQueue.Remove(ctx, pairKey(acc.RefillHeight, id)); err != nil {
 			return err
 		}
-		acc.RefillHeight = h + 1
-		if err := k.RefillQueue.Set(ctx, pairKey(h+1, id)); err != nil {
+		acc.RefillHeight = next
+		if err := k.RefillQueue.Set(ctx, pairKey(next, id)); err != nil {
 			return err
 		}
 		if err := k.Accounts.Set(ctx, id, acc); err != nil {

@@ -384,3 +384,31 @@ func TestRefillLowWaterBounded(t *testing.T) {
 	acc := e.account(id)
 	require.Equal(t, e.Height(), acc.RefillHeight, "a low-water mark beyond the runway refills now")
 }
+
+// A refill that leaves the account under its low-water mark re-arms, but no sooner than the
+// blocks it bought: before, a policy of tiny amounts refilled the account in every EndBlock,
+// unmetered work for next to nothing.
+func TestRefillKeepsPaceWithConsumption(t *testing.T) {
+	e := setup(t)
+	owner, provider := e.Accounts[0], e.Accounts[1]
+	id, _ := e.lease(owner, provider, 100, 10) // 10 blocks of runway
+	require.NoError(t, e.exec(func(ctx sdk.Context) error {
+		// 30 buys 3 blocks; the low-water mark of 1,000 blocks is never reached.
+		_, err := e.srv.SetRefillPolicy(ctx, &types.MsgSetRefillPolicy{Owner: owner.String(), AccountId: id, Amount: coin(30), Cap: coin(1_000_000), LowWaterBlocks: 1_000})
+		return err
+	}))
+	var heights []int64
+	for range 9 {
+		e.NextBlock()
+		for _, ev := range e.BlockEvents() {
+			if ev.Type == "computed.escrow.v1.EventRefill" {
+				heights = append(heights, e.Height())
+			}
+		}
+	}
+	require.Len(t, heights, 3, "refilled at %v", heights)
+	for i := 1; i < len(heights); i++ {
+		require.Equal(t, int64(3), heights[i]-heights[i-1], "refilled at %v", heights)
+	}
+	e.CheckInvariants()
+}
