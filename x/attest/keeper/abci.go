@@ -53,13 +53,13 @@ func (k Keeper) expireRecords(ctx context.Context) error {
 }
 
 // lapseRecord deletes one expired record, emits its event and calls the hooks, in a branch of
-// state: if a hook fails, its writes are dropped and the record is still deleted (an expired
+// state: if a hook fails or panics, its writes are dropped and the record is still deleted (an expired
 // record must never stay), so a faulty hook cannot halt the chain or keep a provider attested.
 func (k Keeper) lapseRecord(ctx context.Context, e collections.Triple[int64, []byte, int32]) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	provider, typ := e.K2(), e.K3()
 	cacheCtx, write := sdkCtx.CacheContext()
-	err := func() error {
+	err := heightqueue.Recovered(func() error {
 		r, err := k.Records.Get(cacheCtx, collections.Join(provider, typ))
 		if err != nil || r.ValidUntil != e.K1() {
 			// Stale entry (the record was replaced or removed): only the entry goes.
@@ -77,7 +77,7 @@ func (k Keeper) lapseRecord(ctx context.Context, e collections.Triple[int64, []b
 			return h.AfterAttestationLapsed(cacheCtx, provider)
 		}
 		return nil
-	}()
+	})
 	if err == nil {
 		write()
 		return

@@ -24,13 +24,26 @@ func (failingHooks) AfterAttestationLapsed(context.Context, sdk.AccAddress) erro
 	return errors.New("hook refused")
 }
 
-// TestLapseSurvivesFailingHook: an expired record goes whole even when a hook fails (its writes
-// dropped): its GPUs are freed for other providers, its event is emitted with a failure event,
-// and a newer record of another evidence type stays.
+// panickingHooks panic as an sdkmath overflow would: FinalizeBlock recovers nothing, so one
+// escaping the lapse would stop every validator at this height.
+type panickingHooks struct{}
+
+func (panickingHooks) AfterAttestationLapsed(context.Context, sdk.AccAddress) error {
+	panic("Int overflow")
+}
+
+// TestLapseSurvivesFailingHook: an expired record goes whole even when a hook fails or panics
+// (its writes dropped): its GPUs are freed for other providers, its event is emitted with a
+// failure event, and a newer record of another evidence type stays.
 func TestLapseSurvivesFailingHook(t *testing.T) {
+	t.Run("error", func(t *testing.T) { lapseWithHooks(t, failingHooks{}) })
+	t.Run("panic", func(t *testing.T) { lapseWithHooks(t, panickingHooks{}) })
+}
+
+func lapseWithHooks(t *testing.T, hooks types.AttestHooks) {
 	env := keepertest.New(t, types.StoreKey)
 	k := keeper.NewKeeper(env.Cdc, env.Store, env.AddressCodec, env.Authority)
-	k.SetHooks(failingHooks{})
+	k.SetHooks(hooks)
 	p := sdk.AccAddress(make([]byte, 20))
 	put := func(typ markettypes.EvidenceType, until int64, ueid string) {
 		r := types.AttestationRecord{Provider: p.String(), EvidenceType: typ, ValidUntil: until,

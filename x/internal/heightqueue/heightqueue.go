@@ -61,13 +61,18 @@ func Process(ctx context.Context, q Queue, h int64, module, what string, fn func
 // EventTypeItemFailed is the event of an end-block item that failed and was dropped.
 const EventTypeItemFailed = "end_block_item_failed"
 
-// guarded runs fn, turning a panic (an arithmetic overflow in sdkmath, say) into an error. The
-// panic is deterministic, so every validator drops the same item.
-func guarded(ctx context.Context, id uint64, fn func(ctx context.Context, id uint64) error) (err error) {
+// Recovered runs fn, turning a panic into an error, for end-block work outside a queue: the
+// panic is deterministic, so every validator fails the same item.
+func Recovered(fn func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	return fn(ctx, id)
+	return fn()
+}
+
+// guarded runs fn for one queue entry (Recovered).
+func guarded(ctx context.Context, id uint64, fn func(ctx context.Context, id uint64) error) error {
+	return Recovered(func() error { return fn(ctx, id) })
 }

@@ -29,6 +29,11 @@ func (p Params) Validate() error {
 		return fmt.Errorf("max_bidding_window_blocks (%d) is below min_bidding_window_blocks (%d)",
 			p.MaxBiddingWindowBlocks, p.MinBiddingWindowBlocks)
 	}
+	if p.MaxBiddingWindowBlocks > MaxDurationBlocks {
+		// now + window is an order's closing height: beyond this it could wrap negative and
+		// the order would clear in the block it was created.
+		return fmt.Errorf("max_bidding_window_blocks must be at most %d, got %d", MaxDurationBlocks, p.MaxBiddingWindowBlocks)
+	}
 	if p.MaxBidsPerOrder == 0 || p.MaxBidsPerOrder > 1000 {
 		return fmt.Errorf("max_bids_per_order must be in 1..1000, got %d", p.MaxBidsPerOrder)
 	}
