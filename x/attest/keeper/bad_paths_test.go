@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"cosmossdk.io/collections"
 	"github.com/stretchr/testify/require"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -189,6 +190,37 @@ func TestChallengesExpireThroughTheQueue(t *testing.T) {
 	_, err := e.submit(nrasMsg(p, c.ChallengeId, e.eat(c.Nonce, 1), claims(1)))
 	require.ErrorIs(t, err, types.ErrChallengeNotFound)
 	require.Empty(t, e.records())
+	e.checkInvariants()
+}
+
+// A provider holds at most MaxOpenChallenges: a new request replaces its oldest (which can no
+// longer be answered), so requests, which cost only their fee, cannot fill the store.
+func TestOpenChallengesBounded(t *testing.T) {
+	e := setup(t)
+	p, other := e.Accounts[0], e.Accounts[1]
+	e.register(p)
+	e.register(other)
+	theirs := e.challenge(other)
+	var issued []*types.MsgRequestChallengeResponse
+	for range types.MaxOpenChallenges + 2 {
+		issued = append(issued, e.challenge(p))
+	}
+	require.Equal(t, types.MaxOpenChallenges+1, e.challengeCount(), "four of p's and the other provider's one")
+	for i, c := range issued {
+		_, err := e.App.AttestKeeper.Challenges.Get(e.Ctx(), c.ChallengeId)
+		if i < 2 {
+			require.ErrorIs(t, err, collections.ErrNotFound, "challenge %d of %d outlived its replacement", i+1, len(issued))
+		} else {
+			require.NoError(t, err, "challenge %d of %d", i+1, len(issued))
+		}
+	}
+	_, err := e.App.AttestKeeper.Challenges.Get(e.Ctx(), theirs.ChallengeId)
+	require.NoError(t, err, "another provider's challenge is not touched")
+	_, err = e.submit(nrasMsg(p, issued[0].ChallengeId, e.eat(issued[0].Nonce, 1), claims(1)))
+	require.ErrorIs(t, err, types.ErrChallengeNotFound)
+	latest := issued[len(issued)-1]
+	_, err = e.submit(nrasMsg(p, latest.ChallengeId, e.eat(latest.Nonce, 1), claims(1)))
+	require.NoError(t, err, "the latest challenge answers")
 	e.checkInvariants()
 }
 

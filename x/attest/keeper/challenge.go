@@ -53,10 +53,10 @@ func (k Keeper) requestChallenge(ctx context.Context, msg *types.MsgRequestChall
 		// A TTL near the int64 range (a governance mistake) clamps instead of wrapping negative.
 		ExpiryHeight: addClamped(h, params.ChallengeTtlBlocks),
 	}
-	if err := k.Challenges.Set(ctx, id, c); err != nil {
+	if err := k.dropOldChallenges(ctx, provider, types.MaxOpenChallenges-1); err != nil {
 		return types.Challenge{}, err
 	}
-	if err := k.ChallengeExpiry.Set(ctx, collections.Join(c.ExpiryHeight, id)); err != nil {
+	if err := k.putChallenge(ctx, provider, c); err != nil {
 		return types.Challenge{}, err
 	}
 	return c, emit(ctx, &types.EventChallengeIssued{
@@ -96,5 +96,47 @@ func (k Keeper) consumeChallenge(ctx context.Context, c types.Challenge) error {
 	if err := k.Challenges.Remove(ctx, c.Id); err != nil {
 		return err
 	}
+	if provider, err := k.addressCodec.StringToBytes(c.Provider); err == nil {
+		if err := k.ProviderChallenges.Remove(ctx, collections.Join(provider, c.Id)); err != nil {
+			return err
+		}
+	}
 	return k.ChallengeExpiry.Remove(ctx, collections.Join(c.ExpiryHeight, c.Id))
+}
+
+// putChallenge stores an outstanding challenge with its index entries.
+func (k Keeper) putChallenge(ctx context.Context, provider []byte, c types.Challenge) error {
+	if err := k.Challenges.Set(ctx, c.Id, c); err != nil {
+		return err
+	}
+	if err := k.ProviderChallenges.Set(ctx, collections.Join(provider, c.Id)); err != nil {
+		return err
+	}
+	return k.ChallengeExpiry.Set(ctx, collections.Join(c.ExpiryHeight, c.Id))
+}
+
+// dropOldChallenges removes provider's oldest outstanding challenges (ids grow) until it holds
+// at most keep, each with EventChallengeExpired.
+func (k Keeper) dropOldChallenges(ctx context.Context, provider []byte, keep int) error {
+	iter, err := k.ProviderChallenges.Iterate(ctx, collections.NewPrefixedPairRange[[]byte, uint64](provider))
+	if err != nil {
+		return err
+	}
+	keys, err := iter.Keys()
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(keys)-keep; i++ {
+		c, err := k.Challenges.Get(ctx, keys[i].K2())
+		if err != nil {
+			return err
+		}
+		if err := k.consumeChallenge(ctx, c); err != nil {
+			return err
+		}
+		if err := emit(ctx, &types.EventChallengeExpired{ChallengeId: c.Id, Provider: c.Provider}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -34,13 +34,11 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		return err
 	}
 	for _, c := range gs.Challenges {
-		if _, err := k.addr(c.Provider, "challenge provider"); err != nil {
+		provider, err := k.addr(c.Provider, "challenge provider")
+		if err != nil {
 			return err
 		}
-		if err := k.Challenges.Set(ctx, c.Id, c); err != nil {
-			return err
-		}
-		if err := k.ChallengeExpiry.Set(ctx, collections.Join(c.ExpiryHeight, c.Id)); err != nil {
+		if err := k.putChallenge(ctx, provider, c); err != nil {
 			return err
 		}
 	}

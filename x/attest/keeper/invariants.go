@@ -45,12 +45,16 @@ func QueuesInvariant(k Keeper) sdk.Invariant {
 		if entries != records {
 			problems = append(problems, fmt.Sprintf("%d record expiry entries for %d records", entries, records))
 		}
-		challenges, challengeEntries := 0, 0
+		challenges, challengeEntries, providerEntries := 0, 0, 0
 		if err == nil {
 			err = k.Challenges.Walk(ctx, nil, func(id uint64, c types.Challenge) (bool, error) {
 				challenges++
 				if has, err := k.ChallengeExpiry.Has(ctx, collections.Join(c.ExpiryHeight, id)); err != nil || !has {
 					problems = append(problems, fmt.Sprintf("challenge %d has no expiry entry", id))
+				}
+				provider, _ := k.addressCodec.StringToBytes(c.Provider)
+				if has, err := k.ProviderChallenges.Has(ctx, collections.Join(provider, id)); err != nil || !has {
+					problems = append(problems, fmt.Sprintf("challenge %d is not indexed under its provider", id))
 				}
 				return false, nil
 			})
@@ -61,8 +65,14 @@ func QueuesInvariant(k Keeper) sdk.Invariant {
 				return false, nil
 			})
 		}
-		if challenges != challengeEntries {
-			problems = append(problems, fmt.Sprintf("%d challenge expiry entries for %d challenges", challengeEntries, challenges))
+		if err == nil {
+			err = k.ProviderChallenges.Walk(ctx, nil, func(collections.Pair[[]byte, uint64]) (bool, error) {
+				providerEntries++
+				return false, nil
+			})
+		}
+		if challenges != challengeEntries || challenges != providerEntries {
+			problems = append(problems, fmt.Sprintf("%d challenge expiry entries and %d provider entries for %d challenges", challengeEntries, providerEntries, challenges))
 		}
 		if err != nil {
 			problems = append(problems, err.Error())

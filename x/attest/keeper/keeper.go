@@ -37,6 +37,10 @@ type Keeper struct {
 	ProviderSeq collections.Map[[]byte, uint64]
 	// ChallengeExpiry: (expiry height, challenge id) for every outstanding challenge.
 	ChallengeExpiry collections.KeySet[collections.Pair[int64, uint64]]
+	// ProviderChallenges: (provider, challenge id) for every outstanding challenge, so that a
+	// provider holds at most types.MaxOpenChallenges. Derived from Challenges (rebuilt by
+	// InitGenesis, not exported).
+	ProviderChallenges collections.KeySet[collections.Pair[[]byte, uint64]]
 	// Records: (provider, evidence type) → the provider's record of that type.
 	Records collections.Map[collections.Pair[[]byte, int32], types.AttestationRecord]
 	// RecordExpiry: (valid_until unix seconds, provider, evidence type) for every record. Records
@@ -75,6 +79,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 			collections.Uint64Value),
 		ChallengeExpiry: collections.NewKeySet(sb, types.ChallengeExpiryKey, "challenge_expiry",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		ProviderChallenges: collections.NewKeySet(sb, types.ProviderChallengesKey, "provider_challenges",
+			collections.PairKeyCodec(collections.BytesKey, collections.Uint64Key)),
 		Records: collections.NewMap(sb, types.RecordsKey, "records",
 			collections.PairKeyCodec(collections.BytesKey, collections.Int32Key),
 			codec.CollValue[types.AttestationRecord](cdc)),

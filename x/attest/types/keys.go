@@ -9,6 +9,10 @@ const (
 	StoreKey = ModuleName
 )
 
+// MaxOpenChallenges is how many challenges one provider may hold at once: a new one replaces its
+// oldest, so requests, which cost only their fee, cannot fill the store.
+const MaxOpenChallenges = 4
+
 // Collection prefixes. Each is one byte and never reused, so state written by one version stays
 // readable by the next.
 var (
@@ -21,4 +25,6 @@ var (
 	RecordsKey         = collections.NewPrefix(6)
 	RecordExpiryKey    = collections.NewPrefix(7)
 	GPUOwnersKey       = collections.NewPrefix(8)
+	// ProviderChallengesKey indexes outstanding challenges by provider.
+	ProviderChallengesKey = collections.NewPrefix(9)
 )
