@@ -97,6 +97,11 @@ func (k Keeper) unbond(ctx context.Context, msg *types.MsgUnbond) (uint64, int64
 		return 0, 0, errorsmod.Wrapf(types.ErrInsufficientBond, "free bond is %s%s (bonded %s, locked by active leases %s)",
 			free, msg.Amount.Denom, b.Bonded, b.Locked)
 	}
+	if n, err := k.unbondingCount(ctx, provider, types.MaxUnbondings); err != nil {
+		return 0, 0, err
+	} else if n >= types.MaxUnbondings {
+		return 0, 0, errorsmod.Wrapf(types.ErrTooManyUnbondings, "%d in progress, at most %d: wait for one to complete", n, types.MaxUnbondings)
+	}
 	b.Bonded = b.Bonded.Sub(msg.Amount)
 	if err := k.setBond(ctx, provider, b); err != nil {
 		return 0, 0, err
@@ -111,6 +116,20 @@ func (k Keeper) unbond(ctx context.Context, msg *types.MsgUnbond) (uint64, int64
 		return 0, 0, err
 	}
 	return id, done, emit(ctx, &types.EventUnbondingStarted{Provider: msg.Provider, UnbondingId: id, Amount: msg.Amount.String(), CompletionHeight: done})
+}
+
+// unbondingCount counts provider's unbondings in progress, up to limit.
+func (k Keeper) unbondingCount(ctx context.Context, provider sdk.AccAddress, limit int) (int, error) {
+	iter, err := k.UnbondingsByProvider.Iterate(ctx, collections.NewPrefixedPairRange[[]byte, uint64](provider))
+	if err != nil {
+		return 0, err
+	}
+	defer iter.Close()
+	n := 0
+	for ; iter.Valid() && n < limit; iter.Next() {
+		n++
+	}
+	return n, nil
 }
 
 func (k Keeper) putUnbonding(ctx context.Context, provider sdk.AccAddress, u types.Unbonding) error {

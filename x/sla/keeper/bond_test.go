@@ -89,6 +89,27 @@ func TestBondAndUnbond(t *testing.T) {
 	e.checkAll()
 }
 
+// A provider has at most MaxUnbondings in progress: slashing walks them, so a bond split into
+// thousands of tiny unbondings would make every penalty walk thousands. One that completes
+// makes room.
+func TestUnbondingsBounded(t *testing.T) {
+	e := setup(t)
+	p := e.providers[0]
+	e.bond(p, cmptCoin(100))
+	for range types.MaxUnbondings {
+		_, err := e.unbond(p, cmptCoin(1))
+		require.NoError(t, err)
+	}
+	_, err := e.unbond(p, cmptCoin(1))
+	require.ErrorIs(t, err, types.ErrTooManyUnbondings)
+	for range e.params().UnbondingBlocks + 1 {
+		e.NextBlock()
+	}
+	_, err = e.unbond(p, cmptCoin(1))
+	require.NoError(t, err, "completed unbondings make room")
+	e.CheckInvariants()
+}
+
 func TestBondRejects(t *testing.T) {
 	e := setup(t)
 	p := e.providers[0]

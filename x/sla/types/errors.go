@@ -35,4 +35,10 @@ var (
 	ErrDisputeWindowEnded = errorsmod.Register(ModuleName, 30, "challenge period has ended")
 	ErrAlreadyRevealed    = errorsmod.Register(ModuleName, 31, "replica already revealed")
 	ErrReplicationOpen    = errorsmod.Register(ModuleName, 32, "order's replicated result is not resolved yet")
+	ErrTooManyUnbondings  = errorsmod.Register(ModuleName, 33, "too many unbondings in progress")
 )
+
+// MaxUnbondings is how many unbondings one provider may have in progress (x/staking's
+// max_entries): slashing walks them, so one split into thousands of tiny ones would make every
+// penalty walk thousands.
+const MaxUnbondings = 7
