@@ -8,7 +8,6 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/module"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
-	govv1beta1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1beta1"
 	paramstypes "github.com/cosmos/cosmos-sdk/x/params/types"
 
 	"github.com/cosmos/ibc-go/modules/capability"
@@ -62,6 +61,8 @@ func (app *App) registerIBCModules() error {
 	scopedIBCKeeper := app.CapabilityKeeper.ScopeToModule(ibcexported.ModuleName)
 	scopedTransferKeeper := app.CapabilityKeeper.ScopeToModule(ibctransfertypes.ModuleName)
 	scopedICAHostKeeper := app.CapabilityKeeper.ScopeToModule(icahosttypes.SubModuleName)
+	// No module may claim a scope after wiring: one that did could take another's capabilities.
+	app.CapabilityKeeper.Seal()
 
 	govAuthority := authtypes.NewModuleAddress(govtypes.ModuleName).String()
 
@@ -102,10 +103,8 @@ func (app *App) registerIBCModules() error {
 	)
 	app.ICAHostKeeper.WithQueryRouter(app.GRPCQueryRouter())
 
-	// Legacy proposal route kept for v1beta1 text proposals only.
-	govRouter := govv1beta1.NewRouter()
-	govRouter.AddRoute(govtypes.RouterKey, govv1beta1.ProposalHandler)
-	app.GovKeeper.SetLegacyRouter(govRouter)
+	// The legacy proposal router is depinject's (gov's text proposals and x/params' changes,
+	// which the CLI offers): replacing it here dropped the params route.
 
 	ibcRouter := porttypes.NewRouter().
 		AddRoute(ibctransfertypes.ModuleName, ibctransfer.NewIBCModule(app.TransferKeeper)).

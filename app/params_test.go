@@ -10,6 +10,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
+	paramsproposal "github.com/cosmos/cosmos-sdk/x/params/types/proposal"
 
 	ibctesting "github.com/cosmos/ibc-go/v8/testing"
 
@@ -129,4 +130,15 @@ func TestUpdateParamsAuthority(t *testing.T) {
 			event: "computed.sla.v1.EventParamsUpdated",
 		})
 	})
+}
+
+// The legacy proposal routes the CLI offers are served: text proposals and x/params changes
+// (submit-legacy-proposal param-change failed with "no handler exists" when app wiring replaced
+// depinject's router with one holding only gov's).
+func TestLegacyProposalRoutes(t *testing.T) {
+	coord := newCoordinator(t, 1)
+	a := appOf(coord.GetChain(ibctesting.GetChainID(1)))
+	r := a.GovKeeper.LegacyRouter()
+	require.True(t, r.HasRoute(govtypes.RouterKey), "text proposals")
+	require.True(t, r.HasRoute(paramsproposal.RouterKey), "param-change proposals")
 }
