@@ -212,7 +212,10 @@ func Assemble(c config.Config, clientCtx client.Context, rpc rpcclient.Client, c
 		drivers["process"] = process.New(process.Config{Allow: c.Executors.ProcessAllow})
 	}
 	if c.Executors.Docker {
-		dd, err := docker.New(docker.Config{GPURuntime: c.Executors.DockerGPUs, DefaultMemoryMiB: c.Executors.DefaultMemMiB})
+		dd, err := docker.New(docker.Config{
+			GPURuntime: c.Executors.DockerGPUs, DefaultMemoryMiB: c.Executors.DefaultMemMiB,
+			Network: c.Executors.DockerNetwork, IsolateNetwork: !docker.EngineNetwork(c.Executors.DockerNetwork),
+		})
 		if err != nil {
 			closeAll()
 			return nil, nil, fmt.Errorf("docker: %w", err)

@@ -88,6 +88,7 @@ type Executors struct {
 	WASMDir       string              `toml:"wasm_dir"`
 	Docker        bool                `toml:"docker"`
 	DockerGPUs    bool                `toml:"docker_gpus"`
+	DockerNetwork string              `toml:"docker_network"`
 	ProcessAllow  map[string][]string `toml:"process_allow"`
 	JobTimeout    Duration            `toml:"job_timeout"`
 	DefaultMemMiB int64               `toml:"default_memory_mib"`
@@ -130,7 +131,7 @@ func Default(home string) Config {
 			ClaimsCommand: []string{"devattest", "gpus", "--gpus", "8"},
 			RenewBefore:   Duration{10 * time.Minute},
 		},
-		Executors: Executors{WASMDir: filepath.Join(home, "wasm"), JobTimeout: Duration{30 * time.Second}, DefaultMemMiB: 512},
+		Executors: Executors{WASMDir: filepath.Join(home, "wasm"), DockerNetwork: "computed-leases", JobTimeout: Duration{30 * time.Second}, DefaultMemMiB: 512},
 		Listen:    Listen{HTTP: "127.0.0.1:8480"},
 		Receipts:  Receipts{MaxBatch: 1000, MaxAge: Duration{5 * time.Second}, JournalSync: Duration{200 * time.Millisecond}, MaxRequests: 1 << 16},
 		DataDir:   filepath.Join(home, "provider-data"),
@@ -205,6 +206,17 @@ func Load(path string) (Config, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return Config{}, decodeError(path, err)
+	}
+	// Relative directories are the config file's: the sidecar's working directory is not, and a
+	// relative module directory was joined to itself on the way to the executor.
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return Config{}, err
+	}
+	for _, p := range []*string{&c.DataDir, &c.Executors.WASMDir} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
 	}
 	return c, c.Validate()
 }
@@ -327,6 +339,10 @@ docker = {{.Executors.Docker}}
 # With the nvml backend and this off, the sidecar does not bid on OCI orders (each asks for GPUs
 # it could not hand over); with mock GPUs, containers run without devices.
 docker_gpus = {{.Executors.DockerGPUs}}
+# The network lease containers join. Missing, it is created as a bridge on which containers
+# cannot reach one another (one lease cannot reach another's service behind the ingress's back);
+# one that exists is used as it is. "bridge" is the engine's default, where they can.
+docker_network = {{q .Executors.DockerNetwork}}
 job_timeout = {{q .Executors.JobTimeout.String}}
 default_memory_mib = {{.Executors.DefaultMemMiB}}
 

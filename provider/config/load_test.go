@@ -99,3 +99,26 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Fatalf("err = %v, want fs.ErrNotExist so callers can suggest 'provider init'", err)
 	}
 }
+
+// Relative directories are the config file's, whatever the sidecar's working directory: a
+// relative wasm_dir was joined to itself on the way to the executor, and every WebAssembly
+// order then looked "not on this host".
+func TestLoadRelativeDirs(t *testing.T) {
+	home := t.TempDir()
+	c := Default(home)
+	c.DataDir, c.Executors.WASMDir = "data", filepath.Join("mods", "wasm")
+	path := filepath.Join(home, "provider.toml")
+	if err := Write(path, c, false); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(home, "data"); got.DataDir != want {
+		t.Errorf("data_dir %q, want %q", got.DataDir, want)
+	}
+	if want := filepath.Join(home, "mods", "wasm"); got.Executors.WASMDir != want {
+		t.Errorf("wasm_dir %q, want %q", got.Executors.WASMDir, want)
+	}
+}

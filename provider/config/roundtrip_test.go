@@ -36,7 +36,7 @@ func full(home string) Config {
 			RenewBefore:   Duration{90 * time.Minute},
 		},
 		Executors: Executors{
-			WASMDir: `C:\wasm dir`, Docker: true, DockerGPUs: true,
+			WASMDir: `/srv/C:\wasm "dir"`, Docker: true, DockerGPUs: true, DockerNetwork: "lease-net",
 			ProcessAllow: map[string][]string{"echo": {"/bin/echo", "hi"}, "true": {"/bin/true"}},
 			JobTimeout:   Duration{1500 * time.Millisecond}, DefaultMemMiB: 2048,
 		},

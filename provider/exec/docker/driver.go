@@ -24,8 +24,15 @@ type Config struct {
 	// Host is the engine address ("unix:///var/run/docker.sock"); empty means DOCKER_HOST and
 	// the other DOCKER_* variables, as the docker CLI reads them.
 	Host string
-	// Network is the network containers join; empty means the engine's default bridge.
-	Network string
+	// Network is the network containers join; empty means the engine's default bridge, where
+	// containers can reach one another. With IsolateNetwork, a missing Network is created as a
+	// bridge whose containers cannot (ICC off): one lease cannot reach another's service behind
+	// the ingress's back.
+	Network        string
+	IsolateNetwork bool
+	// PidsLimit caps each container's processes (4096 if zero): a fork bomb in one lease must
+	// not exhaust the host's, and with them the sidecar and every other lease.
+	PidsLimit int64
 	// ContainerPort is the port service containers listen on ("8080/tcp" if empty).
 	ContainerPort string
 	// DefaultCPUMillis and DefaultMemoryMiB cap tasks that name no limit (0 means no cap).
@@ -45,6 +52,8 @@ type Driver struct {
 
 	mu   sync.Mutex
 	runs map[string]*oneShotRun // by container ID
+	// networkReady: the isolated network exists (ensureNetwork).
+	networkReady bool
 }
 
 var _ exec.Driver = (*Driver)(nil)
@@ -66,6 +75,15 @@ func New(cfg Config) (*Driver, error) {
 	}
 	if cfg.StopTimeout == 0 {
 		cfg.StopTimeout = 10 * time.Second
+	}
+	if cfg.PidsLimit < 0 {
+		return nil, fmt.Errorf("docker: negative pids limit %d", cfg.PidsLimit)
+	}
+	if cfg.PidsLimit == 0 {
+		cfg.PidsLimit = 4096
+	}
+	if cfg.IsolateNetwork && EngineNetwork(cfg.Network) {
+		return nil, fmt.Errorf("docker: network %q is the engine's own and cannot be isolated; name another", cfg.Network)
 	}
 	// Host networking would expose the workload on every host interface, bypassing the
 	// loopback-only binding the ingress relies on.
@@ -164,6 +182,9 @@ func (d *Driver) Start(ctx context.Context, cfg exec.TaskConfig) (exec.TaskStatu
 		}
 	}
 
+	if err := d.ensureNetwork(ctx); err != nil {
+		return exec.TaskStatus{}, err
+	}
 	created, err := d.cli.ContainerCreate(ctx, cc, hc, nil, nil, name)
 	if err != nil {
 		return exec.TaskStatus{}, fmt.Errorf("docker: create container %s: %w", name, err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/errdefs"
 
@@ -272,6 +273,52 @@ func TestLimitsAndHardeningReachTheEngine(t *testing.T) {
 			t.Errorf("port published on %s, want loopback only", b.HostIP)
 		}
 	}
+}
+
+// With IsolateNetwork, containers join a bridge the driver creates with inter-container traffic
+// off, so one lease's container cannot reach another's service behind the ingress's back; the
+// pids cap reaches the engine.
+func TestIsolatedNetwork(t *testing.T) {
+	cli := engine(t)
+	img := echoImage(t, cli)
+	ctx := testContext(t)
+	name := fmt.Sprintf("computed-test-%d", time.Now().UnixNano())
+	t.Cleanup(func() { _ = cli.NetworkRemove(context.Background(), name) })
+	d := newTestDriver(t, Config{Network: name, IsolateNetwork: true, PidsLimit: 64})
+	id := testTask(t, cli)
+	if _, err := d.Start(ctx, exec.TaskConfig{ID: id, Workload: img}); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { _ = d.Stop(context.Background(), id) })
+	nw, err := cli.NetworkInspect(ctx, name, network.InspectOptions{})
+	if err != nil {
+		t.Fatalf("the isolated network was not created: %v", err)
+	}
+	if nw.Driver != "bridge" || nw.Options[iccOption] != "false" {
+		t.Errorf("network %s: driver %s, options %v; want a bridge with ICC off", name, nw.Driver, nw.Options)
+	}
+	info, err := cli.ContainerInspect(ctx, namePrefix+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := info.NetworkSettings.Networks[name]; !ok || len(info.NetworkSettings.Networks) != 1 {
+		t.Errorf("container networks %v, want only %s", info.NetworkSettings.Networks, name)
+	}
+	if info.HostConfig.PidsLimit == nil || *info.HostConfig.PidsLimit != 64 {
+		t.Errorf("PidsLimit %v, want 64", info.HostConfig.PidsLimit)
+	}
+	st, err := d.Status(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != exec.TaskRunning {
+		t.Fatalf("state %s", st.State)
+	}
+	ep, err := d.Endpoint(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = get(t, ep+"/") // still served through loopback, where the ingress reaches it
 }
 
 func TestReadOnlyRootWithWritableTmp(t *testing.T) {

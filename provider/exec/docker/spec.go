@@ -3,6 +3,7 @@ package docker
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,6 +79,7 @@ func (d *Driver) containerSpec(cfg exec.TaskConfig, image string) (*container.Co
 		return nil, nil, fmt.Errorf("docker: resource limit out of range (cpu %d millis, memory %d MiB)", cpu, mem)
 	}
 
+	pids := d.cfg.PidsLimit
 	oneShot := cfg.Input != nil
 	cc := &container.Config{
 		Image: image,
@@ -97,10 +99,22 @@ func (d *Driver) containerSpec(cfg exec.TaskConfig, image string) (*container.Co
 		// Many programs expect a writable /tmp; a small tmpfs keeps the image root read-only.
 		Tmpfs: map[string]string{"/tmp": "rw,nosuid,nodev,noexec,size=64m"},
 		Resources: container.Resources{
-			NanoCPUs: cpu * 1_000_000,
-			Memory:   mem << 20,
+			NanoCPUs:  cpu * 1_000_000,
+			Memory:    mem << 20,
+			PidsLimit: &pids,
 		},
 	}
+	if hc.Memory > 0 {
+		hc.MemorySwap = hc.Memory // no swap beyond the memory limit
+	}
+	// The GPUs the container sees are the task's, whatever its image or env says: an image built
+	// on nvidia/cuda names "all", which an engine whose default runtime is nvidia would honour.
+	cc.Env = slices.DeleteFunc(cc.Env, func(e string) bool { return strings.HasPrefix(e, "NVIDIA_VISIBLE_DEVICES=") })
+	visible := "void"
+	if len(cfg.GPUs) > 0 {
+		visible = strings.Join(cfg.GPUs, ",")
+	}
+	cc.Env = append(cc.Env, "NVIDIA_VISIBLE_DEVICES="+visible)
 	if d.cfg.Network != "" {
 		hc.NetworkMode = container.NetworkMode(d.cfg.Network)
 	}

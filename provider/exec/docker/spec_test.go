@@ -29,6 +29,9 @@ func TestNewValidatesConfig(t *testing.T) {
 		{DefaultMemoryMiB: -1},
 		{StopTimeout: -1},
 		{Network: "host"},
+		{PidsLimit: -1},
+		{Network: "bridge", IsolateNetwork: true}, // the engine's own: its ICC cannot be turned off
+		{IsolateNetwork: true},
 	} {
 		if d, err := New(cfg); err == nil {
 			d.Close()
@@ -51,7 +54,8 @@ func TestContainerSpecService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"A=1", "B=2"}; !reflect.DeepEqual(cc.Env, want) {
+	// No GPUs: none visible, whatever the image's env says.
+	if want := []string{"A=1", "B=2", "NVIDIA_VISIBLE_DEVICES=void"}; !reflect.DeepEqual(cc.Env, want) {
 		t.Errorf("env %v, want %v", cc.Env, want)
 	}
 	if !reflect.DeepEqual([]string(cc.Cmd), []string{"serve"}) {
@@ -61,8 +65,8 @@ func TestContainerSpecService(t *testing.T) {
 		t.Errorf("labels %v", cc.Labels)
 	}
 	// The task's CPU limit wins; memory falls back to the default.
-	if hc.NanoCPUs != 1_500_000_000 || hc.Memory != 256<<20 {
-		t.Errorf("limits: %d nano CPUs, %d bytes", hc.NanoCPUs, hc.Memory)
+	if hc.NanoCPUs != 1_500_000_000 || hc.Memory != 256<<20 || hc.MemorySwap != hc.Memory || hc.PidsLimit == nil || *hc.PidsLimit != 4096 {
+		t.Errorf("limits: %d nano CPUs, %d bytes, swap %d, pids %v", hc.NanoCPUs, hc.Memory, hc.MemorySwap, hc.PidsLimit)
 	}
 	if !hc.ReadonlyRootfs || hc.Privileged || hc.AutoRemove ||
 		!reflect.DeepEqual([]string(hc.CapDrop), []string{"ALL"}) ||
@@ -99,14 +103,17 @@ func TestContainerSpecOneShot(t *testing.T) {
 }
 
 func TestContainerSpecGPUs(t *testing.T) {
-	task := exec.TaskConfig{ID: "gpu", GPUs: []string{"GPU-1234", "1"}}
+	task := exec.TaskConfig{ID: "gpu", GPUs: []string{"GPU-1234", "1"}, Env: map[string]string{"NVIDIA_VISIBLE_DEVICES": "all"}}
 	_, _, err := newTestDriver(t, Config{}).containerSpec(task, "sha256:"+hexA)
 	if !errors.Is(err, exec.ErrRefused) {
 		t.Fatalf("GPUs without runtime = %v, want ErrRefused", err)
 	}
-	_, hc, err := newTestDriver(t, Config{GPURuntime: true}).containerSpec(task, "sha256:"+hexA)
+	cc, hc, err := newTestDriver(t, Config{GPURuntime: true}).containerSpec(task, "sha256:"+hexA)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := []string{"NVIDIA_VISIBLE_DEVICES=GPU-1234,1"}; !reflect.DeepEqual(cc.Env, want) {
+		t.Errorf("env %v, want %v: the task's GPUs only", cc.Env, want)
 	}
 	if len(hc.DeviceRequests) != 1 {
 		t.Fatalf("device requests %v", hc.DeviceRequests)
