@@ -29,7 +29,7 @@ type fakeRPC struct {
 	mu          sync.Mutex
 	latest      int64
 	uncommitted int64 // the application has not committed this many of the latest blocks
-	statusFails int // Status fails this many times first
+	statusFails int   // Status fails this many times first
 	blocks      map[int64]*ctypes.ResultBlockResults
 	failAt      int64 // BlockResults fails at this height
 	failTimes   int   // ... this many times (0: always)
