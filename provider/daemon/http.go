@@ -59,7 +59,9 @@ const shutdownDrain = 10 * time.Second
 // be restarted (SIGTERM) should not cut off a buyer's request, which its journal then still
 // counts. The channel closes when it is done.
 func serve(ctx context.Context, lns []net.Listener, h http.Handler, drain time.Duration) <-chan struct{} {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Idle keep-alive connections are closed after a while: a client holding thousands open
+	// would otherwise keep them, and their goroutines, for ever.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	done := make(chan struct{})
 	for _, ln := range lns {
 		go func() { _ = srv.Serve(ln) }()

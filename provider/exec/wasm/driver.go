@@ -107,6 +107,7 @@ type task struct {
 	srv      *http.Server
 	url      string
 	sem      chan struct{}
+	bodies   chan struct{} // request bodies being read (handler)
 
 	mu       sync.Mutex
 	status   exec.TaskStatus
@@ -322,8 +323,8 @@ func (d *Driver) task(id string) (*task, error) {
 	return t, nil
 }
 
-// Stop implements exec.Driver: it cancels a running job or request and closes the listener and
-// runtime. It waits for the task to wind down or ctx to end.
+// Stop implements exec.Driver: it cancels a running job or request, closes the listener and
+// runtime, and forgets the task. It waits for the task to wind down or ctx to end.
 func (d *Driver) Stop(ctx context.Context, id string) error {
 	t, err := d.task(id)
 	if err != nil {
@@ -335,6 +336,13 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 	t.stop()
 	select {
 	case <-t.done:
+		// Forgotten, as docker's Stop removes the container: a job's input and output, and a
+		// service's logs, would otherwise stay in memory for every task this sidecar ever ran.
+		d.mu.Lock()
+		if d.tasks[id] == t {
+			delete(d.tasks, id)
+		}
+		d.mu.Unlock()
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("wasm: stop %s: %w", id, ctx.Err())

@@ -47,6 +47,32 @@ func TestMappedMemoryReuse(t *testing.T) {
 	again.Free()
 }
 
+// A mapping an instance used more than keptResident of is zeroed by giving its pages back, not
+// by writing zeros that keep them resident; reused, it reads zero all the same.
+func TestLargeMappingReleasedZeroed(t *testing.T) {
+	if memoryAllocator == nil {
+		t.Skip("no mmap on this OS: instances use the heap")
+	}
+	const max = 2 * keptResident
+	m := memoryAllocator.Allocate(0, max)
+	buf := m.Reallocate(keptResident + 4<<20)
+	for i := 0; i < len(buf); i += 4096 {
+		buf[i] = 0xff
+	}
+	m.Free()
+	again := memoryAllocator.Allocate(0, max)
+	buf2 := again.Reallocate(keptResident + 4<<20)
+	if unsafe.SliceData(buf2) != unsafe.SliceData(buf) {
+		t.Fatal("the freed mapping was not reused")
+	}
+	for i := 0; i < len(buf2); i += 4096 {
+		if buf2[i] != 0 {
+			t.Fatalf("reused memory is not zero at %d", i)
+		}
+	}
+	again.Free()
+}
+
 // A service's instances take their memory outside the Go heap: a request costs the sidecar's
 // garbage collector well under a MiB, against about 8 MiB with wazero's default allocator
 // (memory_unix.go says why that matters).

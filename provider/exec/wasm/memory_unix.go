@@ -24,6 +24,10 @@ var memoryAllocator experimental.MemoryAllocator = mmapAllocator{}
 // runs at once (its request semaphore), across a few tasks.
 const keptMappings = 16
 
+// keptResident is the most of a freed mapping kept resident (cleared) for the next instance;
+// pages past it go back to the kernel.
+const keptResident = 32 << 20
+
 var mappings = struct {
 	sync.Mutex
 	free map[uint64][]*mappedMemory
@@ -67,7 +71,15 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 // Free runs once the instance has stopped (wazero defers it until then). The mapping is cleared
 // and kept, or unmapped when enough are kept.
 func (m *mappedMemory) Free() {
-	clear(m.buf[:m.used])
+	if m.used > keptResident {
+		// Zeroed by handing the pages back: kept resident, a burst of instances that used
+		// hundreds of MiB each would hold gigabytes after the leases end.
+		if err := unix.Madvise(m.buf[:m.used], unix.MADV_DONTNEED); err != nil {
+			clear(m.buf[:m.used])
+		}
+	} else {
+		clear(m.buf[:m.used])
+	}
 	m.used = 0
 	size := uint64(len(m.buf))
 	mappings.Lock()

@@ -23,6 +23,7 @@ func (d *Driver) serve(ctx context.Context, t *task) error {
 	// Instances run on request goroutines; the cap keeps a burst from holding more instance
 	// memory than the machine has cores to use.
 	t.sem = make(chan struct{}, max(2, runtime.NumCPU()))
+	t.bodies = make(chan struct{}, 4*cap(t.sem))
 	t.url = "http://" + ln.Addr().String()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -65,7 +66,15 @@ func (d *Driver) serve(ctx context.Context, t *task) error {
 
 func (d *Driver) handler(taskCtx context.Context, t *task) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Bodies are read a few at a time: each may take maxRequestBytes, and hundreds read at
+		// once before waiting for a run would hold gigabytes.
+		select {
+		case t.bodies <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+		<-t.bodies
 		if err != nil {
 			http.Error(w, "request body: "+err.Error(), http.StatusRequestEntityTooLarge)
 			return
