@@ -113,7 +113,8 @@ func (n NRAS) Collect(ctx context.Context, nonce []byte) (Evidence, error) {
 	if len(nonce) != 32 {
 		return Evidence{}, fmt.Errorf("nonce must be 32 bytes, got %d", len(nonce))
 	}
-	devices, err := n.Backend.Devices(ctx)
+	// The GPUs that can be read are attested; one lost from the bus is not claimed.
+	devices, err := gpu.Readable(n.Backend.Devices(ctx))
 	if err != nil {
 		return Evidence{}, err
 	}

@@ -30,7 +30,9 @@ func gpusCmd() *cobra.Command {
 			}
 			defer b.Close()
 			devs, err := b.Devices(cmd.Context())
-			if err != nil {
+			if errors.Is(err, gpu.ErrUnreadable) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", err) // the others are listed
+			} else if err != nil {
 				return err
 			}
 			if asJSON {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/computed-network/computed/provider/chain"
+	"github.com/computed-network/computed/provider/gpu"
 	"github.com/computed-network/computed/provider/receipts"
 	"github.com/computed-network/computed/provider/state"
 	attesttypes "github.com/computed-network/computed/x/attest/types"
@@ -227,7 +228,7 @@ type LeaseStatus struct {
 // Status gathers the sidecar's and the chain's view of the provider.
 func (d *Daemon) Status(ctx context.Context) Status {
 	st := Status{Provider: d.provider, Height: d.height.Load()}
-	if devs, err := d.gpus.Devices(ctx); err == nil {
+	if devs, err := gpu.Readable(d.gpus.Devices(ctx)); err == nil {
 		held := map[string]bool{}
 		d.mu.Lock()
 		for _, r := range d.leases {

@@ -48,6 +48,18 @@ var (
 	// ErrNotSupported is wrapped when the GPU or driver cannot do what was asked (attestation
 	// with confidential computing off, a driver too old to know the call).
 	ErrNotSupported = errors.New("not supported")
+	// ErrUnreadable is wrapped by Devices' error when some GPUs could not be read (one lost
+	// from the bus, say): the others are returned with it, usable.
+	ErrUnreadable = errors.New("GPUs unreadable")
 	// ErrClosed is returned by a backend used after Close.
 	ErrClosed = errors.New("gpu backend closed")
 )
+
+// Readable returns Devices' result when its only failure is that some GPUs were unreadable
+// (ErrUnreadable): the others serve. Any other error is returned.
+func Readable(devices []Device, err error) ([]Device, error) {
+	if err != nil && !errors.Is(err, ErrUnreadable) {
+		return nil, err
+	}
+	return devices, nil
+}

@@ -98,6 +98,30 @@ func TestMockFailures(t *testing.T) {
 		t.Fatalf("failing DeviceGetCount: err = %v", err)
 	}
 
+	// A GPU that cannot be read (lost from the bus) is left out; the others are listed, with
+	// an error that says so (ErrUnreadable), which callers take as a partial inventory.
+	lib = newMockNVML(H100Node())
+	handle := lib.DeviceGetHandleByIndexFunc
+	lib.DeviceGetHandleByIndexFunc = func(i int) (nvml.Device, nvml.Return) {
+		if i == 3 {
+			return nil, nvml.ERROR_GPU_IS_LOST
+		}
+		return handle(i)
+	}
+	b, _ = openNVML("mock", lib)
+	devs, err := b.Devices(ctx)
+	if !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), "device 3") || len(devs) != 7 {
+		t.Fatalf("one GPU lost: %d devices, err %v; want the 7 others and ErrUnreadable", len(devs), err)
+	}
+	for _, d := range devs {
+		if d.Index == 3 {
+			t.Fatal("the lost GPU is listed")
+		}
+	}
+	if got, err := Readable(b.Devices(ctx)); err != nil || len(got) != 7 {
+		t.Fatalf("Readable: %d devices, %v", len(got), err)
+	}
+
 	// Telemetry a device does not support is left zero; the device is still listed.
 	lib = newMockNVML(H100Node())
 	dev := lib.DeviceGetHandleByIndexFunc
@@ -109,7 +133,7 @@ func TestMockFailures(t *testing.T) {
 		return d, ret
 	}
 	b, _ = openNVML("mock", lib)
-	devs, err := b.Devices(ctx)
+	devs, err = b.Devices(ctx)
 	if err != nil || len(devs) != 8 || devs[0].TemperatureC != 0 {
 		t.Fatalf("unsupported temperature: devs %+v, err %v", devs, err)
 	}

@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -69,17 +70,23 @@ func (b *nvmlBackend) Devices(ctx context.Context) ([]Device, error) {
 		return nil, err
 	}
 	devices := make([]Device, 0, count)
+	var unreadable []error
 	for i := 0; i < count; i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		d, err := b.device(i)
 		if err != nil {
-			return nil, err
+			// One GPU lost from the bus must not take the others out of service.
+			unreadable = append(unreadable, err)
+			continue
 		}
 		d.DriverVersion = driver
 		d.CCEnabled = cc
 		devices = append(devices, d)
+	}
+	if len(unreadable) > 0 {
+		return devices, fmt.Errorf("gpu: %w: %d of %d: %w", ErrUnreadable, len(unreadable), count, errors.Join(unreadable...))
 	}
 	return devices, nil
 }
