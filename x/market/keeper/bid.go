@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"slices"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -140,19 +141,22 @@ func (k Keeper) closeBid(ctx context.Context, msg *types.MsgCloseBid) error {
 	return k.Orders.Set(ctx, o.Id, o)
 }
 
-// openBids returns an order's open bids in bid-id order.
+// openBids returns an order's open bids in bid-id order. It reads the open-bid index (at most
+// max_bids_per_order entries), not every bid the order ever had: a provider bidding and closing
+// over and over would otherwise make each clearing read thousands.
 func (k Keeper) openBids(ctx context.Context, orderID uint64) ([]types.Bid, error) {
-	iter, err := k.BidsByOrder.Iterate(ctx, collections.NewPrefixedPairRange[uint64, uint64](orderID))
+	iter, err := k.BidByOrderProvider.Iterate(ctx, collections.NewPrefixedPairRange[uint64, []byte](orderID))
 	if err != nil {
 		return nil, err
 	}
-	keys, err := iter.Keys()
+	ids, err := iter.Values()
 	if err != nil {
 		return nil, err
 	}
-	var bids []types.Bid
-	for _, key := range keys {
-		b, err := k.Bids.Get(ctx, key.K2())
+	slices.Sort(ids)
+	bids := make([]types.Bid, 0, len(ids))
+	for _, id := range ids {
+		b, err := k.Bids.Get(ctx, id)
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ import (
 	attestkeeper "github.com/computed-network/computed/x/attest/keeper"
 	attesttypes "github.com/computed-network/computed/x/attest/types"
 	escrowtypes "github.com/computed-network/computed/x/escrow/types"
+	"github.com/computed-network/computed/testutil/keepertest"
 	"github.com/computed-network/computed/x/market/types"
 	slatypes "github.com/computed-network/computed/x/sla/types"
 )
@@ -285,6 +286,33 @@ func TestManualAcceptance(t *testing.T) {
 	e.clearOrder(other)
 	require.Equal(t, types.CLOSE_REASON_EXPIRED, e.order(other).CloseReason)
 	e.CheckInvariants()
+}
+
+// Settling an order's bids reads its open bids only, not every bid it ever had: a provider that
+// bids and closes over and over (each deposit refunded) must not make clearing, or the owner's
+// close, read more. Reads are counted for the owner's close, which settles the open bids.
+func TestOpenBidsIgnoreClosedOnes(t *testing.T) {
+	reads := func(churn int) uint64 {
+		e := setup(t)
+		owner, p1, p2 := e.Accounts[0], e.Accounts[1], e.Accounts[2]
+		id := e.createOrder(orderMsg(owner))
+		for range churn {
+			b := e.bid(p1, id, 90)
+			_, err := e.Exec(func(ctx sdk.Context) error {
+				_, err := e.srv.CloseBid(ctx, &types.MsgCloseBid{Provider: p1.String(), BidId: b})
+				return err
+			})
+			require.NoError(t, err)
+		}
+		e.bid(p1, id, 90)
+		e.bid(p2, id, 80)
+		ctx := keepertest.ReadCounting(e.Ctx())
+		_, err := e.srv.CloseOrder(ctx, &types.MsgCloseOrder{Owner: owner.String(), OrderId: id})
+		require.NoError(t, err)
+		require.Equal(t, uint32(0), e.order(id).OpenBids)
+		return ctx.GasMeter().GasConsumed()
+	}
+	require.Equal(t, reads(0), reads(40), "store reads grew with the closed bids")
 }
 
 func TestCloseBid(t *testing.T) {
