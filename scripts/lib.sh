@@ -18,10 +18,22 @@ height() {
   echo "$out" | sed -n 's/.*"latest_block_height":"\([0-9]*\)".*/\1/p' | grep . || echo 0
 }
 
-# wait_height BIN RPC H TIMEOUT_S: waits until the node reaches height H.
+# wait_height BIN RPC H TIMEOUT_S [PID CHAIN_ID]: waits until the node reaches height H. With
+# PID and CHAIN_ID, it fails at once when that process has died (a port already taken, say) or
+# when the node answering at RPC is another chain's: a node left running on the same ports must
+# not pass for the one just started.
 wait_height() {
-  local bin=$1 rpc=$2 want=$3 timeout=${4:-60} i
+  local bin=$1 rpc=$2 want=$3 timeout=${4:-60} pid=${5:-} chain=${6:-} i out
   for ((i = 0; i < timeout * 2; i++)); do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      echo "node process $pid exited before reaching height $want" >&2
+      return 1
+    fi
+    if [ -n "$chain" ] && out=$("$bin" status --node "$rpc" 2>/dev/null) &&
+      ! echo "$out" | grep -q "\"network\":\"$chain\""; then
+      echo "the node at $rpc is not chain $chain: is another node running on these ports?" >&2
+      return 1
+    fi
     if [ "$(height "$bin" "$rpc")" -ge "$want" ]; then return 0; fi
     sleep 0.5
   done
@@ -50,10 +62,10 @@ short_gov() {
 }
 
 # dev_sla GENESIS: x/sla deadlines short enough to watch on a 1 s-block dev chain
-# (DEV_REPORT_GRACE_BLOCKS, default 2, for a test that restarts the node between a window's end
-# and its report).
+# (DEV_REPORT_GRACE_BLOCKS, default 4: a report sent as its window ends lands within it on a
+# loaded host; more for a test that restarts the node between a window's end and its report).
 dev_sla() {
-  sed -i 's/"report_grace_blocks": "[0-9]*"/"report_grace_blocks": "'"${DEV_REPORT_GRACE_BLOCKS:-2}"'"/;
+  sed -i 's/"report_grace_blocks": "[0-9]*"/"report_grace_blocks": "'"${DEV_REPORT_GRACE_BLOCKS:-4}"'"/;
           s/"unbonding_blocks": "[0-9]*"/"unbonding_blocks": "80"/;
           s/"dispute_window_blocks": "[0-9]*"/"dispute_window_blocks": "30"/;
           s/"dispute_response_blocks": "[0-9]*"/"dispute_response_blocks": "10"/;

@@ -59,7 +59,7 @@ start)
   [ -f "$HOME_DIR/.initialised" ] || init_chain
   nohup "$BIN" start --home "$HOME_DIR" >"$HOME_DIR/node.log" 2>&1 &
   echo $! >"$HOME_DIR/node.pid"
-  if ! wait_height "$BIN" "$RPC" 2 60; then
+  if ! wait_height "$BIN" "$RPC" 2 60 "$(cat "$HOME_DIR/node.pid")" "$CHAIN_ID"; then
     tail -20 "$HOME_DIR/node.log" >&2
     stop_pid "$HOME_DIR/node.pid"
     exit 1

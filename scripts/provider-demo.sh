@@ -101,7 +101,8 @@ q escrow account "$order" | grep -o '"depletion_height":"[0-9]*"' || true
 
 step "the first SLA window is reported by the sidecar and judged by the chain"
 start=$(q market lease "$lease" | sed -n 's/.*"start_height":"\([0-9]*\)".*/\1/p')
-due=$((start + 10 + 2))
+grace=$(q sla params | sed -n 's/.*"report_grace_blocks":"\([0-9]*\)".*/\1/p')
+due=$((start + 10 + ${grace:?no report_grace_blocks in the sla params}))
 echo "window 1 covers heights $((start + 1))..$((start + 10)); judged in the EndBlock of $due"
 for ((i = 0; i < 60; i++)); do
   rep=$(q sla reports "$lease")

@@ -65,7 +65,8 @@ echo "an overlapping batch (5..20) is refused: the next batch must start at 1001
 
 step "bob reports window 1 breaching the terms (P95 200 ms); alice is paid the penalty when it is judged"
 end=$((start + 10))
-due=$((end + 2))
+grace=$(q sla params | sed -n 's/.*"report_grace_blocks":"\([0-9]*\)".*/\1/p')
+due=$((end + ${grace:?no report_grace_blocks in the sla params}))
 wait_for "$end"
 run_tx "$BIN" "$HOME_DIR" sla submit-sla-report "$lease" 1 --requests 1000 --p95-latency-us 200000 --p99-latency-us 250000 \
   --availability-bps 10000 --samples-root "$root" --from bob >/dev/null

@@ -86,7 +86,7 @@ start)
     echo $! >"$h/node.pid"
   done
   for ((i = 0; i < N; i++)); do
-    wait_height "$BIN" "$(rpc $i)" 3 120 || { tail -20 "$(home $i)/node.log" >&2; exit 1; }
+    wait_height "$BIN" "$(rpc $i)" 3 120 "$(cat "$(home $i)/node.pid")" "$CHAIN_ID" || { tail -20 "$(home $i)/node.log" >&2; exit 1; }
   done
   echo "testnet running: RPC $(rpc 0) .. $(rpc $((N - 1)))"
   ;;

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -97,6 +98,23 @@ type Executors struct {
 // Listen is where the sidecar serves ingress, receipts, status and metrics.
 type Listen struct {
 	HTTP string `toml:"http"`
+	// AdminFrom are the networks (CIDR) /status and /metrics answer; empty: loopback only.
+	// They tell GPU UUIDs, bids and each lease's backend address, and /status costs chain
+	// queries: the buyers the ingress serves are not to read them.
+	AdminFrom []string `toml:"admin_from"`
+}
+
+// AdminPrefixes parses AdminFrom.
+func (l Listen) AdminPrefixes() ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(l.AdminFrom))
+	for _, s := range l.AdminFrom {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("listen.admin_from: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // Receipts sets the anchoring trigger.
@@ -160,6 +178,9 @@ func (c Config) Validate() error {
 	case c.Executors.DockerGPUs && c.GPU.Backend == "mock":
 		return errors.New("executors.docker_gpus needs gpu.backend = nvml: mock GPUs are no devices a container can be given")
 	}
+	if _, err := c.Listen.AdminPrefixes(); err != nil {
+		return err
+	}
 	return c.Pricing.validate()
 }
 
@@ -212,6 +233,9 @@ func Load(path string) (Config, error) {
 	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
 		return Config{}, err
+	}
+	if len(c.Listen.AdminFrom) == 0 {
+		c.Listen.AdminFrom = nil // "admin_from = []": loopback only, as when the key is absent
 	}
 	for _, p := range []*string{&c.DataDir, &c.Executors.WASMDir} {
 		if *p != "" && !filepath.IsAbs(*p) {
@@ -354,6 +378,9 @@ default_memory_mib = {{.Executors.DefaultMemMiB}}
 # One listener: /leases/<id>/... (ingress), /receipts/<lease>/<seq>, /status, /metrics.
 # A socket passed by systemd (socket activation) takes its place.
 http = {{q .Listen.HTTP}}
+# Networks (CIDR) whose clients may read /status and /metrics; empty: loopback only. Add your
+# Prometheus server's; the buyers the ingress serves should not read them.
+admin_from = {{list .Listen.AdminFrom}}
 
 [receipts]
 # A batch is anchored when max_batch receipts wait or the oldest is max_age old.

@@ -36,6 +36,7 @@ func TestLoadRejects(t *testing.T) {
 		{"bad attestation mode", `mode = 'command'`, `mode = "tpm"`, []string{`attestation.mode must be command or nras, got "tpm"`}, ""},
 		{"negative journal sync", "journal_sync = '200ms'", "journal_sync = '-1s'", []string{"receipts.journal_sync must not be negative, got -1s"}, ""},
 		{"negative receipt cap", "max_requests = 65536", "max_requests = -5", []string{"receipts.max_requests must not be negative, got -5"}, ""},
+		{"bad admin network", "admin_from = []", `admin_from = ["10.0.0.0/33"]`, []string{"listen.admin_from"}, ""},
 		{"GPUs for containers from mock GPUs", "docker_gpus = false", "docker_gpus = true", []string{"executors.docker_gpus needs gpu.backend = nvml"}, ""},
 		// A negative price (with a negative floor) made the bid engine build a negative coin,
 		// which panics in the watcher.

@@ -40,7 +40,7 @@ func full(home string) Config {
 			ProcessAllow: map[string][]string{"echo": {"/bin/echo", "hi"}, "true": {"/bin/true"}},
 			JobTimeout:   Duration{1500 * time.Millisecond}, DefaultMemMiB: 2048,
 		},
-		Listen:   Listen{HTTP: "0.0.0.0:9999"},
+		Listen:   Listen{HTTP: "0.0.0.0:9999", AdminFrom: []string{"10.0.0.0/8", "::1/128"}},
 		Receipts: Receipts{MaxBatch: 5, MaxAge: Duration{250 * time.Millisecond}, JournalSync: Duration{300 * time.Millisecond}, MaxRequests: 4096},
 		DataDir:  filepath.Join(home, "data"),
 		Extra:    map[string]string{"note": "kept"},

@@ -87,6 +87,81 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
+// /status and /metrics answer the operator's networks only (loopback unless listen.admin_from
+// says more): they tell GPU UUIDs, bids and each lease's backend address, which the buyers the
+// ingress serves are not to read. Receipts and the ingress answer anyone.
+func TestAdminRoutesForOperatorOnly(t *testing.T) {
+	store, err := state.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	get := func(d *Daemon, path, from string) int {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.RemoteAddr = from
+		w := httptest.NewRecorder()
+		d.routes().ServeHTTP(w, req)
+		return w.Code
+	}
+	d := &Daemon{store: store, metrics: metrics.New(), leases: map[uint64]*leaseRun{}}
+	for _, tc := range []struct {
+		path, from string
+		code       int
+	}{
+		{"/metrics", "127.0.0.1:5000", http.StatusOK},
+		{"/metrics", "[::1]:5000", http.StatusOK},
+		{"/metrics", "203.0.113.9:5000", http.StatusForbidden},
+		{"/status", "203.0.113.9:5000", http.StatusForbidden},
+		{"/receipts/7/1", "203.0.113.9:5000", http.StatusNotFound}, // answered: no such receipt
+		{"/leases/7/", "203.0.113.9:5000", http.StatusNotFound},
+	} {
+		if got := get(d, tc.path, tc.from); got != tc.code {
+			t.Errorf("GET %s from %s: %d, want %d", tc.path, tc.from, got, tc.code)
+		}
+	}
+	d.cfg.Listen.AdminFrom = []string{"203.0.113.0/24"}
+	if got := get(d, "/metrics", "203.0.113.9:5000"); got != http.StatusOK {
+		t.Errorf("metrics from an admin_from network: %d", got)
+	}
+	if got := get(d, "/metrics", "198.51.100.1:5000"); got != http.StatusForbidden {
+		t.Errorf("metrics from elsewhere: %d", got)
+	}
+}
+
+// The lease's part of the path reaches its backend escaped as the client sent it: /a%2Fb is one
+// path segment, not two.
+func TestEscapedPathReachesBackend(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.URL.EscapedPath())
+	}))
+	defer backend.Close()
+	store, err := state.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	d := &Daemon{store: store, metrics: metrics.New(), leases: map[uint64]*leaseRun{}}
+	run := lease7()
+	if run.proxy, err = ingress.New(d.ingressConfig(run, backend.URL)); err != nil {
+		t.Fatal(err)
+	}
+	defer run.proxy.Release()
+	d.leases[7] = run
+	srv := httptest.NewServer(d.routes())
+	defer srv.Close()
+	for path, want := range map[string]string{"/leases/7/models/a%2Fb": "/models/a%2Fb", "/leases/7/plain/x": "/plain/x", "/leases/7/": "/"} {
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if string(body) != want {
+			t.Errorf("GET %s reached the backend as %q, want %q", path, body, want)
+		}
+	}
+}
+
 // TestRoutesWhileResuming: after a restart, a lease the store holds as running but whose workload
 // is not routed yet is asked for again (503, Retry-After), not reported missing (404); a lease
 // the sidecar does not run is 404 throughout, and so is a running one it failed to resume.

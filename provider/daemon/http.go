@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -147,16 +148,19 @@ func (d *Daemon) routedChanged() {
 }
 
 // routes is the sidecar's one listener: the leases' ingress under /leases/<id>/, receipt proofs
-// under /receipts/<lease>/<seq>, /status and /metrics.
+// under /receipts/<lease>/<seq>, and, for the operator's networks only (adminOnly), /status and
+// /metrics.
 func (d *Daemon) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(d.metrics.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", d.adminOnly(promhttp.HandlerFor(d.metrics.Registry, promhttp.HandlerOpts{})))
 	mux.Handle("/receipts/", receipts.Handler(d.store))
-	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) {
-		st := d.Status(r.Context())
+	mux.Handle("/status", d.adminOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second) // its chain queries
+		defer cancel()
+		st := d.Status(ctx)
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(st)
-	})
+	})))
 	mux.HandleFunc("/leases/", func(w http.ResponseWriter, r *http.Request) {
 		rest := strings.TrimPrefix(r.URL.Path, "/leases/")
 		idStr, path, _ := strings.Cut(rest, "/")
@@ -182,10 +186,37 @@ func (d *Daemon) routes() http.Handler {
 		}
 		r2 := r.Clone(r.Context())
 		r2.URL.Path = "/" + path
-		r2.URL.RawPath = ""
+		// The escaped form goes on as the client sent it: /leases/1/a%2Fb reaches the backend
+		// as /a%2Fb, not /a/b (RawPath is used only where it encodes Path).
+		_, rawRest, _ := strings.Cut(strings.TrimPrefix(r.URL.EscapedPath(), "/leases/"), "/")
+		r2.URL.RawPath = "/" + rawRest
 		run.proxy.ServeHTTP(w, r2)
 	})
 	return mux
+}
+
+// adminOnly answers h to clients on the operator's networks (listen.admin_from; loopback if
+// none), and 403 to others.
+func (d *Daemon) adminOnly(h http.Handler) http.Handler {
+	allowed, _ := d.cfg.Listen.AdminPrefixes() // validated when the config was loaded
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		ip, perr := netip.ParseAddr(host)
+		if err != nil || perr != nil {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		ip = ip.Unmap()
+		ok := len(allowed) == 0 && ip.IsLoopback()
+		for _, p := range allowed {
+			ok = ok || p.Contains(ip)
+		}
+		if !ok {
+			http.Error(w, "forbidden: status and metrics are for the operator's networks (listen.admin_from)", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Status is what `computed provider status` prints.
