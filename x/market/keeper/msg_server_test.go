@@ -13,10 +13,10 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	"github.com/computed-network/computed/testutil/keepertest"
 	attestkeeper "github.com/computed-network/computed/x/attest/keeper"
 	attesttypes "github.com/computed-network/computed/x/attest/types"
 	escrowtypes "github.com/computed-network/computed/x/escrow/types"
-	"github.com/computed-network/computed/testutil/keepertest"
 	"github.com/computed-network/computed/x/market/types"
 	slatypes "github.com/computed-network/computed/x/sla/types"
 )
