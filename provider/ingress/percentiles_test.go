@@ -46,6 +46,29 @@ func TestWindowPercentilesMatchExactValuesWithinPrecision(t *testing.T) {
 	}
 }
 
+// Requests the client abandoned (499) and upgraded sessions (101) are counted but not timed:
+// their duration is the client's choice, and slow uploads or reads would otherwise let a buyer
+// push the provider's P95 over its SLA.
+func TestClientTimeKeptOutOfPercentiles(t *testing.T) {
+	w := newWindow(1)
+	for range 90 {
+		w.record(Sample{Micros: 1_000, Status: 200})
+	}
+	for range 8 {
+		w.record(Sample{Micros: 30_000_000, Status: statusClientClosed})
+	}
+	for range 2 {
+		w.record(Sample{Micros: 60_000_000, Status: http.StatusSwitchingProtocols})
+	}
+	st, _ := w.stats(false)
+	if st.Requests != 100 {
+		t.Fatalf("requests %d, want all 100 counted", st.Requests)
+	}
+	if !withinHDRPrecision(st.P95Micros, 1_000) || !withinHDRPrecision(st.P99Micros, 1_000) {
+		t.Fatalf("P95 %d µs, P99 %d µs: the client's time was counted", st.P95Micros, st.P99Micros)
+	}
+}
+
 func TestProxyPercentilesFromKnownDelays(t *testing.T) {
 	// 180 fast requests and 20 that sleep 30ms: P95 (rank 190) and P99 (rank 198) fall in
 	// the slow group.

@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"net/http"
 	"encoding/binary"
 	"fmt"
 
@@ -70,4 +71,12 @@ func SamplesRoot(samples []Sample) []byte {
 		leaves[i] = buf[start:len(buf):len(buf)]
 	}
 	return merkle.HashFromByteSlices(leaves)
+}
+
+// InLatency reports whether the sample's time counts in the window's latency percentiles. A
+// request the client abandoned (499) took as long as the client chose, by uploading or reading
+// slowly, and an upgraded connection (101) is a session, not a response: counted, a buyer could
+// push the P95 over its SLA on purpose. Both stay in the request count and the samples root.
+func (s Sample) InLatency() bool {
+	return s.Status != statusClientClosed && s.Status != http.StatusSwitchingProtocols
 }

@@ -64,7 +64,9 @@ func (w *window) record(s Sample) bool {
 		w.mu.Unlock()
 		return false
 	}
-	_ = w.hist.RecordValue(v) // cannot fail: v is within the histogram's range
+	if s.InLatency() {
+		_ = w.hist.RecordValue(v) // cannot fail: v is within the histogram's range
+	}
 	w.tree.add(s)
 	w.requests++
 	if s.IsError() {
