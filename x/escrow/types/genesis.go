@@ -28,8 +28,19 @@ func (gs GenesisState) Validate() error {
 		if a.State != ACCOUNT_STATE_OPEN && a.State != ACCOUNT_STATE_CLOSED {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "account %d: bad state %s", a.Id, a.State)
 		}
+		if p := a.Refill; p != nil {
+			// Refills compare and subtract these: a nil one panics in every transaction that
+			// touches the account.
+			if bad(p.Amount) || bad(p.Cap) || bad(p.Refilled) || !p.Amount.IsPositive() || p.Refilled.GT(p.Cap) ||
+				p.LowWaterBlocks == 0 || p.LowWaterBlocks > MaxLowWaterBlocks {
+				return errorsmod.Wrapf(ErrInvalidGenesis, "account %d: bad refill policy %+v", a.Id, *p)
+			}
+		}
 		accounts[a.Id] = a
 	}
+	// An account's rate is what its active streams draw: settle pays each stream its rate and
+	// takes the account's, so a mismatch creates or destroys money.
+	rates := make(map[uint64]sdkmath.Int, len(accounts))
 	seen := make(map[uint64]bool, len(gs.Streams))
 	for _, s := range gs.Streams {
 		if seen[s.LeaseId] {
@@ -41,6 +52,25 @@ func (gs GenesisState) Validate() error {
 		}
 		if bad(s.Rate) || bad(s.Earned) || bad(s.Withdrawn) {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "stream %d: negative or missing rate, earned or withdrawn", s.LeaseId)
+		}
+		if _, known := StreamState_name[int32(s.State)]; !known || s.State == STREAM_STATE_UNSPECIFIED {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "stream %d: bad state %s", s.LeaseId, s.State)
+		}
+		if s.State == STREAM_STATE_ACTIVE {
+			r, ok := rates[s.AccountId]
+			if !ok {
+				r = sdkmath.ZeroInt()
+			}
+			rates[s.AccountId] = r.Add(s.Rate)
+		}
+	}
+	for _, a := range gs.Accounts {
+		want, ok := rates[a.Id]
+		if !ok {
+			want = sdkmath.ZeroInt()
+		}
+		if !a.Rate.Equal(want) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "account %d: rate %s, but its active streams draw %s", a.Id, a.Rate, want)
 		}
 	}
 	return nil

@@ -36,3 +36,38 @@ func TestParamsValidate(t *testing.T) {
 		})
 	}
 }
+
+// Genesis accounts and streams must be what the keeper can run: an account's rate is its active
+// streams' (settle would create or destroy money otherwise) and a refill policy's integers are
+// set and consistent (a nil one panics in every transaction touching the account).
+func TestGenesisAccountsValidate(t *testing.T) {
+	i := sdkmath.NewInt
+	valid := func() types.GenesisState {
+		return types.GenesisState{
+			Params: types.DefaultParams(),
+			Accounts: []types.Account{{Id: 1, Owner: "o", Denom: "uusdc", Balance: i(100), Rate: i(7), State: types.ACCOUNT_STATE_OPEN,
+				Refill: &types.RefillPolicy{Amount: i(10), Cap: i(100), Refilled: i(20), LowWaterBlocks: 5}}},
+			Streams: []types.Stream{
+				{LeaseId: 1, AccountId: 1, Rate: i(3), Earned: i(0), Withdrawn: i(0), State: types.STREAM_STATE_ACTIVE},
+				{LeaseId: 2, AccountId: 1, Rate: i(4), Earned: i(0), Withdrawn: i(0), State: types.STREAM_STATE_ACTIVE},
+				{LeaseId: 3, AccountId: 1, Rate: i(9), Earned: i(0), Withdrawn: i(0), State: types.STREAM_STATE_PAUSED},
+			},
+		}
+	}
+	g := valid()
+	require.NoError(t, g.Validate())
+	for name, mutate := range map[string]func(g *types.GenesisState){
+		"rate above its streams'": func(g *types.GenesisState) { g.Accounts[0].Rate = i(8) },
+		"paused stream in rate":   func(g *types.GenesisState) { g.Accounts[0].Rate = i(16) },
+		"nil refill amount":       func(g *types.GenesisState) { g.Accounts[0].Refill.Amount = sdkmath.Int{} },
+		"refilled beyond cap":     func(g *types.GenesisState) { g.Accounts[0].Refill.Refilled = i(101) },
+		"no low-water mark":       func(g *types.GenesisState) { g.Accounts[0].Refill.LowWaterBlocks = 0 },
+		"stream without state":    func(g *types.GenesisState) { g.Streams[0].State = types.STREAM_STATE_UNSPECIFIED },
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := valid()
+			mutate(&g)
+			require.ErrorIs(t, g.Validate(), types.ErrInvalidGenesis)
+		})
+	}
+}

@@ -116,6 +116,14 @@ func runRandom(t *testing.T, seed int64, ops int) {
 	e.Advance(40) // let windows, durations and depletions play out
 	e.CheckInvariants()
 	checkConservation(t, e, users, supply)
+	// What the random mix left exports as a genesis the checks accept (account rates equal to
+	// their active streams', refill policies, bid and lease states).
+	eg, err := e.App.EscrowKeeper.ExportGenesis(e.Ctx())
+	require.NoError(t, err)
+	require.NoError(t, eg.Validate())
+	mg, err := e.App.MarketKeeper.ExportGenesis(e.Ctx())
+	require.NoError(t, err)
+	require.NoError(t, mg.Validate())
 	leases := leaseSeq()
 	t.Logf("seed %d: %d accepted, %d refused, %d leases", seed, accepted, refused, leases)
 	require.Greater(t, accepted, ops/10, "the random mix must exercise real flows")
