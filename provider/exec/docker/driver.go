@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -175,7 +176,11 @@ func (d *Driver) Start(ctx context.Context, cfg exec.TaskConfig) (exec.TaskStatu
 			if existing.Image != img.ID {
 				return exec.TaskStatus{}, fmt.Errorf("docker: task %s already runs image %s, not %s; stop it first", cfg.ID, existing.Image, img.ID)
 			}
-			return d.statusOf(ctx, cfg.ID, existing)
+			// Adopted only on the GPUs the task now names: after a restart the lease may have
+			// moved to others, and the old ones may be another lease's now.
+			if sameGPUs(existing.HostConfig, hc) {
+				return d.statusOf(ctx, cfg.ID, existing)
+			}
 		}
 		if err := d.remove(ctx, existing.ID); err != nil {
 			return exec.TaskStatus{}, err
@@ -206,6 +211,8 @@ func (d *Driver) Start(ctx context.Context, cfg exec.TaskConfig) (exec.TaskStatu
 	}
 	info, err := d.cli.ContainerInspect(ctx, created.ID)
 	if err != nil {
+		// The caller frees the task's GPUs on this error: the container must not keep them.
+		_ = d.remove(context.WithoutCancel(ctx), created.ID)
 		return exec.TaskStatus{}, fmt.Errorf("docker: inspect container %s: %w", name, err)
 	}
 	return d.statusOf(ctx, cfg.ID, info)
@@ -226,8 +233,11 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 		d.forgetRun(info.ID)
 		return nil
 	}
-	// Remove forcibly even if the graceful stop failed: the lease is over either way.
-	if err := d.remove(ctx, info.ID); err != nil {
+	// Remove forcibly even if the graceful stop failed (its context may have run out waiting):
+	// the lease is over either way, and a container left running keeps GPUs the sidecar frees.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := d.remove(rctx, info.ID); err != nil {
 		if stopErr != nil {
 			return fmt.Errorf("docker: stop task %s: %w (remove: %v)", id, stopErr, err)
 		}
@@ -264,4 +274,20 @@ func (d *Driver) remove(ctx context.Context, containerID string) error {
 		return fmt.Errorf("docker: remove container %s: %w", shortID(containerID), err)
 	}
 	return nil
+}
+
+// sameGPUs reports whether a container created with have runs on the GPUs want asks for.
+func sameGPUs(have *container.HostConfig, want *container.HostConfig) bool {
+	ids := func(hc *container.HostConfig) []string {
+		if hc == nil {
+			return nil
+		}
+		var out []string
+		for _, r := range hc.DeviceRequests {
+			out = append(out, r.DeviceIDs...)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(ids(have), ids(want))
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/go-connections/nat"
 
 	"github.com/computed-network/computed/provider/exec"
@@ -140,6 +141,32 @@ func TestContainerSpecRejectsBadInput(t *testing.T) {
 	for _, id := range []string{"", "-x", "a/b", "a b", "../x"} {
 		if _, err := containerName(id); err == nil {
 			t.Errorf("containerName(%q) accepted", id)
+		}
+	}
+}
+
+// A running container is adopted after a restart only on the GPUs its task now names: the lease
+// may have moved to others, and its old ones may be another lease's.
+func TestSameGPUs(t *testing.T) {
+	hc := func(ids ...string) *container.HostConfig {
+		if len(ids) == 0 {
+			return &container.HostConfig{}
+		}
+		return &container.HostConfig{Resources: container.Resources{DeviceRequests: []container.DeviceRequest{{Driver: "nvidia", DeviceIDs: ids}}}}
+	}
+	for _, tc := range []struct {
+		have, want *container.HostConfig
+		same       bool
+	}{
+		{hc(), hc(), true},
+		{nil, hc(), true},
+		{hc("GPU-a", "GPU-b"), hc("GPU-b", "GPU-a"), true},
+		{hc("GPU-a"), hc("GPU-b"), false},
+		{hc("GPU-a"), hc(), false},
+		{hc("GPU-a"), hc("GPU-a", "GPU-b"), false},
+	} {
+		if got := sameGPUs(tc.have, tc.want); got != tc.same {
+			t.Errorf("sameGPUs(%v, %v) = %v", tc.have, tc.want, got)
 		}
 	}
 }
