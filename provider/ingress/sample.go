@@ -1,9 +1,9 @@
 package ingress
 
 import (
-	"net/http"
 	"encoding/binary"
 	"fmt"
+	"net/http"
 
 	"github.com/cometbft/cometbft/crypto/merkle"
 )
