@@ -252,6 +252,10 @@ func (c *Client) Wait(ctx context.Context, s Sent) (*Result, error) {
 			}
 			return out, nil
 		}
+		if strings.Contains(err.Error(), "indexing is disabled") {
+			// Nothing sent can be confirmed: say what to change rather than fail each send.
+			return nil, fmt.Errorf("the node does not index transactions; the sidecar needs one that does (config.toml [tx_index] indexer = \"kv\"): %w", err)
+		}
 		if !strings.Contains(err.Error(), "not found") {
 			return nil, err
 		}
