@@ -17,14 +17,20 @@ const (
 var sxmByDefault = map[string]bool{
 	"H100": true, "H200": true, "H800": true, "H20": true,
 	"B100": true, "B200": true, "B300": true,
+	"GH200": true, "GB200": true,
 }
+
+// superchips name their CPU and GPU memory together ("NVIDIA GH200 480GB"): the GPU's own size
+// is what NVML reports, not what the name says.
+var superchips = map[string]bool{"GH200": true, "GB200": true}
 
 // marketedGiB lists marketed sizes that rounding the reported memory does not reproduce
 // (an H200 reports 143771 MiB, 140.4 GiB, but is sold as 141GB), so orders for "H200-SXM-141GB"
 // match what the provider advertises.
 var marketedGiB = map[string][]uint64{
-	"H200": {141},
-	"B200": {180},
+	"H200":  {141},
+	"B200":  {180},
+	"GH200": {96, 144},
 }
 
 // brandWords are dropped from the model: they name a product line, not a GPU.
@@ -70,6 +76,8 @@ func parseName(name string, memoryMiB uint64) (model, form string, gib uint64) {
 			hbm3 = hbm3 || strings.HasPrefix(tok, "HBM3")
 		case strings.HasSuffix(tok, "GB") && len(tok) > 2 && allDigits(tok[:len(tok)-2]):
 			gib, _ = strconv.ParseUint(tok[:len(tok)-2], 10, 64)
+		case strings.HasSuffix(tok, "G") && len(tok) > 1 && allDigits(tok[:len(tok)-1]):
+			gib, _ = strconv.ParseUint(tok[:len(tok)-1], 10, 64) // "NVIDIA GH200 144G HBM3e"
 		default:
 			if s := sanitize(tok); s != "" {
 				modelParts = append(modelParts, s)
@@ -87,7 +95,7 @@ func parseName(name string, memoryMiB uint64) (model, form string, gib uint64) {
 			form = formPCIe
 		}
 	}
-	if gib == 0 {
+	if gib == 0 || superchips[model] {
 		gib = roundGiB(model, memoryMiB)
 	}
 	return model, form, gib

@@ -18,6 +18,9 @@ func TestSKU(t *testing.T) {
 		{"NVIDIA A100 80GB PCIe", 81920, "A100-PCIE-80GB", 80},
 		{"NVIDIA L40S", 46068, "L40S-PCIE-45GB", 45},
 		{"NVIDIA L4", 23034, "L4-PCIE-22GB", 22},
+		// A superchip's name carries CPU and GPU memory together: the GPU's is what NVML reports.
+		{"NVIDIA GH200 480GB", 97871, "GH200-SXM-96GB", 96},
+		{"NVIDIA GH200 144G HBM3e", 146831, "GH200-SXM-144GB", 144},
 		// The name's marketed size wins over what NVML measures.
 		{"NVIDIA A100-SXM4-40GB", 40536, "A100-SXM-40GB", 40},
 		// Unknown names: upper-cased, sanitised model, PCIE by default, rounded size.
