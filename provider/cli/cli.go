@@ -83,6 +83,12 @@ func initCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			home, _ := cmd.Flags().GetString(flags.FlagHome)
+			// Absolute, so that the paths written under it mean the same whatever directory
+			// the sidecar later starts in (Load reads relative ones as the config file's).
+			home, err := filepath.Abs(home)
+			if err != nil {
+				return err
+			}
 			c := config.Default(home)
 			set := func(flag string, dst *string) {
 				if v, _ := cmd.Flags().GetString(flag); v != "" {
@@ -221,6 +227,9 @@ func Assemble(c config.Config, clientCtx client.Context, rpc rpcclient.Client, c
 			return nil, nil, fmt.Errorf("docker: %w", err)
 		}
 		drivers["docker"] = dd
+		if docker.EngineNetwork(c.Executors.DockerNetwork) {
+			log.Warn("docker executor on the engine's own network: lease containers can reach one another; set executors.docker_network (e.g. \"computed-leases\") to isolate them", "network", c.Executors.DockerNetwork)
+		}
 	}
 	if collector == nil {
 		collector = attest.Command{TokenCmd: c.Attest.TokenCommand, ClaimsCmd: c.Attest.ClaimsCommand}

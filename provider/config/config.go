@@ -98,7 +98,8 @@ type Executors struct {
 // Listen is where the sidecar serves ingress, receipts, status and metrics.
 type Listen struct {
 	HTTP string `toml:"http"`
-	// AdminFrom are the networks (CIDR) /status and /metrics answer; empty: loopback only.
+	// AdminFrom are the networks (CIDR) /status and /metrics answer besides this host's
+	// (loopback, a unix socket).
 	// They tell GPU UUIDs, bids and each lease's backend address, and /status costs chain
 	// queries: the buyers the ingress serves are not to read them.
 	AdminFrom []string `toml:"admin_from"`
@@ -235,7 +236,7 @@ func Load(path string) (Config, error) {
 		return Config{}, err
 	}
 	if len(c.Listen.AdminFrom) == 0 {
-		c.Listen.AdminFrom = nil // "admin_from = []": loopback only, as when the key is absent
+		c.Listen.AdminFrom = nil // "admin_from = []": this host only, as when the key is absent
 	}
 	for _, p := range []*string{&c.DataDir, &c.Executors.WASMDir} {
 		if *p != "" && !filepath.IsAbs(*p) {
@@ -378,8 +379,8 @@ default_memory_mib = {{.Executors.DefaultMemMiB}}
 # One listener: /leases/<id>/... (ingress), /receipts/<lease>/<seq>, /status, /metrics.
 # A socket passed by systemd (socket activation) takes its place.
 http = {{q .Listen.HTTP}}
-# Networks (CIDR) whose clients may read /status and /metrics; empty: loopback only. Add your
-# Prometheus server's; the buyers the ingress serves should not read them.
+# Networks (CIDR) whose clients may read /status and /metrics besides this host's (loopback).
+# Add your Prometheus server's; the buyers the ingress serves should not read them.
 admin_from = {{list .Listen.AdminFrom}}
 
 [receipts]

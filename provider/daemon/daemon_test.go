@@ -126,6 +126,12 @@ func TestAdminRoutesForOperatorOnly(t *testing.T) {
 	if got := get(d, "/metrics", "198.51.100.1:5000"); got != http.StatusForbidden {
 		t.Errorf("metrics from elsewhere: %d", got)
 	}
+	if got := get(d, "/metrics", "127.0.0.1:5000"); got != http.StatusOK {
+		t.Errorf("metrics from loopback with admin_from set: %d", got)
+	}
+	if got := get(d, "/metrics", "@"); got != http.StatusOK {
+		t.Errorf("metrics over a unix socket: %d", got)
+	}
 }
 
 // The lease's part of the path reaches its backend escaped as the client sent it: /a%2Fb is one

@@ -195,21 +195,20 @@ func (d *Daemon) routes() http.Handler {
 	return mux
 }
 
-// adminOnly answers h to clients on the operator's networks (listen.admin_from; loopback if
-// none), and 403 to others.
+// adminOnly answers h to clients on this host (loopback, a unix socket) or on the operator's
+// networks (listen.admin_from), and 403 to others.
 func (d *Daemon) adminOnly(h http.Handler) http.Handler {
 	allowed, _ := d.cfg.Listen.AdminPrefixes() // validated when the config was loaded
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		ip, perr := netip.ParseAddr(host)
-		if err != nil || perr != nil {
-			http.Error(w, "forbidden", http.StatusForbidden)
-			return
-		}
-		ip = ip.Unmap()
-		ok := len(allowed) == 0 && ip.IsLoopback()
-		for _, p := range allowed {
-			ok = ok || p.Contains(ip)
+		// Not host:port: a unix socket the supervisor passed, whose clients are on this host.
+		ok := err != nil
+		if ip, perr := netip.ParseAddr(host); err == nil && perr == nil {
+			ip = ip.Unmap()
+			ok = ip.IsLoopback()
+			for _, p := range allowed {
+				ok = ok || p.Contains(ip)
+			}
 		}
 		if !ok {
 			http.Error(w, "forbidden: status and metrics are for the operator's networks (listen.admin_from)", http.StatusForbidden)

@@ -176,9 +176,10 @@ func (d *Driver) Start(ctx context.Context, cfg exec.TaskConfig) (exec.TaskStatu
 			if existing.Image != img.ID {
 				return exec.TaskStatus{}, fmt.Errorf("docker: task %s already runs image %s, not %s; stop it first", cfg.ID, existing.Image, img.ID)
 			}
-			// Adopted only on the GPUs the task now names: after a restart the lease may have
-			// moved to others, and the old ones may be another lease's now.
-			if sameGPUs(existing.HostConfig, hc) {
+			// Adopted only on the GPUs the task now names (after a restart the lease may have
+			// moved to others, and the old ones may be another lease's now) and on the network
+			// the driver now gives (a container from before isolation is recreated on it).
+			if sameGPUs(existing.HostConfig, hc) && sameNetwork(existing.HostConfig, hc) {
 				return d.statusOf(ctx, cfg.ID, existing)
 			}
 		}
@@ -212,7 +213,9 @@ func (d *Driver) Start(ctx context.Context, cfg exec.TaskConfig) (exec.TaskStatu
 	info, err := d.cli.ContainerInspect(ctx, created.ID)
 	if err != nil {
 		// The caller frees the task's GPUs on this error: the container must not keep them.
-		_ = d.remove(context.WithoutCancel(ctx), created.ID)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		_ = d.remove(rctx, created.ID)
+		cancel()
 		return exec.TaskStatus{}, fmt.Errorf("docker: inspect container %s: %w", name, err)
 	}
 	return d.statusOf(ctx, cfg.ID, info)
@@ -220,6 +223,10 @@ func (d *Driver) Start(ctx context.Context, cfg exec.TaskConfig) (exec.TaskStatu
 
 // Stop stops and removes the task's container; an unknown task is already stopped.
 func (d *Driver) Stop(ctx context.Context, id string) error {
+	// Its own bounded context, not only the caller's: one that has run out (a sidecar shutting
+	// down) would leave the container running while the caller frees its GPUs.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.StopTimeout+30*time.Second)
+	defer cancel()
 	info, err := d.lookup(ctx, id)
 	if errors.Is(err, exec.ErrUnknownTask) {
 		return nil
@@ -233,11 +240,9 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 		d.forgetRun(info.ID)
 		return nil
 	}
-	// Remove forcibly even if the graceful stop failed (its context may have run out waiting):
-	// the lease is over either way, and a container left running keeps GPUs the sidecar frees.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if err := d.remove(rctx, info.ID); err != nil {
+	// Remove forcibly even if the graceful stop failed: the lease is over either way, and a
+	// container left running keeps GPUs the sidecar frees.
+	if err := d.remove(ctx, info.ID); err != nil {
 		if stopErr != nil {
 			return fmt.Errorf("docker: stop task %s: %w (remove: %v)", id, stopErr, err)
 		}
@@ -290,4 +295,15 @@ func sameGPUs(have *container.HostConfig, want *container.HostConfig) bool {
 		return out
 	}
 	return slices.Equal(ids(have), ids(want))
+}
+
+// sameNetwork reports whether a container created with have is on the network want names.
+func sameNetwork(have, want *container.HostConfig) bool {
+	norm := func(hc *container.HostConfig) container.NetworkMode {
+		if hc == nil || hc.NetworkMode == "" || hc.NetworkMode == "default" {
+			return "bridge"
+		}
+		return hc.NetworkMode
+	}
+	return norm(have) == norm(want)
 }

@@ -170,3 +170,24 @@ func TestSameGPUs(t *testing.T) {
 		}
 	}
 }
+
+// A container from before the driver isolated its leases is recreated on the isolated network,
+// not adopted on the shared bridge.
+func TestSameNetwork(t *testing.T) {
+	hc := func(mode string) *container.HostConfig { return &container.HostConfig{NetworkMode: container.NetworkMode(mode)} }
+	for _, tc := range []struct {
+		have, want *container.HostConfig
+		same       bool
+	}{
+		{hc(""), hc(""), true},
+		{hc("default"), hc(""), true},
+		{hc("bridge"), hc(""), true},
+		{hc("bridge"), hc("computed-leases"), false},
+		{hc("computed-leases"), hc("computed-leases"), true},
+		{nil, hc("computed-leases"), false},
+	} {
+		if got := sameNetwork(tc.have, tc.want); got != tc.same {
+			t.Errorf("sameNetwork(%v, %v) = %v", tc.have, tc.want, got)
+		}
+	}
+}

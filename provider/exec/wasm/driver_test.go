@@ -5,10 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -386,4 +389,46 @@ func post(t testing.TB, url, body string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// Clients trickling their uploads give up their body slots after bodyReadTimeout: holding them
+// all, they kept every other request to the lease waiting.
+func TestSlowUploadsDoNotHoldTheService(t *testing.T) {
+	mod, _ := modules(t)
+	defer func(old time.Duration) { bodyReadTimeout = old }(bodyReadTimeout)
+	bodyReadTimeout = 300 * time.Millisecond
+	d := newDriver(Config{Timeout: 2 * time.Second})
+	ctx := testCtx(t)
+	if _, err := d.Start(ctx, exec.TaskConfig{ID: "svc", Workload: mod.path, Digest: mod.digest, Args: []string{"upper"}}); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop(ctx, "svc") //nolint:errcheck
+	url, err := d.Endpoint(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(url, "http://")
+	// More slow uploads than there are body slots, each promising 1 MB and sending 10 bytes.
+	for range 4*runtime.NumCPU() + 8 {
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /x HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000000\r\n\r\n0123456789", host)
+	}
+	time.Sleep(100 * time.Millisecond) // the slow ones take the slots first
+	done := make(chan string, 1)
+	go func() {
+		_, body := post(t, url+"/y", "still served")
+		done <- body
+	}()
+	select {
+	case body := <-done:
+		if body != "STILL SERVED" {
+			t.Fatalf("answer %q", body)
+		}
+	case <-time.After(20 * time.Second): // without the deadline, never
+		t.Fatal("a request waited behind slow uploads")
+	}
 }

@@ -2,6 +2,7 @@ package wasm
 
 import (
 	"net/http"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -60,6 +61,9 @@ func TestLargeMappingReleasedZeroed(t *testing.T) {
 		buf[i] = 0xff
 	}
 	m.Free()
+	if resident := residentPages(t, buf); resident != 0 {
+		t.Fatalf("%d of %d pages still resident after Free", resident, len(buf)/os.Getpagesize())
+	}
 	again := memoryAllocator.Allocate(0, max)
 	buf2 := again.Reallocate(keptResident + 4<<20)
 	if unsafe.SliceData(buf2) != unsafe.SliceData(buf) {

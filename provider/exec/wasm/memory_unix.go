@@ -24,8 +24,8 @@ var memoryAllocator experimental.MemoryAllocator = mmapAllocator{}
 // runs at once (its request semaphore), across a few tasks.
 const keptMappings = 16
 
-// keptResident is the most of a freed mapping kept resident (cleared) for the next instance;
-// pages past it go back to the kernel.
+// keptResident is the most an instance may have used of a mapping for the mapping to be kept
+// resident (cleared) for the next instance; one that used more gives all its pages back.
 const keptResident = 32 << 20
 
 var mappings = struct {

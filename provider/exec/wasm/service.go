@@ -64,6 +64,9 @@ func (d *Driver) serve(ctx context.Context, t *task) error {
 	return nil
 }
 
+// bodyReadTimeout bounds reading one request's body.
+var bodyReadTimeout = 30 * time.Second
+
 func (d *Driver) handler(taskCtx context.Context, t *task) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Bodies are read a few at a time: each may take maxRequestBytes, and hundreds read at
@@ -73,6 +76,9 @@ func (d *Driver) handler(taskCtx context.Context, t *task) http.Handler {
 		case <-r.Context().Done():
 			return
 		}
+		// Bounded in time too: clients trickling their uploads would otherwise hold every slot
+		// and keep the lease's other requests waiting.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
 		<-t.bodies
 		if err != nil {

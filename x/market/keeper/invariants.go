@@ -170,6 +170,12 @@ func LiveIndexesInvariant(k Keeper) sdk.Invariant {
 				live := b.State == types.BID_STATE_OPEN
 				if live {
 					bids++
+					// Clearing and refunds read an order's open bids from this index.
+					p, _ := k.addressCodec.StringToBytes(b.Provider)
+					if got, err := k.BidByOrderProvider.Get(ctx, collections.Join(b.OrderId, p)); err != nil || got != id {
+						msg = fmt.Sprintf("open bid %d: order %d's open-bid index holds %d (%v)", id, b.OrderId, got, err)
+						return true, nil
+					}
 				}
 				return check("bid", k.LiveBids, id, b.Provider, live), nil
 			})
@@ -184,6 +190,12 @@ func LiveIndexesInvariant(k Keeper) sdk.Invariant {
 				msg = fmt.Sprintf("%d live lease entries, %d active leases", n, leases)
 			} else if n := count(k.LiveBids); n != bids {
 				msg = fmt.Sprintf("%d live bid entries, %d open bids", n, bids)
+			} else {
+				n := 0
+				_ = k.BidByOrderProvider.Walk(ctx, nil, func(collections.Pair[uint64, []byte], uint64) (bool, error) { n++; return false, nil })
+				if n != bids {
+					msg = fmt.Sprintf("%d open-bid index entries, %d open bids", n, bids)
+				}
 			}
 		}
 		return sdk.FormatInvariant(types.ModuleName, "live-indexes", msg), msg != ""

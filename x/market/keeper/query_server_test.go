@@ -139,4 +139,9 @@ func TestProviderLists(t *testing.T) {
 	require.Equal(t, []uint64{open}, bids(types.BID_STATE_OPEN))
 	msg, broken := keeper.LiveIndexesInvariant(e.App.MarketKeeper)(e.Ctx())
 	require.False(t, broken, msg)
+
+	// The open-bid index, from which clearing settles an order's bids, is checked too.
+	require.NoError(t, e.App.MarketKeeper.BidByOrderProvider.Clear(e.Ctx(), nil))
+	msg, broken = keeper.LiveIndexesInvariant(e.App.MarketKeeper)(e.Ctx())
+	require.True(t, broken, "open-bid index emptied: %s", msg)
 }

@@ -18,14 +18,32 @@ func (gs GenesisState) Validate() error {
 		if o.Id == 0 || o.Id > gs.NextOrderId || orders[o.Id] {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "order id %d duplicate or beyond next_order_id %d", o.Id, gs.NextOrderId)
 		}
+		if o.Replicated() && o.DurationBlocks > 0 {
+			// Its leases end at resolution: ended by duration, the replicas went unpaid.
+			return errorsmod.Wrapf(ErrInvalidGenesis, "order %d: a replicated job takes no duration_blocks", o.Id)
+		}
 		orders[o.Id] = true
 	}
 	bids := map[uint64]bool{}
+	type orderProvider struct {
+		order    uint64
+		provider string
+	}
+	open := map[orderProvider]bool{}
 	for _, b := range gs.Bids {
 		if b.Id == 0 || b.Id > gs.NextBidId || bids[b.Id] || !orders[b.OrderId] {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "bid %d duplicate, beyond next_bid_id or of unknown order %d", b.Id, b.OrderId)
 		}
 		bids[b.Id] = true
+		if b.State == BID_STATE_OPEN {
+			// One open bid per provider per order: the open-bid index, from which clearing
+			// settles them, holds one, and a second would never be settled.
+			k := orderProvider{b.OrderId, b.Provider}
+			if open[k] {
+				return errorsmod.Wrapf(ErrInvalidGenesis, "bid %d: %s already has an open bid on order %d", b.Id, b.Provider, b.OrderId)
+			}
+			open[k] = true
+		}
 	}
 	leases := map[uint64]bool{}
 	for _, l := range gs.Leases {

@@ -36,3 +36,33 @@ func TestParamsValidate(t *testing.T) {
 		})
 	}
 }
+
+// Genesis orders and bids must be what the keeper can run: one open bid per provider per order
+// (the open-bid index clearing settles from holds one; a second would never be settled) and no
+// replicated job with a duration (its leases end at resolution).
+func TestGenesisOrdersAndBidsValidate(t *testing.T) {
+	wasm := types.Workload{WasmHash: "ab"}
+	valid := func() types.GenesisState {
+		return types.GenesisState{
+			Params: types.DefaultParams(), NextOrderId: 2, NextBidId: 3,
+			Orders: []types.Order{{Id: 1, Replicas: 1, Workload: wasm, DurationBlocks: 10}, {Id: 2, Replicas: 2, Workload: wasm}},
+			Bids: []types.Bid{
+				{Id: 1, OrderId: 1, Provider: "p", State: types.BID_STATE_CLOSED},
+				{Id: 2, OrderId: 1, Provider: "p", State: types.BID_STATE_OPEN},
+				{Id: 3, OrderId: 2, Provider: "p", State: types.BID_STATE_OPEN},
+			},
+		}
+	}
+	g := valid()
+	require.NoError(t, g.Validate())
+	for name, mutate := range map[string]func(g *types.GenesisState){
+		"two open bids of one provider":  func(g *types.GenesisState) { g.Bids[0].State = types.BID_STATE_OPEN },
+		"replicated job with a duration": func(g *types.GenesisState) { g.Orders[1].DurationBlocks = 5 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := valid()
+			mutate(&g)
+			require.ErrorIs(t, g.Validate(), types.ErrInvalidGenesis)
+		})
+	}
+}
