@@ -174,7 +174,9 @@ func TestSameGPUs(t *testing.T) {
 // A container from before the driver isolated its leases is recreated on the isolated network,
 // not adopted on the shared bridge.
 func TestSameNetwork(t *testing.T) {
-	hc := func(mode string) *container.HostConfig { return &container.HostConfig{NetworkMode: container.NetworkMode(mode)} }
+	hc := func(mode string) *container.HostConfig {
+		return &container.HostConfig{NetworkMode: container.NetworkMode(mode)}
+	}
 	for _, tc := range []struct {
 		have, want *container.HostConfig
 		same       bool
