@@ -525,14 +525,7 @@ func TestLateBidGetsGPUs(t *testing.T) {
 // are rebuilt from what the store kept and the report is sent again, and the record closes once
 // the chain takes it.
 func TestRestartReportsClosingLease(t *testing.T) {
-	store, dataDir := tempStore(t)
-	d := receiptDaemon(t, store, dataDir)
-	d.chain, _ = fakeChain(t)
-	d.provider = d.chain.Provider().String()
-	d.urgent, d.txs = make(chan txJob, 16), make(chan txJob, 16)
-	d.leases, d.engine = map[uint64]*leaseRun{}, bid.New(bid.Policy{}, nil)
-	d.reportGrace.Store(8)
-	d.head.Store(111)
+	d, store, _ := settleDaemon(t)
 	o := markettypes.Order{Id: 3, Sla: markettypes.SLATerms{WindowBlocks: 5}, Workload: markettypes.Workload{WasmHash: strings.Repeat("ab", 32)}}
 	l := markettypes.Lease{Id: 7, OrderId: 3, StartHeight: 100, PricePerBlock: sdk.NewInt64Coin("uusdc", 10)}
 	ob, lb, err := snapshot(o, l)
@@ -570,24 +563,14 @@ func TestRestartReportsClosingLease(t *testing.T) {
 		t.Fatalf("record %s before the chain took the report", got.State)
 	}
 	job.done(&chain.Result{Height: 112}, nil)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got, _ := store.GetLease(7)
-		if got.State == state.LeaseClosed {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("record %s after the chain took the report", got.State)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	awaitRecordClosed(t, store, 7)
 	d.stopped.Store(true)
 }
 
-// A lease that closed while the sidecar was down, and that the restart did not serve again
-// (its launch failed), still has the windows that ended by its close reported, from the window
-// data the store kept: unreported, they are judged MISSING.
-func TestResumeReportsLeaseClosedWhileDown(t *testing.T) {
+// settleDaemon is a sidecar at head 111 with an 8-block report grace, sending into queues the
+// test reads, over a chain fake whose answers the test sets.
+func settleDaemon(t *testing.T) (*Daemon, *state.Store, *queryNode) {
+	t.Helper()
 	store, dataDir := tempStore(t)
 	d := receiptDaemon(t, store, dataDir)
 	var node *queryNode
@@ -597,6 +580,30 @@ func TestResumeReportsLeaseClosedWhileDown(t *testing.T) {
 	d.leases, d.engine = map[uint64]*leaseRun{}, bid.New(bid.Policy{}, nil)
 	d.reportGrace.Store(8)
 	d.head.Store(111)
+	return d, store, node
+}
+
+// awaitRecordClosed waits for lease's record to be closed once the chain took its reports.
+func awaitRecordClosed(t *testing.T, store *state.Store, lease uint64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, _ := store.GetLease(lease)
+		if got.State == state.LeaseClosed {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("record %s after the chain took the report", got.State)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A lease that closed while the sidecar was down, and that the restart did not serve again
+// (its launch failed), still has the windows that ended by its close reported, from the window
+// data the store kept: unreported, they are judged MISSING.
+func TestResumeReportsLeaseClosedWhileDown(t *testing.T) {
+	d, store, node := settleDaemon(t)
 	o := markettypes.Order{Id: 3, Sla: markettypes.SLATerms{WindowBlocks: 5}, Workload: markettypes.Workload{WasmHash: strings.Repeat("ab", 32)}}
 	l := markettypes.Lease{Id: 7, OrderId: 3, StartHeight: 100, PricePerBlock: sdk.NewInt64Coin("uusdc", 10), State: markettypes.LEASE_STATE_ACTIVE}
 	ob, lb, err := snapshot(o, l)
@@ -636,16 +643,6 @@ func TestResumeReportsLeaseClosedWhileDown(t *testing.T) {
 		t.Fatalf("record %s (closed at %d) before the chain took the report; want closing at 110", got.State, got.ClosedHeight)
 	}
 	job.done(&chain.Result{Height: 112}, nil)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got, _ := store.GetLease(7)
-		if got.State == state.LeaseClosed {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("record %s after the chain took the report", got.State)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	awaitRecordClosed(t, store, 7)
 	d.stopped.Store(true)
 }
