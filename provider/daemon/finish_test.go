@@ -549,13 +549,7 @@ func TestRestartReportsClosingLease(t *testing.T) {
 	if err := d.resume(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var job txJob
-	select {
-	case job = <-d.urgent:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the closing lease's last window was not reported again")
-	}
-	r, ok := job.msgs[0].(*slatypes.MsgSubmitSLAReport)
+	job, r, ok := nextReport(t, d, "the closing lease's last window was not reported again")
 	if !ok || r.LeaseId != 7 || r.Window != 2 {
 		t.Fatalf("sent %v, want lease 7's window 2 report", job.msgs[0])
 	}
@@ -581,6 +575,20 @@ func settleDaemon(t *testing.T) (*Daemon, *state.Store, *queryNode) {
 	d.reportGrace.Store(8)
 	d.head.Store(111)
 	return d, store, node
+}
+
+// nextReport is the next urgent transaction and the SLA report it carries (ok false if it
+// carries none); the test fails with missing when none comes.
+func nextReport(t *testing.T, d *Daemon, missing string) (txJob, *slatypes.MsgSubmitSLAReport, bool) {
+	t.Helper()
+	select {
+	case job := <-d.urgent:
+		r, ok := job.msgs[0].(*slatypes.MsgSubmitSLAReport)
+		return job, r, ok
+	case <-time.After(5 * time.Second):
+		t.Fatal(missing)
+		return txJob{}, nil, false
+	}
 }
 
 // awaitRecordClosed waits for lease's record to be closed once the chain took its reports.
@@ -629,13 +637,7 @@ func TestResumeReportsLeaseClosedWhileDown(t *testing.T) {
 	if err := d.resume(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var job txJob
-	select {
-	case job = <-d.urgent:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the last window of a lease closed while the sidecar was down was not reported")
-	}
-	r, ok := job.msgs[0].(*slatypes.MsgSubmitSLAReport)
+	job, r, ok := nextReport(t, d, "the last window of a lease closed while the sidecar was down was not reported")
 	if !ok || r.LeaseId != 7 || r.Window != 2 || r.AvailabilityBps != 9_000 {
 		t.Fatalf("sent %v, want lease 7's window 2 report at 9000 bps", job.msgs[0])
 	}
