@@ -7,27 +7,44 @@ import (
 	"syscall"
 )
 
-// alive reports whether an idle pooled connection can carry a request: the backend has not
+// peeker tells whether an idle pooled connection can carry a request: the backend has not
 // closed it (uvicorn and Node close idle keep-alive connections after a few seconds) and sent
 // nothing unasked. A non-blocking peek costs one syscall; without it a request with a body,
-// which cannot be sent again, would fail on a dead connection and count as a 502.
-func alive(conn net.Conn) bool {
+// which cannot be sent again, would fail on a dead connection and count as a 502. Made once per
+// connection, so a peek allocates nothing.
+type peeker struct {
+	raw  syscall.RawConn
+	buf  [1]byte
+	ok   bool
+	peek func(fd uintptr) bool
+}
+
+func newPeeker(conn net.Conn) *peeker {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
-		return true
+		return nil
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {
-		return false
+		return nil
 	}
-	ok = false
-	var buf [1]byte
-	err = raw.Read(func(fd uintptr) bool {
-		_, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	p := &peeker{raw: raw}
+	p.peek = func(fd uintptr) bool {
+		_, _, err := syscall.Recvfrom(int(fd), p.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		// Nothing to read yet: open and quiet. Anything else is a close by the peer (0 bytes),
 		// data nobody asked for, or an error.
-		ok = rerr == syscall.EAGAIN || rerr == syscall.EWOULDBLOCK
+		p.ok = err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
 		return true // never wait for readiness
-	})
-	return err == nil && ok
+	}
+	return p
+}
+
+// alive reports whether the connection is open and quiet; one that cannot be peeked at is
+// taken as alive, and a request that fails on it says otherwise.
+func (p *peeker) alive() bool {
+	if p == nil {
+		return true
+	}
+	p.ok = false
+	return p.raw.Read(p.peek) == nil && p.ok
 }

@@ -30,6 +30,7 @@ type directConn struct {
 	conn net.Conn
 	br   *bufio.Reader
 	bw   *bufio.Writer
+	peek *peeker
 }
 
 const maxIdleDirect = 1024
@@ -53,7 +54,7 @@ func (t *directTransport) get(ctx context.Context) (*directConn, bool, error) {
 		c := t.idle[n-1]
 		t.idle = t.idle[:n-1]
 		t.mu.Unlock()
-		if c.br.Buffered() == 0 && alive(c.conn) {
+		if c.br.Buffered() == 0 && c.peek.alive() {
 			return c, true, nil
 		}
 		c.conn.Close()
@@ -62,7 +63,7 @@ func (t *directTransport) get(ctx context.Context) (*directConn, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	return &directConn{conn: conn, br: bufio.NewReaderSize(conn, 16<<10), bw: bufio.NewWriterSize(conn, 16<<10)}, false, nil
+	return &directConn{conn: conn, br: bufio.NewReaderSize(conn, 16<<10), bw: bufio.NewWriterSize(conn, 16<<10), peek: newPeeker(conn)}, false, nil
 }
 
 func (t *directTransport) put(c *directConn) {
