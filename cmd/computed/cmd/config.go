@@ -19,5 +19,9 @@ func initCometBFTConfig() *cmtcfg.Config {
 func initAppConfig() (string, interface{}) {
 	cfg := serverconfig.DefaultConfig()
 	cfg.MinGasPrices = "0.001" + app.BondDenom
+	// A query that scans (a filtered list with no index behind it) stops at this much gas
+	// instead of walking all state on the node's time: tens of thousands of entries, while the
+	// indexed lists the sidecar and buyers page through read a few dozen.
+	cfg.QueryGasLimit = 50_000_000
 	return serverconfig.DefaultConfigTemplate, cfg
 }
