@@ -279,19 +279,11 @@ func (c *Client) Wait(ctx context.Context, s Sent) (*Result, error) {
 	return nil, fmt.Errorf("transaction %s not in a block after %s", s.Hash, c.timeout)
 }
 
-// Height is the node's latest committed height: the block store takes a block before the
-// application commits it, and queries answer from committed state, so a start from the store's
+// Height is the node's latest committed height (committed): a start from the block store's
 // height would page orders from the block before and never see those created in the last one.
 func (c *Client) Height(ctx context.Context) (int64, error) {
-	st, err := c.ctx.Client.Status(ctx)
-	if err != nil {
-		return 0, err
-	}
-	info, err := c.ctx.Client.ABCIInfo(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return min(st.SyncInfo.LatestBlockHeight, info.Response.LastBlockHeight), nil
+	_, h, err := committed(ctx, c.ctx.Client)
+	return h, err
 }
 
 // Attr returns the first value of attribute key in events of type typ (quotes trimmed: typed

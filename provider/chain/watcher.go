@@ -98,7 +98,7 @@ func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) erro
 		}
 	}
 	for {
-		st, latest, err := w.committed(ctx)
+		st, latest, err := committed(ctx, w.rpc)
 		if err != nil && ctx.Err() == nil {
 			failed(cursor+1, err)
 		}
@@ -134,16 +134,22 @@ func (w *Watcher) Run(ctx context.Context, cursor int64, handle func(Block) erro
 	}
 }
 
+// nodeHeights is what committed asks of a node (an rpcclient.Client, the SDK's CometRPC).
+type nodeHeights interface {
+	Status(context.Context) (*ctypes.ResultStatus, error)
+	ABCIInfo(context.Context) (*ctypes.ResultABCIInfo, error)
+}
+
 // committed is the node's status and the latest height whose block its application has
 // committed. The node stores a block, and its results, before the application commits it, and
 // queries answer from committed state: a block handled before then names orders and leases
 // that queries do not find yet (an order never bid on, a won lease never started).
-func (w *Watcher) committed(ctx context.Context) (*ctypes.ResultStatus, int64, error) {
-	st, err := w.rpc.Status(ctx)
+func committed(ctx context.Context, node nodeHeights) (*ctypes.ResultStatus, int64, error) {
+	st, err := node.Status(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("node status: %w", err)
 	}
-	info, err := w.rpc.ABCIInfo(ctx)
+	info, err := node.ABCIInfo(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("node's application info: %w", err)
 	}

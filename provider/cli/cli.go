@@ -218,16 +218,17 @@ func Assemble(c config.Config, clientCtx client.Context, rpc rpcclient.Client, c
 		drivers["process"] = process.New(process.Config{Allow: c.Executors.ProcessAllow})
 	}
 	if c.Executors.Docker {
+		shared := docker.EngineNetwork(c.Executors.DockerNetwork)
 		dd, err := docker.New(docker.Config{
 			GPURuntime: c.Executors.DockerGPUs, DefaultMemoryMiB: c.Executors.DefaultMemMiB,
-			Network: c.Executors.DockerNetwork, IsolateNetwork: !docker.EngineNetwork(c.Executors.DockerNetwork),
+			Network: c.Executors.DockerNetwork, IsolateNetwork: !shared,
 		})
 		if err != nil {
 			closeAll()
 			return nil, nil, fmt.Errorf("docker: %w", err)
 		}
 		drivers["docker"] = dd
-		if docker.EngineNetwork(c.Executors.DockerNetwork) {
+		if shared {
 			log.Warn("docker executor on the engine's own network: lease containers can reach one another; set executors.docker_network (e.g. \"computed-leases\") to isolate them", "network", c.Executors.DockerNetwork)
 		}
 	}

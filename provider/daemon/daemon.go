@@ -100,7 +100,7 @@ func New(cfg config.Config, d Deps) (*Daemon, error) {
 		d.Log = slog.Default()
 	}
 	devices, err := d.GPUs.Devices(context.Background())
-	if err != nil && errors.Is(err, gpu.ErrUnreadable) && len(devices) > 0 {
+	if errors.Is(err, gpu.ErrUnreadable) && len(devices) > 0 {
 		d.Log.Warn("GPUs left out of the inventory", "err", err, "serving", len(devices))
 	} else if err != nil {
 		return nil, fmt.Errorf("GPU inventory: %w", err)

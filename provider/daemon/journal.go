@@ -189,13 +189,7 @@ func (d *Daemon) closedRun(ctx context.Context, rec state.LeaseRecord, l markett
 		run.journal, rep = d.openJournal(rec.LeaseID)
 	}
 	d.restoreWindows(ctx, run, rep, false)
-	if n := len(run.pending); n > 0 {
-		if d.anchorable(ctx, l) {
-			d.log.Info("lease closed while the sidecar was down: receipting the requests of its last block", "lease", rec.LeaseID, "requests", n)
-		} else {
-			run.unanchorable.Store(true) // finishLease drops them, in the log
-		}
-	}
+	d.closedWhileDown(ctx, run, l)
 	return run
 }
 

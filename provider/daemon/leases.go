@@ -467,12 +467,12 @@ func (d *Daemon) resume(ctx context.Context) error {
 	return nil
 }
 
-// closedWhileDown prepares a lease resumeStored served to end: it closed while the sidecar was
-// down. As for one not served (closedRun), what it served is receipted only while a batch
-// sent now can still be anchored.
+// closedWhileDown prepares a lease that closed while the sidecar was down to end, whether
+// resumeStored served it or closedRun rebuilt it: its windows are charged the downtime before
+// they are reported, and what it served is receipted only while a batch sent now can still be
+// anchored (finishLease drops the rest, in the log).
 func (d *Daemon) closedWhileDown(ctx context.Context, run *leaseRun, l markettypes.Lease) {
-	// Its windows that ended by the close are about to be reported: with the downtime in them.
-	d.chargeResumed(ctx, run)
+	d.chargeResumed(ctx, run) // nothing left to charge for one closedRun rebuilt
 	run.mu.Lock()
 	n := len(run.pending)
 	run.mu.Unlock()
@@ -480,7 +480,9 @@ func (d *Daemon) closedWhileDown(ctx context.Context, run *leaseRun, l markettyp
 		run.unanchorable.Store(true)
 		return
 	}
-	d.log.Info("lease closed while the sidecar was down: receipting the requests of its last block", "lease", run.rec.LeaseID, "requests", n)
+	if n > 0 {
+		d.log.Info("lease closed while the sidecar was down: receipting the requests of its last block", "lease", run.rec.LeaseID, "requests", n)
+	}
 }
 
 // anchorable says whether a receipt batch of closed lease l sent now can still be anchored: it

@@ -24,9 +24,7 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 			return err
 		}
 	}
-	replicated := map[uint64]bool{} // lookups only
 	for _, o := range gs.Orders {
-		replicated[o.Id] = o.Replicated()
 		owner, err := k.addressCodec.StringToBytes(o.Owner)
 		if err != nil {
 			return err
@@ -99,8 +97,7 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 				return err
 			}
 		}
-		// A replicated job's leases end at its resolution (x/sla), never by duration.
-		if l.State == types.LEASE_STATE_ACTIVE && l.EndHeight != 0 && !replicated[l.OrderId] {
+		if l.State == types.LEASE_STATE_ACTIVE && l.EndHeight != 0 {
 			if err := k.LeaseEndQueue.Set(ctx, collections.Join(l.EndHeight, l.Id)); err != nil {
 				return err
 			}

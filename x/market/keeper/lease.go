@@ -23,9 +23,9 @@ func (k Keeper) startLease(ctx context.Context, o types.Order, b types.Bid) (uin
 		Id: id, OrderId: o.Id, BidId: b.Id, Owner: o.Owner, Provider: b.Provider,
 		PricePerBlock: b.PricePerBlock, StartHeight: now, State: types.LEASE_STATE_ACTIVE,
 	}
-	// A replicated job's leases end at its resolution (x/sla), never by duration (refused at
-	// creation; an imported order is held to it too).
-	if o.DurationBlocks > 0 && !o.Replicated() {
+	// A replicated job has no duration (Validate refuses one, on creation and import): its leases
+	// end at its resolution (x/sla).
+	if o.DurationBlocks > 0 {
 		l.EndHeight = now + int64(o.DurationBlocks)
 		if err := k.LeaseEndQueue.Set(ctx, collections.Join(l.EndHeight, id)); err != nil {
 			return 0, err
