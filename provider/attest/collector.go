@@ -14,18 +14,23 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/computed-network/computed/provider/gpu"
 	attesttypes "github.com/computed-network/computed/x/attest/types"
+	"github.com/computed-network/computed/x/attest/verify"
 )
 
 // Evidence is what MsgSubmitAttestation carries.
 type Evidence struct {
 	Token []byte
 	GPUs  []attesttypes.ClaimedGPU
+	// SignerKeys are the JWKS entries, with their x5c chains, of the keys that signed Token
+	// (nras_signer_keys): NRAS rotates its keys faster than governance could list them.
+	SignerKeys []byte
 }
 
 // Collector turns a nonce into evidence.
@@ -91,7 +96,9 @@ func run(ctx context.Context, argv []string) ([]byte, error) {
 
 // NRAS asks an NRAS-compatible endpoint for a detached EAT over the GPUs' attestation reports.
 type NRAS struct {
-	URL     string
+	URL string
+	// JWKSURL is where NRAS publishes its signing keys; empty: /.well-known/jwks.json on URL's host.
+	JWKSURL string
 	Backend gpu.Backend
 	Client  *http.Client
 }
@@ -163,5 +170,103 @@ func (n NRAS) Collect(ctx context.Context, nonce []byte) (Evidence, error) {
 	if res.StatusCode != http.StatusOK {
 		return Evidence{}, fmt.Errorf("NRAS answered %s: %s", res.Status, bytes.TrimSpace(token))
 	}
-	return Evidence{Token: token, GPUs: gpus}, nil
+	signers, err := n.signerKeys(ctx, client, token)
+	if err != nil {
+		return Evidence{}, err
+	}
+	return Evidence{Token: token, GPUs: gpus, SignerKeys: signers}, nil
+}
+
+// jwksURL is where NRAS publishes its signing keys: /.well-known/jwks.json on its host.
+func (n NRAS) jwksURL() (string, error) {
+	if n.JWKSURL != "" {
+		return n.JWKSURL, nil
+	}
+	u, err := url.Parse(n.URL)
+	if err != nil {
+		return "", err
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/.well-known/jwks.json"}).String(), nil
+}
+
+// signerKeys fetches NRAS's JWKS and keeps the entries of the kids token's JWTs name. A token
+// whose headers do not parse gets none (the chain refuses it anyway); a JWKS that cannot be
+// read is an error, since without it a key governance does not list cannot verify.
+func (n NRAS) signerKeys(ctx context.Context, client *http.Client, token []byte) ([]byte, error) {
+	kids := tokenKids(token)
+	if len(kids) == 0 {
+		return nil, nil
+	}
+	where, err := n.jwksURL()
+	if err != nil {
+		return nil, fmt.Errorf("NRAS JWKS URL: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("NRAS JWKS: %w", err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, verify.MaxJWKSBytes))
+	if err != nil {
+		return nil, fmt.Errorf("NRAS JWKS: %w", err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("NRAS JWKS at %s answered %s", where, res.Status)
+	}
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, fmt.Errorf("NRAS JWKS: %w", err)
+	}
+	var keep []json.RawMessage
+	for _, k := range doc.Keys {
+		var id struct {
+			Kid string `json:"kid"`
+		}
+		if json.Unmarshal(k, &id) == nil && kids[id.Kid] {
+			keep = append(keep, k)
+		}
+	}
+	if len(keep) == 0 {
+		return nil, nil // governance may list the key itself
+	}
+	return json.Marshal(struct {
+		Keys []json.RawMessage `json:"keys"`
+	}{keep})
+}
+
+// tokenKids are the kids the JWS headers of a detached EAT name (unverified: only to pick keys).
+func tokenKids(token []byte) map[string]bool {
+	eat, err := verify.ParseDetachedEAT(token)
+	if err != nil {
+		return nil
+	}
+	kids := map[string]bool{}
+	for _, jwt := range append([]string{eat.Overall}, gpuJWTs(eat)...) {
+		header, _, _ := strings.Cut(jwt, ".")
+		raw, err := base64.RawURLEncoding.DecodeString(header)
+		if err != nil {
+			continue
+		}
+		var h struct {
+			Kid string `json:"kid"`
+		}
+		if json.Unmarshal(raw, &h) == nil && h.Kid != "" {
+			kids[h.Kid] = true
+		}
+	}
+	return kids
+}
+
+func gpuJWTs(eat *verify.DetachedEAT) []string {
+	out := make([]string, len(eat.GPUs))
+	for i, g := range eat.GPUs {
+		out[i] = g.JWT
+	}
+	return out
 }

@@ -346,7 +346,8 @@ block_seconds = {{.Pricing.BlockSeconds}}
 {{range $k, $v := .Pricing.BasePerGPUHour}}{{q $k}} = {{$v}}
 {{end}}
 [attestation]
-# "nras": NVML confidential-computing reports sent to nras_url for a detached EAT.
+# "nras": NVML confidential-computing reports sent to nras_url for a detached EAT; the keys that
+# signed it (with their certificate chains) come from /.well-known/jwks.json on the same host.
 # "command": a development issuer; {nonce} is replaced by the chain's hex nonce.
 mode = {{q .Attest.Mode}}
 nras_url = {{q .Attest.NRASURL}}

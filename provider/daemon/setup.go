@@ -106,6 +106,7 @@ func (d *Daemon) ensureAttested(ctx context.Context) error {
 	}
 	if _, err := d.sendNow(ctx, "attest", &attesttypes.MsgSubmitAttestation{
 		Provider: d.provider, ChallengeId: id, EvidenceType: markettypes.EVIDENCE_TYPE_NVIDIA_NRAS, Evidence: ev.Token, Gpus: ev.GPUs,
+		NrasSignerKeys: ev.SignerKeys,
 	}); err != nil {
 		return fmt.Errorf("submit attestation: %w", err)
 	}

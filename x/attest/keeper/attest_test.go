@@ -28,7 +28,7 @@ func TestAttestedProviderBidsUntilRecordLapses(t *testing.T) {
 	e.register(unattested)
 	c := e.challenge(provider)
 	require.Len(t, c.Nonce, 32)
-	require.Equal(t, types.ChallengeNonce(e.Ctx().ChainID(), provider, 1, e.Height()), c.Nonce)
+	require.Equal(t, types.ChallengeNonce(e.Ctx().ChainID(), provider, 1, e.Height(), e.Ctx().HeaderHash()), c.Nonce)
 	q, err := e.q.Challenge(e.Ctx(), &types.QueryChallengeRequest{Id: c.ChallengeId})
 	require.NoError(t, err)
 	require.Equal(t, provider.String(), q.Challenge.Provider)
@@ -318,4 +318,32 @@ func TestAttestedGPUsAreCapacity(t *testing.T) {
 	require.NoError(t, e.App.MarketKeeper.InitGenesis(e.Ctx(), gs))
 	msg, broken = marketkeeper.AllInvariants(e.App.MarketKeeper)(e.Ctx())
 	require.False(t, broken, msg)
+}
+
+// A record replacing one whose GPUs are leased must still cover them: before, a resubmission
+// for fewer GPUs released the leased ones (another address could attest and sell them again)
+// and the lease ran on hardware no record vouched for, with no lapse to breach it.
+func TestResubmissionKeepsLeasedGPUs(t *testing.T) {
+	e := setup(t)
+	p, buyer := e.Accounts[0], e.Accounts[3]
+	e.attest(p, 8)
+	order := e.order(buyer)
+	require.NoError(t, e.bid(p, order))
+	o, err := e.App.MarketKeeper.Orders.Get(e.Ctx(), order)
+	require.NoError(t, err)
+	for e.Height() <= o.BiddingClosesHeight {
+		e.NextBlock()
+	}
+	require.Len(t, e.leasesOf(order), 1)
+
+	c := e.challenge(p)
+	_, err = e.submit(nrasMsg(p, c.ChallengeId, e.eat(c.Nonce, 2), claims(2)))
+	require.ErrorIs(t, err, types.ErrProviderHasLeases)
+	require.Len(t, e.records()[0].Gpus, 8, "the record covering the lease stays")
+	_, err = e.submit(nrasMsg(p, c.ChallengeId, e.eat(c.Nonce, 8), claims(8)))
+	require.NoError(t, err, "a renewal covering the leased GPUs")
+	recs := e.records()
+	require.Len(t, recs, 1)
+	require.Len(t, recs[0].Gpus, 8)
+	e.checkInvariants()
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"sort"
 	"time"
 
 	"cosmossdk.io/collections"
@@ -33,12 +34,18 @@ func (k Keeper) submitAttestation(ctx context.Context, msg *types.MsgSubmitAttes
 	if uint64(len(msg.Evidence)) > params.MaxEvidenceBytes {
 		return types.AttestationRecord{}, errorsmod.Wrapf(verify.ErrEvidenceTooLarge, "%d bytes, limit %d", len(msg.Evidence), params.MaxEvidenceBytes)
 	}
+	if len(msg.NrasSignerKeys) > verify.MaxSignerKeysBytes {
+		return types.AttestationRecord{}, errorsmod.Wrapf(verify.ErrSignerNotCertified, "nras_signer_keys are %d bytes, limit %d", len(msg.NrasSignerKeys), verify.MaxSignerKeysBytes)
+	}
 	provider, err := k.addr(msg.Provider, "provider")
 	if err != nil {
 		return types.AttestationRecord{}, err
 	}
 	if !types.ValidEvidenceType(msg.EvidenceType) {
 		return types.AttestationRecord{}, errorsmod.Wrapf(types.ErrInvalidEvidenceType, "%s", msg.EvidenceType)
+	}
+	if len(msg.NrasSignerKeys) > 0 && msg.EvidenceType != markettypes.EVIDENCE_TYPE_NVIDIA_NRAS {
+		return types.AttestationRecord{}, errorsmod.Wrapf(types.ErrInvalidEvidenceType, "nras_signer_keys go with NVIDIA NRAS evidence only, not %s", msg.EvidenceType)
 	}
 	if _, err := k.getProvider(ctx, provider, msg.Provider); err != nil {
 		return types.AttestationRecord{}, err
@@ -89,6 +96,9 @@ func (k Keeper) submitAttestation(ctx context.Context, msg *types.MsgSubmitAttes
 	old, err := k.Records.Get(ctx, key)
 	switch {
 	case err == nil:
+		if err := k.keepsLeasedGPUs(ctx, provider, old, rec); err != nil {
+			return types.AttestationRecord{}, err
+		}
 		if err := k.RecordExpiry.Remove(ctx, collections.Join3(old.ValidUntil, provider, int32(old.EvidenceType))); err != nil {
 			return types.AttestationRecord{}, err
 		}
@@ -131,9 +141,9 @@ func (k Keeper) verifyNRAS(ctx sdk.Context, params types.Params, nonce []byte, m
 	}
 	ctx.GasMeter().ConsumeGas(verify.NRASGas(len(msg.Evidence), tokens), gasDescriptor)
 
-	keys, err := params.NRASKeySet()
+	keys, err := k.nrasKeys(ctx, params, msg.NrasSignerKeys)
 	if err != nil {
-		return errorsmod.Wrap(types.ErrInvalidParams, err.Error())
+		return err
 	}
 	res, err := verify.VerifyNRAS(msg.Evidence, int(params.MaxEvidenceBytes), verify.NRASOptions{
 		Keys:   keys,
@@ -164,6 +174,79 @@ func (k Keeper) verifyNRAS(ctx sdk.Context, params types.Params, nonce []byte, m
 	}
 	rec.EvidenceHash = res.EvidenceSHA256[:]
 	return nil
+}
+
+// keepsLeasedGPUs refuses a record that would replace old with fewer GPUs of a SKU than the
+// provider's active leases hold (up to what old covered): the leases would run on hardware no
+// record vouches for, and the GPUs released could be attested by another provider and sold
+// twice. A lapse is different: x/sla treats it as a breach of every lease it uncovers.
+func (k Keeper) keepsLeasedGPUs(ctx context.Context, provider sdk.AccAddress, old, rec types.AttestationRecord) error {
+	lc := k.deps.leaseCounter
+	if lc == nil {
+		return nil
+	}
+	count := func(r types.AttestationRecord) map[string]uint32 {
+		n := map[string]uint32{}
+		for _, g := range r.Gpus {
+			n[g.Sku]++
+		}
+		return n
+	}
+	before, after := count(old), count(rec)
+	// In record order, not map order: the SKU an error names is the same on every node.
+	for _, g := range old.Gpus {
+		had := before[g.Sku]
+		if had == 0 {
+			continue // already checked
+		}
+		before[g.Sku] = 0
+		if after[g.Sku] >= had {
+			continue
+		}
+		leased, err := lc.LeasedGPUs(ctx, provider, g.Sku)
+		if err != nil {
+			return err
+		}
+		if after[g.Sku] < min(had, leased) {
+			return errorsmod.Wrapf(types.ErrProviderHasLeases, "the new %s record covers %d %s GPUs; active leases hold %d (close them, or attest them all)",
+				rec.EvidenceType, after[g.Sku], g.Sku, min(had, leased))
+		}
+	}
+	return nil
+}
+
+// nrasKeys are the keys that may sign msg's tokens: those governance lists, and the submitted
+// signer keys a trusted CA certifies at block time. A submitted kid governance also lists must
+// be the same key.
+func (k Keeper) nrasKeys(ctx sdk.Context, params types.Params, signerKeys []byte) (verify.NRASKeySet, error) {
+	keys, err := params.NRASKeySet()
+	if err != nil {
+		return nil, errorsmod.Wrap(types.ErrInvalidParams, err.Error())
+	}
+	if len(signerKeys) == 0 {
+		return keys, nil
+	}
+	ctx.GasMeter().ConsumeGas(verify.SignerKeysGas(len(signerKeys)), gasDescriptor)
+	cas, err := params.SigningCAs()
+	if err != nil {
+		return nil, errorsmod.Wrap(types.ErrInvalidParams, err.Error())
+	}
+	certified, err := verify.CertifiedKeys(signerKeys, cas, ctx.BlockTime())
+	if err != nil {
+		return nil, err
+	}
+	kids := make([]string, 0, len(certified))
+	for kid := range certified {
+		kids = append(kids, kid)
+	}
+	sort.Strings(kids) // the conflict named is the same on every node
+	for _, kid := range kids {
+		if listed, ok := keys[kid]; ok && !listed.Equal(certified[kid]) {
+			return nil, errorsmod.Wrapf(verify.ErrSignerNotCertified, "kid %q is listed in params with another key", kid)
+		}
+		keys[kid] = certified[kid]
+	}
+	return keys, nil
 }
 
 // verifySNP verifies an SEV-SNP report whose REPORT_DATA is nonce || GPUClaimsDigest(claims): the

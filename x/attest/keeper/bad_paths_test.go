@@ -76,8 +76,24 @@ func TestSubmitAttestationRefusals(t *testing.T) {
 		e.requireRefused(msg, types.ErrChallengeNotYours)
 	})
 	t.Run("wrong nonce", func(t *testing.T) {
-		wrong := types.ChallengeNonce(e.Ctx().ChainID(), p, 99, e.Height())
+		wrong := types.ChallengeNonce(e.Ctx().ChainID(), p, 99, e.Height(), e.Ctx().HeaderHash())
 		e.requireRefused(nrasMsg(p, c.ChallengeId, e.eat(wrong, 2), claims(2)), verify.ErrNonceMismatch)
+	})
+	t.Run("nonce predicted without the issuing block's hash", func(t *testing.T) {
+		// Everything but the block hash is known before the challenge lands.
+		var res *types.MsgRequestChallengeResponse
+		_, err := e.Exec(func(ctx sdk.Context) (err error) {
+			ctx = ctx.WithHeaderHash([]byte("the issuing block's hash"))
+			res, err = e.srv.RequestChallenge(ctx, &types.MsgRequestChallenge{Provider: p.String()})
+			return err
+		})
+		require.NoError(t, err)
+		q, err := e.q.Challenge(e.Ctx(), &types.QueryChallengeRequest{Id: res.ChallengeId})
+		require.NoError(t, err)
+		seq := q.Challenge.Sequence
+		require.Equal(t, types.ChallengeNonce(e.Ctx().ChainID(), p, seq, e.Height(), []byte("the issuing block's hash")), res.Nonce)
+		predicted := types.ChallengeNonce(e.Ctx().ChainID(), p, seq, e.Height(), nil)
+		e.requireRefused(nrasMsg(p, res.ChallengeId, e.eat(predicted, 2), claims(2)), verify.ErrNonceMismatch)
 	})
 	t.Run("untrusted signer", func(t *testing.T) {
 		rogue := attestation.NewIssuerFromSeed([]byte("rogue"))

@@ -44,10 +44,11 @@ func (k Keeper) requestChallenge(ctx context.Context, msg *types.MsgRequestChall
 		return types.Challenge{}, err
 	}
 	h := height(ctx)
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	c := types.Challenge{
 		Id:            id,
 		Provider:      msg.Provider,
-		Nonce:         types.ChallengeNonce(sdk.UnwrapSDKContext(ctx).ChainID(), provider, seq, h),
+		Nonce:         types.ChallengeNonce(sdkCtx.ChainID(), provider, seq, h, sdkCtx.HeaderHash()),
 		Sequence:      seq,
 		CreatedHeight: h,
 		// A TTL near the int64 range (a governance mistake) clamps instead of wrapping negative.

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
 
 	"github.com/computed-network/computed/x/attest/types"
 )
@@ -26,6 +27,13 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 				return err
 			}
 		}
+		// Validate compares strings; two spellings of one address (upper-case bech32) would
+		// otherwise both pass and the second overwrite the first.
+		if has, err := k.Providers.Has(ctx, operator); err != nil {
+			return err
+		} else if has {
+			return errorsmod.Wrapf(types.ErrInvalidGenesis, "provider %s appears twice", p.Operator)
+		}
 		if err := k.Providers.Set(ctx, operator, p); err != nil {
 			return err
 		}
@@ -47,6 +55,11 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		if err != nil {
 			return err
 		}
+		if has, err := k.ProviderSeq.Has(ctx, provider); err != nil {
+			return err
+		} else if has {
+			return errorsmod.Wrapf(types.ErrInvalidGenesis, "sequence of %s appears twice", s.Provider)
+		}
 		if err := k.ProviderSeq.Set(ctx, provider, s.Sequence); err != nil {
 			return err
 		}
@@ -55,6 +68,11 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		provider, err := k.addr(r.Provider, "record provider")
 		if err != nil {
 			return err
+		}
+		if has, err := k.Records.Has(ctx, collections.Join(provider, int32(r.EvidenceType))); err != nil {
+			return err
+		} else if has {
+			return errorsmod.Wrapf(types.ErrInvalidGenesis, "two %s records of %s", r.EvidenceType, r.Provider)
 		}
 		if err := k.Records.Set(ctx, collections.Join(provider, int32(r.EvidenceType)), r); err != nil {
 			return err

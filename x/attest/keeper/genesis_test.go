@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -60,4 +61,28 @@ func TestGenesisRoundTrip(t *testing.T) {
 		}
 	}
 	require.ErrorIs(t, bad.Validate(), types.ErrInvalidGenesis, "record of an unregistered provider")
+
+	// One GPU attested by two providers.
+	bad = *gs
+	other := gs.Records[0]
+	other.Provider = e.Accounts[1].String()
+	other.Gpus = []types.AttestedGPU{gs.Records[0].Gpus[0]}
+	bad.Records = append(append([]types.AttestationRecord{}, gs.Records...), other)
+	require.ErrorIs(t, bad.Validate(), types.ErrInvalidGenesis, "a GPU attested twice")
+	// A challenge beyond its provider's sequence, or with none.
+	bad = *gs
+	bad.Sequences = nil
+	require.ErrorIs(t, bad.Validate(), types.ErrInvalidGenesis, "a challenge with no sequence")
+	bad = *gs
+	bad.Challenges = append([]types.Challenge{}, gs.Challenges...)
+	bad.Challenges[0].Sequence = 99
+	require.ErrorIs(t, bad.Validate(), types.ErrInvalidGenesis, "a challenge beyond its sequence")
+	// One address spelled twice (upper-case bech32 decodes to the same bytes).
+	bad = *gs
+	twin := gs.Providers[0]
+	twin.Operator = strings.ToUpper(twin.Operator)
+	bad.Providers = append(append([]types.Provider{}, gs.Providers...), twin)
+	require.NoError(t, bad.Validate(), "strings differ")
+	f2 := apptest.New(t)
+	require.ErrorIs(t, f2.App.AttestKeeper.InitGenesis(f2.Ctx(), &bad), types.ErrInvalidGenesis)
 }

@@ -120,7 +120,8 @@ func (m *Provider) GetUpdatedHeight() int64 {
 type Challenge struct {
 	Id       uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	Provider string `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
-	// nonce is SHA-256(chain id || provider || sequence (u64 BE) || height (i64 BE)).
+	// nonce is SHA-256 over the chain id, provider, sequence, height and the issuing block's hash
+	// (see types.ChallengeNonce): unpredictable before that block.
 	Nonce []byte `protobuf:"bytes,3,opt,name=nonce,proto3" json:"nonce,omitempty"`
 	// sequence is the provider's challenge counter that went into the nonce.
 	Sequence      uint64 `protobuf:"varint,4,opt,name=sequence,proto3" json:"sequence,omitempty"`

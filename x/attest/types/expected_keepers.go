@@ -11,4 +11,7 @@ import (
 // nothing does, deregistration is allowed.
 type LeaseCounter interface {
 	ActiveLeaseCount(ctx context.Context, provider sdk.AccAddress) (uint64, error)
+	// LeasedGPUs is how many GPUs of sku provider's active leases hold: a record replacing
+	// another may not drop below it.
+	LeasedGPUs(ctx context.Context, provider sdk.AccAddress, sku string) (uint32, error)
 }

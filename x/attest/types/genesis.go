@@ -52,7 +52,15 @@ func (gs GenesisState) Validate() error {
 		typ      markettypes.EvidenceType
 	}
 	records := make(map[recordKey]bool, len(gs.Records))
+	ueids := map[string]bool{}
 	for _, r := range gs.Records {
+		// One GPU is one provider's: GPUOwners keeps the last, and the GPU would count for both.
+		for _, g := range r.Gpus {
+			if g.Ueid != "" && ueids[g.Ueid] {
+				return errorsmod.Wrapf(ErrInvalidGenesis, "GPU ueid %s attested twice", g.Ueid)
+			}
+			ueids[g.Ueid] = true
+		}
 		key := recordKey{r.Provider, r.EvidenceType}
 		switch {
 		case !providers[r.Provider]:
@@ -66,12 +74,19 @@ func (gs GenesisState) Validate() error {
 		}
 		records[key] = true
 	}
-	sequences := make(map[string]bool, len(gs.Sequences))
+	sequences := make(map[string]uint64, len(gs.Sequences))
 	for _, s := range gs.Sequences {
-		if s.Provider == "" || sequences[s.Provider] {
+		if _, dup := sequences[s.Provider]; s.Provider == "" || dup {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "sequence of %q empty or duplicate", s.Provider)
 		}
-		sequences[s.Provider] = true
+		sequences[s.Provider] = s.Sequence
+	}
+	// A provider's sequence counts the challenges it was issued: behind one of them, the next
+	// challenge would repeat a sequence (and, at the same height, a nonce).
+	for _, c := range gs.Challenges {
+		if seq, ok := sequences[c.Provider]; !ok || seq < c.Sequence {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "challenge %d has sequence %d, beyond its provider's (%d)", c.Id, c.Sequence, seq)
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/google/go-sev-guest/verify/trust"
@@ -21,6 +22,9 @@ const (
 	MaxSKUPolicies        = 64
 	MaxKeyMaterialBytes   = 16 * 1024
 	MaxSNPMeasurements    = 64
+	// MaxChallengeTTLBlocks bounds challenge_ttl_blocks (a day at 1 s blocks): a nonce must not
+	// stay usable for ever.
+	MaxChallengeTTLBlocks = 86_400
 	maxIssuerLen          = 256
 	maxListEntryLen       = 64
 	// DefaultNRASIssuer is the iss of production NRAS tokens.
@@ -32,7 +36,8 @@ const (
 var skuPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // DefaultParams: challenges live ~10 minutes at 1 s blocks; records are valid for 24 h. The NRAS
-// key is the development trust root (see dev_trust.go); production genesis must replace it. The
+// key is the development trust root (see dev_trust.go); production genesis must drop it. NRAS's
+// production signing keys are trusted through the CA that certifies them (nvidia_ca.go). The
 // AMD roots are AMD's published Milan and Genoa ARK/ASK and ARK/ASVK bundles, as go-sev-guest
 // embeds them; they are copied into genesis, so later library upgrades cannot change what a
 // running chain trusts.
@@ -43,8 +48,9 @@ func DefaultParams() Params {
 		MaxEvidenceAgeSeconds: 600,
 		RecordValiditySeconds: 24 * 60 * 60,
 		NrasIssuer:            DefaultNRASIssuer,
-		// Development trust root; production genesis must replace it.
-		NrasKeys: []NRASKey{{Kid: DevNRASKid, Key: DevNRASJWK}},
+		// Development trust root; production genesis must drop it.
+		NrasKeys:       []NRASKey{{Kid: DevNRASKid, Key: DevNRASJWK}},
+		NrasSigningCas: []string{strings.TrimSpace(NVIDIANRASIntermediate004)},
 		AmdRoots: []AMDRootBundle{
 			{ProductLine: "Milan", Pem: string(trust.AskArkMilanVcekBytes)},
 			{ProductLine: "Milan", Pem: string(trust.AskArkMilanVlekBytes)},
@@ -52,9 +58,10 @@ func DefaultParams() Params {
 			{ProductLine: "Genoa", Pem: string(trust.AskArkGenoaVlekBytes)},
 		},
 		SkuPolicies: []SKUPolicy{{
-			Sku:                    DefaultSKU,
-			VramGib:                80,
-			AllowedHwmodels:        []string{"GH100"},
+			Sku:     DefaultSKU,
+			VramGib: 80,
+			// NRAS claims format 2.0 names the die; 3.0 adds the chip's revision and boot ROM.
+			AllowedHwmodels:        []string{"GH100", "GH100 A01 GSP BROM"},
 			MinDriverVersion:       "550.54.14",
 			RequireMeasresSuccess:  true,
 			RequireSecboot:         true,
@@ -68,8 +75,8 @@ func DefaultParams() Params {
 // Validate rejects params under which no evidence could ever be accepted, or any could, and
 // every trust root that does not parse: a bad key must fail the proposal, not every submission.
 func (p Params) Validate() error {
-	if p.ChallengeTtlBlocks == 0 {
-		return fmt.Errorf("challenge_ttl_blocks must be positive")
+	if p.ChallengeTtlBlocks == 0 || p.ChallengeTtlBlocks > MaxChallengeTTLBlocks {
+		return fmt.Errorf("challenge_ttl_blocks must be in 1..%d, got %d", MaxChallengeTTLBlocks, p.ChallengeTtlBlocks)
 	}
 	if p.MaxEvidenceBytes == 0 || p.MaxEvidenceBytes > MaxEvidenceBytesLimit {
 		return fmt.Errorf("max_evidence_bytes must be in 1..%d, got %d", MaxEvidenceBytesLimit, p.MaxEvidenceBytes)
@@ -96,6 +103,12 @@ func (p Params) Validate() error {
 	if _, err := p.NRASKeySet(); err != nil {
 		return err
 	}
+	if _, err := p.SigningCAs(); err != nil {
+		return err
+	}
+	if len(p.NrasKeys) == 0 && len(p.NrasSigningCas) == 0 {
+		return fmt.Errorf("nras_keys and nras_signing_cas are both empty: no NRAS token could verify")
+	}
 	if _, err := p.SNPRoots(); err != nil {
 		return err
 	}
@@ -108,10 +121,13 @@ func (p Params) Validate() error {
 	return nil
 }
 
-// NRASKeySet parses the trusted NRAS keys. Kids must be unique.
+// NRASKeySet parses the NRAS keys trusted as they are (possibly none). Kids must be unique.
 func (p Params) NRASKeySet() (verify.NRASKeySet, error) {
-	if len(p.NrasKeys) == 0 || len(p.NrasKeys) > MaxNRASKeys {
-		return nil, fmt.Errorf("nras_keys must hold 1..%d keys, got %d", MaxNRASKeys, len(p.NrasKeys))
+	if len(p.NrasKeys) > MaxNRASKeys {
+		return nil, fmt.Errorf("nras_keys must hold at most %d keys, got %d", MaxNRASKeys, len(p.NrasKeys))
+	}
+	if len(p.NrasKeys) == 0 {
+		return verify.NRASKeySet{}, nil
 	}
 	set := make(verify.NRASKeySet, len(p.NrasKeys))
 	for i, k := range p.NrasKeys {
@@ -128,6 +144,22 @@ func (p Params) NRASKeySet() (verify.NRASKeySet, error) {
 		return nil, err
 	}
 	return set, nil
+}
+
+// SigningCAs parses the CAs that certify NRAS signing keys (possibly none).
+func (p Params) SigningCAs() (verify.SigningCAs, error) {
+	if len(p.NrasSigningCas) > verify.MaxSigningCAs {
+		return nil, fmt.Errorf("nras_signing_cas must hold at most %d certificates, got %d", verify.MaxSigningCAs, len(p.NrasSigningCas))
+	}
+	cas := make(verify.SigningCAs, len(p.NrasSigningCas))
+	for i, pemText := range p.NrasSigningCas {
+		ca, err := verify.ParseSigningCA(pemText)
+		if err != nil {
+			return nil, fmt.Errorf("nras_signing_cas[%d]: %w", i, err)
+		}
+		cas[i] = ca
+	}
+	return cas, nil
 }
 
 // SNPRoots parses the trusted AMD root bundles.

@@ -4,8 +4,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
 	"math/big"
 	"strings"
@@ -35,7 +37,10 @@ func TestParamsValidate(t *testing.T) {
 		"huge record validity":    func(p *types.Params) { p.RecordValiditySeconds = 1 << 62 },
 		"leeway above max":        func(p *types.Params) { p.ClockLeewaySeconds = 601 },
 		"empty issuer":            func(p *types.Params) { p.NrasIssuer = "" },
-		"no NRAS keys":            func(p *types.Params) { p.NrasKeys = nil },
+		"no NRAS key or CA":       func(p *types.Params) { p.NrasKeys, p.NrasSigningCas = nil, nil },
+		"challenge ttl above cap": func(p *types.Params) { p.ChallengeTtlBlocks = types.MaxChallengeTTLBlocks + 1 },
+		"signing CA not a CA":     func(p *types.Params) { p.NrasSigningCas = []string{certKey(t)} },
+		"garbage signing CA":      func(p *types.Params) { p.NrasSigningCas = []string{"x"} },
 		"duplicate kid":           func(p *types.Params) { p.NrasKeys = append(p.NrasKeys, p.NrasKeys[0]) },
 		"kid differs from JWK":    func(p *types.Params) { p.NrasKeys[0].Kid = "other" },
 		"garbage key":             func(p *types.Params) { p.NrasKeys[0].Key = "not a key" },
@@ -76,7 +81,20 @@ func TestParamsValidate(t *testing.T) {
 		p.SkuPolicies = append(p.SkuPolicies, types.SKUPolicy{Sku: "A100-SXM-80GB", VramGib: 80, AllowedHwmodels: []string{"GA100"}, AllowedVbiosVersions: []string{"92.00.45.00.06"}})
 		p.NrasKeys = append(p.NrasKeys, types.NRASKey{Kid: "pem", Key: pemKey(t, elliptic.P384())}, types.NRASKey{Kid: "cert", Key: certKey(t)})
 		require.NoError(t, p.Validate())
+		p.NrasKeys = nil // production: NVIDIA's keys through the CA alone
+		require.NoError(t, p.Validate())
 	})
+}
+
+// TestDefaultSigningCA: the default params trust NVIDIA's "NVIDIA Attestation Service GPU
+// Intermediate 004", pinned by the SPKI hash the fixtures README gives.
+func TestDefaultSigningCA(t *testing.T) {
+	cas, err := types.DefaultParams().SigningCAs()
+	require.NoError(t, err)
+	require.Len(t, cas, 1)
+	require.Equal(t, "NVIDIA Attestation Service GPU Intermediate 004", cas[0].Subject.CommonName)
+	spki := sha256.Sum256(cas[0].RawSubjectPublicKeyInfo)
+	require.Equal(t, "fd32837f954e2c45db073105166dfe6985ae0480bb113fba63b091a75affe896", hex.EncodeToString(spki[:]))
 }
 
 func TestParseNRASKeyForms(t *testing.T) {
@@ -123,14 +141,19 @@ func TestProviderDetails(t *testing.T) {
 
 func TestChallengeNonceIsDeterministicAndDistinct(t *testing.T) {
 	p := []byte("provider-address-bytes")
-	a := types.ChallengeNonce("computed-1", p, 1, 10)
+	hash := []byte("block-hash")
+	a := types.ChallengeNonce("computed-1", p, 1, 10, hash)
 	require.Len(t, a, 32)
-	require.Equal(t, a, types.ChallengeNonce("computed-1", p, 1, 10))
+	require.Equal(t, a, types.ChallengeNonce("computed-1", p, 1, 10, []byte("block-hash")))
 	for _, other := range [][]byte{
-		types.ChallengeNonce("computed-2", p, 1, 10),
-		types.ChallengeNonce("computed-1", []byte("another"), 1, 10),
-		types.ChallengeNonce("computed-1", p, 2, 10),
-		types.ChallengeNonce("computed-1", p, 1, 11),
+		types.ChallengeNonce("computed-2", p, 1, 10, hash),
+		types.ChallengeNonce("computed-1", []byte("another"), 1, 10, hash),
+		types.ChallengeNonce("computed-1", p, 2, 10, hash),
+		types.ChallengeNonce("computed-1", p, 1, 11, hash),
+		// Everything a provider can know in advance is the same; only the block differs.
+		types.ChallengeNonce("computed-1", p, 1, 10, []byte("another-block")),
+		// Moving bytes between fields changes the nonce (lengths are part of the input).
+		types.ChallengeNonce("computed-1p", []byte("rovider-address-bytes"), 1, 10, hash),
 	} {
 		require.NotEqual(t, a, other)
 	}

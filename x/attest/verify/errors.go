@@ -61,6 +61,9 @@ var (
 	// Trusted key material supplied by the caller.
 	ErrKeySetInvalid   = errorsmod.Register(codespace, 160, "invalid trusted key set")
 	ErrSNPRootsInvalid = errorsmod.Register(codespace, 161, "invalid AMD root certificates")
+	// ErrSignerNotCertified: a submitted NRAS signing key whose x5c chain does not lead to a
+	// trusted CA at block time (or is malformed).
+	ErrSignerNotCertified = errorsmod.Register(codespace, 162, "NRAS signing key not certified by a trusted CA")
 
 	// SEV-SNP.
 	ErrSNPEnvelopeMalformed     = errorsmod.Register(codespace, 170, "SEV-SNP evidence envelope malformed")

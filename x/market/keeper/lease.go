@@ -240,6 +240,12 @@ func (k Keeper) recordPrice(ctx context.Context, req types.Requirements, price s
 	})
 }
 
+// LeasedGPUs is how many GPUs of sku provider's active leases hold; x/attest refuses a record
+// that would replace one covering them with one that does not.
+func (k Keeper) LeasedGPUs(ctx context.Context, provider sdk.AccAddress, sku string) (uint32, error) {
+	return k.leasedGPUs(ctx, provider, sku)
+}
+
 // ActiveLeaseCount is how many active leases provider holds; x/attest refuses to deregister a
 // provider while it has any. It reads only that provider's active leases' keys.
 func (k Keeper) ActiveLeaseCount(ctx context.Context, provider sdk.AccAddress) (uint64, error) {
