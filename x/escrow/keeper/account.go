@@ -302,6 +302,20 @@ func (k Keeper) changeStream(ctx context.Context, leaseID uint64, change func(s 
 	})
 }
 
+// StreamFunds is the settled balance of the account lease's stream draws on: x/sla shares it
+// among a replicated job's winners when it cannot pay them all in full.
+func (k Keeper) StreamFunds(ctx context.Context, leaseID uint64) (sdkmath.Int, error) {
+	s, err := k.Streams.Get(ctx, leaseID)
+	if err != nil {
+		return sdkmath.ZeroInt(), errorsmod.Wrapf(types.ErrStreamNotFound, "stream %d", leaseID)
+	}
+	acc, err := k.openAccount(ctx, s.AccountId)
+	if err != nil {
+		return sdkmath.ZeroInt(), err
+	}
+	return acc.Balance, nil
+}
+
 // PayStream moves up to amount from a stream's account balance into the stream's earnings at
 // once, returning what it moved. x/sla pays replicated jobs this way: their streams are paused
 // while the replicas work, and each winner is paid for the blocks it ran once the result is

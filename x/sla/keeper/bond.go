@@ -110,7 +110,10 @@ func (k Keeper) unbond(ctx context.Context, msg *types.MsgUnbond) (uint64, int64
 	if err != nil {
 		return 0, 0, err
 	}
-	done := height(ctx) + int64(params.UnbondingBlocks)
+	done, err := k.unbondingCompletion(ctx, provider, params)
+	if err != nil {
+		return 0, 0, err
+	}
 	u := types.Unbonding{Id: id, Provider: msg.Provider, Amount: msg.Amount, CompletionHeight: done, CreationHeight: height(ctx)}
 	if err := k.putUnbonding(ctx, provider, u); err != nil {
 		return 0, 0, err
@@ -119,6 +122,53 @@ func (k Keeper) unbond(ctx context.Context, msg *types.MsgUnbond) (uint64, int64
 }
 
 // unbondingCount counts provider's unbondings in progress, up to limit.
+// unbondingCompletion is when an unbonding started now completes: unbonding_blocks from now, or
+// later if one of the provider's active leases could still be penalized after that for a fault
+// the unbonding is liable for. A penalty reaches unbondings started at or after the fault's
+// first block (slash); the window running now began at or before this block, and its verdict can
+// come up to grace + dispute + response + vote after it ends, which for a long window is past
+// unbonding_blocks (a day-long window with the default params: about 216,000 blocks against
+// 172,800). A replicated job's cut comes at its reveal deadline. Windows already ended and
+// closed leases are covered by unbonding_blocks itself (Params.Validate).
+func (k Keeper) unbondingCompletion(ctx context.Context, provider sdk.AccAddress, params types.Params) (int64, error) {
+	now := height(ctx)
+	done := types.AddHeight(now, params.UnbondingBlocks)
+	iter, err := k.LeasesByProvider.Iterate(ctx, collections.NewPrefixedPairRange[[]byte, uint64](provider))
+	if err != nil {
+		return 0, err
+	}
+	defer iter.Close()
+	for ; iter.Valid(); iter.Next() {
+		key, err := iter.Key()
+		if err != nil {
+			return 0, err
+		}
+		ls, err := k.Leases.Get(ctx, key.K2())
+		if err != nil {
+			return 0, err
+		}
+		var verdict int64
+		switch {
+		case ls.Terms.WindowBlocks > 0:
+			w := types.WindowAt(ls.StartHeight, ls.Terms.WindowBlocks, now)
+			due := types.WindowDue(ls.StartHeight, ls.Terms.WindowBlocks, w, params.ReportGraceBlocks)
+			verdict = types.AddHeight(due, params.DisputeWindowBlocks+params.DisputeResponseBlocks+params.DisputeVoteBlocks)
+		default:
+			r, err := k.Replications.Get(ctx, ls.OrderId)
+			if errors.Is(err, collections.ErrNotFound) {
+				continue // no windows, no commit-reveal: nothing to judge
+			} else if err != nil {
+				return 0, err
+			}
+			verdict = r.RevealDeadline
+		}
+		if verdict >= done {
+			done = types.AddHeight(verdict, 1)
+		}
+	}
+	return done, nil
+}
+
 func (k Keeper) unbondingCount(ctx context.Context, provider sdk.AccAddress, limit int) (int, error) {
 	iter, err := k.UnbondingsByProvider.Iterate(ctx, collections.NewPrefixedPairRange[[]byte, uint64](provider))
 	if err != nil {

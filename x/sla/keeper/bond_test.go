@@ -320,3 +320,57 @@ func TestSlashTakesWholeUnbondings(t *testing.T) {
 	require.True(t, paid.IsZero())
 	e.checkAll()
 }
+
+// TestUnbondingOutlastsTheRunningWindow: a penalty reaches unbondings started since its window
+// began, but a window longer than unbonding_blocks less the dispute periods was decided after
+// such an unbonding had paid out. An unbonding now completes after the verdict on the window it
+// started in, and after the reveal deadline of a replicated job it serves.
+func TestUnbondingOutlastsTheRunningWindow(t *testing.T) {
+	e := setup(t)
+	p, idle := e.providers[0], e.providers[1]
+	params := e.params()
+	e.bond(idle, usdcCoin(100))
+	res, err := e.unbond(idle, usdcCoin(100))
+	require.NoError(t, err)
+	require.Equal(t, e.Height()+int64(params.UnbondingBlocks), res.CompletionHeight, "no lease: unbonding_blocks")
+
+	e.bond(p, usdcCoin(1_000))
+	m := slaOrder(e.buyer)
+	m.Sla.WindowBlocks = 40 // longer than unbonding_blocks (30)
+	lease := e.lease(p, m)
+	e.finalizeThrough(e.slaLease(lease).StartHeight + 1) // window 1's first block
+	res, err = e.unbond(p, usdcCoin(100))
+	require.NoError(t, err)
+	verdict := e.due(lease, 1) + int64(params.DisputeWindowBlocks+params.DisputeResponseBlocks+params.DisputeVoteBlocks)
+	require.Equal(t, verdict+1, res.CompletionHeight, "the last verdict on window 1 comes before the payout")
+	require.Greater(t, res.CompletionHeight, e.Height()+int64(params.UnbondingBlocks))
+
+	// In window 2, the bound moves with it.
+	e.finalizeThrough(e.end(lease, 1) + 1)
+	res, err = e.unbond(p, usdcCoin(100))
+	require.NoError(t, err)
+	verdict = e.due(lease, 2) + int64(params.DisputeWindowBlocks+params.DisputeResponseBlocks+params.DisputeVoteBlocks)
+	require.Equal(t, verdict+1, res.CompletionHeight)
+	e.checkAll()
+
+	t.Run("replicated job", func(t *testing.T) {
+		e := setup(t)
+		e.must(func(ctx sdk.Context) error {
+			params := e.params()
+			params.CommitBlocks = 40 // commit + reveal longer than unbonding_blocks
+			return e.App.SLAKeeper.Params.Set(ctx, params)
+		})
+		id := e.createOrder(replicatedOrder(e.buyer, 2))
+		for _, p := range e.providers[:2] {
+			e.bond(p, usdcCoin(1_000))
+			require.NoError(t, e.bidOn(p, id, price))
+		}
+		e.clear(id)
+		require.Len(t, e.leasesOf(id), 2)
+		r, err := e.App.SLAKeeper.Replications.Get(e.Ctx(), id)
+		require.NoError(t, err)
+		res, err := e.unbond(e.providers[0], usdcCoin(100))
+		require.NoError(t, err)
+		require.Equal(t, r.RevealDeadline+1, res.CompletionHeight)
+	})
+}

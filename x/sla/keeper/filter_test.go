@@ -9,6 +9,7 @@ import (
 
 	attesttest "github.com/computed-network/computed/x/attest/testutil"
 	attesttypes "github.com/computed-network/computed/x/attest/types"
+	escrowtypes "github.com/computed-network/computed/x/escrow/types"
 	markettypes "github.com/computed-network/computed/x/market/types"
 	"github.com/computed-network/computed/x/sla/types"
 )
@@ -73,7 +74,8 @@ func TestReputationBreaksPriceTies(t *testing.T) {
 }
 
 // TestAttestationLapseBreaches: when x/attest lapses a provider's record, each of its active
-// leases is breached: the buyer is paid one window's penalty in that block and the breach counts.
+// leases is breached and closed: the buyer is paid one window's penalty in that block, and the
+// stream stops (before, the lease went on paying for hardware no record vouched for).
 func TestAttestationLapseBreaches(t *testing.T) {
 	e := setup(t)
 	p := e.providers[0]
@@ -106,10 +108,16 @@ func TestAttestationLapseBreaches(t *testing.T) {
 	}
 	require.True(t, hasEvent(e.BlockEvents(), "computed.attest.v1.EventAttestationLapsed"))
 	require.True(t, hasEvent(e.BlockEvents(), "computed.sla.v1.EventPenaltyPaid"))
-	require.Equal(t, before.Add(penalty), e.Balance(e.buyer, usdc), "one penalty, for the active lease only")
+	// One penalty, for the active lease only (the bond below), and the deposit's rest refunded.
+	require.True(t, e.Balance(e.buyer, usdc).GT(before.Add(penalty)), "the penalty and the refund")
 	ls := e.slaLease(lease)
 	require.Equal(t, uint32(1), ls.Breaches)
 	require.Equal(t, uint64(1), ls.NextWindow, "a lapse is no window")
+	require.False(t, ls.Active)
+	l := e.marketLease(lease)
+	require.Equal(t, markettypes.LEASE_STATE_CLOSED, l.State)
+	require.Equal(t, markettypes.CLOSE_REASON_ATTESTATION_LAPSED, l.CloseReason)
+	require.Equal(t, escrowtypes.STREAM_STATE_CLOSED, e.stream(lease).State, "the stream stopped")
 	require.Zero(t, e.slaLease(closed).Breaches)
 	require.Equal(t, uint32(4500), e.reputation(p))
 	require.Equal(t, sdk.NewCoins(usdcCoin(10_000)), e.bondOf(p).Bonded)
@@ -118,21 +126,20 @@ func TestAttestationLapseBreaches(t *testing.T) {
 	// x/attest calls the hook once per expired record: records expiring in one block (one per
 	// evidence type) are one lapse, one breach.
 	lapse := func(ctx sdk.Context) error { return e.App.SLAKeeper.Hooks().AfterAttestationLapsed(ctx, p) }
-	e.must(func(ctx sdk.Context) error {
-		if err := lapse(ctx); err != nil {
-			return err
-		}
-		return lapse(ctx)
-	})
-	require.Equal(t, uint32(2), e.slaLease(lease).Breaches)
+	e.must(lapse)
+	require.Equal(t, uint32(1), e.slaLease(lease).Breaches)
 	// A lapse that leaves the order covered (another record proves what it asked for) is none.
 	e.NextBlock()
 	e.must(func(ctx sdk.Context) error {
-		if err := attesttest.AttestProvider(ctx, e.App.AttestKeeper, p, "FRA", 8); err != nil {
+		ap.RecordValiditySeconds = 24 * 60 * 60 // outlasts the test
+		if err := e.App.AttestKeeper.Params.Set(ctx, ap); err != nil {
 			return err
 		}
-		return lapse(ctx)
+		return attesttest.AttestProvider(ctx, e.App.AttestKeeper, p, "FRA", 8)
 	})
-	require.Equal(t, uint32(2), e.slaLease(lease).Breaches)
+	covered := e.lease(p, m)
+	e.must(lapse)
+	require.Zero(t, e.slaLease(covered).Breaches)
+	require.True(t, e.slaLease(covered).Active)
 	e.checkAll()
 }

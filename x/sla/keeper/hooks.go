@@ -127,12 +127,12 @@ func (h Hooks) BeforeOwnerClosesOrder(ctx context.Context, order markettypes.Ord
 	return nil
 }
 
-// AfterAttestationLapsed breaches every active lease of the provider whose order it no longer
-// qualifies for: the buyer paid for attested hardware, and the proof of it has run out. A lease
-// whose order another record still covers (an evidence type the order did not name lapsed) is
-// not breached, nor one already breached by a lapse in this block (x/attest calls this once per
-// expired record). Each breach costs one window's penalty and counts towards termination like a
-// missed window.
+// AfterAttestationLapsed breaches and closes (CLOSE_REASON_ATTESTATION_LAPSED) every active lease
+// of the provider whose order it no longer qualifies for: the buyer paid for attested hardware,
+// and the proof of it has run out; the stream stops in this block and the rest of the deposit
+// stays the buyer's. A lease whose order another record still covers (an evidence type the order
+// did not name lapsed) is left alone. The breach costs one window's penalty, as a missed window
+// would; windows that ended before the close are still judged.
 func (h Hooks) AfterAttestationLapsed(ctx context.Context, provider sdk.AccAddress) error {
 	k := h.k
 	m, err := k.mkt()
@@ -170,6 +170,15 @@ func (h Hooks) AfterAttestationLapsed(ctx context.Context, provider sdk.AccAddre
 		}
 		if _, err := k.breach(ctx, ls.LeaseId, "attestation lapsed", height(ctx)); err != nil {
 			return err
+		}
+		// The breach may have terminated it already (its last allowed breach).
+		if ls, err = k.Leases.Get(ctx, ls.LeaseId); err != nil {
+			return err
+		}
+		if ls.Active {
+			if err := m.CloseLeaseFor(ctx, ls.LeaseId, markettypes.CLOSE_REASON_ATTESTATION_LAPSED); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

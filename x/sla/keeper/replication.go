@@ -9,6 +9,7 @@ import (
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
+	sdkmath "cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
@@ -204,6 +205,10 @@ func (k Keeper) resolveReplication(ctx context.Context, r types.Replication) err
 	if err != nil {
 		return err
 	}
+	owed, share, err := k.winnersShare(ctx, r, winner, now)
+	if err != nil {
+		return err
+	}
 	var won, slashed []uint64
 	for i := range r.Members {
 		mem := &r.Members[i]
@@ -215,9 +220,9 @@ func (k Keeper) resolveReplication(ctx context.Context, r types.Replication) err
 		punish := !mem.Revealed || (winner != "" && !wins)
 		switch {
 		case wins && ls.Active:
-			blocks := now - ls.StartHeight
-			if blocks > 0 {
-				paid, err := k.escrow.PayStream(ctx, mem.LeaseId, ls.PricePerBlock.Amount.MulRaw(blocks))
+			if due, ok := owed[mem.LeaseId]; ok && share(due).IsPositive() {
+				due = share(due)
+				paid, err := k.escrow.PayStream(ctx, mem.LeaseId, due)
 				if err != nil {
 					return err
 				}
@@ -276,4 +281,40 @@ func (k Keeper) resolveReplication(ctx context.Context, r types.Replication) err
 		OrderId: r.OrderId, Status: r.Status.String(), ResultDigest: hex.EncodeToString(r.ResultDigest),
 		WinningLeases: won, SlashedLeases: slashed,
 	})
+}
+
+// winnersShare is what each winner of a replicated job is owed (its price for every block since
+// its lease started) and how a deposit too small for all of them is shared: in proportion to
+// what each is owed, rounded down, the rest staying the buyer's. Paid in member order, the
+// first winners took everything and the last got nothing for the same work.
+func (k Keeper) winnersShare(ctx context.Context, r types.Replication, winner string, now int64) (map[uint64]sdkmath.Int, func(sdkmath.Int) sdkmath.Int, error) {
+	owed := map[uint64]sdkmath.Int{}
+	total := sdkmath.ZeroInt()
+	var oneLease uint64
+	for _, mem := range r.Members {
+		if winner == "" || !mem.Revealed || string(mem.ResultDigest) != winner {
+			continue
+		}
+		ls, err := k.getLeaseSLA(ctx, mem.LeaseId)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ls.Active || now <= ls.StartHeight {
+			continue
+		}
+		due := ls.PricePerBlock.Amount.MulRaw(now - ls.StartHeight)
+		owed[mem.LeaseId], total, oneLease = due, total.Add(due), mem.LeaseId
+	}
+	full := func(due sdkmath.Int) sdkmath.Int { return due }
+	if total.IsZero() {
+		return owed, full, nil
+	}
+	funds, err := k.escrow.StreamFunds(ctx, oneLease) // the order's one account
+	if err != nil {
+		return nil, nil, err
+	}
+	if funds.GTE(total) {
+		return owed, full, nil
+	}
+	return owed, func(due sdkmath.Int) sdkmath.Int { return due.Mul(funds).Quo(total) }, nil
 }

@@ -347,3 +347,35 @@ func TestReplicatedOrderClosesOnlyWhenResolved(t *testing.T) {
 	require.NoError(t, err)
 	e.checkAll()
 }
+
+// TestUnderfundedReplicationSharesFairly: a deposit too small to pay every winner in full is
+// shared in proportion to what each is owed; before, the first members took it all and the last
+// got nothing for the same work.
+func TestUnderfundedReplicationSharesFairly(t *testing.T) {
+	e := setup(t)
+	m := replicatedOrder(e.buyer, 3)
+	m.Requirements.MinProviderBond = usdcCoin(5_000)
+	m.Deposit = usdcCoin(price * 5) // about one replica's pay
+	id := e.createOrder(m)
+	for _, p := range e.providers[:3] {
+		e.bond(p, usdcCoin(10_000))
+		require.NoError(t, e.bidOn(p, id, price))
+	}
+	e.clear(id)
+	leases := e.leasesOf(id)
+	require.Len(t, leases, 3)
+	start := e.marketLease(leases[0]).StartHeight
+	e.runJob(id, leases, [][]byte{digestA, digestA, digestA})
+	owed := price * (e.Height() - start)
+	require.Greater(t, 3*owed, int64(price*5), "the deposit does not cover the three")
+
+	r := e.replication(id)
+	require.Equal(t, types.REPLICATION_STATUS_AGREED, r.Status)
+	each := amt(price * 5).MulRaw(owed).QuoRaw(3 * owed) // floor(owed * funds / total)
+	require.True(t, each.IsPositive())
+	for i, mem := range r.Members {
+		require.Equal(t, usdcCoin(each.Int64()), mem.Paid, "replica %d", i)
+		require.Equal(t, each, e.stream(leases[i]).Earned)
+	}
+	e.checkAll()
+}

@@ -26,6 +26,8 @@ type AccountKeeper interface {
 type EscrowKeeper interface {
 	PauseStream(ctx context.Context, leaseID uint64) error
 	PayStream(ctx context.Context, leaseID uint64, amount sdkmath.Int) (sdkmath.Int, error)
+	// StreamFunds is what is left in the account lease's stream draws on.
+	StreamFunds(ctx context.Context, leaseID uint64) (sdkmath.Int, error)
 }
 
 // MarketKeeper is x/market as x/sla uses it. It reaches x/sla after construction (x/market

@@ -86,7 +86,8 @@ func (p Params) Validate() error {
 	}
 	// Penalties reach unbondings that started after the infraction only until they complete
 	// (slash in the keeper): one started as a window ended must outlast that window's verdict
-	// and a dispute of it to the last vote.
+	// and a dispute of it to the last vote. One started while a window runs completes after
+	// that window's verdict too (the keeper's unbondingCompletion), however long the window.
 	if guard := p.ReportGraceBlocks + p.DisputeWindowBlocks + p.DisputeResponseBlocks + p.DisputeVoteBlocks; p.UnbondingBlocks <= guard {
 		return fmt.Errorf("unbonding_blocks must exceed report_grace_blocks + dispute_window_blocks + dispute_response_blocks + dispute_vote_blocks (%d), got %d: "+
 			"an unbonding must still be slashable when a dispute of a window that ended as it started is resolved", guard, p.UnbondingBlocks)

@@ -90,3 +90,20 @@ func Commitment(resultDigest []byte, provider sdk.AccAddress, salt []byte) []byt
 
 // Replicated reports whether an order runs as a replicated deterministic job.
 func Replicated(o markettypes.Order) bool { return o.Replicated() }
+
+// WindowAt is the window (from 1) holding height h of a lease started at start with windows of
+// length blocks; window 1 for h at or before the lease's first window.
+func WindowAt(start int64, length uint64, h int64) uint64 {
+	if length == 0 || h <= start {
+		return 1
+	}
+	return uint64(h-start-1)/length + 1
+}
+
+// AddHeight is h + n, clamped to math.MaxInt64.
+func AddHeight(h int64, n uint64) int64 {
+	if n > uint64(math.MaxInt64-h) {
+		return math.MaxInt64
+	}
+	return h + int64(n)
+}

@@ -143,3 +143,19 @@ func TestReplicated(t *testing.T) {
 	require.False(t, types.Replicated(markettypes.Order{Replicas: 1, Workload: wasm}), "one replica has nobody to agree with")
 	require.False(t, types.Replicated(markettypes.Order{Replicas: 3, Workload: oci}), "containers are not deterministic")
 }
+
+func TestWindowAt(t *testing.T) {
+	const start, length = 100, 5
+	for h, want := range map[int64]uint64{90: 1, 100: 1, 101: 1, 105: 1, 106: 2, 110: 2, 111: 3} {
+		if got := types.WindowAt(start, length, h); got != want {
+			t.Errorf("WindowAt(%d) = %d, want %d", h, got, want)
+		}
+		w := types.WindowAt(start, length, h)
+		if h > start && (h < types.WindowStart(start, length, w) || h > types.WindowEnd(start, length, w)) {
+			t.Errorf("height %d is outside window %d", h, w)
+		}
+	}
+	if got := types.AddHeight(math.MaxInt64-1, 5); got != math.MaxInt64 {
+		t.Errorf("AddHeight clamps: %d", got)
+	}
+}
