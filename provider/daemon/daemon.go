@@ -66,6 +66,7 @@ type Daemon struct {
 	urgent      chan txJob
 	txs         chan txJob
 	reportGrace atomic.Int64
+	graceReadAt atomic.Int64 // head when reportGrace was read
 	head        atomic.Int64 // the chain's latest height as last seen (blocks below it are replays)
 	listener    net.Listener
 	stopped     atomic.Bool // Run has returned: nothing is sent again

@@ -350,3 +350,40 @@ func TestChargeStall(t *testing.T) {
 		}
 	}
 }
+
+// TestGraceUnknownUntilTheChainAnswers: a failed read of report_grace_blocks is no deadline
+// (before, it stood for 1 block, and every window more than a block old was skipped as too late
+// and judged MISSING); the value read is kept, and read again after graceRefreshBlocks.
+func TestGraceUnknownUntilTheChainAnswers(t *testing.T) {
+	store, dataDir := tempStore(t)
+	d := receiptDaemon(t, store, dataDir)
+	var node *queryNode
+	d.chain, node = fakeChain(t)
+	d.head.Store(1000)
+	ctx := context.Background()
+	if g := d.grace(ctx); g != graceUnknown {
+		t.Fatalf("grace before the chain answers = %d, want graceUnknown", g)
+	}
+	params := slatypes.DefaultParams()
+	params.ReportGraceBlocks = 6
+	node.set("/computed.sla.v1.Query/Params", &slatypes.QueryParamsResponse{Params: params})
+	if g := d.grace(ctx); g != 6 {
+		t.Fatalf("grace = %d, want 6", g)
+	}
+	params.ReportGraceBlocks = 9
+	node.set("/computed.sla.v1.Query/Params", &slatypes.QueryParamsResponse{Params: params})
+	if g := d.grace(ctx); g != 6 {
+		t.Fatalf("grace read again within graceRefreshBlocks: %d", g)
+	}
+	d.head.Store(1000 + graceRefreshBlocks)
+	if g := d.grace(ctx); g != 9 {
+		t.Fatalf("grace after graceRefreshBlocks = %d, want 9", g)
+	}
+	node.mu.Lock()
+	delete(node.answers, "/computed.sla.v1.Query/Params")
+	node.mu.Unlock()
+	d.head.Store(1000 + 3*graceRefreshBlocks)
+	if g := d.grace(ctx); g != 9 {
+		t.Fatalf("a failed refresh gave %d, want the last value read (9)", g)
+	}
+}

@@ -105,12 +105,28 @@ func TestLastWindowReportedAtClose(t *testing.T) {
 
 	// Closed inside a window (the buyer closed it): that window is cut short, the chain judges
 	// only those that ended by the close, and the sidecar reports just those.
+	// (Window 1 is due by 105+8: at 112 a report still lands in time.)
 	d, run = finishDaemon(t)
-	d.head.Store(113)
-	d.height.Store(113)
-	d.finishLease(context.Background(), 7, run, 113)
+	d.head.Store(112)
+	d.height.Store(112)
+	d.finishLease(context.Background(), 7, run, 112)
 	if got := reported(d); len(got) != 2 || got[0] != 1 || got[1] != 2 {
 		t.Fatalf("reports queued at a close in window 3: %v, want [1 2]", got)
+	}
+}
+
+// A window whose due height is the last block built is settled: a report would land after it
+// and be refused (a fee for nothing). It is skipped, and its data leaves the store.
+func TestReportSkippedFromItsDueHeight(t *testing.T) {
+	d, run := finishDaemon(t)
+	d.head.Store(113) // window 1 ends at 105 and is due by 105+8: judged in block 113
+	d.height.Store(113)
+	d.reportEnded(context.Background(), run, 113)
+	if got := reported(d); len(got) != 1 || got[0] != 2 {
+		t.Fatalf("reports queued at head 113: %v, want [2]", got)
+	}
+	if done, _ := d.store.WindowReported(7, 1); !done {
+		t.Error("the settled window 1 is still waiting in the store")
 	}
 }
 

@@ -681,13 +681,16 @@ func (d *Daemon) closeRecord(leaseID uint64, run *leaseRun) {
 	if err != nil {
 		return
 	}
-	rec.State = state.LeaseClosed
-	_ = d.store.PutLease(rec)
-	// Before DropWindows, which forgets how much of the journal the store took.
+	// The record is closed last: a crash before that finds the lease still to settle after the
+	// restart and comes here again, where closing it first would leave its data for ever.
+	// removeJournal comes before DropWindows, which forgets how much of the journal the store took.
 	d.removeJournal(leaseID, run)
 	if err := d.store.DropWindows(leaseID); err != nil {
 		d.log.Warn("window data", "lease", leaseID, "err", err)
+		return
 	}
+	rec.State = state.LeaseClosed
+	_ = d.store.PutLease(rec)
 	d.log.Info("lease record closed: its reports landed or are past their deadlines", "lease", leaseID)
 }
 
@@ -701,8 +704,11 @@ func (d *Daemon) reportEnded(ctx context.Context, run *leaseRun, h int64) {
 	}
 	head := d.head.Load()
 	for win := run.rec.LastReportedWindow + 1; slatypes.WindowEnd(run.rec.StartHeight, w, win) <= h; win++ {
-		if head > slatypes.WindowEnd(run.rec.StartHeight, w, win)+d.grace(ctx) {
+		// A report lands in head+1 at the earliest, and the chain takes it through the due height.
+		if head >= slatypes.WindowEnd(run.rec.StartHeight, w, win)+d.grace(ctx) {
+			// Settled without a report: its data has nothing left to prove.
 			run.setReported(win)
+			_ = d.store.MarkWindowReported(run.rec.LeaseID, win)
 			continue
 		}
 		d.reportWindow(ctx, run, win)

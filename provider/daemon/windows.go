@@ -141,17 +141,36 @@ func (d *Daemon) chargeResumed(ctx context.Context, run *leaseRun) {
 	}
 }
 
-// grace is the chain's report_grace_blocks (read once).
+// graceRefreshBlocks is how often grace reads report_grace_blocks again, so that a governance
+// change reaches a long-running sidecar.
+const graceRefreshBlocks = 600
+
+// graceUnknown stands for report_grace_blocks while the chain has not answered: every deadline
+// counts as not passed. A report sent too late costs one refused transaction; one skipped as
+// late is judged MISSING and taken from the bond, and a lease record closed early loses its
+// last reports.
+const graceUnknown = int64(1) << 40
+
+// grace is the chain's report_grace_blocks: read once, then again every graceRefreshBlocks. A
+// failed read keeps the last value, or graceUnknown before the first; it is not retried here,
+// since callers run in the block loop and while the node is down.
 func (d *Daemon) grace(ctx context.Context) int64 {
-	if g := d.reportGrace.Load(); g > 0 {
+	g := d.reportGrace.Load()
+	if g > 0 && d.head.Load()-d.graceReadAt.Load() < graceRefreshBlocks {
 		return g
 	}
-	res, err := slatypes.NewQueryClient(d.chain.Context()).Params(ctx, &slatypes.QueryParamsRequest{})
-	if err != nil {
-		return 1
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	res, err := slatypes.NewQueryClient(d.chain.Context()).Params(qctx, &slatypes.QueryParamsRequest{})
+	if err != nil || res.Params.ReportGraceBlocks == 0 {
+		if g > 0 {
+			return g
+		}
+		return graceUnknown
 	}
-	g := int64(res.Params.ReportGraceBlocks)
+	g = int64(res.Params.ReportGraceBlocks)
 	d.reportGrace.Store(g)
+	d.graceReadAt.Store(d.head.Load())
 	return g
 }
 
@@ -193,9 +212,13 @@ func (d *Daemon) reportWindow(ctx context.Context, run *leaseRun, win uint64) {
 	// ended by the close): a window never reported is judged MISSING.
 	due := slatypes.WindowEnd(run.rec.StartHeight, run.rec.WindowBlocks, win) + d.grace(ctx)
 	d.queueRetrying("sla_report", func() bool { return d.head.Load() < due }, func(_ *chain.Result, err error) {
-		if err == nil || strings.Contains(err.Error(), slatypes.ErrDuplicateReport.Error()) {
+		switch {
+		case err == nil || strings.Contains(err.Error(), slatypes.ErrDuplicateReport.Error()):
 			_ = d.store.MarkWindowReported(leaseID, win)
 			d.metrics.Reports.Inc()
+		case strings.Contains(err.Error(), slatypes.ErrReportTooLate.Error()):
+			// Judged without it: keeping its samples would only carry them to the lease's end.
+			_ = d.store.MarkWindowReported(leaseID, win)
 		}
 	}, msg)
 	d.log.Info("sla report", "lease", run.rec.LeaseID, "window", win, "requests", st.Requests, "p95_us", st.P95Micros, "availability_bps", avail)

@@ -198,21 +198,27 @@ func (j *Journal) Sync() error {
 		if errors.Is(err, os.ErrClosed) {
 			return nil
 		}
-		j.markDirty()
+		j.markDirty(f, created)
 		return fmt.Errorf("journal: %w", err)
 	}
 	if created {
 		if err := syncDir(j.dir); err != nil {
+			j.markDirty(f, created)
 			return fmt.Errorf("journal: %w", err)
 		}
 	}
 	return nil
 }
 
-// markDirty has the next Sync try again after a failed one.
-func (j *Journal) markDirty() {
+// markDirty has the next Sync try again after a failed one, the directory too when the failed
+// one was to sync it (a segment whose directory entry was never synced can vanish whole in a
+// power cut), unless f was sealed meanwhile (the store holds its records).
+func (j *Journal) markDirty(f *os.File, created bool) {
 	j.mu.Lock()
-	j.dirty = true
+	if j.f == f {
+		j.dirty = true
+		j.created = j.created || created
+	}
 	j.mu.Unlock()
 }
 
