@@ -31,6 +31,8 @@ type Evidence struct {
 	// SignerKeys are the JWKS entries, with their x5c chains, of the keys that signed Token
 	// (nras_signer_keys): NRAS rotates its keys faster than governance could list them.
 	SignerKeys []byte
+	// SignerKeysErr says why SignerKeys is empty when NRAS's JWKS could not be read.
+	SignerKeysErr error
 }
 
 // Collector turns a nonce into evidence.
@@ -170,11 +172,10 @@ func (n NRAS) Collect(ctx context.Context, nonce []byte) (Evidence, error) {
 	if res.StatusCode != http.StatusOK {
 		return Evidence{}, fmt.Errorf("NRAS answered %s: %s", res.Status, bytes.TrimSpace(token))
 	}
+	// Without the JWKS the evidence still verifies under a kid governance lists; the chain
+	// says which kid it lacks otherwise (ErrUnknownKid), so that error is the one worth reading.
 	signers, err := n.signerKeys(ctx, client, token)
-	if err != nil {
-		return Evidence{}, err
-	}
-	return Evidence{Token: token, GPUs: gpus, SignerKeys: signers}, nil
+	return Evidence{Token: token, GPUs: gpus, SignerKeys: signers, SignerKeysErr: err}, nil
 }
 
 // jwksURL is where NRAS publishes its signing keys: /.well-known/jwks.json on its host.
@@ -190,8 +191,7 @@ func (n NRAS) jwksURL() (string, error) {
 }
 
 // signerKeys fetches NRAS's JWKS and keeps the entries of the kids token's JWTs name. A token
-// whose headers do not parse gets none (the chain refuses it anyway); a JWKS that cannot be
-// read is an error, since without it a key governance does not list cannot verify.
+// whose headers do not parse gets none (the chain refuses it anyway).
 func (n NRAS) signerKeys(ctx context.Context, client *http.Client, token []byte) ([]byte, error) {
 	kids := tokenKids(token)
 	if len(kids) == 0 {

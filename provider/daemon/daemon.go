@@ -67,6 +67,7 @@ type Daemon struct {
 	txs         chan txJob
 	reportGrace atomic.Int64
 	graceReadAt atomic.Int64 // head when reportGrace was read
+	graceTried  atomic.Int64 // head+1 when it was last asked for
 	head        atomic.Int64 // the chain's latest height as last seen (blocks below it are replays)
 	listener    net.Listener
 	stopped     atomic.Bool // Run has returned: nothing is sent again

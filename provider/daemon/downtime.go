@@ -14,26 +14,46 @@ import (
 // reported after the restart, and without this would read as fully available. Windows already
 // reported, or whose report deadline has passed, get nothing.
 func (d *Daemon) chargeDowntime(ctx context.Context, run *leaseRun, last, now time.Time) {
+	d.chargeGaps(ctx, run, []state.Gap{{FromUnixMs: last.UnixMilli(), ToUnixMs: now.UnixMilli()}}, false)
+}
+
+// chargeGaps charges each gap as chargeDowntime does, in one write to the store; with pending,
+// the gaps are those the store kept for a restart that could not charge them
+// (PutPendingDowntime), and that write drops them.
+func (d *Daemon) chargeGaps(ctx context.Context, run *leaseRun, gaps []state.Gap, pending bool) {
+	if len(gaps) == 0 {
+		return
+	}
 	lease, interval := run.rec.LeaseID, run.proxy.ProbeInterval()
-	cur := d.windowOf(run)(now)
-	charged, err := d.downtimeByWindow(ctx, run, last, now, interval, cur)
-	if err != nil {
-		// Without the chain's block times the windows cannot be told apart: the restart
-		// window takes it all, at most a window's worth.
-		d.log.Warn("block times unavailable: downtime charged to the current window", "lease", lease, "err", err)
-		charged = nil
-		if n := missedProbes(now.Sub(last), interval, run.rec.WindowBlocks, d.cfg.Pricing.BlockSeconds); n > 0 {
-			charged = []state.WindowData{{Window: cur, Probes: n}}
+	var charged []state.WindowData
+	for _, g := range gaps {
+		last, now := time.UnixMilli(g.FromUnixMs), time.UnixMilli(g.ToUnixMs)
+		cur := d.windowOf(run)(now)
+		c, err := d.downtimeByWindow(ctx, run, last, now, interval, cur)
+		if err != nil {
+			// Without the chain's block times the windows cannot be told apart: the restart
+			// window takes it all, at most a window's worth.
+			d.log.Warn("block times unavailable: downtime charged to the current window", "lease", lease, "err", err)
+			c = nil
+			if n := missedProbes(now.Sub(last), interval, run.rec.WindowBlocks, d.cfg.Pricing.BlockSeconds); n > 0 {
+				c = []state.WindowData{{Window: cur, Probes: n}}
+			}
+		}
+		for _, w := range c {
+			charged = addProbes(charged, w)
+			d.log.Warn("sidecar was down: its missed probes count as failed", "lease", lease, "window", w.Window,
+				"down", now.Sub(last).Round(time.Millisecond), "probes", w.Probes)
 		}
 	}
-	// Kept before the ingress counts them, and with now as the last probe time: a crash
+	end := time.UnixMilli(gaps[len(gaps)-1].ToUnixMs)
+	// Kept before the ingress counts them, and with the end as the last probe time: a crash
 	// soon after the restart neither loses this downtime nor charges it twice.
-	if err := d.store.KeepWindows(lease, state.Measured{Windows: charged, LastProbeUnixMs: now.UnixMilli()}); err != nil {
+	if err := d.store.KeepWindows(lease, state.Measured{Windows: charged, LastProbeUnixMs: end.UnixMilli(), DowntimeCharged: pending}); err != nil {
 		d.log.Warn("window data", "lease", lease, "err", err)
 	}
 	run.mu.Lock()
-	if now.After(run.probeClock) { // a charge made late (chargeResumed) comes after probes ran
-		run.probeClock = now
+	if end.After(run.probeClock) { // a charge made late (chargeResumed) comes after probes ran
+		run.probeClock = end
 	}
 	run.mu.Unlock()
 	for _, c := range charged {
@@ -42,8 +62,6 @@ func (d *Daemon) chargeDowntime(ctx context.Context, run *leaseRun, last, now ti
 			continue
 		}
 		d.metrics.DowntimeProbes.Add(float64(c.Probes))
-		d.log.Warn("sidecar was down: its missed probes count as failed", "lease", lease, "window", c.Window,
-			"down", now.Sub(last).Round(time.Millisecond), "probes", c.Probes)
 	}
 }
 

@@ -367,6 +367,10 @@ func TestGraceUnknownUntilTheChainAnswers(t *testing.T) {
 	params := slatypes.DefaultParams()
 	params.ReportGraceBlocks = 6
 	node.set("/computed.sla.v1.Query/Params", &slatypes.QueryParamsResponse{Params: params})
+	if g := d.grace(ctx); g != graceUnknown {
+		t.Fatalf("grace asked again at the same head: %d, want graceUnknown until the next", g)
+	}
+	d.head.Store(1001)
 	if g := d.grace(ctx); g != 6 {
 		t.Fatalf("grace = %d, want 6", g)
 	}
@@ -375,7 +379,7 @@ func TestGraceUnknownUntilTheChainAnswers(t *testing.T) {
 	if g := d.grace(ctx); g != 6 {
 		t.Fatalf("grace read again within graceRefreshBlocks: %d", g)
 	}
-	d.head.Store(1000 + graceRefreshBlocks)
+	d.head.Store(1001 + graceRefreshBlocks)
 	if g := d.grace(ctx); g != 9 {
 		t.Fatalf("grace after graceRefreshBlocks = %d, want 9", g)
 	}

@@ -33,6 +33,11 @@ type leaseRun struct {
 
 	// receiptMu makes one receipt at a time: a block's (receiptPending) or a full one's.
 	receiptMu sync.Mutex
+	// pricedThrough is the last block a receipt charged the lease's price for (under receiptMu;
+	// read from the store at the first receipt, pricedKnown then set): a block handled again
+	// after a crash gets a receipt priced zero, not a second charge.
+	pricedThrough int64
+	pricedKnown   bool
 	// mu guards pending, probes, lastProbe, probeClock, the downtime marks and
 	// rec.LastReportedWindow.
 	mu        sync.Mutex
@@ -47,9 +52,10 @@ type leaseRun struct {
 	probeClock time.Time
 	// chargeMu orders a stall's charge before the reports of the windows it charges.
 	chargeMu sync.Mutex
-	// downFrom and upAt: the sidecar was down between them, not yet charged because the node
-	// had not answered when the lease resumed (resumeStored); zero once charged.
-	downFrom, upAt time.Time
+	// downGaps: the sidecar was down in them, not yet charged because the node had not
+	// answered when the lease resumed (resumeStored); kept in the store too
+	// (PutPendingDowntime), and nil once charged.
+	downGaps []state.Gap
 	// unanchorable: the lease closed while the sidecar was down, longer ago than receipts
 	// are taken; finishLease receipts nothing more.
 	unanchorable atomic.Bool

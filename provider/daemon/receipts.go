@@ -90,6 +90,14 @@ func (d *Daemon) receipt(run *leaseRun, atLeast int, price sdk.Coin, h int64) {
 		// may have started first. The work runs from the first start to the last completion.
 		start, end = min(start, ws.s.UnixMillis), max(end, ws.s.UnixMillis+int64(ws.s.Micros/1000))
 	}
+	if price.IsPositive() {
+		if !run.pricedKnown {
+			run.pricedThrough, run.pricedKnown = d.lastPriced(run.rec.LeaseID), true
+		}
+		if h <= run.pricedThrough {
+			price = sdk.NewCoin(price.Denom, sdkmath.ZeroInt()) // block h is charged already
+		}
+	}
 	info := run.info
 	if hash := d.tokenHash.Load(); hash != nil {
 		info.AttestationTokenHash = *hash
@@ -105,8 +113,37 @@ func (d *Daemon) receipt(run *leaseRun, atLeast int, price sdk.Coin, h int64) {
 		putBack(run, samples, probes, lastProbe)
 		return
 	}
+	if price.IsPositive() {
+		run.pricedThrough = h
+	}
 	d.dropJournal(run, sealed)
 	d.batcher.Add(run.rec.LeaseID)
+}
+
+// lastPriced is the block lease's latest receipt with a price was made for (its settlement
+// reference, lease/<id>@<height>), 0 if none: receipts made for full batches between blocks are
+// priced zero and skipped.
+func (d *Daemon) lastPriced(lease uint64) int64 {
+	next, err := d.store.NextSequence(lease)
+	if err != nil {
+		return 0
+	}
+	for seq := next - 1; seq >= 1; seq-- {
+		r, err := d.store.Receipt(lease, seq)
+		if err != nil {
+			return 0
+		}
+		if !r.Price.IsPositive() {
+			continue
+		}
+		var id uint64
+		var h int64
+		if _, err := fmt.Sscanf(r.SettlementRef, "lease/%d@%d", &id, &h); err != nil || id != lease {
+			return 0
+		}
+		return h
+	}
+	return 0
 }
 
 // putBack returns what a receipt failed to store to the front of what the next one takes.

@@ -233,3 +233,34 @@ func TestReceiptSpanAndRetry(t *testing.T) {
 		t.Fatalf("store keeps %+v (%v); want window 1 with 4 requests and 2 probes, 1 answered", windows, err)
 	}
 }
+
+// A block handled again after a crash (the cursor is stored after the block's receipts) gets a
+// receipt priced zero: before, its price was charged twice in the receipts and the batch usage.
+func TestBlockHandledTwicePricedOnce(t *testing.T) {
+	store, dataDir := tempStore(t)
+	d := receiptDaemon(t, store, dataDir)
+	const t0 = 1_790_000_000_000
+	served := func(run *leaseRun, at int64) {
+		run.pending = append(run.pending, windowSample{1, ingress.Sample{UnixMillis: at, Micros: 1000, Status: 200}})
+	}
+	run := lease7()
+	served(run, t0)
+	d.receiptPending(run, 101)
+
+	restarted := lease7() // the same lease after a restart: nothing in memory
+	served(restarted, t0+1000)
+	d.receiptPending(restarted, 101) // block 101 again
+	served(restarted, t0+2000)
+	d.receiptPending(restarted, 102)
+
+	price := run.lease.PricePerBlock
+	for seq, want := range map[uint64]sdk.Coin{1: price, 2: sdk.NewInt64Coin(price.Denom, 0), 3: price} {
+		r, err := store.Receipt(7, seq)
+		if err != nil {
+			t.Fatalf("receipt %d: %v", seq, err)
+		}
+		if !r.Price.Equal(want) {
+			t.Errorf("receipt %d (%s) priced %s, want %s", seq, r.SettlementRef, r.Price, want)
+		}
+	}
+}

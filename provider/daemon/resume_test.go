@@ -176,3 +176,74 @@ func TestResumeStoredBeforeNode(t *testing.T) {
 		t.Errorf("lease 7 after its close: %+v, %v, running %v", rec, err, d.leaseRun(7) != nil)
 	}
 }
+
+// A sidecar restarted while its node is down keeps the gap it could not charge yet: killed again
+// before the node answers, the next restart charges that gap as well as its own. Before, the
+// first gap lived only in memory, and the probes run in between hid it.
+func TestDowntimeKeptAcrossRestartsBeforeNode(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "pong") }))
+	defer backend.Close()
+	// As in TestResumeStoredBeforeNode: block 100 at t0, a block a second, 5-block windows
+	// (window 3 from t0+10s, 4 from t0+15s, 5 from t0+20s).
+	t0 := time.Now().Add(-22500 * time.Millisecond)
+	times, _, store := downtimeFixture(t, t0)
+	o := markettypes.Order{Id: 4, Workload: markettypes.Workload{WasmHash: strings.Repeat("ab", 32)}, Sla: markettypes.SLATerms{WindowBlocks: 5}}
+	l := markettypes.Lease{Id: 7, OrderId: 4, StartHeight: 100, State: markettypes.LEASE_STATE_ACTIVE, PricePerBlock: sdk.NewInt64Coin("uusdc", 10)}
+	ob, lb, err := snapshot(o, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutLease(state.LeaseRecord{LeaseID: 7, OrderID: 4, TaskID: "lease-7", StartHeight: 100, WindowBlocks: 5, LastReportedWindow: 2,
+		State: state.LeaseRunning, GPUs: []string{"GPU-0"}, Order: ob, Lease: lb}); err != nil {
+		t.Fatal(err)
+	}
+	at := func(d time.Duration) int64 { return t0.Add(d).UnixMilli() }
+	// The first restart, at t0+15s with the node down, kept the gap since the last probe
+	// (t0+12.5s); its probes ran until t0+17s, when it was killed.
+	if err := store.PutPendingDowntime(7, []state.Gap{{FromUnixMs: at(12500 * time.Millisecond), ToUnixMs: at(15 * time.Second)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.KeepWindows(7, state.Measured{LastProbeUnixMs: at(17 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: metrics.New(), store: store,
+		builder: receipts.NewBuilder(store), engine: bid.New(bid.Policy{}, nil),
+		drivers: map[string]exec.Driver{"wasm": &endpointDriver{endpoint: backend.URL}}, leases: map[uint64]*leaseRun{},
+		watcher: chain.NewWatcher(headerRPC{times: times}),
+	}
+	d.cfg.DataDir = t.TempDir()
+	d.reportGrace.Store(8)
+	d.head.Store(119)
+	if err := d.resumeStored(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	run := d.leaseRun(7)
+	if run == nil {
+		t.Fatal("lease 7 not running")
+	}
+	defer run.proxy.Release()
+	defer run.proxy.Stop()
+	gaps, err := store.PendingDowntime(7)
+	if err != nil || len(gaps) != 2 || gaps[0].FromUnixMs != at(12500*time.Millisecond) || gaps[1].FromUnixMs != at(17*time.Second) {
+		t.Fatalf("pending downtime %+v (%v), want the first restart's gap and this one's from t0+17s", gaps, err)
+	}
+
+	d.head.Store(121)
+	d.chargeResumed(context.Background(), run)
+	kept, _, err := store.PendingWindows(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := map[uint64]uint64{}
+	for _, k := range kept {
+		failed[k.Window] = k.Probes - k.ProbesOK
+	}
+	// Only the first gap reaches window 3 (t0+10s to t0+15s).
+	if failed[3] < 1 || failed[4] < 2 || failed[5] < 1 {
+		t.Errorf("failed probes by window %v, want 3:≥1 (the first gap) 4:≥2 5:≥1", failed)
+	}
+	if gaps, err := store.PendingDowntime(7); err != nil || len(gaps) != 0 {
+		t.Errorf("pending downtime after the charge: %+v (%v)", gaps, err)
+	}
+}

@@ -104,6 +104,9 @@ func (d *Daemon) ensureAttested(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("collect evidence: %w", err)
 	}
+	if ev.SignerKeysErr != nil {
+		d.log.Warn("NRAS signing keys unavailable: the evidence verifies only under a kid params list", "err", ev.SignerKeysErr)
+	}
 	if _, err := d.sendNow(ctx, "attest", &attesttypes.MsgSubmitAttestation{
 		Provider: d.provider, ChallengeId: id, EvidenceType: markettypes.EVIDENCE_TYPE_NVIDIA_NRAS, Evidence: ev.Token, Gpus: ev.GPUs,
 		NrasSignerKeys: ev.SignerKeys,

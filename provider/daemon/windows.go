@@ -115,15 +115,33 @@ func (d *Daemon) restoreWindows(ctx context.Context, run *leaseRun, replay journ
 	}
 	// The journal's records came after what the store kept.
 	lastProbe = max(lastProbe, d.replayJournal(run, replay))
+	// Gaps an earlier restart kept because the node did not answer it: that restart may have
+	// been killed before it could charge them.
+	gaps, err := d.store.PendingDowntime(lease)
+	if err != nil {
+		d.log.Warn("pending downtime", "lease", lease, "err", err)
+	}
+	if lastProbe != 0 {
+		from, now := lastProbe, time.Now().UnixMilli()
+		if n := len(gaps); n > 0 {
+			from = max(from, gaps[n-1].ToUnixMs) // that restart was up from then
+		}
+		if now > from {
+			gaps = append(gaps, state.Gap{FromUnixMs: from, ToUnixMs: now})
+		}
+	}
 	switch {
-	case lastProbe == 0:
+	case len(gaps) == 0:
 	case offline:
 		// Which windows the downtime fell in takes the node's block times (chargeResumed).
+		if err := d.store.PutPendingDowntime(lease, gaps); err != nil {
+			d.log.Warn("pending downtime", "lease", lease, "err", err)
+		}
 		run.mu.Lock()
-		run.downFrom, run.upAt = time.UnixMilli(lastProbe), time.Now()
+		run.downGaps = gaps
 		run.mu.Unlock()
 	default:
-		d.chargeDowntime(ctx, run, time.UnixMilli(lastProbe), time.Now())
+		d.chargeGaps(ctx, run, gaps, true)
 	}
 }
 
@@ -133,12 +151,10 @@ func (d *Daemon) chargeResumed(ctx context.Context, run *leaseRun) {
 	run.chargeMu.Lock()
 	defer run.chargeMu.Unlock()
 	run.mu.Lock()
-	from, to := run.downFrom, run.upAt
-	run.downFrom, run.upAt = time.Time{}, time.Time{}
+	gaps := run.downGaps
+	run.downGaps = nil
 	run.mu.Unlock()
-	if !from.IsZero() {
-		d.chargeDowntime(ctx, run, from, to)
-	}
+	d.chargeGaps(ctx, run, gaps, true)
 }
 
 // graceRefreshBlocks is how often grace reads report_grace_blocks again, so that a governance
@@ -152,12 +168,19 @@ const graceRefreshBlocks = 600
 const graceUnknown = int64(1) << 40
 
 // grace is the chain's report_grace_blocks: read once, then again every graceRefreshBlocks. A
-// failed read keeps the last value, or graceUnknown before the first; it is not retried here,
-// since callers run in the block loop and while the node is down.
+// failed read keeps the last value, or graceUnknown before the first, and is tried again at the
+// next head, not at once: callers run in the block loop, several a block, and while the node is
+// down.
 func (d *Daemon) grace(ctx context.Context) int64 {
-	g := d.reportGrace.Load()
-	if g > 0 && d.head.Load()-d.graceReadAt.Load() < graceRefreshBlocks {
+	g, head := d.reportGrace.Load(), d.head.Load()
+	if g > 0 && head-d.graceReadAt.Load() < graceRefreshBlocks {
 		return g
+	}
+	if d.graceTried.Swap(head+1) == head+1 { // tried at this head already
+		if g > 0 {
+			return g
+		}
+		return graceUnknown
 	}
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

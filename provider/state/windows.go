@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -72,6 +73,49 @@ type Measured struct {
 	// Journaled, when not 0, is the last journal segment holding these measurements: a restart
 	// replays only the segments after it (see package journal).
 	Journaled uint64
+	// DowntimeCharged says Windows charge the gaps PutPendingDowntime kept, which are dropped
+	// with it, in one transaction: a crash neither loses a gap nor charges it twice.
+	DowntimeCharged bool
+}
+
+// Gap is a span the sidecar was down for, in unix ms, whose missed probes are not yet charged.
+type Gap struct {
+	FromUnixMs int64 `json:"from"`
+	ToUnixMs   int64 `json:"to"`
+}
+
+// keyDowntime holds, in a lease's journal bucket, the gaps waiting to be charged.
+var keyDowntime = []byte("down")
+
+// PutPendingDowntime keeps the gaps a restart could not charge yet (the node did not answer,
+// and which windows they fell in takes its block times), replacing those kept before: a second
+// restart before the charge would otherwise know only of its own gap.
+func (s *Store) PutPendingDowntime(lease uint64, gaps []Gap) error {
+	v, err := json.Marshal(gaps)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := leaseBucketForWrite(tx, bucketJournal, lease)
+		if err != nil {
+			return err
+		}
+		return b.Put(keyDowntime, v)
+	})
+}
+
+// PendingDowntime is what PutPendingDowntime kept and no charge has dropped since.
+func (s *Store) PendingDowntime(lease uint64) ([]Gap, error) {
+	var gaps []Gap
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := leaseBucket(tx, bucketJournal, lease); b != nil {
+			if v := b.Get(keyDowntime); v != nil {
+				return json.Unmarshal(v, &gaps)
+			}
+		}
+		return nil
+	})
+	return gaps, err
 }
 
 // KeepWindows keeps what the ingress recorded since the last call (when a block brought no
@@ -90,6 +134,13 @@ func keepWindows(tx *bolt.Tx, lease uint64, m Measured) error {
 			b, err = leaseBucketForWrite(tx, bucketWindowSamples, lease)
 		}
 		return b, err
+	}
+	if m.DowntimeCharged {
+		if b := leaseBucket(tx, bucketJournal, lease); b != nil {
+			if err := b.Delete(keyDowntime); err != nil {
+				return err
+			}
+		}
 	}
 	if m.Journaled != 0 {
 		b, err := leaseBucketForWrite(tx, bucketJournal, lease)

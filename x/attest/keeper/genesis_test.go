@@ -84,5 +84,5 @@ func TestGenesisRoundTrip(t *testing.T) {
 	bad.Providers = append(append([]types.Provider{}, gs.Providers...), twin)
 	require.NoError(t, bad.Validate(), "strings differ")
 	f2 := apptest.New(t)
-	require.ErrorIs(t, f2.App.AttestKeeper.InitGenesis(f2.Ctx(), &bad), types.ErrInvalidGenesis)
+	require.ErrorIs(t, f2.App.AttestKeeper.InitGenesis(f2.Ctx(), &bad), types.ErrInvalidAddress, "only the canonical spelling is taken")
 }

@@ -124,5 +124,8 @@ func (k Keeper) addr(s, field string) ([]byte, error) {
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: %v", field, s, err)
 	}
+	if c, err := k.addressCodec.BytesToString(a); err != nil || c != s {
+		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: not in canonical (lower-case) form", field, s)
+	}
 	return a, nil
 }

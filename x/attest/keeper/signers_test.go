@@ -66,12 +66,29 @@ func TestCertifiedSignerKeys(t *testing.T) {
 		e.requireRefused(msg, verify.ErrSignerNotCertified)
 	})
 
+	t.Run("a listed kid works whatever chain comes with it", func(t *testing.T) {
+		// The sidecar sends the chain NRAS publishes; a kid governance listed (while a new
+		// intermediate is not yet trusted) must not fail for it.
+		other, err := attestation.NewSigningCA()
+		require.NoError(t, err)
+		keys, err := other.SignerKeys(e.issuer, now.Add(-time.Hour), now.Add(time.Hour))
+		require.NoError(t, err)
+		q := e.Accounts[1]
+		e.register(q)
+		qc := e.challenge(q)
+		msg := nrasMsg(q, qc.ChallengeId, e.eat(qc.Nonce, 1), []types.ClaimedGPU{{Sku: sku, VramGib: 80, Uuid: "GPU-00000009-0000-0000-0000-000000000000"}})
+		msg.NrasSignerKeys = keys
+		_, err = e.submit(msg)
+		require.NoError(t, err)
+	})
+
 	msg := nrasMsg(p, c.ChallengeId, ev, claims(2))
 	msg.NrasSignerKeys = signer
 	_, err = e.submit(msg)
 	require.NoError(t, err)
-	recs := e.records()
-	require.Len(t, recs, 1)
-	require.Len(t, recs[0].Gpus, 2)
+	res, err := e.q.Attestation(e.Ctx(), &types.QueryAttestationRequest{Provider: p.String()})
+	require.NoError(t, err)
+	require.Len(t, res.Records, 1)
+	require.Len(t, res.Records[0].Gpus, 2)
 	e.checkInvariants()
 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -58,17 +59,31 @@ func trimSpace(b []byte) []byte {
 	return b
 }
 
+// SignerOptions say what CertifiedKeys trusts, and how it charges for its work.
+type SignerOptions struct {
+	// CAs certify signing keys (params.nras_signing_cas).
+	CAs SigningCAs
+	// Now is the block time every certificate on a path must be valid at.
+	Now time.Time
+	// Listed are the keys trusted as they are (params.nras_keys): a document's key under a
+	// listed kid needs no chain, so a listed kid works while its chain does not (a new NVIDIA
+	// intermediate governance has not added yet), but it must be the listed key.
+	Listed NRASKeySet
+	// Consume, when set, is called with GasPerSignature before every signature check.
+	Consume func(gas uint64)
+}
+
 // CertifiedKeys returns the keys of a signer JWKS (see MsgSubmitAttestation.nras_signer_keys)
-// whose x5c chain leads to one of cas at now: the leaf's key, which must equal the JWK's x/y when
-// given, verifies tokens naming its kid. Every key must be certified; one that is not fails the
-// whole document, so a submission never half-works. The chain is checked at block time, so a
-// retired key stops verifying when its certificate expires (NRAS's live about two days).
-func CertifiedKeys(jwks []byte, cas SigningCAs, now time.Time) (NRASKeySet, error) {
+// that opts.Listed does not hold, each certified at opts.Now: the leaf of its x5c, whose key
+// must equal the JWK's x/y when given, is issued by a CA of opts.CAs, or by the next
+// certificate of the x5c, which is issued by one, and so on; the path is the x5c in order, so
+// the signature checks are at most its length. The leaf may not be a CA or an OCSP responder,
+// and must allow digital signatures. Every key must pass; one that does not fails the whole
+// document, so a submission never half-works. A retired key stops verifying when its
+// certificate expires (NRAS's live about two days).
+func CertifiedKeys(jwks []byte, opts SignerOptions) (NRASKeySet, error) {
 	if len(jwks) > MaxSignerKeysBytes {
 		return nil, errorsmod.Wrapf(ErrSignerNotCertified, "signer keys are %d bytes, limit %d", len(jwks), MaxSignerKeysBytes)
-	}
-	if len(cas) == 0 {
-		return nil, errorsmod.Wrap(ErrSignerNotCertified, "params.nras_signing_cas is empty: no signer can be certified")
 	}
 	doc, err := decodeObject(jwks)
 	if err != nil {
@@ -81,43 +96,91 @@ func CertifiedKeys(jwks []byte, cas SigningCAs, now time.Time) (NRASKeySet, erro
 	if len(rawKeys) > MaxSignerKeys {
 		return nil, errorsmod.Wrapf(ErrSignerNotCertified, "signer keys: %d keys, limit %d", len(rawKeys), MaxSignerKeys)
 	}
-	roots := x509.NewCertPool()
-	for _, ca := range cas {
-		roots.AddCert(ca)
+	consume := opts.Consume
+	if consume == nil {
+		consume = func(uint64) {}
 	}
 	set := make(NRASKeySet, len(rawKeys))
+	seen := make(map[string]bool, len(rawKeys))
 	for i, raw := range rawKeys {
 		kid, key, err := parseJWK(raw)
 		if err != nil {
 			return nil, errorsmod.Wrapf(ErrSignerNotCertified, "key %d: %v", i, err)
 		}
-		if _, dup := set[kid]; dup {
+		if seen[kid] {
 			return nil, errorsmod.Wrapf(ErrSignerNotCertified, "duplicate kid %q", truncate(kid))
 		}
+		seen[kid] = true
+		if listed, ok := opts.Listed[kid]; ok {
+			if !listed.Equal(key) {
+				return nil, errorsmod.Wrapf(ErrSignerNotCertified, "kid %q is listed in params with another key", truncate(kid))
+			}
+			continue
+		}
+		if len(opts.CAs) == 0 {
+			return nil, errorsmod.Wrapf(ErrSignerNotCertified, "kid %q: params.nras_signing_cas is empty: no signer can be certified", truncate(kid))
+		}
 		chain, err := x5c(raw)
+		if err == nil {
+			err = certify(chain, opts.CAs, opts.Now, consume)
+		}
 		if err != nil {
-			return nil, errorsmod.Wrapf(ErrSignerNotCertified, "kid %q: %v", truncate(kid), err)
-		}
-		inter := x509.NewCertPool()
-		for _, c := range chain[1:] {
-			inter.AddCert(c)
-		}
-		// parseJWK took the key from x/y and the leaf and required them to agree; the leaf is
-		// what the chain certifies.
-		if _, err := chain[0].Verify(x509.VerifyOptions{
-			Roots: roots, Intermediates: inter, CurrentTime: now,
-			// NVIDIA's leaves carry no extended key usage meant for token signing; the CA is
-			// what limits which keys count.
-			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-		}); err != nil {
 			return nil, errorsmod.Wrapf(ErrSignerNotCertified, "kid %q: %v", truncate(kid), err)
 		}
 		set[kid] = key
 	}
-	if err := set.Validate(); err != nil {
-		return nil, errorsmod.Wrap(ErrSignerNotCertified, err.Error())
+	if len(set) > 0 {
+		if err := set.Validate(); err != nil {
+			return nil, errorsmod.Wrap(ErrSignerNotCertified, err.Error())
+		}
 	}
 	return set, nil
+}
+
+// certify checks chain (leaf first) as one path to a CA of cas, valid at now. It does not use
+// x509.Verify, which tries every path through the certificates it is given: a crafted x5c of
+// look-alike intermediates would cost many more signature checks than its size pays for.
+func certify(chain []*x509.Certificate, cas SigningCAs, now time.Time, consume func(uint64)) error {
+	leaf := chain[0]
+	if leaf.IsCA {
+		return fmt.Errorf("x5c[0] is a CA certificate")
+	}
+	if leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return fmt.Errorf("x5c[0] may not sign (key usage)")
+	}
+	for _, u := range leaf.ExtKeyUsage {
+		if u == x509.ExtKeyUsageOCSPSigning {
+			return fmt.Errorf("x5c[0] is an OCSP responder")
+		}
+	}
+	for i, cur := range chain {
+		if now.Before(cur.NotBefore) || now.After(cur.NotAfter) {
+			return fmt.Errorf("x5c[%d] is valid %s to %s, not at %s", i, cur.NotBefore.UTC().Format(time.RFC3339),
+				cur.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		}
+		for _, ca := range cas {
+			if !bytes.Equal(cur.RawIssuer, ca.RawSubject) || now.Before(ca.NotBefore) || now.After(ca.NotAfter) {
+				continue
+			}
+			consume(GasPerSignature)
+			if cur.CheckSignatureFrom(ca) == nil {
+				return nil
+			}
+		}
+		if i+1 == len(chain) {
+			return fmt.Errorf("x5c[%d] (issuer %q) is not issued by a trusted CA", i, truncate(cur.Issuer.String()))
+		}
+		next := chain[i+1]
+		if !bytes.Equal(cur.RawIssuer, next.RawSubject) {
+			return fmt.Errorf("x5c[%d] is not the issuer of x5c[%d]", i+1, i)
+		}
+		consume(GasPerSignature)
+		// CheckSignatureFrom also requires next to be a CA allowed to sign certificates.
+		if err := cur.CheckSignatureFrom(next); err != nil {
+			return fmt.Errorf("x5c[%d] does not certify x5c[%d]: %v", i+1, i, err)
+		}
+	}
+	return fmt.Errorf("empty x5c")
 }
 
 // x5c parses a JWK's certificate chain, leaf first; it must be present.
@@ -146,14 +209,11 @@ func x5c(raw json.RawMessage) ([]*x509.Certificate, error) {
 	return chain, nil
 }
 
-// SignerKeysGas is the gas for checking a signer JWKS of n bytes: per byte, and up to three
-// signature checks per key (the chain's links), charged on the bytes' worth of keys before
-// anything is parsed.
+// SignerKeysGas is the gas charged for a signer JWKS of n bytes before it is parsed; each
+// signature check is charged as it comes (SignerOptions.Consume).
 func SignerKeysGas(n int) uint64 {
 	if n <= 0 {
 		return 0
 	}
-	const perKeyBytes = 2048 // about one NRAS key with its x5c
-	keys := uint64(n+perKeyBytes-1) / perKeyBytes
-	return uint64(n)*GasPerEvidenceByte + keys*3*GasPerSignature
+	return uint64(n) * GasPerEvidenceByte
 }

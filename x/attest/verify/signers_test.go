@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,28 +53,48 @@ func TestCertifiedKeysTinfoil(t *testing.T) {
 	cas := SigningCAs{ca}
 	evidence := readFixture(t, "nvidia", "nras", "tinfoil-h100-20260629", "nras-response.json")
 	iat := time.Unix(1782698883, 0) // 2026-06-29T02:08:03Z
+	at := func(now time.Time) SignerOptions { return SignerOptions{CAs: cas, Now: now} }
 
-	keys, err := CertifiedKeys(signerJWKS(t, entry), cas, iat.Add(time.Minute))
+	checks := 0
+	opts := at(iat.Add(time.Minute))
+	opts.Consume = func(gas uint64) {
+		require.Equal(t, GasPerSignature, gas)
+		checks++
+	}
+	keys, err := CertifiedKeys(signerJWKS(t, entry), opts)
 	require.NoError(t, err)
 	require.Len(t, keys, 1)
-	opts := tinfoilOptions(t, iat.Add(time.Minute))
-	opts.Keys = keys
-	res, err := VerifyNRAS(evidence, 64*1024, opts)
+	require.Equal(t, 1, checks, "one signature check: the leaf by Intermediate 004")
+	nras := tinfoilOptions(t, iat.Add(time.Minute))
+	nras.Keys = keys
+	res, err := VerifyNRAS(evidence, 64*1024, nras)
 	require.NoError(t, err)
 	require.Equal(t, tinfoilKid, res.Kid)
 
 	t.Run("leaf expired at block time", func(t *testing.T) {
 		// The leaf is valid 2026-06-28T16:59:27Z to 2026-06-30T16:59:57Z.
-		_, err := CertifiedKeys(signerJWKS(t, entry), cas, time.Date(2026, 6, 30, 17, 0, 0, 0, time.UTC))
+		_, err := CertifiedKeys(signerJWKS(t, entry), at(time.Date(2026, 6, 30, 17, 0, 0, 0, time.UTC)))
 		require.ErrorIs(t, err, ErrSignerNotCertified)
 	})
 	t.Run("another CA", func(t *testing.T) {
 		other, _ := testCA(t)
-		_, err := CertifiedKeys(signerJWKS(t, entry), SigningCAs{other}, iat)
+		_, err := CertifiedKeys(signerJWKS(t, entry), SignerOptions{CAs: SigningCAs{other}, Now: iat})
 		require.ErrorIs(t, err, ErrSignerNotCertified)
 	})
 	t.Run("no CA trusted", func(t *testing.T) {
-		_, err := CertifiedKeys(signerJWKS(t, entry), nil, iat)
+		_, err := CertifiedKeys(signerJWKS(t, entry), SignerOptions{Now: iat})
+		require.ErrorIs(t, err, ErrSignerNotCertified)
+	})
+	t.Run("a listed kid needs no chain, but must be the listed key", func(t *testing.T) {
+		keys, err := ParseJWKS(readFixture(t, "nvidia", "nras", "tinfoil-h100-20260629", "jwks.json"))
+		require.NoError(t, err)
+		// No CA at all (a new intermediate governance has not added): the listed kid still works.
+		got, err := CertifiedKeys(signerJWKS(t, entry), SignerOptions{Now: iat, Listed: NRASKeySet{tinfoilKid: keys[tinfoilKid]}})
+		require.NoError(t, err)
+		require.Empty(t, got, "nothing to add: governance lists it")
+		priv, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+		require.NoError(t, err)
+		_, err = CertifiedKeys(signerJWKS(t, entry), SignerOptions{CAs: cas, Now: iat, Listed: NRASKeySet{tinfoilKid: &priv.PublicKey}})
 		require.ErrorIs(t, err, ErrSignerNotCertified)
 	})
 	t.Run("x/y of another key than the certified leaf", func(t *testing.T) {
@@ -82,13 +103,13 @@ func TestCertifiedKeysTinfoil(t *testing.T) {
 		require.NoError(t, err)
 		forged["x"] = b64url.EncodeToString(priv.X.FillBytes(make([]byte, 48)))
 		forged["y"] = b64url.EncodeToString(priv.Y.FillBytes(make([]byte, 48)))
-		_, err = CertifiedKeys(signerJWKS(t, forged), cas, iat)
+		_, err = CertifiedKeys(signerJWKS(t, forged), at(iat))
 		require.ErrorIs(t, err, ErrSignerNotCertified)
 	})
 	t.Run("no x5c", func(t *testing.T) {
 		bare := cloneEntry(entry)
 		delete(bare, "x5c")
-		_, err := CertifiedKeys(signerJWKS(t, bare), cas, iat)
+		_, err := CertifiedKeys(signerJWKS(t, bare), at(iat))
 		require.ErrorIs(t, err, ErrSignerNotCertified)
 	})
 	t.Run("leaf signed by the CA's name but another key", func(t *testing.T) {
@@ -96,32 +117,90 @@ func TestCertifiedKeysTinfoil(t *testing.T) {
 		fakeCA, fakeKey := testCAWithSubject(t, ca.Subject)
 		leafKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 		require.NoError(t, err)
-		leaf := testLeaf(t, fakeCA, fakeKey, &leafKey.PublicKey, iat)
-		forged := map[string]any{"kty": "EC", "crv": "P-384", "kid": tinfoilKid, "x5c": []string{
-			base64.StdEncoding.EncodeToString(leaf.Raw), base64.StdEncoding.EncodeToString(fakeCA.Raw),
-		}}
-		_, err = CertifiedKeys(signerJWKS(t, forged), cas, iat)
+		leaf := testLeaf(t, fakeCA, fakeKey, &leafKey.PublicKey, iat, nil)
+		forged := x5cEntry(tinfoilKid, leaf, fakeCA)
+		_, err = CertifiedKeys(signerJWKS(t, forged), at(iat))
 		require.ErrorIs(t, err, ErrSignerNotCertified)
 	})
 	t.Run("one uncertified key fails the document", func(t *testing.T) {
 		other, otherKey := testCA(t)
 		leafKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 		require.NoError(t, err)
-		leaf := testLeaf(t, other, otherKey, &leafKey.PublicKey, iat)
-		stray := map[string]any{"kty": "EC", "crv": "P-384", "kid": "stray", "x5c": []string{base64.StdEncoding.EncodeToString(leaf.Raw)}}
-		_, err = CertifiedKeys(signerJWKS(t, entry, stray), cas, iat)
+		stray := x5cEntry("stray", testLeaf(t, other, otherKey, &leafKey.PublicKey, iat, nil))
+		_, err = CertifiedKeys(signerJWKS(t, entry, stray), at(iat))
 		require.ErrorIs(t, err, ErrSignerNotCertified)
 	})
-	t.Run("too many keys or bytes", func(t *testing.T) {
-		many := make([]map[string]any, MaxSignerKeys+1)
-		for i := range many {
-			many[i] = entry
-		}
-		_, err := CertifiedKeys(signerJWKS(t, many...), cas, iat)
-		require.ErrorIs(t, err, ErrSignerNotCertified)
-		_, err = CertifiedKeys(make([]byte, MaxSignerKeysBytes+1), cas, iat)
-		require.ErrorIs(t, err, ErrSignerNotCertified)
-	})
+}
+
+// TestCertifiedKeysLimits: the leaf's kind, the number of keys and bytes, and the signature
+// checks a crafted x5c can cause, with a CA of the test's own.
+func TestCertifiedKeysLimits(t *testing.T) {
+	ca, caKey := testCA(t)
+	now := time.Now()
+	opts := SignerOptions{CAs: SigningCAs{ca}, Now: now}
+	signer := func(kid string, edit func(*x509.Certificate)) map[string]any {
+		key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+		require.NoError(t, err)
+		return x5cEntry(kid, testLeaf(t, ca, caKey, &key.PublicKey, now, edit))
+	}
+	_, err := CertifiedKeys(signerJWKS(t, signer("ok", nil)), opts)
+	require.NoError(t, err)
+
+	for name, edit := range map[string]func(*x509.Certificate){
+		"a CA as leaf": func(c *x509.Certificate) {
+			c.IsCA, c.BasicConstraintsValid, c.KeyUsage = true, true, x509.KeyUsageCertSign
+		},
+		"an OCSP responder":    func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning} },
+		"no digital signature": func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageKeyEncipherment },
+	} {
+		_, err := CertifiedKeys(signerJWKS(t, signer("k", edit)), opts)
+		require.ErrorIs(t, err, ErrSignerNotCertified, name)
+	}
+
+	many := make([]map[string]any, MaxSignerKeys+1)
+	for i := range many {
+		many[i] = signer(string(rune('a'+i)), nil)
+	}
+	_, err = CertifiedKeys(signerJWKS(t, many[:MaxSignerKeys]...), opts)
+	require.NoError(t, err, "the limit itself")
+	_, err = CertifiedKeys(signerJWKS(t, many...), opts)
+	require.ErrorIs(t, err, ErrSignerNotCertified)
+	padded := signer("padded", nil)
+	padded["pad"] = strings.Repeat("x", MaxSignerKeysBytes)
+	_, err = CertifiedKeys(signerJWKS(t, padded), opts)
+	require.ErrorIs(t, err, ErrSignerNotCertified)
+
+	// Three look-alike intermediates (one subject, one key) between the leaf and nothing the CA
+	// issued: x509.Verify would try every path through them; the ordered path costs at most a
+	// check a certificate, plus one for the CA.
+	inter, interKey := testCAWithSubject(t, pkix.Name{CommonName: "look-alike"})
+	copies := []*x509.Certificate{inter}
+	for range 2 {
+		tmpl := *inter
+		tmpl.SerialNumber = big.NewInt(int64(len(copies) + 10))
+		der, err := x509.CreateCertificate(rand.Reader, &tmpl, &tmpl, &interKey.PublicKey, interKey)
+		require.NoError(t, err)
+		c, err := x509.ParseCertificate(der)
+		require.NoError(t, err)
+		copies = append(copies, c)
+	}
+	leafKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	require.NoError(t, err)
+	leaf := testLeaf(t, inter, interKey, &leafKey.PublicKey, now, nil)
+	checks := 0
+	counted := opts
+	counted.Consume = func(uint64) { checks++ }
+	_, err = CertifiedKeys(signerJWKS(t, x5cEntry("crafted", append([]*x509.Certificate{leaf}, copies...)...)), counted)
+	require.ErrorIs(t, err, ErrSignerNotCertified)
+	require.LessOrEqual(t, checks, 4)
+}
+
+func x5cEntry(kid string, chain ...*x509.Certificate) map[string]any {
+	enc := make([]string, len(chain))
+	for i, c := range chain {
+		enc[i] = base64.StdEncoding.EncodeToString(c.Raw)
+	}
+	return map[string]any{"kty": "EC", "crv": "P-384", "kid": kid, "x5c": enc}
 }
 
 func TestParseSigningCA(t *testing.T) {
@@ -133,7 +212,7 @@ func TestParseSigningCA(t *testing.T) {
 	ca, key := testCA(t)
 	leafKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	require.NoError(t, err)
-	leaf := testLeaf(t, ca, key, &leafKey.PublicKey, time.Now())
+	leaf := testLeaf(t, ca, key, &leafKey.PublicKey, time.Now(), nil)
 	_, err = ParseSigningCA(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})))
 	require.ErrorIs(t, err, ErrKeySetInvalid, "not a CA")
 	_, err = ParseSigningCA("not pem")
@@ -168,11 +247,14 @@ func testCAWithSubject(t *testing.T, subject pkix.Name) (*x509.Certificate, *ecd
 	return cert, key
 }
 
-func testLeaf(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, pub *ecdsa.PublicKey, at time.Time) *x509.Certificate {
+func testLeaf(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, pub *ecdsa.PublicKey, at time.Time, edit func(*x509.Certificate)) *x509.Certificate {
 	t.Helper()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "signer"},
 		NotBefore: at.Add(-time.Hour), NotAfter: at.Add(48 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	if edit != nil {
+		edit(tmpl)
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, pub, caKey)
 	require.NoError(t, err)

@@ -313,6 +313,11 @@ func (k Keeper) StreamFunds(ctx context.Context, leaseID uint64) (sdkmath.Int, e
 	if err != nil {
 		return sdkmath.ZeroInt(), err
 	}
+	// Settling paid the streams in the store: the account must say so too, or the next
+	// settle pays the same blocks again.
+	if err := k.Accounts.Set(ctx, acc.Id, acc); err != nil {
+		return sdkmath.ZeroInt(), err
+	}
 	return acc.Balance, nil
 }
 

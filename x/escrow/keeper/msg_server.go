@@ -35,6 +35,9 @@ func (m msgServer) address(s, field string) (sdk.AccAddress, error) {
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: %s", field, s, err)
 	}
+	if c, err := m.k.addressCodec.BytesToString(addr); err != nil || c != s {
+		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: not in canonical (lower-case) form", field, s)
+	}
 	return addr, nil
 }
 

@@ -307,6 +307,16 @@ func TestSLAKeeperAPI(t *testing.T) {
 	require.Equal(t, earnedPaused.AddRaw(50*2), res.Stream.Earned)
 	stored, _ := k.Streams.Get(e.Ctx(), leaseID)
 	require.Equal(t, earnedPaused, stored.Earned, "query wrote nothing")
+
+	// StreamFunds settles, and keeps the account settled with its streams: the blocks it paid
+	// are not paid again (before, the streams' earnings were saved and the account's were not).
+	var funds sdkmath.Int
+	require.NoError(t, e.exec(func(ctx sdk.Context) (err error) { funds, err = k.StreamFunds(ctx, leaseID); return err }))
+	require.Equal(t, e.account(id).Balance, funds)
+	require.NoError(t, e.exec(func(ctx sdk.Context) error { _, err := k.PayStream(ctx, leaseID, sdkmath.NewInt(1)); return err }))
+	stored, _ = k.Streams.Get(e.Ctx(), leaseID)
+	require.Equal(t, earnedPaused.AddRaw(50*2+1), stored.Earned, "two blocks and the payment, once")
+	e.CheckInvariants()
 	_ = distrtypes.ModuleName
 }
 

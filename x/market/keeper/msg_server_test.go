@@ -158,6 +158,13 @@ func TestBidRejects(t *testing.T) {
 			require.ErrorIs(t, err, tc.err)
 		})
 	}
+	// The owner again, spelled in upper case (bech32 decodes it to the same bytes): before, the
+	// self-bid check compared strings and let it through.
+	_, err := e.Exec(func(ctx sdk.Context) error {
+		_, err := e.srv.CreateBid(ctx, &types.MsgCreateBid{Provider: strings.ToUpper(owner.String()), OrderId: id, PricePerBlock: coin(80)})
+		return err
+	})
+	require.ErrorIs(t, err, types.ErrInvalidAddress)
 	require.Equal(t, providerBefore, e.Balance(p2, "ucmpt"), "no deposit taken")
 	require.Equal(t, uint32(1), e.order(id).OpenBids)
 
@@ -165,7 +172,7 @@ func TestBidRejects(t *testing.T) {
 	p, _ := e.App.MarketKeeper.Params.Get(e.Ctx())
 	p.MaxBidsPerOrder, p.MaxReplicas = 1, 1
 	require.NoError(t, e.App.MarketKeeper.Params.Set(e.Ctx(), p))
-	_, err := e.Exec(func(ctx sdk.Context) error {
+	_, err = e.Exec(func(ctx sdk.Context) error {
 		_, err := e.srv.CreateBid(ctx, &types.MsgCreateBid{Provider: p2.String(), OrderId: id, PricePerBlock: coin(50)})
 		return err
 	})

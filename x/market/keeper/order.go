@@ -24,6 +24,11 @@ func (k Keeper) addr(s, field string) (sdk.AccAddress, error) {
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: %s", field, s, err)
 	}
+	// bech32 also decodes the upper-case spelling; stored and compared as strings (the owner of
+	// an order against a bidder, say), it would be another address.
+	if c, err := k.addressCodec.BytesToString(a); err != nil || c != s {
+		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: not in canonical (lower-case) form", field, s)
+	}
 	return a, nil
 }
 

@@ -121,7 +121,6 @@ func (k Keeper) unbond(ctx context.Context, msg *types.MsgUnbond) (uint64, int64
 	return id, done, emit(ctx, &types.EventUnbondingStarted{Provider: msg.Provider, UnbondingId: id, Amount: msg.Amount.String(), CompletionHeight: done})
 }
 
-// unbondingCount counts provider's unbondings in progress, up to limit.
 // unbondingCompletion is when an unbonding started now completes: unbonding_blocks from now, or
 // later if one of the provider's active leases could still be penalized after that for a fault
 // the unbonding is liable for. A penalty reaches unbondings started at or after the fault's
@@ -169,6 +168,7 @@ func (k Keeper) unbondingCompletion(ctx context.Context, provider sdk.AccAddress
 	return done, nil
 }
 
+// unbondingCount counts provider's unbondings in progress, up to limit.
 func (k Keeper) unbondingCount(ctx context.Context, provider sdk.AccAddress, limit int) (int, error) {
 	iter, err := k.UnbondingsByProvider.Iterate(ctx, collections.NewPrefixedPairRange[[]byte, uint64](provider))
 	if err != nil {

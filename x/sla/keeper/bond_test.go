@@ -193,22 +193,39 @@ func TestBondLocking(t *testing.T) {
 	e.checkAll()
 }
 
-// TestLockShortfall: a provider whose free bond shrank between its bid and the clearing locks
-// what is there, and the lock event says how much was missing.
-func TestLockShortfall(t *testing.T) {
+// TestBondRecheckedAtClearing: a provider whose free bond shrank between its bid and the
+// clearing below the order's minimum does not win (before, the lease started with what was
+// left locked); nor does one whose free bond an earlier clearing locked: one bond bid on two
+// orders backs one lease.
+func TestBondRecheckedAtClearing(t *testing.T) {
 	e := setup(t)
-	p := e.providers[0]
+	p, q := e.providers[0], e.providers[1]
 	e.bond(p, cmptCoin(1_000))
+	e.bond(q, cmptCoin(1_000))
 	m := slaOrder(e.buyer)
 	m.Requirements.MinProviderBond = cmptCoin(800)
 	id := e.createOrder(m)
-	require.NoError(t, e.bidOn(p, id, price))
+	require.NoError(t, e.bidOn(p, id, price-1))
+	require.NoError(t, e.bidOn(q, id, price))
 	_, err := e.unbond(p, cmptCoin(500))
 	require.NoError(t, err)
 	e.clear(id)
-	lease := e.leasesOf(id)[0]
-	require.Equal(t, cmptCoin(500), e.slaLease(lease).LockedBond)
-	require.Equal(t, sdk.NewCoins(cmptCoin(500)), e.bondOf(p).Locked)
+	leases := e.leasesOf(id)
+	require.Len(t, leases, 1)
+	require.Equal(t, q.String(), e.marketLease(leases[0]).Provider, "p's cheaper bid lost its bond")
+	require.Equal(t, cmptCoin(800), e.slaLease(leases[0]).LockedBond)
+	require.True(t, hasEvent(e.BlockEvents(), "computed.market.v1.EventBidDisqualified"))
+
+	// q's free 1,000 bid on two orders: the first to clear locks 800, the second finds 200.
+	e.bond(q, cmptCoin(800))
+	first, second := e.createOrder(m), e.createOrder(m)
+	require.NoError(t, e.bidOn(q, first, price))
+	require.NoError(t, e.bidOn(q, second, price))
+	e.clear(first)
+	require.Len(t, e.leasesOf(first), 1)
+	e.clear(second)
+	require.Empty(t, e.leasesOf(second), "q's bond backs one lease")
+	require.Equal(t, sdk.NewCoins(cmptCoin(1_600)), e.bondOf(q).Locked)
 	e.checkAll()
 }
 

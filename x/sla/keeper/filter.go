@@ -52,13 +52,13 @@ func (f BidFilter) CheckBidder(ctx context.Context, provider sdk.AccAddress, req
 	return nil
 }
 
-// CheckWinner implements markettypes.ProviderFilter: x/attest's checks again. The bond is not
-// checked again: the lease locks what is free of it and reports a shortfall (lockBond).
+// CheckWinner implements markettypes.ProviderFilter: every check of the bid again. Between the
+// bid and its clearing the provider's free bond can go (an unbonding, or the locks of leases it
+// won meanwhile: one bond bid on three orders would otherwise back all three) and its
+// reputation can fall; a lease then locked what was free and started short of the bond the
+// buyer asked for.
 func (f BidFilter) CheckWinner(ctx context.Context, provider sdk.AccAddress, req markettypes.Requirements) error {
-	if f.k.attest == nil {
-		return nil
-	}
-	return f.k.attest.CheckWinner(ctx, provider, req)
+	return f.CheckBidder(ctx, provider, req)
 }
 
 // Reputation implements markettypes.ProviderFilter: the provider's score, initial_reputation_bps

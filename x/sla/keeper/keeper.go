@@ -143,6 +143,9 @@ func (k Keeper) addr(s, field string) (sdk.AccAddress, error) {
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: %s", field, s, err)
 	}
+	if c, err := k.addressCodec.BytesToString(b); err != nil || c != s {
+		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: not in canonical (lower-case) form", field, s)
+	}
 	return b, nil
 }
 

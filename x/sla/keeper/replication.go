@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"math/big"
 	"sort"
 
 	"cosmossdk.io/collections"
@@ -316,5 +317,9 @@ func (k Keeper) winnersShare(ctx context.Context, r types.Replication, winner st
 	if funds.GTE(total) {
 		return owed, full, nil
 	}
-	return owed, func(due sdkmath.Int) sdkmath.Int { return due.Mul(funds).Quo(total) }, nil
+	// In big.Int: owed amounts reach 2^149 (a 128-bit price times blocks), and the product
+	// with the funds could pass sdkmath.Int's 256 bits. The share is below due, so it fits.
+	return owed, func(due sdkmath.Int) sdkmath.Int {
+		return sdkmath.NewIntFromBigInt(new(big.Int).Quo(new(big.Int).Mul(due.BigInt(), funds.BigInt()), total.BigInt()))
+	}, nil
 }

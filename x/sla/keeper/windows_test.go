@@ -265,12 +265,13 @@ func TestShortGraceChange(t *testing.T) {
 	lease := e.bondedLease(p)
 	oldDue := e.due(lease, 1)
 	params := e.params()
-	params.ReportGraceBlocks = 0
+	params.ReportGraceBlocks = 1
+	require.NoError(t, params.Validate())
 	e.must(func(ctx sdk.Context) error { return e.App.SLAKeeper.Params.Set(ctx, params) })
 	e.reportAt(p, lease, 1, true)
 	e.finalizeThrough(oldDue)
 	require.Equal(t, types.WINDOW_STATUS_MET, e.window(lease, 1).Status)
 	require.Equal(t, []int64{e.due(lease, 2)}, e.queued(lease))
-	require.Equal(t, e.end(lease, 2), e.due(lease, 2))
+	require.Equal(t, e.end(lease, 2)+1, e.due(lease, 2))
 	e.checkAll()
 }

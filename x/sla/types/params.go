@@ -56,6 +56,10 @@ func (p Params) Validate() error {
 	switch {
 	case p.UnbondingBlocks == 0:
 		return fmt.Errorf("unbonding_blocks must be positive")
+	case p.ReportGraceBlocks == 0:
+		// A window's report would have to land in the block that ends it, before anyone has
+		// seen that block: every window would be judged MISSING.
+		return fmt.Errorf("report_grace_blocks must be positive")
 	case p.BreachesToTerminate == 0:
 		return fmt.Errorf("breaches_to_terminate must be positive")
 	case p.DisputeWindowBlocks == 0:

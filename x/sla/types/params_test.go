@@ -20,9 +20,9 @@ func TestParamsValidate(t *testing.T) {
 	require.NoError(t, types.DefaultGenesis().Validate())
 	good := types.DefaultParams()
 	good.Arbiters = []string{arbiter}
-	good.ReportGraceBlocks = 0
+	good.ReportGraceBlocks = 1
 	good.UnbondingBlocks = types.MaxParamBlocks
-	require.NoError(t, good.Validate(), "an arbiter, no grace, the longest unbonding")
+	require.NoError(t, good.Validate(), "an arbiter, the shortest grace, the longest unbonding")
 	require.True(t, good.IsArbiter(arbiter))
 	require.False(t, good.IsArbiter("cosmos1other"))
 	require.True(t, good.IsBondable(types.DevStableDenom))
@@ -50,6 +50,7 @@ func TestParamsValidate(t *testing.T) {
 		"duplicate arbiter":                    func(p *types.Params) { p.Arbiters = []string{arbiter, arbiter} },
 		"unbonding beyond ten years":           func(p *types.Params) { p.UnbondingBlocks = types.MaxParamBlocks + 1 },
 		"grace that would wrap heights":        func(p *types.Params) { p.ReportGraceBlocks = math.MaxUint64 },
+		"no grace":                             func(p *types.Params) { p.ReportGraceBlocks = 0 },
 		"dispute window beyond ten years":      func(p *types.Params) { p.DisputeWindowBlocks = types.MaxParamBlocks + 1 },
 		"response beyond ten years":            func(p *types.Params) { p.DisputeResponseBlocks = types.MaxParamBlocks + 1 },
 		"vote beyond ten years":                func(p *types.Params) { p.DisputeVoteBlocks = types.MaxParamBlocks + 1 },
