@@ -66,11 +66,16 @@ func (q queryServer) Lease(ctx context.Context, req *types.QueryLeaseRequest) (*
 	return &types.QueryLeaseResponse{Lease: l}, nil
 }
 
-// byIndex pages through an address-keyed index under prefix, loading and filtering each object.
+// byIndex pages through an address-keyed index under prefix (all of it when prefix is nil),
+// loading and filtering each object.
 func byIndex[T any](
 	ctx context.Context, idx collections.KeySet[collections.Pair[[]byte, uint64]], prefix []byte,
 	page *query.PageRequest, load func(context.Context, uint64) (T, error), keep func(T) bool,
 ) ([]T, *query.PageResponse, error) {
+	var opts []func(*query.CollectionsPaginateOptions[collections.Pair[[]byte, uint64]])
+	if prefix != nil {
+		opts = append(opts, query.WithCollectionPaginationPairPrefix[[]byte, uint64](prefix))
+	}
 	return query.CollectionFilteredPaginate(ctx, idx, page,
 		func(key collections.Pair[[]byte, uint64], _ collections.NoValue) (bool, error) {
 			v, err := load(ctx, key.K2())
@@ -79,7 +84,7 @@ func byIndex[T any](
 		func(key collections.Pair[[]byte, uint64], _ collections.NoValue) (T, error) {
 			return load(ctx, key.K2())
 		},
-		query.WithCollectionPaginationPairPrefix[[]byte, uint64](prefix))
+		opts...)
 }
 
 func (q queryServer) optionalAddr(s, field string) ([]byte, error) {
@@ -135,7 +140,8 @@ func (q queryServer) Orders(ctx context.Context, req *types.QueryOrdersRequest) 
 	return &types.QueryOrdersResponse{Orders: orders, Pagination: page}, nil
 }
 
-// Bids lists bids by order or provider when given, filtered by state when given.
+// Bids lists bids by order or provider when given, filtered by state when given; open bids
+// not of one order come by provider, then id.
 func (q queryServer) Bids(ctx context.Context, req *types.QueryBidsRequest) (*types.QueryBidsResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
@@ -163,7 +169,9 @@ func (q queryServer) Bids(ctx context.Context, req *types.QueryBidsRequest) (*ty
 				return q.k.Bids.Get(ctx, key.K2())
 			},
 			query.WithCollectionPaginationPairPrefix[uint64, uint64](req.OrderId))
-	case provider != nil && req.State == types.BID_STATE_OPEN:
+	case req.State == types.BID_STATE_OPEN:
+		// Open bids are in the live-bid index (by provider, then id), which closed ones leave:
+		// the page costs its own bids, not a walk past every bid ever made.
 		bids, page, err = byIndex(ctx, q.k.LiveBids, provider, req.Pagination, q.k.Bids.Get, keep)
 	case provider != nil:
 		bids, page, err = byIndex(ctx, q.k.BidsByProvider, provider, req.Pagination, q.k.Bids.Get, keep)
@@ -178,7 +186,8 @@ func (q queryServer) Bids(ctx context.Context, req *types.QueryBidsRequest) (*ty
 	return &types.QueryBidsResponse{Bids: bids, Pagination: page}, nil
 }
 
-// Leases lists leases by owner or provider when given, filtered by state when given.
+// Leases lists leases by owner or provider when given, filtered by state when given; active
+// leases not of one owner come by provider, then id.
 func (q queryServer) Leases(ctx context.Context, req *types.QueryLeasesRequest) (*types.QueryLeasesResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
@@ -202,7 +211,8 @@ func (q queryServer) Leases(ctx context.Context, req *types.QueryLeasesRequest) 
 	switch {
 	case owner != nil:
 		leases, page, err = byIndex(ctx, q.k.LeasesByOwner, owner, req.Pagination, q.k.Leases.Get, keep)
-	case provider != nil && req.State == types.LEASE_STATE_ACTIVE:
+	case req.State == types.LEASE_STATE_ACTIVE:
+		// Likewise the live-lease index (by provider, then id).
 		leases, page, err = byIndex(ctx, q.k.LiveLeases, provider, req.Pagination, q.k.Leases.Get, keep)
 	case provider != nil:
 		leases, page, err = byIndex(ctx, q.k.LeasesByProvider, provider, req.Pagination, q.k.Leases.Get, keep)

@@ -122,6 +122,22 @@ func TestProviderLists(t *testing.T) {
 	require.Equal(t, []uint64{done, running}, leases(types.LEASE_STATE_UNSPECIFIED))
 	require.Equal(t, []uint64{open}, bids(types.BID_STATE_OPEN))
 	require.Equal(t, []uint64{lost}, bids(types.BID_STATE_LOST))
+	// Without a provider, the live indexes answer for every provider.
+	all, err := e.q.Leases(e.Ctx(), &types.QueryLeasesRequest{State: types.LEASE_STATE_ACTIVE})
+	require.NoError(t, err)
+	var orders []uint64
+	for _, l := range all.Leases {
+		orders = append(orders, l.OrderId)
+	}
+	require.ElementsMatch(t, []uint64{running, rival}, orders)
+	openBids, err := e.q.Bids(e.Ctx(), &types.QueryBidsRequest{State: types.BID_STATE_OPEN})
+	require.NoError(t, err)
+	require.Len(t, openBids.Bids, 1)
+	require.Equal(t, open, openBids.Bids[0].Id)
+	paged, err := e.q.Leases(e.Ctx(), &types.QueryLeasesRequest{State: types.LEASE_STATE_ACTIVE, Pagination: &query.PageRequest{Limit: 1}})
+	require.NoError(t, err)
+	require.Len(t, paged.Leases, 1)
+	require.NotNil(t, paged.Pagination.NextKey)
 	n, err := e.App.MarketKeeper.ActiveLeaseCount(e.Ctx(), p1)
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), n)

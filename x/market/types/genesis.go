@@ -18,9 +18,19 @@ func (gs GenesisState) Validate() error {
 		if o.Id == 0 || o.Id > gs.NextOrderId || orders[o.Id] {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "order id %d duplicate or beyond next_order_id %d", o.Id, gs.NextOrderId)
 		}
-		if o.Replicated() && o.DurationBlocks > 0 {
-			// Its leases end at resolution: ended by duration, the replicas went unpaid.
-			return errorsmod.Wrapf(ErrInvalidGenesis, "order %d: a replicated job takes no duration_blocks", o.Id)
+		// The rules an order was created under hold for an imported one too: replicas = 0
+		// cleared to an ACTIVE order with no lease that never closed, and a nil price panicked
+		// the next bid. (A replicated job with a duration is refused here as well.) The deposit
+		// lives in x/escrow; the price stands in for it.
+		if err := (&MsgCreateOrder{
+			Owner: o.Owner, Requirements: o.Requirements, MaxPricePerBlock: o.MaxPricePerBlock, DurationBlocks: o.DurationBlocks,
+			BiddingWindowBlocks: o.BiddingWindowBlocks, Policy: o.Policy, Sla: o.Sla, Workload: o.Workload, Replicas: o.Replicas,
+			Deposit: o.MaxPricePerBlock,
+		}).ValidateStateless(); err != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "order %d: %v", o.Id, err)
+		}
+		if _, ok := OrderState_name[int32(o.State)]; !ok || o.State == ORDER_STATE_UNSPECIFIED {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "order %d: state %d", o.Id, o.State)
 		}
 		orders[o.Id] = true
 	}
@@ -35,6 +45,12 @@ func (gs GenesisState) Validate() error {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "bid %d duplicate, beyond next_bid_id or of unknown order %d", b.Id, b.OrderId)
 		}
 		bids[b.Id] = true
+		if err := ValidateCoin(b.PricePerBlock); err != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "bid %d: price_per_block: %v", b.Id, err)
+		}
+		if _, ok := BidState_name[int32(b.State)]; !ok || b.State == BID_STATE_UNSPECIFIED {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "bid %d: state %d", b.Id, b.State)
+		}
 		if b.State == BID_STATE_OPEN {
 			// One open bid per provider per order: the open-bid index, from which clearing
 			// settles them, holds one, and a second would never be settled.
@@ -51,6 +67,12 @@ func (gs GenesisState) Validate() error {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d duplicate, beyond next_lease_id or of unknown order %d", l.Id, l.OrderId)
 		}
 		leases[l.Id] = true
+		if err := ValidateCoin(l.PricePerBlock); err != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: price_per_block: %v", l.Id, err)
+		}
+		if _, ok := LeaseState_name[int32(l.State)]; !ok || l.State == LEASE_STATE_UNSPECIFIED {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: state %d", l.Id, l.State)
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package types_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	sdkmath "cosmossdk.io/math"
@@ -41,15 +42,23 @@ func TestParamsValidate(t *testing.T) {
 // (the open-bid index clearing settles from holds one; a second would never be settled) and no
 // replicated job with a duration (its leases end at resolution).
 func TestGenesisOrdersAndBidsValidate(t *testing.T) {
-	wasm := types.Workload{WasmHash: "ab"}
+	wasm := types.Workload{WasmHash: strings.Repeat("ab", 32)}
+	price := sdk.NewInt64Coin("uusdc", 10)
+	order := func(id uint64, replicas uint32, duration uint64) types.Order {
+		return types.Order{
+			Id: id, Owner: "owner", Requirements: types.Requirements{GpuSku: "H100-SXM-80GB", GpuCount: 1, Metro: "FRA"},
+			MaxPricePerBlock: price, DurationBlocks: duration, Policy: types.ACCEPTANCE_POLICY_AUTO, Workload: wasm,
+			Replicas: replicas, State: types.ORDER_STATE_OPEN,
+		}
+	}
 	valid := func() types.GenesisState {
 		return types.GenesisState{
 			Params: types.DefaultParams(), NextOrderId: 2, NextBidId: 3,
-			Orders: []types.Order{{Id: 1, Replicas: 1, Workload: wasm, DurationBlocks: 10}, {Id: 2, Replicas: 2, Workload: wasm}},
+			Orders: []types.Order{order(1, 1, 10), order(2, 2, 0)},
 			Bids: []types.Bid{
-				{Id: 1, OrderId: 1, Provider: "p", State: types.BID_STATE_CLOSED},
-				{Id: 2, OrderId: 1, Provider: "p", State: types.BID_STATE_OPEN},
-				{Id: 3, OrderId: 2, Provider: "p", State: types.BID_STATE_OPEN},
+				{Id: 1, OrderId: 1, Provider: "p", State: types.BID_STATE_CLOSED, PricePerBlock: price},
+				{Id: 2, OrderId: 1, Provider: "p", State: types.BID_STATE_OPEN, PricePerBlock: price},
+				{Id: 3, OrderId: 2, Provider: "p", State: types.BID_STATE_OPEN, PricePerBlock: price},
 			},
 		}
 	}
@@ -58,6 +67,11 @@ func TestGenesisOrdersAndBidsValidate(t *testing.T) {
 	for name, mutate := range map[string]func(g *types.GenesisState){
 		"two open bids of one provider":  func(g *types.GenesisState) { g.Bids[0].State = types.BID_STATE_OPEN },
 		"replicated job with a duration": func(g *types.GenesisState) { g.Orders[1].DurationBlocks = 5 },
+		"order with no replica":          func(g *types.GenesisState) { g.Orders[0].Replicas = 0 },
+		"order with a nil price":         func(g *types.GenesisState) { g.Orders[0].MaxPricePerBlock = sdk.Coin{Denom: "uusdc"} },
+		"order without a state":          func(g *types.GenesisState) { g.Orders[0].State = types.ORDER_STATE_UNSPECIFIED },
+		"bid with a nil price":           func(g *types.GenesisState) { g.Bids[1].PricePerBlock = sdk.Coin{} },
+		"bid of an unknown state":        func(g *types.GenesisState) { g.Bids[0].State = 42 },
 	} {
 		t.Run(name, func(t *testing.T) {
 			g := valid()
