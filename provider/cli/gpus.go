@@ -43,8 +43,12 @@ func gpusCmd() *cobra.Command {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "INDEX\tNAME\tSKU\tVRAM\tMEMORY\tUTIL\tTEMP\tCC\tDRIVER\tUUID")
 			for _, d := range devs {
-				fmt.Fprintf(w, "%d\t%s\t%s\t%d GiB\t%d MiB\t%d%%\t%d C\t%v\t%s\t%s\n",
-					d.Index, d.Name, d.SKU, d.VRAMGiB, d.MemoryMiB, d.UtilizationPct, d.TemperatureC, d.CCEnabled, d.DriverVersion, d.UUID)
+				cc := fmt.Sprint(d.CCEnabled)
+				if d.CCEnabled && !d.CCReady {
+					cc = "true (not ready)"
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%d GiB\t%d MiB\t%d%%\t%d C\t%s\t%s\t%s\n",
+					d.Index, d.Name, d.SKU, d.VRAMGiB, d.MemoryMiB, d.UtilizationPct, d.TemperatureC, cc, d.DriverVersion, d.UUID)
 			}
 			if err := w.Flush(); err != nil {
 				return err

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,6 +107,9 @@ func New(cfg config.Config, d Deps) (*Daemon, error) {
 		d.Log.Warn("GPUs left out of the inventory", "err", err, "serving", len(devices))
 	} else if err != nil {
 		return nil, fmt.Errorf("GPU inventory: %w", err)
+	}
+	if slices.ContainsFunc(devices, func(g gpu.Device) bool { return g.CCEnabled && !g.CCReady }) {
+		d.Log.Warn("the GPUs are in confidential-computing mode but do not accept work yet: leases would fail until their ready state is set (nvidia-smi conf-compute -srs 1, once they are attested)")
 	}
 	_, hasWASM := d.Drivers["wasm"]
 	_, hasDocker := d.Drivers["docker"]

@@ -26,6 +26,10 @@ type Device struct {
 	// CCEnabled is true only when confidential computing is on in production mode (not devtools),
 	// i.e. when the GPU can produce attestation evidence a verifier will accept.
 	CCEnabled bool
+	// CCReady is false when CC is on and the GPUs do not accept work yet (their ready state is
+	// unset: nvidia-smi conf-compute -srs 1 sets it once they are attested); a lease's workload
+	// would fail on them.
+	CCReady bool
 }
 
 // Backend is a source of GPU inventory and attestation evidence.

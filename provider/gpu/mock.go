@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
@@ -17,8 +18,11 @@ type MockConfig struct {
 	Name      string
 	MemoryMiB uint64
 	Driver    string
-	// CC turns confidential computing on (production mode).
-	CC             bool
+	// CC turns confidential computing on (production mode); PPCIe turns on Hopper's
+	// protected-PCIe multi-GPU mode instead, and CCNotReady leaves the GPUs' ready state unset.
+	CC, PPCIe, CCNotReady bool
+	// MIG puts the GPUs with these indices in MIG mode.
+	MIG            []int
 	UtilizationPct uint32
 }
 
@@ -39,9 +43,12 @@ func NewMock(cfg MockConfig) Backend {
 	return b
 }
 
-// Mock report layout: magic, then the nonce as a real report echoes it, then a digest binding
-// the nonce to the device.
-const mockReportMagic = "COMPUTED-MOCK-GPU-REPORT-V1\x00"
+// Mock report layout: a 4-byte header and the nonce where a real report's signed request holds
+// them (reportNonceOffset), then magic, the device's UUID and a digest binding the nonce to it.
+const (
+	mockReportHeader = "CMPT"
+	mockReportMagic  = "COMPUTED-MOCK-GPU-REPORT-V1\x00"
+)
 
 // mockReport is deterministic in (uuid, nonce) so tests and the dev network can check that a
 // report answers the nonce it was asked for.
@@ -50,7 +57,8 @@ func mockReport(uuid string, nonce [32]byte) []byte {
 	h.Write([]byte(mockReportMagic))
 	h.Write([]byte(uuid))
 	h.Write(nonce[:])
-	out := append([]byte(mockReportMagic), nonce[:]...)
+	out := append([]byte(mockReportHeader), nonce[:]...)
+	out = append(out, mockReportMagic...)
 	out = append(out, uuid...)
 	return h.Sum(out)
 }
@@ -88,6 +96,14 @@ func newMockNVML(cfg MockConfig) *mock.Interface {
 	if cfg.CC {
 		ccState.CcFeature = nvml.CC_SYSTEM_FEATURE_ENABLED
 	}
+	settings := nvml.SystemConfComputeSettings{Environment: ccState.Environment, CcFeature: ccState.CcFeature}
+	if cfg.PPCIe {
+		settings.MultiGpuMode = nvml.CC_SYSTEM_MULTIGPU_PROTECTED_PCIE
+	}
+	ready := uint32(nvml.CC_ACCEPTING_CLIENT_REQUESTS_TRUE)
+	if cfg.CCNotReady {
+		ready = nvml.CC_ACCEPTING_CLIENT_REQUESTS_FALSE
+	}
 	ext := &mock.ExtendedInterface{LookupSymbolFunc: func(string) error { return nil }}
 	return &mock.Interface{
 		InitFunc:       func() nvml.Return { return nvml.SUCCESS },
@@ -105,6 +121,10 @@ func newMockNVML(cfg MockConfig) *mock.Interface {
 		},
 		SystemGetDriverVersionFunc:    func() (string, nvml.Return) { return cfg.Driver, nvml.SUCCESS },
 		SystemGetConfComputeStateFunc: func() (nvml.ConfComputeSystemState, nvml.Return) { return ccState, nvml.SUCCESS },
+		SystemGetConfComputeSettingsFunc: func() (nvml.SystemConfComputeSettings, nvml.Return) {
+			return settings, nvml.SUCCESS
+		},
+		SystemGetConfComputeGpusReadyStateFunc: func() (uint32, nvml.Return) { return ready, nvml.SUCCESS },
 	}
 }
 
@@ -112,14 +132,19 @@ func newMockDevice(cfg MockConfig, index int) *mock.Device {
 	uuid := mockUUID(index)
 	// Attestation calls exist only with CC on, as on a real GPU.
 	ccOnly := func() nvml.Return {
-		if cfg.CC {
+		if cfg.CC || cfg.PPCIe {
 			return nvml.SUCCESS
 		}
 		return nvml.ERROR_NOT_SUPPORTED
 	}
+	mig := nvml.DEVICE_MIG_DISABLE
+	if slices.Contains(cfg.MIG, index) {
+		mig = nvml.DEVICE_MIG_ENABLE
+	}
 	return &mock.Device{
-		GetNameFunc: func() (string, nvml.Return) { return cfg.Name, nvml.SUCCESS },
-		GetUUIDFunc: func() (string, nvml.Return) { return uuid, nvml.SUCCESS },
+		GetMigModeFunc: func() (int, int, nvml.Return) { return mig, mig, nvml.SUCCESS },
+		GetNameFunc:    func() (string, nvml.Return) { return cfg.Name, nvml.SUCCESS },
+		GetUUIDFunc:    func() (string, nvml.Return) { return uuid, nvml.SUCCESS },
 		GetMemoryInfoFunc: func() (nvml.Memory, nvml.Return) {
 			total := cfg.MemoryMiB << 20
 			used := total / 100 * uint64(min(cfg.UtilizationPct, 100))

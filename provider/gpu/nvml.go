@@ -1,6 +1,7 @@
 package gpu
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,12 +29,21 @@ func NewNVML() (Backend, error) {
 }
 
 // openNVML initialises lib. Init must be the first call and, if it fails, the only one: any other
-// NVML call after a failed Init jumps into an unloaded library and kills the process.
+// NVML call after a failed Init jumps into an unloaded library and kills the process. Only a
+// missing library means "no NVIDIA GPUs here" (ErrNoNVML); a driver not loaded, a library that
+// does not match the running driver (an upgrade without a reboot) or a permission refused are
+// faults of a GPU machine and say so.
 func openNVML(name string, lib nvml.Interface) (*nvmlBackend, error) {
-	if ret := lib.Init(); ret != nvml.SUCCESS {
+	switch ret := lib.Init(); ret {
+	case nvml.SUCCESS:
+		return &nvmlBackend{name: name, lib: lib}, nil
+	case nvml.ERROR_LIBRARY_NOT_FOUND:
 		return nil, fmt.Errorf("gpu: %w: nvml init: %s", ErrNoNVML, retString(ret))
+	case nvml.ERROR_LIB_RM_VERSION_MISMATCH:
+		return nil, fmt.Errorf("gpu: nvml init: %s: the NVIDIA library does not match the running driver (reboot after a driver upgrade)", retString(ret))
+	default:
+		return nil, fmt.Errorf("gpu: nvml init: %s", retString(ret))
 	}
-	return &nvmlBackend{name: name, lib: lib}, nil
 }
 
 func (b *nvmlBackend) Name() string { return b.name }
@@ -65,10 +75,10 @@ func (b *nvmlBackend) Devices(ctx context.Context) ([]Device, error) {
 	if ret != nvml.SUCCESS {
 		return nil, nvmlError("driver version", ret)
 	}
-	cc, err := b.ccEnabled()
-	if err != nil {
-		return nil, err
-	}
+	// An odd answer about confidential computing leaves the GPUs in service, with CC off: the
+	// attestation that needs it reports the error.
+	cc, _ := b.ccEnabled()
+	ready := cc && b.ccReady()
 	devices := make([]Device, 0, count)
 	var unreadable []error
 	for i := 0; i < count; i++ {
@@ -82,7 +92,7 @@ func (b *nvmlBackend) Devices(ctx context.Context) ([]Device, error) {
 			continue
 		}
 		d.DriverVersion = driver
-		d.CCEnabled = cc
+		d.CCEnabled, d.CCReady = cc, ready
 		devices = append(devices, d)
 	}
 	if len(unreadable) > 0 {
@@ -97,6 +107,13 @@ func (b *nvmlBackend) device(i int) (Device, error) {
 		return Device{}, nvmlError(fmt.Sprintf("device %d handle", i), ret)
 	}
 	d := Device{Index: i}
+	// A GPU in MIG mode cannot be handed to a lease whole: a container given its UUID sees its
+	// instances, or no device. It is left out until MIG is off.
+	if b.has("nvmlDeviceGetMigMode") {
+		if cur, _, ret := h.GetMigMode(); ret == nvml.SUCCESS && cur == nvml.DEVICE_MIG_ENABLE {
+			return Device{}, fmt.Errorf("gpu: device %d is in MIG mode: not offered (nvidia-smi -i %d -mig 0 to offer it)", i, i)
+		}
+	}
 	if d.Name, ret = h.GetName(); ret != nvml.SUCCESS {
 		return Device{}, nvmlError(fmt.Sprintf("device %d name", i), ret)
 	}
@@ -131,23 +148,50 @@ func (b *nvmlBackend) device(i int) (Device, error) {
 	return d, nil
 }
 
-// ccEnabled reports whether confidential computing is on in production mode. Devtools mode is
-// treated as off: its attestation reports say so, and verifiers refuse them.
+// has reports whether the driver's library has symbol: drivers older than a call's introduction
+// lack it, and calling a missing symbol crashes rather than erring.
+func (b *nvmlBackend) has(symbol string) bool {
+	return b.lib.Extensions().LookupSymbol(symbol) == nil
+}
+
+// ccEnabled reports whether confidential computing is on for attestation: CC mode, or Hopper's
+// protected-PCIe multi-GPU mode (eight GPUs in one confidential VM), not in devtools mode (its
+// reports say so, and verifiers refuse them) and not simulated.
 func (b *nvmlBackend) ccEnabled() (bool, error) {
-	// Drivers before 535 lack the symbol; calling a missing symbol crashes rather than erring.
-	if b.lib.Extensions().LookupSymbol("nvmlSystemGetConfComputeState") != nil {
+	if !b.has("nvmlSystemGetConfComputeState") { // before driver 535
 		return false, nil
 	}
 	state, ret := b.lib.SystemGetConfComputeState()
 	switch ret {
 	case nvml.SUCCESS:
-		return state.CcFeature == nvml.CC_SYSTEM_FEATURE_ENABLED &&
-			state.DevToolsMode == nvml.CC_SYSTEM_DEVTOOLS_MODE_OFF, nil
 	case nvml.ERROR_NOT_SUPPORTED, nvml.ERROR_FUNCTION_NOT_FOUND:
 		return false, nil
 	default:
 		return false, nvmlError("confidential computing state", ret)
 	}
+	if state.DevToolsMode != nvml.CC_SYSTEM_DEVTOOLS_MODE_OFF || state.Environment == nvml.CC_SYSTEM_ENVIRONMENT_SIM {
+		return false, nil
+	}
+	if state.CcFeature == nvml.CC_SYSTEM_FEATURE_ENABLED {
+		return true, nil
+	}
+	if b.has("nvmlSystemGetConfComputeSettings") {
+		if set, ret := b.lib.SystemGetConfComputeSettings(); ret == nvml.SUCCESS && set.MultiGpuMode == nvml.CC_SYSTEM_MULTIGPU_PROTECTED_PCIE {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ccReady reports whether the GPUs in CC mode accept work: until the ready state is set (after
+// attestation, nvidia-smi conf-compute -srs 1) they refuse every CUDA context. Unknown counts as
+// ready: only a definite "no" is worth a warning.
+func (b *nvmlBackend) ccReady() bool {
+	if !b.has("nvmlSystemGetConfComputeGpusReadyState") {
+		return true
+	}
+	state, ret := b.lib.SystemGetConfComputeGpusReadyState()
+	return ret != nvml.SUCCESS || state != nvml.CC_ACCEPTING_CLIENT_REQUESTS_FALSE
 }
 
 // AttestationReport returns the GPU's attestation report over nonce (as NVML returns it, SPDM
@@ -201,7 +245,24 @@ func (b *nvmlBackend) AttestationReport(ctx context.Context, index int, nonce [3
 	if len(report) == 0 || len(chain) == 0 {
 		return nil, nil, fmt.Errorf("gpu: device %d returned an empty attestation report or certificate chain", index)
 	}
+	if err := checkReport(report, nonce); err != nil {
+		return nil, nil, fmt.Errorf("gpu: device %d: %w", index, err)
+	}
 	return report, chain, nil
+}
+
+// reportNonceOffset is where an attestation report holds the nonce it answers: the report opens
+// with the SPDM GET_MEASUREMENTS request the GPU signed (4 header bytes, the 32-byte nonce, the
+// slot), as in NVIDIA's reports (../shared/fixtures/attestation/nvidia/spdm).
+const reportNonceOffset = 4
+
+// checkReport refuses a report that does not answer nonce: sent on, NRAS would refuse it too,
+// with a reason further from the cause.
+func checkReport(report []byte, nonce [32]byte) error {
+	if len(report) < reportNonceOffset+len(nonce) || !bytes.Equal(report[reportNonceOffset:reportNonceOffset+len(nonce)], nonce[:]) {
+		return fmt.Errorf("attestation report does not carry the nonce asked for")
+	}
+	return nil
 }
 
 // clip copies the first size bytes of buf, trusting size no further than buf's length.
@@ -210,11 +271,14 @@ func clip(buf []byte, size uint32) []byte {
 	return append([]byte(nil), buf[:n]...)
 }
 
+// optional tolerates a failed telemetry read (NOT_SUPPORTED on MIG and vGPU devices; NO_DATA,
+// NO_PERMISSION, UNKNOWN elsewhere), which leaves its field empty; only a GPU lost from the bus
+// is left out.
 func optional(what string, ret nvml.Return) error {
-	if ret == nvml.SUCCESS || ret == nvml.ERROR_NOT_SUPPORTED {
-		return nil
+	if ret == nvml.ERROR_GPU_IS_LOST {
+		return nvmlError(what, ret)
 	}
-	return nvmlError(what, ret)
+	return nil
 }
 
 // nvmlError wraps an NVML failure; NOT_SUPPORTED and FUNCTION_NOT_FOUND wrap ErrNotSupported.

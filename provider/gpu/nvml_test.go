@@ -3,6 +3,7 @@ package gpu
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -28,20 +29,25 @@ func TestNVMLBackend(t *testing.T) {
 		t.Fatal("NVML initialised but listed no devices")
 	}
 	for _, d := range devs {
-		t.Logf("gpu %d: %s uuid=%s sku=%s mem=%dMiB vram=%dGiB util=%d%% temp=%dC driver=%s vbios=%s cc=%v",
+		t.Logf("gpu %d: %s uuid=%s sku=%s mem=%dMiB vram=%dGiB util=%d%% temp=%dC driver=%s vbios=%s cc=%v cc_ready=%v",
 			d.Index, d.Name, d.UUID, d.SKU, d.MemoryMiB, d.VRAMGiB, d.UtilizationPct, d.TemperatureC,
-			d.DriverVersion, d.VBIOSVersion, d.CCEnabled)
+			d.DriverVersion, d.VBIOSVersion, d.CCEnabled, d.CCReady)
 		if d.UUID == "" || d.SKU == "" {
 			t.Errorf("device %d lacks a UUID or SKU: %+v", d.Index, d)
 		}
 	}
-	report, chain, err := b.AttestationReport(context.Background(), 0, [32]byte{1})
+	nonce := [32]byte{1, 2, 3}
+	report, chain, err := b.AttestationReport(context.Background(), devs[0].Index, nonce)
 	switch {
 	case errors.Is(err, ErrNotSupported):
 		t.Logf("attestation: %v", err)
 	case err != nil:
 		t.Errorf("attestation: %v", err)
 	default:
-		t.Logf("attestation: report %d bytes, cert chain %d bytes", len(report), len(chain))
+		// AttestationReport checked that the report answers the nonce; the chain is PEM.
+		if !strings.Contains(string(chain), "-----BEGIN CERTIFICATE-----") {
+			t.Errorf("attestation certificate chain is not PEM: %.40q", chain)
+		}
+		t.Logf("attestation: report %d bytes answering the nonce, cert chain %d bytes", len(report), len(chain))
 	}
 }
