@@ -139,14 +139,7 @@ func TestResumeStoredBeforeNode(t *testing.T) {
 	// probes missed from t0+12.5s to the restart, each in its window.
 	d.head.Store(121)
 	d.chargeResumed(context.Background(), run)
-	kept, last, err := store.PendingWindows(7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	failed := map[uint64]uint64{}
-	for _, k := range kept {
-		failed[k.Window] = k.Probes - k.ProbesOK
-	}
+	failed, kept, last := failedByWindow(t, store, 7)
 	// 13.5 s and 14.5 s; 15.5 s … 19.5 s; from 20.5 s on.
 	if failed[3] != 2 || failed[4] != 5 || failed[5] < 1 {
 		t.Errorf("failed probes by window %v, want 3:2 4:5 5:≥1", failed)
@@ -231,14 +224,7 @@ func TestDowntimeKeptAcrossRestartsBeforeNode(t *testing.T) {
 
 	d.head.Store(121)
 	d.chargeResumed(context.Background(), run)
-	kept, _, err := store.PendingWindows(7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	failed := map[uint64]uint64{}
-	for _, k := range kept {
-		failed[k.Window] = k.Probes - k.ProbesOK
-	}
+	failed, _, _ := failedByWindow(t, store, 7)
 	// Only the first gap reaches window 3 (t0+10s to t0+15s).
 	if failed[3] < 1 || failed[4] < 2 || failed[5] < 1 {
 		t.Errorf("failed probes by window %v, want 3:≥1 (the first gap) 4:≥2 5:≥1", failed)
@@ -246,4 +232,19 @@ func TestDowntimeKeptAcrossRestartsBeforeNode(t *testing.T) {
 	if gaps, err := store.PendingDowntime(7); err != nil || len(gaps) != 0 {
 		t.Errorf("pending downtime after the charge: %+v (%v)", gaps, err)
 	}
+}
+
+// failedByWindow is what the store keeps of lease's windows: failed probes by window, the data,
+// and the last probe time.
+func failedByWindow(t *testing.T, store *state.Store, lease uint64) (map[uint64]uint64, []state.WindowData, int64) {
+	t.Helper()
+	kept, last, err := store.PendingWindows(lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := map[uint64]uint64{}
+	for _, k := range kept {
+		failed[k.Window] = k.Probes - k.ProbesOK
+	}
+	return failed, kept, last
 }

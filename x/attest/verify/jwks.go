@@ -59,13 +59,9 @@ func ParseJWKS(data []byte) (NRASKeySet, error) {
 	if len(data) > MaxJWKSBytes {
 		return nil, errorsmod.Wrapf(ErrKeySetInvalid, "JWKS is %d bytes, limit %d", len(data), MaxJWKSBytes)
 	}
-	doc, err := decodeObject(data)
+	rawKeys, err := jwksKeys(data)
 	if err != nil {
 		return nil, errorsmod.Wrapf(ErrKeySetInvalid, "JWKS: %v", err)
-	}
-	var rawKeys []json.RawMessage
-	if raw, ok := doc["keys"]; !ok || json.Unmarshal(raw, &rawKeys) != nil {
-		return nil, errorsmod.Wrap(ErrKeySetInvalid, "JWKS has no keys array")
 	}
 	set := make(NRASKeySet, len(rawKeys))
 	for i, raw := range rawKeys {
@@ -82,6 +78,19 @@ func ParseJWKS(data []byte) (NRASKeySet, error) {
 		return nil, err
 	}
 	return set, nil
+}
+
+// jwksKeys is the keys array of a JWKS document, each key unparsed.
+func jwksKeys(data []byte) ([]json.RawMessage, error) {
+	doc, err := decodeObject(data)
+	if err != nil {
+		return nil, err
+	}
+	var rawKeys []json.RawMessage
+	if raw, ok := doc["keys"]; !ok || json.Unmarshal(raw, &rawKeys) != nil {
+		return nil, fmt.Errorf("no keys array")
+	}
+	return rawKeys, nil
 }
 
 func parseJWK(raw json.RawMessage) (string, *ecdsa.PublicKey, error) {

@@ -85,13 +85,9 @@ func CertifiedKeys(jwks []byte, opts SignerOptions) (NRASKeySet, error) {
 	if len(jwks) > MaxSignerKeysBytes {
 		return nil, errorsmod.Wrapf(ErrSignerNotCertified, "signer keys are %d bytes, limit %d", len(jwks), MaxSignerKeysBytes)
 	}
-	doc, err := decodeObject(jwks)
-	if err != nil {
-		return nil, errorsmod.Wrapf(ErrSignerNotCertified, "signer keys: %v", err)
-	}
-	var rawKeys []json.RawMessage
-	if raw, ok := doc["keys"]; !ok || json.Unmarshal(raw, &rawKeys) != nil || len(rawKeys) == 0 {
-		return nil, errorsmod.Wrap(ErrSignerNotCertified, "signer keys: no keys array")
+	rawKeys, err := jwksKeys(jwks)
+	if err != nil || len(rawKeys) == 0 {
+		return nil, errorsmod.Wrapf(ErrSignerNotCertified, "signer keys: %v (or none)", err)
 	}
 	if len(rawKeys) > MaxSignerKeys {
 		return nil, errorsmod.Wrapf(ErrSignerNotCertified, "signer keys: %d keys, limit %d", len(rawKeys), MaxSignerKeys)
