@@ -4,7 +4,6 @@ import (
 	"context"
 	"sort"
 
-	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 
 	"github.com/computed-network/computed/x/internal/heightqueue"
@@ -26,7 +25,12 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 		}); err != nil {
 		return err
 	}
-	return heightqueue.Process(ctx, k.BiddingCloseQueue, h, types.ModuleName, "clearing", k.clear)
+	if err := heightqueue.Process(ctx, k.BiddingCloseQueue, h, types.ModuleName, "clearing", k.clear); err != nil {
+		return err
+	}
+	// Whatever became of them (a failed item is dropped from the queue uncounted), this
+	// height's clearings are done.
+	return k.ClearingsAt.Remove(ctx, h)
 }
 
 // clear settles an order whose bidding window closed: AUTO orders take the best bids, MANUAL
@@ -37,7 +41,7 @@ func (k Keeper) clear(ctx context.Context, orderID uint64) error {
 		return err
 	}
 	if o.State != types.ORDER_STATE_OPEN {
-		return k.BiddingCloseQueue.Remove(ctx, collections.Join(o.BiddingClosesHeight, o.Id))
+		return k.unqueueClearing(ctx, o)
 	}
 	if o.Policy == types.ACCEPTANCE_POLICY_MANUAL {
 		return k.closeOrder(ctx, o, types.CLOSE_REASON_EXPIRED)
@@ -132,7 +136,7 @@ func (k Keeper) rank(ctx context.Context, bids []types.Bid) ([]types.Bid, error)
 
 // award turns the winning bids into leases, refunds every other open bid and activates the order.
 func (k Keeper) award(ctx context.Context, o types.Order, winners []types.Bid) error {
-	if err := k.BiddingCloseQueue.Remove(ctx, collections.Join(o.BiddingClosesHeight, o.Id)); err != nil {
+	if err := k.unqueueClearing(ctx, o); err != nil {
 		return err
 	}
 	won := map[uint64]bool{}

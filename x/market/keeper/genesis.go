@@ -41,6 +41,9 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 			}
 		}
 	}
+	if err := k.recountClearings(ctx); err != nil {
+		return err
+	}
 	for _, b := range gs.Bids {
 		provider, err := k.addressCodec.StringToBytes(b.Provider)
 		if err != nil {
@@ -150,4 +153,28 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		})
 	}
 	return gs, err
+}
+
+// recountClearings rebuilds ClearingsAt from the bidding-close queue, in its (height) order.
+func (k Keeper) recountClearings(ctx context.Context) error {
+	if err := k.ClearingsAt.Clear(ctx, nil); err != nil {
+		return err
+	}
+	counts := map[int64]uint32{}
+	var heights []int64
+	if err := k.BiddingCloseQueue.Walk(ctx, nil, func(key collections.Pair[int64, uint64]) (bool, error) {
+		if counts[key.K1()] == 0 {
+			heights = append(heights, key.K1())
+		}
+		counts[key.K1()]++
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	for _, h := range heights { // the queue's order: ascending heights
+		if err := k.ClearingsAt.Set(ctx, h, counts[h]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -198,6 +198,33 @@ func LiveIndexesInvariant(k Keeper) sdk.Invariant {
 				}
 			}
 		}
+		if msg == "" {
+			msg = clearingCounts(ctx, k)
+		}
 		return sdk.FormatInvariant(types.ModuleName, "live-indexes", msg), msg != ""
 	}
+}
+
+// clearingCounts checks ClearingsAt against the bidding-close queue, height by height ("" if
+// they agree): max_clearings_per_block is only as good as the count.
+func clearingCounts(ctx sdk.Context, k Keeper) string {
+	queued := map[int64]uint32{}
+	_ = k.BiddingCloseQueue.Walk(ctx, nil, func(key collections.Pair[int64, uint64]) (bool, error) {
+		queued[key.K1()]++
+		return false, nil
+	})
+	var msg string
+	counted := 0
+	_ = k.ClearingsAt.Walk(ctx, nil, func(h int64, n uint32) (bool, error) {
+		counted++
+		if queued[h] != n {
+			msg = fmt.Sprintf("height %d: %d orders counted, %d queued", h, n, queued[h])
+			return true, nil
+		}
+		return false, nil
+	})
+	if msg == "" && counted != len(queued) {
+		msg = fmt.Sprintf("%d heights counted, %d queued", counted, len(queued))
+	}
+	return msg
 }

@@ -39,6 +39,9 @@ type Keeper struct {
 
 	// BiddingCloseQueue: (bidding close height, order) for every open order.
 	BiddingCloseQueue collections.KeySet[collections.Pair[int64, uint64]]
+	// ClearingsAt counts BiddingCloseQueue's entries at each height (max_clearings_per_block);
+	// derived, rebuilt at genesis.
+	ClearingsAt collections.Map[int64, uint32]
 	// LeaseEndQueue: (end height, lease) for every active lease with a duration.
 	LeaseEndQueue collections.KeySet[collections.Pair[int64, uint64]]
 	// BidsByOrder: (order, bid) for every bid.
@@ -96,6 +99,7 @@ func NewKeeper(
 		BidSeq:            collections.NewSequence(sb, types.BidSeqKey, "bid_seq"),
 		LeaseSeq:          collections.NewSequence(sb, types.LeaseSeqKey, "lease_seq"),
 		BiddingCloseQueue: collections.NewKeySet(sb, types.BiddingCloseQueueKey, "bidding_close_queue", heightPair),
+		ClearingsAt:       collections.NewMap(sb, types.ClearingsAtKey, "clearings_at", collections.Int64Key, collections.Uint32Value),
 		LeaseEndQueue:     collections.NewKeySet(sb, types.LeaseEndQueueKey, "lease_end_queue", heightPair),
 		BidsByOrder:       collections.NewKeySet(sb, types.BidsByOrderKey, "bids_by_order", u64pair),
 		BidByOrderProvider: collections.NewMap(sb, types.BidByOrderProviderKey, "bid_by_order_provider",

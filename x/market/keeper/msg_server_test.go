@@ -507,3 +507,55 @@ func TestDeregisterRefusedWhileLeasing(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, deregister())
 }
+
+// TestClearingsPerBlockCapped: orders created over a whole bidding window could all be aimed at
+// one height, whose EndBlock would clear them all; max_clearings_per_block caps them there. An
+// order closed before its window ends frees its place, and the count goes with the height.
+func TestClearingsPerBlockCapped(t *testing.T) {
+	e := setup(t)
+	owner := e.Accounts[6]
+	p, err := e.App.MarketKeeper.Params.Get(e.Ctx())
+	require.NoError(t, err)
+	p.MaxClearingsPerBlock = 2
+	require.NoError(t, e.App.MarketKeeper.Params.Set(e.Ctx(), p))
+	create := func(window uint64) (uint64, error) {
+		m := orderMsg(owner)
+		m.BiddingWindowBlocks = window
+		var id uint64
+		_, err := e.Exec(func(ctx sdk.Context) error {
+			res, err := e.srv.CreateOrder(ctx, m)
+			if err == nil {
+				id = res.OrderId
+			}
+			return err
+		})
+		return id, err
+	}
+	first, err := create(10)
+	require.NoError(t, err)
+	_, err = create(10)
+	require.NoError(t, err)
+	_, err = create(10)
+	require.ErrorIs(t, err, types.ErrClearingHeightFull)
+	_, err = create(11)
+	require.NoError(t, err, "another height has room")
+	e.CheckInvariants()
+
+	_, err = e.Exec(func(ctx sdk.Context) error {
+		_, err := e.srv.CloseOrder(ctx, &types.MsgCloseOrder{Owner: owner.String(), OrderId: first})
+		return err
+	})
+	require.NoError(t, err)
+	_, err = create(10)
+	require.NoError(t, err, "the closed order's place is free")
+	e.CheckInvariants()
+
+	closes := e.order(first).BiddingClosesHeight
+	for e.Height() <= closes {
+		e.NextBlock()
+	}
+	has, err := e.App.MarketKeeper.ClearingsAt.Has(e.Ctx(), closes)
+	require.NoError(t, err)
+	require.False(t, has, "the height's count goes once it is cleared")
+	e.CheckInvariants()
+}

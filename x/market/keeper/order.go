@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"errors"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -61,6 +62,12 @@ func (k Keeper) createOrder(ctx context.Context, msg *types.MsgCreateOrder) (uin
 	case msg.Replicas > params.MaxReplicas:
 		return 0, errorsmod.Wrapf(types.ErrInvalidOrder, "replicas must be at most %d, got %d", params.MaxReplicas, msg.Replicas)
 	}
+	closes := height(ctx) + int64(msg.BiddingWindowBlocks)
+	if n, err := k.clearingsAt(ctx, closes); err != nil {
+		return 0, err
+	} else if n >= params.MaxClearingsPerBlock {
+		return 0, errorsmod.Wrapf(types.ErrClearingHeightFull, "%d orders already close at height %d (max_clearings_per_block): choose another bidding window", n, closes)
+	}
 	id, err := nextID(ctx, k.OrderSeq)
 	if err != nil {
 		return 0, err
@@ -82,7 +89,7 @@ func (k Keeper) createOrder(ctx context.Context, msg *types.MsgCreateOrder) (uin
 	if err := k.OrdersByOwner.Set(ctx, collections.Join([]byte(owner), id)); err != nil {
 		return 0, err
 	}
-	if err := k.BiddingCloseQueue.Set(ctx, collections.Join(o.BiddingClosesHeight, id)); err != nil {
+	if err := k.queueClearing(ctx, o); err != nil {
 		return 0, err
 	}
 	return id, emit(ctx, &types.EventOrderCreated{
@@ -92,6 +99,47 @@ func (k Keeper) createOrder(ctx context.Context, msg *types.MsgCreateOrder) (uin
 	})
 }
 
+// clearingsAt is how many orders' bidding closes at h.
+func (k Keeper) clearingsAt(ctx context.Context, h int64) (uint32, error) {
+	n, err := k.ClearingsAt.Get(ctx, h)
+	if errors.Is(err, collections.ErrNotFound) {
+		return 0, nil
+	}
+	return n, err
+}
+
+// queueClearing puts o in the bidding-close queue and counts it at its height.
+func (k Keeper) queueClearing(ctx context.Context, o types.Order) error {
+	n, err := k.clearingsAt(ctx, o.BiddingClosesHeight)
+	if err != nil {
+		return err
+	}
+	if err := k.ClearingsAt.Set(ctx, o.BiddingClosesHeight, n+1); err != nil {
+		return err
+	}
+	return k.BiddingCloseQueue.Set(ctx, collections.Join(o.BiddingClosesHeight, o.Id))
+}
+
+// unqueueClearing takes o out of the bidding-close queue and its count: an order closed or
+// accepted before its window ends frees its place for another.
+func (k Keeper) unqueueClearing(ctx context.Context, o types.Order) error {
+	key := collections.Join(o.BiddingClosesHeight, o.Id)
+	if has, err := k.BiddingCloseQueue.Has(ctx, key); err != nil || !has {
+		return err
+	}
+	if err := k.BiddingCloseQueue.Remove(ctx, key); err != nil {
+		return err
+	}
+	switch n, err := k.clearingsAt(ctx, o.BiddingClosesHeight); {
+	case err != nil:
+		return err
+	case n <= 1:
+		return k.ClearingsAt.Remove(ctx, o.BiddingClosesHeight)
+	default:
+		return k.ClearingsAt.Set(ctx, o.BiddingClosesHeight, n-1)
+	}
+}
+
 // closeOrder ends an order for good: open bids are refunded, active leases closed, and escrow
 // pays what is owed and refunds the rest.
 func (k Keeper) closeOrder(ctx context.Context, o types.Order, reason types.CloseReason) error {
@@ -99,7 +147,7 @@ func (k Keeper) closeOrder(ctx context.Context, o types.Order, reason types.Clos
 		return nil
 	}
 	if o.State == types.ORDER_STATE_OPEN {
-		if err := k.BiddingCloseQueue.Remove(ctx, collections.Join(o.BiddingClosesHeight, o.Id)); err != nil {
+		if err := k.unqueueClearing(ctx, o); err != nil {
 			return err
 		}
 	}

@@ -28,4 +28,5 @@ var (
 	ErrSelfBid              = errorsmod.Register(ModuleName, 23, "an order's owner may not bid on it")
 	ErrInvalidAccept        = errorsmod.Register(ModuleName, 24, "invalid bid acceptance")
 	ErrAtCapacity           = errorsmod.Register(ModuleName, 25, "provider's attested GPUs are already leased")
+	ErrClearingHeightFull   = errorsmod.Register(ModuleName, 26, "too many orders close their bidding at this height")
 )

@@ -31,4 +31,5 @@ var (
 	GPUsLeasedKey         = collections.NewPrefix(17)
 	LiveLeasesKey         = collections.NewPrefix(18)
 	LiveBidsKey           = collections.NewPrefix(19)
+	ClearingsAtKey        = collections.NewPrefix(20)
 )

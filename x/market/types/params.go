@@ -17,6 +17,7 @@ func DefaultParams() Params {
 		MaxReplicas:            7,
 		BidDeposit:             sdk.NewCoin(sdk.DefaultBondDenom, sdkmath.NewInt(1_000_000)),
 		PriceEmaWeightBps:      2000,
+		MaxClearingsPerBlock:   500,
 	}
 }
 
@@ -45,6 +46,9 @@ func (p Params) Validate() error {
 	}
 	if p.PriceEmaWeightBps == 0 || p.PriceEmaWeightBps > 10_000 {
 		return fmt.Errorf("price_ema_weight_bps must be in 1..10000, got %d", p.PriceEmaWeightBps)
+	}
+	if p.MaxClearingsPerBlock == 0 || p.MaxClearingsPerBlock > 100_000 {
+		return fmt.Errorf("max_clearings_per_block must be in 1..100000, got %d", p.MaxClearingsPerBlock)
 	}
 	return nil
 }

@@ -27,6 +27,7 @@ func TestParamsValidate(t *testing.T) {
 		"replicas above bids":     func(p *types.Params) { p.MaxReplicas = p.MaxBidsPerOrder + 1 },
 		"bad bid deposit denom":   func(p *types.Params) { p.BidDeposit = sdk.Coin{Denom: "1bad", Amount: sdkmath.OneInt()} },
 		"negative bid deposit":    func(p *types.Params) { p.BidDeposit = sdk.Coin{Denom: "ucmpt", Amount: sdkmath.NewInt(-1)} },
+		"no clearings per block":  func(p *types.Params) { p.MaxClearingsPerBlock = 0 },
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {

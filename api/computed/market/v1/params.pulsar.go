@@ -23,6 +23,7 @@ var (
 	fd_Params_max_replicas              protoreflect.FieldDescriptor
 	fd_Params_bid_deposit               protoreflect.FieldDescriptor
 	fd_Params_price_ema_weight_bps      protoreflect.FieldDescriptor
+	fd_Params_max_clearings_per_block   protoreflect.FieldDescriptor
 )
 
 func init() {
@@ -34,6 +35,7 @@ func init() {
 	fd_Params_max_replicas = md_Params.Fields().ByName("max_replicas")
 	fd_Params_bid_deposit = md_Params.Fields().ByName("bid_deposit")
 	fd_Params_price_ema_weight_bps = md_Params.Fields().ByName("price_ema_weight_bps")
+	fd_Params_max_clearings_per_block = md_Params.Fields().ByName("max_clearings_per_block")
 }
 
 var _ protoreflect.Message = (*fastReflection_Params)(nil)
@@ -137,6 +139,12 @@ func (x *fastReflection_Params) Range(f func(protoreflect.FieldDescriptor, proto
 			return
 		}
 	}
+	if x.MaxClearingsPerBlock != uint32(0) {
+		value := protoreflect.ValueOfUint32(x.MaxClearingsPerBlock)
+		if !f(fd_Params_max_clearings_per_block, value) {
+			return
+		}
+	}
 }
 
 // Has reports whether a field is populated.
@@ -164,6 +172,8 @@ func (x *fastReflection_Params) Has(fd protoreflect.FieldDescriptor) bool {
 		return x.BidDeposit != nil
 	case "computed.market.v1.Params.price_ema_weight_bps":
 		return x.PriceEmaWeightBps != uint32(0)
+	case "computed.market.v1.Params.max_clearings_per_block":
+		return x.MaxClearingsPerBlock != uint32(0)
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.market.v1.Params"))
@@ -192,6 +202,8 @@ func (x *fastReflection_Params) Clear(fd protoreflect.FieldDescriptor) {
 		x.BidDeposit = nil
 	case "computed.market.v1.Params.price_ema_weight_bps":
 		x.PriceEmaWeightBps = uint32(0)
+	case "computed.market.v1.Params.max_clearings_per_block":
+		x.MaxClearingsPerBlock = uint32(0)
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.market.v1.Params"))
@@ -226,6 +238,9 @@ func (x *fastReflection_Params) Get(descriptor protoreflect.FieldDescriptor) pro
 	case "computed.market.v1.Params.price_ema_weight_bps":
 		value := x.PriceEmaWeightBps
 		return protoreflect.ValueOfUint32(value)
+	case "computed.market.v1.Params.max_clearings_per_block":
+		value := x.MaxClearingsPerBlock
+		return protoreflect.ValueOfUint32(value)
 	default:
 		if descriptor.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.market.v1.Params"))
@@ -258,6 +273,8 @@ func (x *fastReflection_Params) Set(fd protoreflect.FieldDescriptor, value proto
 		x.BidDeposit = value.Message().Interface().(*v1beta1.Coin)
 	case "computed.market.v1.Params.price_ema_weight_bps":
 		x.PriceEmaWeightBps = uint32(value.Uint())
+	case "computed.market.v1.Params.max_clearings_per_block":
+		x.MaxClearingsPerBlock = uint32(value.Uint())
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.market.v1.Params"))
@@ -293,6 +310,8 @@ func (x *fastReflection_Params) Mutable(fd protoreflect.FieldDescriptor) protore
 		panic(fmt.Errorf("field max_replicas of message computed.market.v1.Params is not mutable"))
 	case "computed.market.v1.Params.price_ema_weight_bps":
 		panic(fmt.Errorf("field price_ema_weight_bps of message computed.market.v1.Params is not mutable"))
+	case "computed.market.v1.Params.max_clearings_per_block":
+		panic(fmt.Errorf("field max_clearings_per_block of message computed.market.v1.Params is not mutable"))
 	default:
 		if fd.IsExtension() {
 			panic(fmt.Errorf("proto3 declared messages do not support extensions: computed.market.v1.Params"))
@@ -318,6 +337,8 @@ func (x *fastReflection_Params) NewField(fd protoreflect.FieldDescriptor) protor
 		m := new(v1beta1.Coin)
 		return protoreflect.ValueOfMessage(m.ProtoReflect())
 	case "computed.market.v1.Params.price_ema_weight_bps":
+		return protoreflect.ValueOfUint32(uint32(0))
+	case "computed.market.v1.Params.max_clearings_per_block":
 		return protoreflect.ValueOfUint32(uint32(0))
 	default:
 		if fd.IsExtension() {
@@ -407,6 +428,9 @@ func (x *fastReflection_Params) ProtoMethods() *protoiface.Methods {
 		if x.PriceEmaWeightBps != 0 {
 			n += 1 + runtime.Sov(uint64(x.PriceEmaWeightBps))
 		}
+		if x.MaxClearingsPerBlock != 0 {
+			n += 1 + runtime.Sov(uint64(x.MaxClearingsPerBlock))
+		}
 		if x.unknownFields != nil {
 			n += len(x.unknownFields)
 		}
@@ -435,6 +459,11 @@ func (x *fastReflection_Params) ProtoMethods() *protoiface.Methods {
 		if x.unknownFields != nil {
 			i -= len(x.unknownFields)
 			copy(dAtA[i:], x.unknownFields)
+		}
+		if x.MaxClearingsPerBlock != 0 {
+			i = runtime.EncodeVarint(dAtA, i, uint64(x.MaxClearingsPerBlock))
+			i--
+			dAtA[i] = 0x38
 		}
 		if x.PriceEmaWeightBps != 0 {
 			i = runtime.EncodeVarint(dAtA, i, uint64(x.PriceEmaWeightBps))
@@ -655,6 +684,25 @@ func (x *fastReflection_Params) ProtoMethods() *protoiface.Methods {
 						break
 					}
 				}
+			case 7:
+				if wireType != 0 {
+					return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, fmt.Errorf("proto: wrong wireType = %d for field MaxClearingsPerBlock", wireType)
+				}
+				x.MaxClearingsPerBlock = 0
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, runtime.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return protoiface.UnmarshalOutput{NoUnkeyedLiterals: input.NoUnkeyedLiterals, Flags: input.Flags}, io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					x.MaxClearingsPerBlock |= uint32(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
 			default:
 				iNdEx = preIndex
 				skippy, err := runtime.Skip(dAtA[iNdEx:])
@@ -721,6 +769,11 @@ type Params struct {
 	BidDeposit *v1beta1.Coin `protobuf:"bytes,5,opt,name=bid_deposit,json=bidDeposit,proto3" json:"bid_deposit,omitempty"`
 	// price_ema_weight_bps is the weight of the newest clearing price in the price index EMA.
 	PriceEmaWeightBps uint32 `protobuf:"varint,6,opt,name=price_ema_weight_bps,json=priceEmaWeightBps,proto3" json:"price_ema_weight_bps,omitempty"`
+	// max_clearings_per_block caps the orders whose bidding closes at one height: their clearing
+	// runs in that block's EndBlock, and orders created over a whole bidding window could
+	// otherwise all be aimed at one block. An order that would pass it is refused, and its owner
+	// picks another bidding window.
+	MaxClearingsPerBlock uint32 `protobuf:"varint,7,opt,name=max_clearings_per_block,json=maxClearingsPerBlock,proto3" json:"max_clearings_per_block,omitempty"`
 }
 
 func (x *Params) Reset() {
@@ -785,6 +838,13 @@ func (x *Params) GetPriceEmaWeightBps() uint32 {
 	return 0
 }
 
+func (x *Params) GetMaxClearingsPerBlock() uint32 {
+	if x != nil {
+		return x.MaxClearingsPerBlock
+	}
+	return 0
+}
+
 var File_computed_market_v1_params_proto protoreflect.FileDescriptor
 
 var file_computed_market_v1_params_proto_rawDesc = []byte{
@@ -795,8 +855,8 @@ var file_computed_market_v1_params_proto_rawDesc = []byte{
 	0x6e, 0x6f, 0x2e, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x1a, 0x1e, 0x63, 0x6f, 0x73, 0x6d, 0x6f, 0x73,
 	0x2f, 0x62, 0x61, 0x73, 0x65, 0x2f, 0x76, 0x31, 0x62, 0x65, 0x74, 0x61, 0x31, 0x2f, 0x63, 0x6f,
 	0x69, 0x6e, 0x2e, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x1a, 0x14, 0x67, 0x6f, 0x67, 0x6f, 0x70, 0x72,
-	0x6f, 0x74, 0x6f, 0x2f, 0x67, 0x6f, 0x67, 0x6f, 0x2e, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x22, 0xe5,
-	0x02, 0x0a, 0x06, 0x50, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x12, 0x39, 0x0a, 0x19, 0x6d, 0x69, 0x6e,
+	0x6f, 0x74, 0x6f, 0x2f, 0x67, 0x6f, 0x67, 0x6f, 0x2e, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x22, 0x9c,
+	0x03, 0x0a, 0x06, 0x50, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x12, 0x39, 0x0a, 0x19, 0x6d, 0x69, 0x6e,
 	0x5f, 0x62, 0x69, 0x64, 0x64, 0x69, 0x6e, 0x67, 0x5f, 0x77, 0x69, 0x6e, 0x64, 0x6f, 0x77, 0x5f,
 	0x62, 0x6c, 0x6f, 0x63, 0x6b, 0x73, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x16, 0x6d, 0x69,
 	0x6e, 0x42, 0x69, 0x64, 0x64, 0x69, 0x6e, 0x67, 0x57, 0x69, 0x6e, 0x64, 0x6f, 0x77, 0x42, 0x6c,
@@ -816,13 +876,16 @@ var file_computed_market_v1_params_proto_rawDesc = []byte{
 	0x65, 0x70, 0x6f, 0x73, 0x69, 0x74, 0x12, 0x2f, 0x0a, 0x14, 0x70, 0x72, 0x69, 0x63, 0x65, 0x5f,
 	0x65, 0x6d, 0x61, 0x5f, 0x77, 0x65, 0x69, 0x67, 0x68, 0x74, 0x5f, 0x62, 0x70, 0x73, 0x18, 0x06,
 	0x20, 0x01, 0x28, 0x0d, 0x52, 0x11, 0x70, 0x72, 0x69, 0x63, 0x65, 0x45, 0x6d, 0x61, 0x57, 0x65,
-	0x69, 0x67, 0x68, 0x74, 0x42, 0x70, 0x73, 0x3a, 0x1d, 0x8a, 0xe7, 0xb0, 0x2a, 0x18, 0x63, 0x6f,
-	0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x78, 0x2f, 0x6d, 0x61, 0x72, 0x6b, 0x65, 0x74, 0x2f,
-	0x50, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x42, 0x35, 0x5a, 0x33, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62,
-	0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2d, 0x6e, 0x65,
-	0x74, 0x77, 0x6f, 0x72, 0x6b, 0x2f, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x78,
-	0x2f, 0x6d, 0x61, 0x72, 0x6b, 0x65, 0x74, 0x2f, 0x74, 0x79, 0x70, 0x65, 0x73, 0x62, 0x06, 0x70,
-	0x72, 0x6f, 0x74, 0x6f, 0x33,
+	0x69, 0x67, 0x68, 0x74, 0x42, 0x70, 0x73, 0x12, 0x35, 0x0a, 0x17, 0x6d, 0x61, 0x78, 0x5f, 0x63,
+	0x6c, 0x65, 0x61, 0x72, 0x69, 0x6e, 0x67, 0x73, 0x5f, 0x70, 0x65, 0x72, 0x5f, 0x62, 0x6c, 0x6f,
+	0x63, 0x6b, 0x18, 0x07, 0x20, 0x01, 0x28, 0x0d, 0x52, 0x14, 0x6d, 0x61, 0x78, 0x43, 0x6c, 0x65,
+	0x61, 0x72, 0x69, 0x6e, 0x67, 0x73, 0x50, 0x65, 0x72, 0x42, 0x6c, 0x6f, 0x63, 0x6b, 0x3a, 0x1d,
+	0x8a, 0xe7, 0xb0, 0x2a, 0x18, 0x63, 0x6f, 0x6d, 0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x78, 0x2f,
+	0x6d, 0x61, 0x72, 0x6b, 0x65, 0x74, 0x2f, 0x50, 0x61, 0x72, 0x61, 0x6d, 0x73, 0x42, 0x35, 0x5a,
+	0x33, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x63, 0x6f, 0x6d, 0x70,
+	0x75, 0x74, 0x65, 0x64, 0x2d, 0x6e, 0x65, 0x74, 0x77, 0x6f, 0x72, 0x6b, 0x2f, 0x63, 0x6f, 0x6d,
+	0x70, 0x75, 0x74, 0x65, 0x64, 0x2f, 0x78, 0x2f, 0x6d, 0x61, 0x72, 0x6b, 0x65, 0x74, 0x2f, 0x74,
+	0x79, 0x70, 0x65, 0x73, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
 }
 
 var (
