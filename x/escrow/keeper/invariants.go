@@ -1,6 +1,8 @@
 package keeper
 
 import (
+	"cosmossdk.io/collections"
+
 	"context"
 	"fmt"
 
@@ -100,6 +102,11 @@ func SettledHeightInvariant(k Keeper) sdk.Invariant {
 				return true, nil
 			}
 			if acc.State == types.ACCOUNT_STATE_OPEN && !acc.Rate.IsZero() {
+				// Settling keeps it: the balance falls by what the blocks it settles cost.
+				if want := depletionHeight(acc); acc.DepletionHeight != want {
+					msg = fmt.Sprintf("account %d records depletion at %d, its balance and rate say %d", id, acc.DepletionHeight, want)
+					return true, nil
+				}
 				if ok, _ := k.DepletionQueue.Has(ctx, pairKey(acc.DepletionHeight, id)); !ok {
 					msg = fmt.Sprintf("account %d streams but is not queued at its depletion height %d", id, acc.DepletionHeight)
 					return true, nil
@@ -107,6 +114,17 @@ func SettledHeightInvariant(k Keeper) sdk.Invariant {
 			}
 			return false, nil
 		})
+		if msg == "" {
+			// And nothing else is queued: a stale entry would end a stream early.
+			_ = k.DepletionQueue.Walk(ctx, nil, func(key collections.Pair[int64, uint64]) (bool, error) {
+				acc, err := k.Accounts.Get(ctx, key.K2())
+				if err != nil || acc.State != types.ACCOUNT_STATE_OPEN || acc.Rate.IsZero() || acc.DepletionHeight != key.K1() {
+					msg = fmt.Sprintf("depletion queue entry (%d, %d) matches no streaming account depleting then", key.K1(), key.K2())
+					return true, nil
+				}
+				return false, nil
+			})
+		}
 		return sdk.FormatInvariant(types.ModuleName, "settled-height", msg), msg != ""
 	}
 }

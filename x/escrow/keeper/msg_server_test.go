@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"cosmossdk.io/collections"
+
 	"math"
 	"strings"
 	"testing"
@@ -421,4 +423,31 @@ func TestRefillKeepsPaceWithConsumption(t *testing.T) {
 		require.Equal(t, int64(3), heights[i]-heights[i-1], "refilled at %v", heights)
 	}
 	e.CheckInvariants()
+}
+
+// TestSettledHeightInvariantCatchesStaleDepletion: the invariant recomputes an account's
+// depletion height and refuses queue entries no streaming account matches; before, an account
+// recorded at the wrong height, with a queue entry there, passed.
+func TestSettledHeightInvariantCatchesStaleDepletion(t *testing.T) {
+	e := setup(t)
+	id, _ := e.lease(e.Accounts[0], e.Accounts[1], 10_000, 100)
+	k := e.App.EscrowKeeper
+	inv := keeper.SettledHeightInvariant(k)
+	msg, broken := inv(e.Ctx())
+	require.False(t, broken, msg)
+
+	acc := e.account(id)
+	moved := acc
+	moved.DepletionHeight += 7
+	require.NoError(t, k.Accounts.Set(e.Ctx(), id, moved))
+	require.NoError(t, k.DepletionQueue.Set(e.Ctx(), collections.Join(moved.DepletionHeight, id)))
+	_, broken = inv(e.Ctx())
+	require.True(t, broken, "a depletion height the balance and rate do not give")
+
+	require.NoError(t, k.Accounts.Set(e.Ctx(), id, acc))
+	_, broken = inv(e.Ctx())
+	require.True(t, broken, "the stale queue entry left behind")
+	require.NoError(t, k.DepletionQueue.Remove(e.Ctx(), collections.Join(moved.DepletionHeight, id)))
+	msg, broken = inv(e.Ctx())
+	require.False(t, broken, msg)
 }
