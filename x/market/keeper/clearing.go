@@ -2,9 +2,13 @@ package keeper
 
 import (
 	"context"
+	"errors"
 	"sort"
+	"strconv"
 
 	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/computed-network/computed/x/internal/heightqueue"
 	"github.com/computed-network/computed/x/market/types"
@@ -25,12 +29,39 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 		}); err != nil {
 		return err
 	}
-	if err := heightqueue.Process(ctx, k.BiddingCloseQueue, h, types.ModuleName, "clearing", k.clear); err != nil {
+	if err := heightqueue.Process(ctx, k.BiddingCloseQueue, h, types.ModuleName, "clearing", k.clearOrClose); err != nil {
 		return err
 	}
 	// Whatever became of them (a failed item is dropped from the queue uncounted), this
 	// height's clearings are done.
 	return k.ClearingsAt.Remove(ctx, h)
+}
+
+// clearOrClose clears the order, or, if that fails, closes it (CLOSE_REASON_CLEARING_FAILED) in
+// place of the failed clearing's dropped writes: dropped alone, the order stayed OPEN out of
+// every queue, never cleared or expired, its deposit and its bidders' locked until each closed
+// theirs by hand. The failure is reported as end_block_item_failed. If the close fails too,
+// heightqueue drops the item as before.
+func (k Keeper) clearOrClose(ctx context.Context, orderID uint64) error {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	cache, write := sdkCtx.CacheContext()
+	err := heightqueue.Recovered(func() error { return k.clear(cache, orderID) })
+	if err == nil {
+		write()
+		return nil
+	}
+	o, gerr := k.getOrder(ctx, orderID)
+	if gerr != nil {
+		return errors.Join(err, gerr)
+	}
+	if cerr := k.closeOrder(ctx, o, types.CLOSE_REASON_CLEARING_FAILED); cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	sdkCtx.Logger().Error("clearing failed; order closed and refunded", "order", orderID, "err", err)
+	sdkCtx.EventManager().EmitEvent(sdk.NewEvent(heightqueue.EventTypeItemFailed,
+		sdk.NewAttribute("module", types.ModuleName), sdk.NewAttribute("what", "clearing"),
+		sdk.NewAttribute("id", strconv.FormatUint(orderID, 10)), sdk.NewAttribute("error", err.Error())))
+	return nil
 }
 
 // clear settles an order whose bidding window closed: AUTO orders take the best bids, MANUAL
