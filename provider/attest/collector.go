@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
+	"sort"
 	"strings"
 	"time"
 
@@ -240,7 +241,18 @@ func (n NRAS) signerKeys(ctx context.Context, client *http.Client, token []byte)
 	}{keep})
 }
 
-// tokenKids are the kids the JWS headers of a detached EAT name (unverified: only to pick keys).
+// TokenKids are the kids the JWS headers of a detached EAT name, sorted (unverified: only to
+// pick keys).
+func TokenKids(token []byte) []string {
+	kids := tokenKids(token)
+	out := make([]string, 0, len(kids))
+	for kid := range kids {
+		out = append(out, kid)
+	}
+	sort.Strings(out)
+	return out
+}
+
 func tokenKids(token []byte) map[string]bool {
 	eat, err := verify.ParseDetachedEAT(token)
 	if err != nil {

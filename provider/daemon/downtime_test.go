@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,6 +25,8 @@ import (
 	"github.com/computed-network/computed/provider/ingress"
 	"github.com/computed-network/computed/provider/metrics"
 	"github.com/computed-network/computed/provider/state"
+	"github.com/computed-network/computed/testutil/attestation"
+	attesttypes "github.com/computed-network/computed/x/attest/types"
 	slatypes "github.com/computed-network/computed/x/sla/types"
 )
 
@@ -389,5 +392,32 @@ func TestGraceUnknownUntilTheChainAnswers(t *testing.T) {
 	d.head.Store(1000 + 3*graceRefreshBlocks)
 	if g := d.grace(ctx); g != 9 {
 		t.Fatalf("a failed refresh gave %d, want the last value read (9)", g)
+	}
+}
+
+// Without NRAS's signing keys, evidence goes to the chain only when params list every kid it
+// names: otherwise the chain refuses it and the fee buys nothing.
+func TestKidsListed(t *testing.T) {
+	store, dataDir := tempStore(t)
+	d := receiptDaemon(t, store, dataDir)
+	var node *queryNode
+	d.chain, node = fakeChain(t)
+	issuer, err := attestation.NewIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := issuer.ValidEAT(make([]byte, 32), time.Now(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := attesttypes.DefaultParams()
+	node.set("/computed.attest.v1.Query/Params", &attesttypes.QueryParamsResponse{Params: params})
+	if err := d.kidsListed(context.Background(), token); err == nil || !strings.Contains(err.Error(), issuer.Kid) {
+		t.Fatalf("kidsListed = %v, want the unlisted kid named", err)
+	}
+	params.NrasKeys = append(params.NrasKeys, attesttypes.NRASKey{Kid: issuer.Kid, Key: string(issuer.PublicKeyPEM())})
+	node.set("/computed.attest.v1.Query/Params", &attesttypes.QueryParamsResponse{Params: params})
+	if err := d.kidsListed(context.Background(), token); err != nil {
+		t.Fatalf("kidsListed with the kid listed: %v", err)
 	}
 }

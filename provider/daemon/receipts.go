@@ -92,7 +92,8 @@ func (d *Daemon) receipt(run *leaseRun, atLeast int, price sdk.Coin, h int64) {
 	}
 	if price.IsPositive() {
 		if !run.pricedKnown {
-			run.pricedThrough, run.pricedKnown = d.lastPriced(run.rec.LeaseID), true
+			// Read again next time if the store could not say.
+			run.pricedThrough, run.pricedKnown = d.lastPriced(run.rec.LeaseID)
 		}
 		if h <= run.pricedThrough {
 			price = sdk.NewCoin(price.Denom, sdkmath.ZeroInt()) // block h is charged already
@@ -121,17 +122,17 @@ func (d *Daemon) receipt(run *leaseRun, atLeast int, price sdk.Coin, h int64) {
 }
 
 // lastPriced is the block lease's latest receipt with a price was made for (its settlement
-// reference, lease/<id>@<height>), 0 if none: receipts made for full batches between blocks are
-// priced zero and skipped.
-func (d *Daemon) lastPriced(lease uint64) int64 {
+// reference, lease/<id>@<height>), 0 if none (receipts made for full batches between blocks are
+// priced zero and skipped), and whether the store could say.
+func (d *Daemon) lastPriced(lease uint64) (int64, bool) {
 	next, err := d.store.NextSequence(lease)
 	if err != nil {
-		return 0
+		return 0, false
 	}
 	for seq := next - 1; seq >= 1; seq-- {
 		r, err := d.store.Receipt(lease, seq)
 		if err != nil {
-			return 0
+			return 0, false
 		}
 		if !r.Price.IsPositive() {
 			continue
@@ -139,11 +140,11 @@ func (d *Daemon) lastPriced(lease uint64) int64 {
 		var id uint64
 		var h int64
 		if _, err := fmt.Sscanf(r.SettlementRef, "lease/%d@%d", &id, &h); err != nil || id != lease {
-			return 0
+			return 0, false
 		}
-		return h
+		return h, true
 	}
-	return 0
+	return 0, true
 }
 
 // putBack returns what a receipt failed to store to the front of what the next one takes.

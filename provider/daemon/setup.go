@@ -11,6 +11,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/computed-network/computed/provider/attest"
 	"github.com/computed-network/computed/provider/chain"
 	"github.com/computed-network/computed/provider/config"
 	attesttypes "github.com/computed-network/computed/x/attest/types"
@@ -105,7 +106,12 @@ func (d *Daemon) ensureAttested(ctx context.Context) error {
 		return fmt.Errorf("collect evidence: %w", err)
 	}
 	if ev.SignerKeysErr != nil {
-		d.log.Warn("NRAS signing keys unavailable: the evidence verifies only under a kid params list", "err", ev.SignerKeysErr)
+		// Without them the evidence verifies only under kids params list: sent otherwise, the
+		// chain refuses it and the fee is spent for nothing.
+		if err := d.kidsListed(ctx, ev.Token); err != nil {
+			return fmt.Errorf("NRAS signing keys unavailable (%v): %w", ev.SignerKeysErr, err)
+		}
+		d.log.Warn("NRAS signing keys unavailable; the kids the evidence names are listed in params", "err", ev.SignerKeysErr)
 	}
 	if _, err := d.sendNow(ctx, "attest", &attesttypes.MsgSubmitAttestation{
 		Provider: d.provider, ChallengeId: id, EvidenceType: markettypes.EVIDENCE_TYPE_NVIDIA_NRAS, Evidence: ev.Token, Gpus: ev.GPUs,
@@ -117,6 +123,26 @@ func (d *Daemon) ensureAttested(ctx context.Context) error {
 	hash := sum[:]
 	d.tokenHash.Store(&hash)
 	d.log.Info("attested", "gpus", len(ev.GPUs))
+	return nil
+}
+
+// kidsListed is nil when every kid token's JWTs name is in the chain's params.nras_keys.
+func (d *Daemon) kidsListed(ctx context.Context, token []byte) error {
+	res, err := ask(ctx, d, "attest_params", func() (*attesttypes.QueryParamsResponse, error) {
+		return attesttypes.NewQueryClient(d.chain.Context()).Params(ctx, &attesttypes.QueryParamsRequest{})
+	})
+	if err != nil {
+		return err
+	}
+	listed := map[string]bool{}
+	for _, k := range res.Params.NrasKeys {
+		listed[k.Kid] = true
+	}
+	for _, kid := range attest.TokenKids(token) {
+		if !listed[kid] {
+			return fmt.Errorf("params.nras_keys does not list kid %q: not submitting evidence the chain would refuse", kid)
+		}
+	}
 	return nil
 }
 

@@ -46,8 +46,8 @@ type Backend interface {
 }
 
 var (
-	// ErrNoNVML is wrapped when NVML cannot be initialised: no NVIDIA library or driver on this
-	// machine. Callers treat it as "no GPUs here", not as a fault.
+	// ErrNoNVML is wrapped when there is no NVIDIA library on this machine. Callers treat it as
+	// "no GPUs here", not as a fault; a library whose driver is not loaded or does not match is.
 	ErrNoNVML = errors.New("NVML unavailable")
 	// ErrNotSupported is wrapped when the GPU or driver cannot do what was asked (attestation
 	// with confidential computing off, a driver too old to know the call).

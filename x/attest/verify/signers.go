@@ -150,12 +150,21 @@ func certify(chain []*x509.Certificate, cas SigningCAs, now time.Time, consume f
 		}
 	}
 	for i, cur := range chain {
+		// What x509.Verify would refuse too: an extension marked critical that no one here
+		// understands, or a CA used deeper than its path length allows (cur is i CAs below the
+		// leaf; the certificates between the leaf and cur are i-1 intermediates).
+		if len(cur.UnhandledCriticalExtensions) > 0 {
+			return fmt.Errorf("x5c[%d] has an unhandled critical extension", i)
+		}
+		if i > 0 && pathTooLong(cur, i-1) {
+			return fmt.Errorf("x5c[%d] may not issue that deep a path", i)
+		}
 		if now.Before(cur.NotBefore) || now.After(cur.NotAfter) {
 			return fmt.Errorf("x5c[%d] is valid %s to %s, not at %s", i, cur.NotBefore.UTC().Format(time.RFC3339),
 				cur.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 		}
 		for _, ca := range cas {
-			if !bytes.Equal(cur.RawIssuer, ca.RawSubject) || now.Before(ca.NotBefore) || now.After(ca.NotAfter) {
+			if !bytes.Equal(cur.RawIssuer, ca.RawSubject) || now.Before(ca.NotBefore) || now.After(ca.NotAfter) || pathTooLong(ca, i) {
 				continue
 			}
 			consume(GasPerSignature)
@@ -203,6 +212,15 @@ func x5c(raw json.RawMessage) ([]*x509.Certificate, error) {
 		}
 	}
 	return chain, nil
+}
+
+// pathTooLong reports whether ca's path-length constraint forbids below intermediates between it
+// and the leaf.
+func pathTooLong(ca *x509.Certificate, below int) bool {
+	if !ca.BasicConstraintsValid || (ca.MaxPathLen < 0 || (ca.MaxPathLen == 0 && !ca.MaxPathLenZero)) {
+		return false // no constraint
+	}
+	return below > ca.MaxPathLen
 }
 
 // SignerKeysGas is the gas charged for a signer JWKS of n bytes before it is parsed; each

@@ -157,6 +157,50 @@ func TestCertifiedKeysLimits(t *testing.T) {
 		require.ErrorIs(t, err, ErrSignerNotCertified, name)
 	}
 
+	// An extension marked critical that nothing here understands.
+	_, err = CertifiedKeys(signerJWKS(t, signer("crit", func(c *x509.Certificate) {
+		c.ExtraExtensions = []pkix.Extension{{Id: []int{1, 3, 6, 1, 4, 1, 99999, 1}, Critical: true, Value: []byte{5, 0}}}
+	})), opts)
+	require.ErrorIs(t, err, ErrSignerNotCertified, "unhandled critical extension")
+
+	// A CA that may issue no intermediates (path length 0) does not certify through one.
+	for _, tc := range []struct {
+		maxPathLen int
+		zero, ok   bool
+	}{{0, true, false}, {1, false, true}} {
+		rootKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+		require.NoError(t, err)
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "constrained CA"},
+			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+			KeyUsage: x509.KeyUsageCertSign, MaxPathLen: tc.maxPathLen, MaxPathLenZero: tc.zero,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &rootKey.PublicKey, rootKey)
+		require.NoError(t, err)
+		root, err := x509.ParseCertificate(der)
+		require.NoError(t, err)
+		interKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+		require.NoError(t, err)
+		itmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(8), Subject: pkix.Name{CommonName: "intermediate"},
+			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+			KeyUsage: x509.KeyUsageCertSign,
+		}
+		der, err = x509.CreateCertificate(rand.Reader, itmpl, root, &interKey.PublicKey, rootKey)
+		require.NoError(t, err)
+		inter, err := x509.ParseCertificate(der)
+		require.NoError(t, err)
+		leafKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+		require.NoError(t, err)
+		leaf := testLeaf(t, inter, interKey, &leafKey.PublicKey, now, nil)
+		_, err = CertifiedKeys(signerJWKS(t, x5cEntry("deep", leaf, inter)), SignerOptions{CAs: SigningCAs{root}, Now: now})
+		if tc.ok {
+			require.NoError(t, err, "path length %d allows one intermediate", tc.maxPathLen)
+		} else {
+			require.ErrorIs(t, err, ErrSignerNotCertified, "path length 0")
+		}
+	}
+
 	many := make([]map[string]any, MaxSignerKeys+1)
 	for i := range many {
 		many[i] = signer(string(rune('a'+i)), nil)

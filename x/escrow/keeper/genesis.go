@@ -3,6 +3,8 @@ package keeper
 import (
 	"context"
 
+	errorsmod "cosmossdk.io/errors"
+
 	"github.com/computed-network/computed/x/escrow/types"
 )
 
@@ -18,6 +20,9 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		owner, err := k.addressCodec.StringToBytes(acc.Owner)
 		if err != nil {
 			return err
+		}
+		if c, err := k.addressCodec.BytesToString(owner); err != nil || c != acc.Owner {
+			return errorsmod.Wrapf(types.ErrInvalidAddress, "account %d owner %q: not in canonical (lower-case) form", acc.Id, acc.Owner)
 		}
 		if err := k.AccountsByOwner.Set(ctx, pairKey(owner, acc.Id)); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 
+	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -32,9 +33,10 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 	if err := heightqueue.Process(ctx, k.BiddingCloseQueue, h, types.ModuleName, "clearing", k.clearOrClose); err != nil {
 		return err
 	}
-	// Whatever became of them (a failed item is dropped from the queue uncounted), this
-	// height's clearings are done.
-	return k.ClearingsAt.Remove(ctx, h)
+	// Whatever became of them (a failed item is dropped from the queue uncounted), the
+	// clearings due by this height are done: those of past heights too (an order imported
+	// with its window already closed is cleared in the first block).
+	return k.ClearingsAt.Clear(ctx, new(collections.Range[int64]).EndInclusive(h))
 }
 
 // clearOrClose clears the order, or, if that fails, closes it (CLOSE_REASON_CLEARING_FAILED) in

@@ -3,6 +3,7 @@ package keeper_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"cosmossdk.io/collections"
@@ -88,4 +89,48 @@ func mustLeases(t *testing.T, k keeper.Keeper, ctx sdk.Context) []uint64 {
 		return false, nil
 	}))
 	return ids
+}
+
+// brokenEscrow refuses streams and closing accounts: a clearing fails, and so does the close
+// that would replace it, and the item is dropped.
+type brokenEscrow struct{ refusingStreams }
+
+func (brokenEscrow) CloseAccount(context.Context, uint64, string) error {
+	return errors.New("escrow cannot close the account")
+}
+
+// TestPastClearingsCountedOut: an order imported with its window already closed comes due in
+// the first block (the queue yields every entry at or below the height); dropped there, its
+// height's count goes too. Before, only the current height's count was dropped, and a past one
+// stayed for ever and broke the invariant.
+func TestPastClearingsCountedOut(t *testing.T) {
+	env := keepertest.New(t, types.StoreKey)
+	k := keeper.NewKeeper(env.Cdc, env.Store, env.AddressCodec, env.Authority, nopBank{}, nil, brokenEscrow{}, nil)
+	ctx := env.Ctx.WithBlockHeight(100).WithEventManager(sdk.NewEventManager())
+	owner, err := env.AddressCodec.BytesToString(append([]byte{1}, make([]byte, 19)...))
+	require.NoError(t, err)
+	gs := types.DefaultGenesis()
+	gs.NextOrderId = 1
+	gs.Orders = []types.Order{{Id: 1, Owner: owner, Requirements: types.Requirements{GpuSku: "H100-SXM-80GB", GpuCount: 8, Metro: "FRA"},
+		MaxPricePerBlock: sdk.NewInt64Coin("uusdc", 100), Policy: types.ACCEPTANCE_POLICY_AUTO, Replicas: 1,
+		Workload: types.Workload{WasmHash: strings.Repeat("ab", 32)}, BiddingWindowBlocks: 5,
+		State: types.ORDER_STATE_OPEN, BiddingClosesHeight: 90}}
+	upper := *gs
+	upper.Orders = []types.Order{gs.Orders[0]}
+	upper.Orders[0].Owner = strings.ToUpper(owner)
+	require.ErrorIs(t, k.InitGenesis(ctx, &upper), types.ErrInvalidAddress, "only canonical addresses are imported")
+	require.NoError(t, k.InitGenesis(ctx, gs))
+	n, err := k.ClearingsAt.Get(ctx, 90)
+	require.NoError(t, err)
+	require.Equal(t, uint32(1), n)
+
+	require.NoError(t, k.EndBlocker(ctx))
+	o, err := k.Orders.Get(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, types.ORDER_STATE_OPEN, o.State, "clearing and close both failed: dropped")
+	has, err := k.ClearingsAt.Has(ctx, 90)
+	require.NoError(t, err)
+	require.False(t, has)
+	msg, broken := keeper.LiveIndexesInvariant(k)(ctx)
+	require.False(t, broken, msg)
 }

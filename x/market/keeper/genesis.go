@@ -25,7 +25,8 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		}
 	}
 	for _, o := range gs.Orders {
-		owner, err := k.addressCodec.StringToBytes(o.Owner)
+		ownerAddr, err := k.addr(o.Owner, "order owner")
+		owner := []byte(ownerAddr)
 		if err != nil {
 			return err
 		}
@@ -45,7 +46,8 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		return err
 	}
 	for _, b := range gs.Bids {
-		provider, err := k.addressCodec.StringToBytes(b.Provider)
+		providerAddr, err := k.addr(b.Provider, "bid provider")
+		provider := []byte(providerAddr)
 		if err != nil {
 			return err
 		}
@@ -68,11 +70,13 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		}
 	}
 	for _, l := range gs.Leases {
-		owner, err := k.addressCodec.StringToBytes(l.Owner)
+		ownerAddr, err := k.addr(l.Owner, "lease owner")
+		owner := []byte(ownerAddr)
 		if err != nil {
 			return err
 		}
-		provider, err := k.addressCodec.StringToBytes(l.Provider)
+		providerAddr, err := k.addr(l.Provider, "lease provider")
+		provider := []byte(providerAddr)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package types
 
 import (
 	"fmt"
+	"strings"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/bech32"
@@ -106,6 +107,11 @@ func (p Params) Validate() error {
 	for _, a := range p.Arbiters {
 		if _, _, err := bech32.DecodeAndConvert(a); err != nil {
 			return fmt.Errorf("arbiters: %q: %w", a, err)
+		}
+		// Votes come from canonical (lower-case) addresses only; a seat listed otherwise could
+		// never vote and the majority could become unreachable.
+		if a != strings.ToLower(a) {
+			return fmt.Errorf("arbiters: %q must be in canonical (lower-case) form", a)
 		}
 		if arb[a] {
 			return fmt.Errorf("arbiters: duplicate %s", a)

@@ -2,6 +2,7 @@ package types_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	sdkmath "cosmossdk.io/math"
@@ -51,6 +52,7 @@ func TestParamsValidate(t *testing.T) {
 		"unbonding beyond ten years":           func(p *types.Params) { p.UnbondingBlocks = types.MaxParamBlocks + 1 },
 		"grace that would wrap heights":        func(p *types.Params) { p.ReportGraceBlocks = math.MaxUint64 },
 		"no grace":                             func(p *types.Params) { p.ReportGraceBlocks = 0 },
+		"arbiter in upper case":                func(p *types.Params) { p.Arbiters = []string{strings.ToUpper(arbiter)} },
 		"dispute window beyond ten years":      func(p *types.Params) { p.DisputeWindowBlocks = types.MaxParamBlocks + 1 },
 		"response beyond ten years":            func(p *types.Params) { p.DisputeResponseBlocks = types.MaxParamBlocks + 1 },
 		"vote beyond ten years":                func(p *types.Params) { p.DisputeVoteBlocks = types.MaxParamBlocks + 1 },
