@@ -212,9 +212,8 @@ func (b *nvmlBackend) AttestationReport(ctx context.Context, index int, nonce [3
 	if !cc {
 		return nil, nil, fmt.Errorf("gpu: attestation report: %w: confidential computing is off", ErrNotSupported)
 	}
-	ext := b.lib.Extensions()
 	for _, sym := range []string{"nvmlDeviceGetConfComputeGpuAttestationReport", "nvmlDeviceGetConfComputeGpuCertificate"} {
-		if ext.LookupSymbol(sym) != nil {
+		if !b.has(sym) {
 			return nil, nil, fmt.Errorf("gpu: attestation report: %w: driver lacks %s", ErrNotSupported, sym)
 		}
 	}

@@ -4,12 +4,13 @@ import (
 	"context"
 
 	"cosmossdk.io/collections"
-	errorsmod "cosmossdk.io/errors"
 
 	"github.com/computed-network/computed/x/attest/types"
 )
 
-// InitGenesis writes a validated genesis state and rebuilds both expiry queues from it.
+// InitGenesis writes a validated genesis state (Validate refuses a provider, sequence or record
+// listed twice, and k.addr any spelling of an address but the canonical one, so no entry
+// overwrites another) and rebuilds both expiry queues from it.
 func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 	if err := gs.Validate(); err != nil {
 		return err
@@ -26,13 +27,6 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 			if _, err := k.addr(p.HotKey, "provider hot_key"); err != nil {
 				return err
 			}
-		}
-		// Validate compares strings; two spellings of one address (upper-case bech32) would
-		// otherwise both pass and the second overwrite the first.
-		if has, err := k.Providers.Has(ctx, operator); err != nil {
-			return err
-		} else if has {
-			return errorsmod.Wrapf(types.ErrInvalidGenesis, "provider %s appears twice", p.Operator)
 		}
 		if err := k.Providers.Set(ctx, operator, p); err != nil {
 			return err
@@ -55,11 +49,6 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		if err != nil {
 			return err
 		}
-		if has, err := k.ProviderSeq.Has(ctx, provider); err != nil {
-			return err
-		} else if has {
-			return errorsmod.Wrapf(types.ErrInvalidGenesis, "sequence of %s appears twice", s.Provider)
-		}
 		if err := k.ProviderSeq.Set(ctx, provider, s.Sequence); err != nil {
 			return err
 		}
@@ -68,11 +57,6 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		provider, err := k.addr(r.Provider, "record provider")
 		if err != nil {
 			return err
-		}
-		if has, err := k.Records.Has(ctx, collections.Join(provider, int32(r.EvidenceType))); err != nil {
-			return err
-		} else if has {
-			return errorsmod.Wrapf(types.ErrInvalidGenesis, "two %s records of %s", r.EvidenceType, r.Provider)
 		}
 		if err := k.Records.Set(ctx, collections.Join(provider, int32(r.EvidenceType)), r); err != nil {
 			return err

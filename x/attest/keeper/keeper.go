@@ -11,6 +11,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 
 	"github.com/computed-network/computed/x/attest/types"
+	"github.com/computed-network/computed/x/internal/addrs"
 )
 
 // Keeper owns x/attest's state: the provider registry, outstanding challenges and attestation
@@ -120,12 +121,9 @@ func (k Keeper) addr(s, field string) ([]byte, error) {
 	if s == "" {
 		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s: empty", field)
 	}
-	a, err := k.addressCodec.StringToBytes(s)
+	a, err := addrs.Decode(k.addressCodec, s)
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: %v", field, s, err)
-	}
-	if c, err := k.addressCodec.BytesToString(a); err != nil || c != s {
-		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: not in canonical (lower-case) form", field, s)
 	}
 	return a, nil
 }

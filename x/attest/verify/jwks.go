@@ -65,10 +65,11 @@ func ParseJWKS(data []byte) (NRASKeySet, error) {
 	}
 	set := make(NRASKeySet, len(rawKeys))
 	for i, raw := range rawKeys {
-		kid, key, err := parseJWK(raw)
+		jwk, err := parseJWK(raw)
 		if err != nil {
 			return nil, errorsmod.Wrapf(ErrKeySetInvalid, "key %d: %v", i, err)
 		}
+		kid, key := jwk.kid, jwk.key
 		if _, dup := set[kid]; dup {
 			return nil, errorsmod.Wrapf(ErrKeySetInvalid, "duplicate kid %q", truncate(kid))
 		}
@@ -93,10 +94,19 @@ func jwksKeys(data []byte) ([]json.RawMessage, error) {
 	return rawKeys, nil
 }
 
-func parseJWK(raw json.RawMessage) (string, *ecdsa.PublicKey, error) {
+// parsedJWK is one key of a JWKS: its kid, its P-384 key, and its x5c as given (leaf first,
+// standard base64 DER) with the leaf parsed.
+type parsedJWK struct {
+	kid  string
+	key  *ecdsa.PublicKey
+	x5c  []string
+	leaf *x509.Certificate
+}
+
+func parseJWK(raw json.RawMessage) (parsedJWK, error) {
 	jwk, err := decodeObject(raw)
 	if err != nil {
-		return "", nil, err
+		return parsedJWK{}, err
 	}
 	str := func(name string) (string, error) {
 		s, _, err := getString(jwk, name)
@@ -104,70 +114,78 @@ func parseJWK(raw json.RawMessage) (string, *ecdsa.PublicKey, error) {
 	}
 	kid, err := str("kid")
 	if err != nil || kid == "" {
-		return "", nil, fmt.Errorf("missing kid")
+		return parsedJWK{}, fmt.Errorf("missing kid")
 	}
 	if kty, err := str("kty"); err != nil || kty != "EC" {
-		return "", nil, fmt.Errorf("kid %q: kty %q, want EC", truncate(kid), truncate(kty))
+		return parsedJWK{}, fmt.Errorf("kid %q: kty %q, want EC", truncate(kid), truncate(kty))
 	}
 	if crv, err := str("crv"); err != nil || crv != "P-384" {
-		return "", nil, fmt.Errorf("kid %q: crv %q, want P-384", truncate(kid), truncate(crv))
+		return parsedJWK{}, fmt.Errorf("kid %q: crv %q, want P-384", truncate(kid), truncate(crv))
 	}
 	// alg and use are optional (NVIDIA omits them) but must not contradict how the key is used.
 	if alg, err := str("alg"); err != nil || (alg != "" && alg != AllowedAlg) {
-		return "", nil, fmt.Errorf("kid %q: alg %q, want %s", truncate(kid), truncate(alg), AllowedAlg)
+		return parsedJWK{}, fmt.Errorf("kid %q: alg %q, want %s", truncate(kid), truncate(alg), AllowedAlg)
 	}
 	if use, err := str("use"); err != nil || (use != "" && use != "sig") {
-		return "", nil, fmt.Errorf("kid %q: use %q, want sig", truncate(kid), truncate(use))
+		return parsedJWK{}, fmt.Errorf("kid %q: use %q, want sig", truncate(kid), truncate(use))
 	}
 
 	var fromXY, fromX5C *ecdsa.PublicKey
 	xs, errX := str("x")
 	ys, errY := str("y")
 	if errX != nil || errY != nil {
-		return "", nil, fmt.Errorf("kid %q: x/y not strings", truncate(kid))
+		return parsedJWK{}, fmt.Errorf("kid %q: x/y not strings", truncate(kid))
 	}
 	if xs != "" || ys != "" {
 		x, errX := b64url.DecodeString(xs)
 		y, errY := b64url.DecodeString(ys)
 		if errX != nil || errY != nil || len(x) != p384CoordSize || len(y) != p384CoordSize {
-			return "", nil, fmt.Errorf("kid %q: x/y must be %d-byte base64url", truncate(kid), p384CoordSize)
+			return parsedJWK{}, fmt.Errorf("kid %q: x/y must be %d-byte base64url", truncate(kid), p384CoordSize)
 		}
 		if fromXY, err = ecdhFromCoords(x, y); err != nil {
-			return "", nil, fmt.Errorf("kid %q: %v", truncate(kid), err)
+			return parsedJWK{}, fmt.Errorf("kid %q: %v", truncate(kid), err)
 		}
 	}
+	var chain []string
+	var leaf *x509.Certificate
 	if rawChain, ok := jwk["x5c"]; ok && !isNull(rawChain) {
-		var chain []string
 		if err := json.Unmarshal(rawChain, &chain); err != nil || len(chain) == 0 {
-			return "", nil, fmt.Errorf("kid %q: x5c must be a non-empty array of strings", truncate(kid))
+			return parsedJWK{}, fmt.Errorf("kid %q: x5c must be a non-empty array of strings", truncate(kid))
 		}
-		// RFC 7517 4.7: x5c entries are standard (not URL-safe) base64 DER, leaf first.
-		der, err := base64.StdEncoding.Strict().DecodeString(chain[0])
-		if err != nil {
-			return "", nil, fmt.Errorf("kid %q: x5c[0]: %v", truncate(kid), err)
-		}
-		leaf, err := x509.ParseCertificate(der)
-		if err != nil {
-			return "", nil, fmt.Errorf("kid %q: x5c[0]: %v", truncate(kid), err)
+		if leaf, err = parseX5C(chain, 0); err != nil {
+			return parsedJWK{}, fmt.Errorf("kid %q: %v", truncate(kid), err)
 		}
 		pub, ok := leaf.PublicKey.(*ecdsa.PublicKey)
 		if !ok || pub.Curve != elliptic.P384() {
-			return "", nil, fmt.Errorf("kid %q: x5c[0] key is not P-384 ECDSA", truncate(kid))
+			return parsedJWK{}, fmt.Errorf("kid %q: x5c[0] key is not P-384 ECDSA", truncate(kid))
 		}
 		fromX5C = pub
 	}
 	switch {
 	case fromXY != nil && fromX5C != nil:
 		if !fromXY.Equal(fromX5C) {
-			return "", nil, fmt.Errorf("kid %q: x/y differ from the x5c leaf key", truncate(kid))
+			return parsedJWK{}, fmt.Errorf("kid %q: x/y differ from the x5c leaf key", truncate(kid))
 		}
-		return kid, fromXY, nil
+		return parsedJWK{kid, fromXY, chain, leaf}, nil
 	case fromXY != nil:
-		return kid, fromXY, nil
+		return parsedJWK{kid, fromXY, chain, leaf}, nil
 	case fromX5C != nil:
-		return kid, fromX5C, nil
+		return parsedJWK{kid, fromX5C, chain, leaf}, nil
 	}
-	return "", nil, fmt.Errorf("kid %q: neither x/y nor x5c", truncate(kid))
+	return parsedJWK{}, fmt.Errorf("kid %q: neither x/y nor x5c", truncate(kid))
+}
+
+// parseX5C parses x5c[i]: RFC 7517 4.7 entries are standard (not URL-safe) base64 DER.
+func parseX5C(x5c []string, i int) (*x509.Certificate, error) {
+	der, err := base64.StdEncoding.Strict().DecodeString(x5c[i])
+	if err != nil {
+		return nil, fmt.Errorf("x5c[%d]: %v", i, err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("x5c[%d]: %v", i, err)
+	}
+	return cert, nil
 }
 
 // ecdhFromCoords builds a P-384 key from affine coordinates, using crypto/ecdh to reject points

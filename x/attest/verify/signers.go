@@ -3,8 +3,6 @@ package verify
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"time"
@@ -99,10 +97,11 @@ func CertifiedKeys(jwks []byte, opts SignerOptions) (NRASKeySet, error) {
 	set := make(NRASKeySet, len(rawKeys))
 	seen := make(map[string]bool, len(rawKeys))
 	for i, raw := range rawKeys {
-		kid, key, err := parseJWK(raw)
+		jwk, err := parseJWK(raw)
 		if err != nil {
 			return nil, errorsmod.Wrapf(ErrSignerNotCertified, "key %d: %v", i, err)
 		}
+		kid, key := jwk.kid, jwk.key
 		if seen[kid] {
 			return nil, errorsmod.Wrapf(ErrSignerNotCertified, "duplicate kid %q", truncate(kid))
 		}
@@ -116,7 +115,7 @@ func CertifiedKeys(jwks []byte, opts SignerOptions) (NRASKeySet, error) {
 		if len(opts.CAs) == 0 {
 			return nil, errorsmod.Wrapf(ErrSignerNotCertified, "kid %q: params.nras_signing_cas is empty: no signer can be certified", truncate(kid))
 		}
-		chain, err := x5c(raw)
+		chain, err := signerChain(jwk)
 		if err == nil {
 			err = certify(chain, opts.CAs, opts.Now, consume)
 		}
@@ -188,28 +187,21 @@ func certify(chain []*x509.Certificate, cas SigningCAs, now time.Time, consume f
 	return fmt.Errorf("empty x5c")
 }
 
-// x5c parses a JWK's certificate chain, leaf first; it must be present.
-func x5c(raw json.RawMessage) ([]*x509.Certificate, error) {
-	jwk, err := decodeObject(raw)
-	if err != nil {
-		return nil, err
-	}
-	var encoded []string
-	if rawChain, ok := jwk["x5c"]; !ok || json.Unmarshal(rawChain, &encoded) != nil || len(encoded) == 0 {
+// signerChain is jwk's x5c parsed, leaf first; it must be present and short.
+func signerChain(jwk parsedJWK) ([]*x509.Certificate, error) {
+	if jwk.leaf == nil {
 		return nil, fmt.Errorf("no x5c chain")
 	}
-	if len(encoded) > maxSignerChain {
-		return nil, fmt.Errorf("x5c has %d certificates, limit %d", len(encoded), maxSignerChain)
+	if len(jwk.x5c) > maxSignerChain {
+		return nil, fmt.Errorf("x5c has %d certificates, limit %d", len(jwk.x5c), maxSignerChain)
 	}
-	chain := make([]*x509.Certificate, len(encoded))
-	for i, e := range encoded {
-		der, err := base64.StdEncoding.Strict().DecodeString(e)
+	chain := []*x509.Certificate{jwk.leaf}
+	for i := 1; i < len(jwk.x5c); i++ {
+		cert, err := parseX5C(jwk.x5c, i)
 		if err != nil {
-			return nil, fmt.Errorf("x5c[%d]: %v", i, err)
+			return nil, err
 		}
-		if chain[i], err = x509.ParseCertificate(der); err != nil {
-			return nil, fmt.Errorf("x5c[%d]: %v", i, err)
-		}
+		chain = append(chain, cert)
 	}
 	return chain, nil
 }

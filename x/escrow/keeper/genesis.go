@@ -6,6 +6,7 @@ import (
 	errorsmod "cosmossdk.io/errors"
 
 	"github.com/computed-network/computed/x/escrow/types"
+	"github.com/computed-network/computed/x/internal/addrs"
 )
 
 // InitGenesis writes a validated genesis state and rebuilds the indexes and queues from it.
@@ -17,12 +18,9 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		return err
 	}
 	for _, acc := range gs.Accounts {
-		owner, err := k.addressCodec.StringToBytes(acc.Owner)
+		owner, err := addrs.Decode(k.addressCodec, acc.Owner)
 		if err != nil {
-			return err
-		}
-		if c, err := k.addressCodec.BytesToString(owner); err != nil || c != acc.Owner {
-			return errorsmod.Wrapf(types.ErrInvalidAddress, "account %d owner %q: not in canonical (lower-case) form", acc.Id, acc.Owner)
+			return errorsmod.Wrapf(types.ErrInvalidAddress, "account %d owner %q: %v", acc.Id, acc.Owner, err)
 		}
 		if err := k.AccountsByOwner.Set(ctx, pairKey(owner, acc.Id)); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/computed-network/computed/x/escrow/types"
+	"github.com/computed-network/computed/x/internal/addrs"
 	"github.com/computed-network/computed/x/internal/govparams"
 )
 
@@ -31,12 +32,9 @@ func (m msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 }
 
 func (m msgServer) address(s, field string) (sdk.AccAddress, error) {
-	addr, err := m.k.addressCodec.StringToBytes(s)
+	addr, err := addrs.Decode(m.k.addressCodec, s)
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: %s", field, s, err)
-	}
-	if c, err := m.k.addressCodec.BytesToString(addr); err != nil || c != s {
-		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: not in canonical (lower-case) form", field, s)
 	}
 	return addr, nil
 }

@@ -44,10 +44,7 @@ func Process(ctx context.Context, q Queue, h int64, module, what string, fn func
 	for _, e := range due {
 		cacheCtx, write := sdkCtx.CacheContext()
 		if err := guarded(cacheCtx, e.K2(), fn); err != nil {
-			sdkCtx.Logger().Error("end-block item failed; dropped", "module", module, "what", what, "id", e.K2(), "err", err)
-			sdkCtx.EventManager().EmitEvent(sdk.NewEvent(EventTypeItemFailed,
-				sdk.NewAttribute("module", module), sdk.NewAttribute("what", what),
-				sdk.NewAttribute("id", strconv.FormatUint(e.K2(), 10)), sdk.NewAttribute("error", err.Error())))
+			ReportFailed(sdkCtx, module, what, e.K2(), "dropped", err)
 			if err := q.Remove(ctx, e); err != nil {
 				return err
 			}
@@ -60,6 +57,15 @@ func Process(ctx context.Context, q Queue, h int64, module, what string, fn func
 
 // EventTypeItemFailed is the event of an end-block item that failed and was dropped.
 const EventTypeItemFailed = "end_block_item_failed"
+
+// ReportFailed logs an end-block item's failure, saying what became of the item (outcome), and
+// emits EventTypeItemFailed (module, what, id, error).
+func ReportFailed(ctx sdk.Context, module, what string, id uint64, outcome string, err error) {
+	ctx.Logger().Error("end-block item failed; "+outcome, "module", module, "what", what, "id", id, "err", err)
+	ctx.EventManager().EmitEvent(sdk.NewEvent(EventTypeItemFailed,
+		sdk.NewAttribute("module", module), sdk.NewAttribute("what", what),
+		sdk.NewAttribute("id", strconv.FormatUint(id, 10)), sdk.NewAttribute("error", err.Error())))
+}
 
 // Recovered runs fn, turning a panic into an error, for end-block work outside a queue: the
 // panic is deterministic, so every validator fails the same item.

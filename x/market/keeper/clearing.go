@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sort"
-	"strconv"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -59,10 +58,7 @@ func (k Keeper) clearOrClose(ctx context.Context, orderID uint64) error {
 	if cerr := k.closeOrder(ctx, o, types.CLOSE_REASON_CLEARING_FAILED); cerr != nil {
 		return errors.Join(err, cerr)
 	}
-	sdkCtx.Logger().Error("clearing failed; order closed and refunded", "order", orderID, "err", err)
-	sdkCtx.EventManager().EmitEvent(sdk.NewEvent(heightqueue.EventTypeItemFailed,
-		sdk.NewAttribute("module", types.ModuleName), sdk.NewAttribute("what", "clearing"),
-		sdk.NewAttribute("id", strconv.FormatUint(orderID, 10)), sdk.NewAttribute("error", err.Error())))
+	heightqueue.ReportFailed(sdkCtx, types.ModuleName, "clearing", orderID, "order closed and refunded", err)
 	return nil
 }
 

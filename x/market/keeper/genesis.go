@@ -26,10 +26,10 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 	}
 	for _, o := range gs.Orders {
 		ownerAddr, err := k.addr(o.Owner, "order owner")
-		owner := []byte(ownerAddr)
 		if err != nil {
 			return err
 		}
+		owner := []byte(ownerAddr)
 		if err := k.Orders.Set(ctx, o.Id, o); err != nil {
 			return err
 		}
@@ -47,10 +47,10 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 	}
 	for _, b := range gs.Bids {
 		providerAddr, err := k.addr(b.Provider, "bid provider")
-		provider := []byte(providerAddr)
 		if err != nil {
 			return err
 		}
+		provider := []byte(providerAddr)
 		if err := k.Bids.Set(ctx, b.Id, b); err != nil {
 			return err
 		}
@@ -71,15 +71,15 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 	}
 	for _, l := range gs.Leases {
 		ownerAddr, err := k.addr(l.Owner, "lease owner")
+		if err != nil {
+			return err
+		}
 		owner := []byte(ownerAddr)
-		if err != nil {
-			return err
-		}
 		providerAddr, err := k.addr(l.Provider, "lease provider")
-		provider := []byte(providerAddr)
 		if err != nil {
 			return err
 		}
+		provider := []byte(providerAddr)
 		if err := k.Leases.Set(ctx, l.Id, l); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/computed-network/computed/x/internal/addrs"
 	"github.com/computed-network/computed/x/market/types"
 )
 
@@ -21,14 +22,9 @@ func emit(ctx context.Context, ev proto.Message) error {
 }
 
 func (k Keeper) addr(s, field string) (sdk.AccAddress, error) {
-	a, err := k.addressCodec.StringToBytes(s)
+	a, err := addrs.Decode(k.addressCodec, s)
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: %s", field, s, err)
-	}
-	// bech32 also decodes the upper-case spelling; stored and compared as strings (the owner of
-	// an order against a bidder, say), it would be another address.
-	if c, err := k.addressCodec.BytesToString(a); err != nil || c != s {
-		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: not in canonical (lower-case) form", field, s)
 	}
 	return a, nil
 }

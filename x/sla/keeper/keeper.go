@@ -13,6 +13,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/computed-network/computed/x/internal/addrs"
 	markettypes "github.com/computed-network/computed/x/market/types"
 	"github.com/computed-network/computed/x/sla/types"
 )
@@ -139,12 +140,9 @@ func emit(ctx context.Context, ev proto.Message) error {
 }
 
 func (k Keeper) addr(s, field string) (sdk.AccAddress, error) {
-	b, err := k.addressCodec.StringToBytes(s)
+	b, err := addrs.Decode(k.addressCodec, s)
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: %s", field, s, err)
-	}
-	if c, err := k.addressCodec.BytesToString(b); err != nil || c != s {
-		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: not in canonical (lower-case) form", field, s)
 	}
 	return b, nil
 }
