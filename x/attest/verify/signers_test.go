@@ -19,7 +19,7 @@ import (
 
 // tinfoilSigner is the JWKS entry (kid, x/y, x5c [leaf, Intermediate 004]) of the key NRAS
 // signed the tinfoil token with, as NRAS served it, and the intermediate as a PEM CA.
-func tinfoilSigner(t *testing.T) (entry map[string]any, intermediate string) {
+func tinfoilSigner(t testing.TB) (entry map[string]any, intermediate string) {
 	t.Helper()
 	var doc struct {
 		Keys []map[string]any `json:"keys"`
@@ -37,7 +37,7 @@ func tinfoilSigner(t *testing.T) (entry map[string]any, intermediate string) {
 	return nil, ""
 }
 
-func signerJWKS(t *testing.T, keys ...map[string]any) []byte {
+func signerJWKS(t testing.TB, keys ...map[string]any) []byte {
 	t.Helper()
 	b, err := json.Marshal(map[string]any{"keys": keys})
 	require.NoError(t, err)
@@ -305,4 +305,23 @@ func testLeaf(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, pub *
 	cert, err := x509.ParseCertificate(der)
 	require.NoError(t, err)
 	return cert
+}
+
+// BenchmarkCertifiedKeysTinfoil measures certifying NRAS's real signing key through its x5c to
+// Intermediate 004 (one RSA signature check, plus parsing), against GasPerSignature's basis.
+func BenchmarkCertifiedKeysTinfoil(b *testing.B) {
+	entry, interPEM := tinfoilSigner(b)
+	ca, err := ParseSigningCA(interPEM)
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc := signerJWKS(b, entry)
+	opts := SignerOptions{CAs: SigningCAs{ca}, Now: time.Unix(1782698883, 0)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := CertifiedKeys(doc, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
